@@ -1,0 +1,104 @@
+/** The heartbeat file format tag written by this version. */
+export const HEARTBEAT_FORMAT = "lastbeat/1";
+/** Readers never trust a heartbeat file larger than this. */
+export const MAX_HEARTBEAT_BYTES = 64 * 1024;
+/** A beat more than this far in the future is `invalid` (clock skew or forgery). */
+export const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
+export const MAX_MESSAGE_BYTES = 1024;
+export const MAX_OUTPUT_TAIL_BYTES = 4096;
+
+export type BeatStatus = "ok" | "fail" | "start";
+
+/** One `<job>.last` file, format `lastbeat/1` (SPEC §2). Field names are the file's own. */
+export interface Heartbeat {
+  format?: typeof HEARTBEAT_FORMAT;
+  job: string;
+  status: BeatStatus;
+  at: string;
+  interval_s: number;
+  schedule?: string;
+  tz?: string;
+  grace?: string;
+  max_runtime_s?: number;
+  last_ok_at?: string;
+  started_at?: string;
+  duration_ms?: number;
+  exit_code?: number;
+  signal?: string;
+  run_id?: string;
+  pid?: number;
+  host?: string;
+  message?: string;
+  output_tail?: string;
+}
+
+export type JobStatus =
+  | "ok"
+  | "late"
+  | "stale"
+  | "failed"
+  | "running"
+  | "overrun"
+  | "missing"
+  | "invalid"
+  | "paused";
+
+/** Statuses that open or keep an alert issue. */
+export const ALERTING_STATUSES: ReadonlySet<JobStatus> = new Set([
+  "stale",
+  "failed",
+  "overrun",
+  "missing",
+  "invalid",
+]);
+
+/** Worst first: the order of the panel and of issue tables. */
+export const STATUS_SEVERITY: readonly JobStatus[] = [
+  "invalid",
+  "failed",
+  "overrun",
+  "missing",
+  "stale",
+  "late",
+  "running",
+  "paused",
+  "ok",
+];
+
+/** What a manifest (or a heartbeat file) declares about a job's expected rhythm. */
+export interface Declaration {
+  /** Seconds between runs. */
+  intervalSeconds?: number;
+  /** 5-field cron expression; when set it defines the expected times. */
+  schedule?: string;
+  /** IANA zone of `schedule`; UTC when absent. */
+  tz?: string;
+  /** `"2x"`-style multiple of the interval, or a duration string like `"30m"`. */
+  grace?: string;
+  maxRuntimeSeconds?: number;
+  /** `true`, or an ISO time until which the job is paused. */
+  paused?: boolean | string;
+}
+
+/** The evaluation of one job at one instant (SPEC §3). */
+export interface JobState {
+  job: string;
+  status: JobStatus;
+  alerting: boolean;
+  /** One human line saying why the job has this status. */
+  reason: string;
+  lastBeatAt: Date | null;
+  lastOkAt: Date | null;
+  ageSeconds: number | null;
+  intervalSeconds: number | null;
+  /** age ÷ interval, unrounded. */
+  ratio: number | null;
+  dueAt: Date | null;
+  graceEndAt: Date | null;
+  /** Since when this job has been alerting, derived from the files only (deterministic). */
+  alertingSince: Date | null;
+  /** Path of the heartbeat file, or null for a `missing` job. */
+  file: string | null;
+  /** The parsed heartbeat when the file was valid. */
+  heartbeat: Heartbeat | null;
+}
