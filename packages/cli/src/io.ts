@@ -1,0 +1,28 @@
+/** What a command may touch of the outside world; tests pass their own. */
+export interface CliIo {
+  stdout: OutputStream;
+  stderr: OutputStream;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  /** The clock; `--now` overrides it per command. */
+  now: () => Date;
+}
+
+export interface OutputStream {
+  write(chunk: string): unknown;
+  isTTY?: boolean;
+}
+
+/** A bad flag, value or configuration: exit code 2, one line on stderr. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+  readonly code = "E_USAGE";
+}
+
+/** Exit codes of SPEC §5. */
+export const EXIT = {
+  healthy: 0,
+  alerting: 1,
+  usage: 2,
+  forge: 3,
+} as const;
