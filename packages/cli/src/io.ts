@@ -26,3 +26,13 @@ export const EXIT = {
   usage: 2,
   forge: 3,
 } as const;
+
+/**
+ * Every command module exports a registrar: it adds its command to the program and reports its
+ * exit code through `setExit` (0/1; errors are thrown: UsageError → 2, a forge error → 3).
+ */
+export type RegisterCommand = (
+  program: import("commander").Command,
+  io: CliIo,
+  setExit: (code: number) => void,
+) => void;
