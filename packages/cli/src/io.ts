@@ -36,3 +36,8 @@ export type RegisterCommand = (
   io: CliIo,
   setExit: (code: number) => void,
 ) => void;
+
+/** Colours only on a terminal and never with `NO_COLOR` set (https://no-color.org). */
+export function colorEnabled(stream: OutputStream, env: CliIo["env"]): boolean {
+  return stream.isTTY === true && !env.NO_COLOR;
+}

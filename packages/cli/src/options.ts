@@ -1,0 +1,121 @@
+import { isAbsolute, resolve } from "node:path";
+import { InvalidArgumentError, Option, type Command } from "commander";
+import { parseDuration } from "lastbeat";
+import { UsageError, type CliIo } from "./io.js";
+
+/*
+ * Shared flags of SPEC §5. Every parser throws commander's InvalidArgumentError, which the CLI
+ * prints as one line naming the flag and the value: `error: option '--every <duration>' argument
+ * '5x' is invalid. …` and exits 2.
+ */
+
+/** `300`, `90s`, `5m`, `1h`, `1d`, `1w` → seconds. */
+export function parseDurationArg(value: string): number {
+  try {
+    return parseDuration(value, "duration");
+  } catch {
+    throw new InvalidArgumentError("Use a duration like 300, 90s, 5m, 1h, 1d or 1w.");
+  }
+}
+
+/** `2x` (a multiple of the interval) or a duration; returned as the text the heartbeat stores. */
+export function parseGraceArg(value: string): string {
+  const text = value.trim();
+  if (/^\d+(\.\d+)?x$/.test(text) && Number.parseFloat(text) > 0) return text;
+  parseDurationArg(text);
+  return text;
+}
+
+/** An exit code 0–255 (for `beat --exit-code $?`). */
+export function parseExitCodeArg(value: string): number {
+  if (!/^\d{1,3}$/.test(value.trim()) || Number(value) > 255) {
+    throw new InvalidArgumentError("Use an exit code from 0 to 255.");
+  }
+  return Number(value);
+}
+
+/**
+ * An ISO-8601 instant. A date alone means midnight UTC; a date-time must carry its zone
+ * (`Z` or `+02:00`), since a zoneless time would silently mean the host's local time.
+ */
+export function parseInstantArg(value: string): Date {
+  const text = value.trim();
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(text);
+  const dateTime = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(text);
+  const date = new Date(dateOnly ? `${text}T00:00:00Z` : text);
+  if ((!dateOnly && !dateTime) || Number.isNaN(date.getTime())) {
+    throw new InvalidArgumentError("Use an ISO-8601 time with a zone, like 2025-01-31T06:00:00Z.");
+  }
+  return date;
+}
+
+/** Repeatable string flag: each use appends. */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+export function dirOption(description = "heartbeat folder; repeatable, globs allowed (default: $LASTBEAT_DIR)"): Option {
+  return new Option("--dir <path>", description).argParser(collect);
+}
+
+export function nowOption(): Option {
+  return new Option("--now <iso>", "evaluate as of this time instead of the clock").argParser(parseInstantArg);
+}
+
+export function jsonOption(): Option {
+  return new Option("--json", "print JSON instead of text");
+}
+
+export function manifestOption(): Option {
+  return new Option("--manifest <file>", "lastbeat.json declaring the jobs that must exist (default: $LASTBEAT_MANIFEST)");
+}
+
+export function durationOption(flags: string, description: string): Option {
+  return new Option(flags, description).argParser(parseDurationArg);
+}
+
+/** Adds `--dir`, `--manifest` and `--now`: what every reading command takes. */
+export function addScanOptions(command: Command): Command {
+  return command.addOption(dirOption()).addOption(manifestOption()).addOption(nowOption());
+}
+
+/** The values of the flags added by `addScanOptions` (plus `--json`), as commander returns them. */
+export interface ScanFlags {
+  dir?: string[];
+  manifest?: string;
+  now?: Date;
+  json?: boolean;
+}
+
+/** `scanHeartbeats` options for the flags: paths resolved against the CLI's cwd, the env passed on. */
+export function scanOptionsFrom(
+  flags: ScanFlags,
+  io: CliIo,
+): { dirs?: string[]; manifest?: string; now: Date; env: Record<string, string | undefined> } {
+  const manifest = flags.manifest ?? (io.env.LASTBEAT_MANIFEST || undefined);
+  const envDir = io.env.LASTBEAT_DIR || undefined;
+  const dirs = flags.dir ?? (envDir === undefined ? undefined : [envDir]);
+  return {
+    ...(dirs === undefined ? {} : { dirs: dirs.map((d) => absolute(d, io)) }),
+    ...(manifest === undefined ? {} : { manifest: absolute(manifest, io) }),
+    now: nowFrom(flags, io),
+    env: io.env,
+  };
+}
+
+/** `--now` when given, else the injected clock. */
+export function nowFrom(flags: { now?: Date }, io: CliIo): Date {
+  return flags.now ?? io.now();
+}
+
+/** The single `--dir` of a writing command (`beat`, `run`), resolved against the CLI's cwd. */
+export function singleDir(flags: { dir?: string[] }, io: CliIo): string | undefined {
+  const dirs = flags.dir ?? [];
+  if (dirs.length > 1) throw new UsageError("--dir can be given only once when writing a heartbeat");
+  const [dir] = dirs;
+  return dir === undefined ? undefined : absolute(dir, io);
+}
+
+export function absolute(path: string, io: CliIo): string {
+  return isAbsolute(path) ? path : resolve(io.cwd, path);
+}
