@@ -1,0 +1,148 @@
+import { accessSync, constants } from "node:fs";
+import { access, mkdir, readdir, stat } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join, resolve, sep } from "node:path";
+import { LastbeatError } from "./errors.js";
+
+export const SYSTEM_HEARTBEAT_DIR = "/var/run/lastbeat/heartbeats";
+
+export interface DirOptions {
+  dir?: string;
+  env?: Record<string, string | undefined>;
+}
+
+/**
+ * Where heartbeats live: the `dir` option → `LASTBEAT_DIR` → `/var/run/lastbeat/heartbeats` if
+ * writable → `~/.lastbeat/heartbeats`. Creates the folder (0755) when needed.
+ */
+export async function resolveHeartbeatDir(options: DirOptions = {}): Promise<string> {
+  const env = options.env ?? process.env;
+  const chosen = options.dir ?? (env.LASTBEAT_DIR || undefined);
+  if (chosen !== undefined) return ensureDir(resolve(chosen));
+  try {
+    await access(SYSTEM_HEARTBEAT_DIR, constants.W_OK);
+    return SYSTEM_HEARTBEAT_DIR;
+  } catch {
+    // Not there or not ours: fall back to the user's home.
+  }
+  return ensureDir(join(env.HOME || homedir(), ".lastbeat", "heartbeats"));
+}
+
+/**
+ * The folder readers scan when none is given: the writer's order, without creating anything
+ * (`/var/run/lastbeat/heartbeats` when it exists, else the home folder).
+ */
+export function defaultHeartbeatDir(env: Record<string, string | undefined> = process.env): string {
+  if (env.LASTBEAT_DIR) return resolve(env.LASTBEAT_DIR);
+  try {
+    accessSync(SYSTEM_HEARTBEAT_DIR, constants.R_OK);
+    return SYSTEM_HEARTBEAT_DIR;
+  } catch {
+    return join(env.HOME || homedir(), ".lastbeat", "heartbeats");
+  }
+}
+
+async function ensureDir(dir: string): Promise<string> {
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+  } catch (error) {
+    throw new LastbeatError("E_DIR", `cannot create heartbeat folder ${dir}: ${errnoText(error)}`, { cause: error });
+  }
+  return dir;
+}
+
+/**
+ * Cron jobs often run as root: refuse a folder anyone can write to unless it has the sticky bit,
+ * since another user could swap our file for a link to a file that matters.
+ */
+export async function assertSafeDir(dir: string): Promise<void> {
+  let info;
+  try {
+    info = await stat(dir);
+  } catch (error) {
+    throw new LastbeatError("E_DIR", `cannot use heartbeat folder ${dir}: ${errnoText(error)}`, { cause: error });
+  }
+  if (!info.isDirectory()) throw new LastbeatError("E_DIR", `heartbeat folder ${dir} is not a directory`);
+  if ((info.mode & 0o002) !== 0 && (info.mode & 0o1000) === 0) {
+    throw new LastbeatError(
+      "E_UNSAFE_DIR",
+      `refusing heartbeat folder ${dir}: it is world-writable without the sticky bit (chmod o-w or +t)`,
+    );
+  }
+}
+
+export function errnoText(error: unknown): string {
+  const e = error as NodeJS.ErrnoException;
+  const messages: Record<string, string> = {
+    ENOSPC: "no space left on device (ENOSPC)",
+    EACCES: "permission denied (EACCES)",
+    EPERM: "operation not permitted (EPERM)",
+    EROFS: "read-only file system (EROFS)",
+    ENOENT: "no such file or directory (ENOENT)",
+    ENOTDIR: "not a directory (ENOTDIR)",
+    EDQUOT: "disk quota exceeded (EDQUOT)",
+    ELOOP: "is a symbolic link (ELOOP)",
+  };
+  return (e?.code && messages[e.code]) ?? e?.code ?? (e instanceof Error ? e.message : String(error));
+}
+
+const GLOB_CHARS = /[*?[]/;
+
+/**
+ * Expands folder patterns (`/mnt/hosts/*\/heartbeats`): `*`, `?` and `[...]` within one path
+ * segment. A pattern without glob characters is returned as is, even if it does not exist, so
+ * the caller can report it.
+ */
+export async function expandDirs(patterns: readonly string[], cwd = process.cwd()): Promise<string[]> {
+  const out: string[] = [];
+  for (const pattern of patterns) {
+    const absolute = resolve(cwd, pattern);
+    if (!GLOB_CHARS.test(absolute)) {
+      out.push(absolute);
+      continue;
+    }
+    const segments = absolute.split(sep).filter((s) => s !== "");
+    let bases: string[] = [sep];
+    for (const segment of segments) {
+      const next: string[] = [];
+      if (!GLOB_CHARS.test(segment)) {
+        for (const base of bases) next.push(join(base, segment));
+      } else {
+        const matcher = globToRegExp(segment);
+        for (const base of bases) {
+          let entries;
+          try {
+            entries = await readdir(base, { withFileTypes: true });
+          } catch {
+            continue;
+          }
+          for (const entry of entries) {
+            if (matcher.test(entry.name) && (entry.isDirectory() || entry.isSymbolicLink())) next.push(join(base, entry.name));
+          }
+        }
+      }
+      bases = next.sort();
+    }
+    out.push(...bases);
+  }
+  return [...new Set(out)];
+}
+
+function globToRegExp(segment: string): RegExp {
+  let source = "";
+  for (let i = 0; i < segment.length; i++) {
+    const c = segment[i] as string;
+    if (c === "*") source += "[^/]*";
+    else if (c === "?") source += "[^/]";
+    else if (c === "[") {
+      const end = segment.indexOf("]", i + 1);
+      if (end === -1) source += "\\[";
+      else {
+        const body = segment.slice(i + 1, end).replace(/^!/, "^").replace(/\\/g, "\\\\");
+        source += `[${body}]`;
+        i = end;
+      }
+    } else source += c.replace(/[.+^${}()|\\]/g, "\\$&");
+  }
+  return new RegExp(`^${source}$`);
+}

@@ -1,0 +1,45 @@
+import { LastbeatError } from "./errors.js";
+
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
+
+/**
+ * Parses `300`, `90s`, `5m`, `1h`, `1d`, `1w` (and compounds like `1h30m`) into seconds.
+ * `what` names the flag or field in the error.
+ */
+export function parseDuration(input: string | number, what = "duration"): number {
+  if (typeof input === "number") {
+    if (Number.isFinite(input) && input > 0) return input;
+    throw new LastbeatError("E_DURATION", `${what} must be a positive number of seconds, got ${String(input)}`);
+  }
+  const text = input.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return parseDuration(Number(text), what);
+  const parts = text.match(/^(?:\d+(?:\.\d+)?[smhdw])+$/) ? [...text.matchAll(/(\d+(?:\.\d+)?)([smhdw])/g)] : null;
+  if (!parts || parts.length === 0) {
+    throw new LastbeatError(
+      "E_DURATION",
+      `${what}: cannot read ${JSON.stringify(input)} as a duration (use 300, 90s, 5m, 1h, 1d or 1w)`,
+    );
+  }
+  let seconds = 0;
+  for (const [, amount, unit] of parts) seconds += Number(amount) * (UNIT_SECONDS[unit as string] ?? 0);
+  if (!(seconds > 0)) throw new LastbeatError("E_DURATION", `${what} must be longer than zero, got ${JSON.stringify(input)}`);
+  return seconds;
+}
+
+/** Compact human duration: `45s`, `5m`, `1h 30m`, `2d 3h`, `1w 2d` (two largest units). */
+export function formatDuration(totalSeconds: number): string {
+  if (!Number.isFinite(totalSeconds)) return "?";
+  const sign = totalSeconds < 0 ? "-" : "";
+  let rest = Math.round(Math.abs(totalSeconds));
+  if (rest < 60) return `${sign}${rest}s`;
+  const parts: string[] = [];
+  for (const [unit, size] of [["w", 604_800], ["d", 86_400], ["h", 3600], ["m", 60], ["s", 1]] as const) {
+    if (rest >= size) {
+      parts.push(`${Math.floor(rest / size)}${unit}`);
+      rest %= size;
+    }
+    if (parts.length === 2) break;
+    if (parts.length === 1 && rest === 0) break;
+  }
+  return sign + parts.join(" ");
+}

@@ -1,0 +1,222 @@
+import { parseDuration } from "./duration.js";
+import { LastbeatError } from "./errors.js";
+import { nextOccurrence } from "./schedule.js";
+import { ALERTING_STATUSES, MAX_FUTURE_SKEW_MS, STATUS_SEVERITY } from "./types.js";
+import type { Declaration, Heartbeat, JobState, JobStatus } from "./types.js";
+
+export interface EvaluateContext {
+  /** Path of the heartbeat file, for the state's `file`. */
+  file?: string | null;
+  /** Why the file could not be read; makes the state `invalid`. */
+  invalidReason?: string;
+  /** For an invalid file: when it was last modified, so `alertingSince` stays deterministic. */
+  modifiedAt?: Date | null;
+  /** The job name when there is no heartbeat (a `missing` or `invalid` job). */
+  job?: string;
+}
+
+/** The declaration a heartbeat file makes about itself. */
+export function declarationOf(heartbeat: Heartbeat): Declaration {
+  return {
+    intervalSeconds: heartbeat.interval_s,
+    ...(heartbeat.schedule !== undefined && { schedule: heartbeat.schedule }),
+    ...(heartbeat.tz !== undefined && { tz: heartbeat.tz }),
+    ...(heartbeat.grace !== undefined && { grace: heartbeat.grace }),
+    ...(heartbeat.max_runtime_s !== undefined && { maxRuntimeSeconds: heartbeat.max_runtime_s }),
+  };
+}
+
+/** `"2x"` → { multiple: 2 }; `"30m"` → { seconds: 1800 }. Throws E_DURATION on anything else. */
+export function parseGrace(grace: string | undefined): { multiple: number } | { seconds: number } {
+  if (grace === undefined) return { multiple: 2 };
+  const multiple = /^(\d+(?:\.\d+)?)x$/i.exec(grace.trim());
+  if (multiple) {
+    const n = Number(multiple[1]);
+    if (n >= 1) return { multiple: n };
+    throw new LastbeatError("E_DURATION", `grace ${JSON.stringify(grace)} must be at least 1x`);
+  }
+  return { seconds: parseDuration(grace, "grace") };
+}
+
+function paused(value: Declaration["paused"], now: Date): { until: Date | null } | null {
+  if (value === true) return { until: null };
+  if (typeof value === "string") {
+    const until = new Date(value);
+    return until.getTime() > now.getTime() ? { until } : null;
+  }
+  return null;
+}
+
+const iso = (d: Date) => d.toISOString();
+
+/**
+ * The status model of SPEC §3, pure: a function of the last heartbeat (if any), the job's
+ * declaration (manifest wins over the file) and `now`.
+ */
+export function evaluate(
+  heartbeat: Heartbeat | undefined,
+  declaration: Declaration | undefined,
+  now: Date,
+  context: EvaluateContext = {},
+): JobState {
+  const job = heartbeat?.job ?? context.job ?? "?";
+  const decl: Declaration = { ...(heartbeat && declarationOf(heartbeat)), ...stripUndefined(declaration ?? {}) };
+  const intervalSeconds = decl.intervalSeconds ?? null;
+  const base: JobState = {
+    job,
+    status: "ok",
+    alerting: false,
+    reason: "",
+    lastBeatAt: null,
+    lastOkAt: null,
+    ageSeconds: null,
+    intervalSeconds,
+    ratio: null,
+    dueAt: null,
+    graceEndAt: null,
+    alertingSince: null,
+    file: context.file ?? null,
+    heartbeat: heartbeat ?? null,
+  };
+  const done = (status: JobStatus, reason: string, extra: Partial<JobState> = {}): JobState => ({
+    ...base,
+    ...extra,
+    status,
+    reason,
+    alerting: ALERTING_STATUSES.has(status),
+  });
+
+  const pause = paused(decl.paused, now);
+  if (context.invalidReason !== undefined) {
+    if (pause) return done("paused", pause.until ? `paused until ${iso(pause.until)}` : "paused in the manifest");
+    return done("invalid", context.invalidReason, { alertingSince: context.modifiedAt ?? null, heartbeat: null });
+  }
+  if (!heartbeat) {
+    if (pause) return done("paused", pause.until ? `paused until ${iso(pause.until)}` : "paused in the manifest");
+    return done("missing", "declared in the manifest but no heartbeat file was found");
+  }
+
+  const at = new Date(heartbeat.at);
+  const lastOkAt =
+    heartbeat.status === "ok" ? at : heartbeat.last_ok_at !== undefined ? new Date(heartbeat.last_ok_at) : null;
+  const ageSeconds = (now.getTime() - at.getTime()) / 1000;
+  Object.assign(base, {
+    lastBeatAt: at,
+    lastOkAt,
+    ageSeconds,
+    ratio: intervalSeconds ? ageSeconds / intervalSeconds : null,
+  });
+
+  if (at.getTime() - now.getTime() > MAX_FUTURE_SKEW_MS) {
+    return done("invalid", `beat is dated ${iso(at)}, more than 5 minutes in the future`, {
+      alertingSince: context.modifiedAt ?? null,
+    });
+  }
+  if (pause) return done("paused", pause.until ? `paused until ${iso(pause.until)}` : "paused in the manifest");
+  if (intervalSeconds === null || !(intervalSeconds > 0)) {
+    return done("invalid", "no interval declared for this job", { alertingSince: context.modifiedAt ?? null });
+  }
+
+  let window: { dueAt: Date; graceEndAt: Date };
+  try {
+    window = expectedWindow(at, intervalSeconds, decl);
+  } catch (error) {
+    return done("invalid", (error as Error).message, { alertingSince: context.modifiedAt ?? null });
+  }
+  Object.assign(base, window);
+  const { dueAt, graceEndAt } = window;
+  const t = now.getTime();
+
+  if (heartbeat.status === "fail") {
+    const detail = heartbeat.message ?? (heartbeat.exit_code !== undefined ? `exit code ${heartbeat.exit_code}` : "");
+    return done("failed", `last run failed${detail ? `: ${detail}` : ""}`, { alertingSince: at });
+  }
+
+  if (heartbeat.status === "start") {
+    const startedAt = heartbeat.started_at !== undefined ? new Date(heartbeat.started_at) : at;
+    const limitEnd =
+      decl.maxRuntimeSeconds !== undefined ? new Date(startedAt.getTime() + decl.maxRuntimeSeconds * 1000) : graceEndAt;
+    const limitText =
+      decl.maxRuntimeSeconds !== undefined ? `max runtime ${formatSeconds(decl.maxRuntimeSeconds)}` : "its grace period";
+    if (t > limitEnd.getTime()) {
+      return done("overrun", `started ${iso(startedAt)} and still not finished after ${limitText}`, {
+        alertingSince: limitEnd,
+      });
+    }
+    return done("running", `started ${iso(startedAt)}`);
+  }
+
+  if (t < dueAt.getTime()) return done("ok", `next beat due ${iso(dueAt)}`);
+  if (t <= graceEndAt.getTime()) return done("late", `beat was due ${iso(dueAt)}; alerting after ${iso(graceEndAt)}`);
+  return done("stale", `no beat since ${iso(at)}; expected by ${iso(dueAt)}`, { alertingSince: graceEndAt });
+}
+
+/** When the next beat is due, and when the silence becomes an alert. */
+export function expectedWindow(
+  lastBeat: Date,
+  intervalSeconds: number,
+  decl: Declaration,
+): { dueAt: Date; graceEndAt: Date } {
+  const intervalMs = intervalSeconds * 1000;
+  let dueAt = new Date(lastBeat.getTime() + intervalMs);
+  if (decl.schedule !== undefined) {
+    const next = nextOccurrence(decl.schedule, decl.tz, lastBeat);
+    if (!next) throw new LastbeatError("E_SCHEDULE", `schedule ${JSON.stringify(decl.schedule)} never fires again`);
+    dueAt = next;
+  }
+  const grace = parseGrace(decl.grace);
+  let graceEnd: number;
+  if ("multiple" in grace) {
+    // "2x": silent for more than 2× the interval. For a schedule the window also reaches at least
+    // (multiple − 1) intervals past the next expected run, so a weekday-only job is not stale on Sunday.
+    graceEnd = lastBeat.getTime() + grace.multiple * intervalMs;
+    if (decl.schedule !== undefined) graceEnd = Math.max(graceEnd, dueAt.getTime() + (grace.multiple - 1) * intervalMs);
+  } else {
+    graceEnd = dueAt.getTime() + grace.seconds * 1000;
+  }
+  return { dueAt, graceEndAt: new Date(graceEnd) };
+}
+
+function formatSeconds(seconds: number): string {
+  return seconds % 60 === 0 ? `${seconds / 60}m` : `${seconds}s`;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+const severityRank = new Map(STATUS_SEVERITY.map((status, index) => [status, index]));
+
+/** Worst first (STATUS_SEVERITY), then the most overdue, then by name. Returns a new array. */
+export function sortJobStates(states: readonly JobState[]): JobState[] {
+  return [...states].sort(
+    (a, b) =>
+      (severityRank.get(a.status) ?? 99) - (severityRank.get(b.status) ?? 99) ||
+      (b.ratio ?? 0) - (a.ratio ?? 0) ||
+      (a.job < b.job ? -1 : a.job > b.job ? 1 : 0),
+  );
+}
+
+/** The per-job object of `status --json` (SPEC §5). */
+export function jobStateToJson(state: JobState) {
+  return {
+    job: state.job,
+    status: state.status,
+    alerting: state.alerting,
+    last_beat_at: state.lastBeatAt ? iso(state.lastBeatAt) : null,
+    last_ok_at: state.lastOkAt ? iso(state.lastOkAt) : null,
+    age_s: state.ageSeconds === null ? null : Math.round(state.ageSeconds * 1000) / 1000,
+    interval_s: state.intervalSeconds,
+    ratio: state.ratio === null ? null : Math.round(state.ratio * 1000) / 1000,
+    due_at: state.dueAt ? iso(state.dueAt) : null,
+    reason: state.reason,
+    file: state.file,
+  };
+}
+
+export type JobStateJson = ReturnType<typeof jobStateToJson>;
+
+/** The whole `status --json` object (SPEC §5). */
+export function statusJson(states: readonly JobState[], now: Date): { now: string; jobs: JobStateJson[] } {
+  return { now: iso(now), jobs: sortJobStates(states).map(jobStateToJson) };
+}

@@ -1,0 +1,117 @@
+import { readFile } from "node:fs/promises";
+import { parseDuration } from "./duration.js";
+import { parseGrace } from "./evaluate.js";
+import { LastbeatError } from "./errors.js";
+import { validateJobName } from "./job-name.js";
+import { nextOccurrence, validateSchedule } from "./schedule.js";
+import type { Declaration } from "./types.js";
+
+/** `lastbeat.json`: the jobs that must exist, and how often they run (SPEC §4). */
+export interface Manifest {
+  jobs: Map<string, Declaration>;
+}
+
+const JOB_KEYS = new Set(["every", "schedule", "tz", "grace", "max_runtime", "paused"]);
+
+/** Parses manifest text; throws LastbeatError E_MANIFEST naming the file, job and key at fault. */
+export function parseManifest(text: string, source = "lastbeat.json"): Manifest {
+  const fail = (message: string): never => {
+    throw new LastbeatError("E_MANIFEST", `${source}: ${message}`);
+  };
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    fail(`not valid JSON (${(error as Error).message})`);
+  }
+  if (typeof data !== "object" || data === null || Array.isArray(data)) fail("must be a JSON object with a \"jobs\" key");
+  const top = data as Record<string, unknown>;
+  for (const key of Object.keys(top)) if (key !== "jobs") fail(`unknown key ${JSON.stringify(key)}`);
+  const jobs = top.jobs ?? {};
+  if (typeof jobs !== "object" || jobs === null || Array.isArray(jobs)) fail("\"jobs\" must be an object");
+  const result = new Map<string, Declaration>();
+  for (const [name, raw] of Object.entries(jobs as Record<string, unknown>)) {
+    try {
+      validateJobName(name);
+    } catch (error) {
+      fail((error as Error).message);
+    }
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) fail(`job ${name}: must be an object`);
+    const entry = raw as Record<string, unknown>;
+    for (const key of Object.keys(entry)) if (!JOB_KEYS.has(key)) fail(`job ${name}: unknown key ${JSON.stringify(key)}`);
+    const at = (key: string) => `job ${name}: ${key}`;
+    const declaration: Declaration = {};
+    try {
+      if (entry.every !== undefined) declaration.intervalSeconds = parseDuration(asDuration(entry.every, at("every")), at("every"));
+      if (entry.tz !== undefined) declaration.tz = asString(entry.tz, at("tz"));
+      if (entry.schedule !== undefined) {
+        declaration.schedule = validateSchedule(asString(entry.schedule, at("schedule")), declaration.tz);
+      } else if (declaration.tz !== undefined) {
+        validateSchedule("* * * * *", declaration.tz);
+      }
+      if (entry.grace !== undefined) {
+        declaration.grace = asString(entry.grace, at("grace"));
+        parseGrace(declaration.grace);
+      }
+      if (entry.max_runtime !== undefined) {
+        declaration.maxRuntimeSeconds = parseDuration(asDuration(entry.max_runtime, at("max_runtime")), at("max_runtime"));
+      }
+      if (entry.paused !== undefined) {
+        if (typeof entry.paused === "boolean") declaration.paused = entry.paused;
+        else if (typeof entry.paused === "string" && Number.isFinite(Date.parse(entry.paused))) declaration.paused = entry.paused;
+        else fail(`${at("paused")} must be true, false or an ISO time`);
+      }
+    } catch (error) {
+      if (error instanceof LastbeatError && error.code === "E_MANIFEST") throw error;
+      fail((error as Error).message.startsWith("job ") ? (error as Error).message : `${at("")}${(error as Error).message}`);
+    }
+    if (declaration.intervalSeconds === undefined) {
+      if (declaration.schedule === undefined) fail(`job ${name}: needs "every" (or a "schedule")`);
+      else declaration.intervalSeconds = scheduleInterval(declaration.schedule, declaration.tz);
+    }
+    result.set(name, declaration);
+  }
+  return { jobs: result };
+}
+
+function asString(value: unknown, what: string): string {
+  if (typeof value !== "string") throw new LastbeatError("E_MANIFEST", `${what} must be a string`);
+  return value;
+}
+
+function asDuration(value: unknown, what: string): string | number {
+  if (typeof value !== "string" && typeof value !== "number") {
+    throw new LastbeatError("E_MANIFEST", `${what} must be a duration like "5m" or a number of seconds`);
+  }
+  return value;
+}
+
+/** Reads and parses a manifest file; a missing or unreadable file is an E_MANIFEST error naming it. */
+export async function loadManifest(path: string): Promise<Manifest> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    throw new LastbeatError("E_MANIFEST", `${path}: cannot read manifest (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+  return parseManifest(text, path);
+}
+
+/**
+ * The shortest gap between consecutive runs of `schedule` over a fixed reference week, used as
+ * the interval when a manifest declares only a schedule. Deterministic: no clock involved.
+ */
+export function scheduleInterval(schedule: string, tz?: string): number {
+  let previous = nextOccurrence(schedule, tz, new Date("2026-01-05T00:00:00Z"));
+  let shortest = Infinity;
+  for (let i = 0; previous && i < 16; i++) {
+    const next = nextOccurrence(schedule, tz, previous);
+    if (!next) break;
+    shortest = Math.min(shortest, (next.getTime() - previous.getTime()) / 1000);
+    previous = next;
+  }
+  if (!Number.isFinite(shortest)) {
+    throw new LastbeatError("E_SCHEDULE", `schedule ${JSON.stringify(schedule)} does not repeat; declare "every"`);
+  }
+  return shortest;
+}

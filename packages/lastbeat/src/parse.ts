@@ -1,0 +1,115 @@
+import { isValidJobName } from "./job-name.js";
+import { HEARTBEAT_FORMAT, MAX_HEARTBEAT_BYTES, MAX_MESSAGE_BYTES, MAX_OUTPUT_TAIL_BYTES } from "./types.js";
+import type { BeatStatus, Heartbeat } from "./types.js";
+
+export type ParseResult = { ok: true; heartbeat: Heartbeat } | { ok: false; reason: string };
+
+const STATUSES: ReadonlySet<string> = new Set<BeatStatus>(["ok", "fail", "start"]);
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+function isTime(value: unknown): value is string {
+  return typeof value === "string" && ISO_UTC.test(value) && Number.isFinite(Date.parse(value));
+}
+
+const optional: Record<string, (v: unknown) => boolean> = {
+  schedule: (v) => typeof v === "string" && v.length <= 256,
+  tz: (v) => typeof v === "string" && v.length <= 64,
+  grace: (v) => typeof v === "string" && v.length <= 32,
+  max_runtime_s: (v) => typeof v === "number" && Number.isFinite(v) && v > 0,
+  last_ok_at: isTime,
+  started_at: isTime,
+  duration_ms: (v) => typeof v === "number" && Number.isFinite(v) && v >= 0,
+  exit_code: (v) => typeof v === "number" && Number.isInteger(v),
+  signal: (v) => typeof v === "string" && v.length <= 32,
+  run_id: (v) => typeof v === "string" && v.length <= 128,
+  pid: (v) => typeof v === "number" && Number.isInteger(v) && v > 0,
+  host: (v) => typeof v === "string" && v.length <= 255,
+  message: (v) => typeof v === "string",
+  output_tail: (v) => typeof v === "string",
+};
+
+/**
+ * Reads one heartbeat file's text defensively: never throws, names what is wrong.
+ * `stem` is the file name without `.last`; the file's `job` must equal it.
+ * Accepts legacy files (`timestamp` + `interval_seconds`) as `ok` beats.
+ */
+export function parseHeartbeat(text: string, stem: string): ParseResult {
+  if (Buffer.byteLength(text) > MAX_HEARTBEAT_BYTES) return { ok: false, reason: "larger than 64 KiB" };
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: text.trim() === "" ? "empty file" : "not valid JSON" };
+  }
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
+    return { ok: false, reason: "not a JSON object" };
+  }
+  const record = data as Record<string, unknown>;
+  if (record.format === undefined && record.at === undefined && "timestamp" in record) return parseLegacy(record, stem);
+  if (record.format !== undefined && record.format !== HEARTBEAT_FORMAT) {
+    return { ok: false, reason: `unknown format ${JSON.stringify(String(record.format)).slice(0, 40)}` };
+  }
+  if (record.job !== stem) {
+    return typeof record.job === "string"
+      ? { ok: false, reason: `job field ${JSON.stringify(record.job.slice(0, 64))} does not match the file name` }
+      : { ok: false, reason: "job field missing or not a string" };
+  }
+  if (typeof record.status !== "string" || !STATUSES.has(record.status)) {
+    return { ok: false, reason: "status must be ok, fail or start" };
+  }
+  if (!isTime(record.at)) return { ok: false, reason: "at must be an ISO-8601 time" };
+  if (typeof record.interval_s !== "number" || !Number.isFinite(record.interval_s) || record.interval_s <= 0) {
+    return { ok: false, reason: "interval_s must be a number > 0" };
+  }
+  const heartbeat: Record<string, unknown> = {
+    format: HEARTBEAT_FORMAT,
+    job: stem,
+    status: record.status,
+    at: record.at,
+    interval_s: record.interval_s,
+  };
+  for (const [field, valid] of Object.entries(optional)) {
+    const value = record[field];
+    if (value === undefined || value === null) continue;
+    if (!valid(value)) return { ok: false, reason: `field ${field} has the wrong type or size` };
+    heartbeat[field] = value;
+  }
+  // Foreign writers may exceed the documented sizes: keep the start of a message, the end of output.
+  if (typeof heartbeat.message === "string") heartbeat.message = cutStart(heartbeat.message, MAX_MESSAGE_BYTES);
+  if (typeof heartbeat.output_tail === "string") heartbeat.output_tail = cutEnd(heartbeat.output_tail, MAX_OUTPUT_TAIL_BYTES);
+  return { ok: true, heartbeat: heartbeat as unknown as Heartbeat };
+}
+
+function parseLegacy(record: Record<string, unknown>, stem: string): ParseResult {
+  const { timestamp, interval_seconds: interval } = record;
+  let at: Date | null = null;
+  if (typeof timestamp === "number" && Number.isFinite(timestamp)) at = new Date(timestamp * 1000);
+  else if (typeof timestamp === "string" && Number.isFinite(Date.parse(timestamp))) at = new Date(timestamp);
+  if (!at || Number.isNaN(at.getTime())) return { ok: false, reason: "legacy timestamp is not a time" };
+  if (typeof interval !== "number" || !Number.isFinite(interval) || interval <= 0) {
+    return { ok: false, reason: "legacy interval_seconds must be a number > 0" };
+  }
+  if (!isValidJobName(stem)) return { ok: false, reason: "file name is not a valid job name" };
+  if (typeof record.job === "string" && record.job !== stem) {
+    return { ok: false, reason: `job field ${JSON.stringify(record.job.slice(0, 64))} does not match the file name` };
+  }
+  return { ok: true, heartbeat: { job: stem, status: "ok", at: at.toISOString(), interval_s: interval } };
+}
+
+/** The first `maxBytes` bytes of `text`, never splitting a UTF-8 character. */
+export function cutStart(text: string, maxBytes: number): string {
+  const bytes = Buffer.from(text);
+  if (bytes.length <= maxBytes) return text;
+  let end = maxBytes;
+  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end).toString("utf8");
+}
+
+/** The last `maxBytes` bytes of `text`, never splitting a UTF-8 character. */
+export function cutEnd(text: string, maxBytes: number): string {
+  const bytes = Buffer.from(text);
+  if (bytes.length <= maxBytes) return text;
+  let start = bytes.length - maxBytes;
+  while (start < bytes.length && ((bytes[start] ?? 0) & 0xc0) === 0x80) start++;
+  return bytes.subarray(start).toString("utf8");
+}

@@ -1,0 +1,147 @@
+import { constants } from "node:fs";
+import { open, readdir } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { defaultHeartbeatDir, errnoText, expandDirs } from "./dir.js";
+import { evaluate } from "./evaluate.js";
+import { isValidJobName } from "./job-name.js";
+import { loadManifest } from "./manifest.js";
+import type { Manifest } from "./manifest.js";
+import { parseHeartbeat } from "./parse.js";
+import type { Heartbeat, JobState } from "./types.js";
+import { MAX_HEARTBEAT_BYTES } from "./types.js";
+
+export type ReadResult =
+  | { ok: true; heartbeat: Heartbeat; modifiedAt: Date }
+  | { ok: false; reason: string; modifiedAt: Date | null };
+
+/**
+ * Reads one heartbeat file defensively and never throws: symlinks are not followed, FIFOs and
+ * other non-regular files are not opened for reading (O_NONBLOCK), and no more than 64 KiB is read.
+ */
+export async function readHeartbeatFile(path: string): Promise<ReadResult> {
+  const stem = basename(path).replace(/\.last$/, "");
+  let handle;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === "ELOOP" ? "is a symbolic link (not followed)" : `cannot be read: ${errnoText(error)}`;
+    return { ok: false, reason, modifiedAt: null };
+  }
+  try {
+    const info = await handle.stat();
+    const modifiedAt = info.mtime;
+    if (!info.isFile()) return { ok: false, reason: "is not a regular file", modifiedAt };
+    if (info.size > MAX_HEARTBEAT_BYTES) {
+      return { ok: false, reason: `larger than 64 KiB (${info.size} bytes)`, modifiedAt };
+    }
+    const buffer = Buffer.alloc(MAX_HEARTBEAT_BYTES + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    if (length > MAX_HEARTBEAT_BYTES) return { ok: false, reason: "larger than 64 KiB", modifiedAt };
+    const result = parseHeartbeat(buffer.toString("utf8", 0, length), stem);
+    return { ...result, modifiedAt };
+  } catch (error) {
+    return { ok: false, reason: `cannot be read: ${errnoText(error)}`, modifiedAt: null };
+  } finally {
+    await handle.close().catch(() => {});
+  }
+}
+
+export interface ScanOptions {
+  /** Folders to scan; globs allowed. Defaults to the writer's folder. */
+  dirs?: readonly string[];
+  /** A manifest path, or one already parsed. */
+  manifest?: string | Manifest;
+  now?: Date;
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  /** How many files are read at once. */
+  concurrency?: number;
+}
+
+/** A folder that could not be listed; reported as an `invalid` pseudo-job so it is never silent. */
+const FOLDER_JOB = (dir: string) => `folder:${dir}`;
+
+/**
+ * Reads every `*.last` in the folders and the manifest's declarations and evaluates them all.
+ * Never throws on one bad file (it becomes `invalid`); throws only for a bad manifest.
+ */
+export async function scanHeartbeats(options: ScanOptions = {}): Promise<JobState[]> {
+  const now = options.now ?? new Date();
+  const env = options.env ?? process.env;
+  const manifest =
+    typeof options.manifest === "string" ? await loadManifest(options.manifest) : (options.manifest ?? null);
+  const patterns = options.dirs && options.dirs.length > 0 ? options.dirs : [defaultHeartbeatDir(env)];
+  const dirs = await expandDirs(patterns, options.cwd);
+
+  const files: { dir: string; name: string; path: string }[] = [];
+  const states: JobState[] = [];
+  for (const dir of dirs) {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (error) {
+      // A folder that is missing or unreadable is never "no jobs, all healthy": a typo in --dir
+      // would otherwise silence every alert.
+      states.push(
+        evaluate(undefined, undefined, now, {
+          job: FOLDER_JOB(dir),
+          file: dir,
+          invalidReason:
+            (error as NodeJS.ErrnoException).code === "ENOENT"
+              ? "heartbeat folder does not exist"
+              : `heartbeat folder cannot be read: ${errnoText(error)}`,
+        }),
+      );
+      continue;
+    }
+    for (const name of names) {
+      if (name.endsWith(".last")) files.push({ dir, name: name.slice(0, -5), path: join(dir, name) });
+    }
+  }
+
+  const results = await mapLimit(files, options.concurrency ?? 64, (f) => readHeartbeatFile(f.path));
+  const seen = new Set<string>();
+  const duplicated = new Set<string>();
+  for (const f of files) (seen.has(f.name) ? duplicated : seen).add(f.name);
+
+  files.forEach((f, i) => {
+    const result = results[i]!;
+    // The same job name in several folders (many hosts on a shared mount): qualify by folder.
+    const job = duplicated.has(f.name) ? `${f.name}@${f.dir}` : f.name;
+    const declaration = manifest?.jobs.get(f.name);
+    if (!isValidJobName(f.name)) {
+      states.push(evaluate(undefined, declaration, now, { job, file: f.path, invalidReason: "file name is not a valid job name", modifiedAt: result.modifiedAt }));
+    } else if (result.ok) {
+      const state = evaluate(result.heartbeat, declaration, now, { file: f.path, modifiedAt: result.modifiedAt });
+      states.push(job === f.name ? state : { ...state, job });
+    } else {
+      states.push(evaluate(undefined, declaration, now, { job, file: f.path, invalidReason: `heartbeat file ${result.reason}`, modifiedAt: result.modifiedAt }));
+    }
+  });
+
+  if (manifest) {
+    for (const [name, declaration] of manifest.jobs) {
+      if (!seen.has(name)) states.push(evaluate(undefined, declaration, now, { job: name }));
+    }
+  }
+  return states;
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

@@ -1,0 +1,170 @@
+import { lstat } from "node:fs/promises";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import writeFileAtomic from "write-file-atomic";
+import { assertSafeDir, errnoText, resolveHeartbeatDir } from "./dir.js";
+import { parseDuration } from "./duration.js";
+import { LastbeatError } from "./errors.js";
+import { parseGrace } from "./evaluate.js";
+import { validateJobName } from "./job-name.js";
+import { cutEnd, cutStart } from "./parse.js";
+import { readHeartbeatFile } from "./read.js";
+import { validateSchedule, validateTimeZone } from "./schedule.js";
+import { HEARTBEAT_FORMAT, MAX_MESSAGE_BYTES, MAX_OUTPUT_TAIL_BYTES } from "./types.js";
+import type { BeatStatus, Heartbeat } from "./types.js";
+
+export interface WriteHeartbeatOptions {
+  /** How often the job runs: `300`, `90s`, `5m`, `1h`, `1d`, `1w`. */
+  every: string | number;
+  dir?: string;
+  status?: BeatStatus;
+  schedule?: string;
+  tz?: string;
+  /** `"2x"` (default) or a duration such as `"30m"`. */
+  grace?: string;
+  maxRuntime?: string | number;
+  message?: string;
+  /** Throw on failure instead of reporting on stderr and returning. */
+  strict?: boolean;
+  /** Filled by wrappers such as `withHeartbeat` and `lastbeat run`. */
+  startedAt?: Date;
+  durationMs?: number;
+  exitCode?: number;
+  signal?: string;
+  outputTail?: string;
+  runId?: string;
+  pid?: number;
+  /** The clock, for tests; defaults to the real time. */
+  now?: Date;
+  env?: Record<string, string | undefined>;
+  /** Where a non-strict failure is reported; defaults to process.stderr. */
+  stderr?: { write(chunk: string): unknown };
+}
+
+/** The heartbeat as written, plus where it went and, when not strict, the failure if any. */
+export type WrittenHeartbeat = Heartbeat & { file: string | null; error?: LastbeatError };
+
+const STATUSES: readonly BeatStatus[] = ["ok", "fail", "start"];
+
+/** Builds and validates the heartbeat record; throws LastbeatError naming the bad option. */
+export function buildHeartbeat(job: string, options: WriteHeartbeatOptions, previous?: Heartbeat | null): Heartbeat {
+  validateJobName(job);
+  const status = options.status ?? "ok";
+  if (!STATUSES.includes(status)) {
+    throw new LastbeatError("E_OPTION", `status must be ok, fail or start, got ${JSON.stringify(status)}`);
+  }
+  if (options.every === undefined) throw new LastbeatError("E_OPTION", `job ${job}: "every" is required (e.g. "5m")`);
+  const now = options.now ?? new Date();
+  const heartbeat: Heartbeat = {
+    format: HEARTBEAT_FORMAT,
+    job,
+    status,
+    at: now.toISOString(),
+    interval_s: parseDuration(options.every, "every"),
+  };
+  if (options.tz !== undefined) heartbeat.tz = validateTimeZone(options.tz);
+  if (options.schedule !== undefined) heartbeat.schedule = validateSchedule(options.schedule, options.tz);
+  if (options.grace !== undefined) {
+    parseGrace(options.grace);
+    heartbeat.grace = options.grace;
+  }
+  if (options.maxRuntime !== undefined) heartbeat.max_runtime_s = parseDuration(options.maxRuntime, "maxRuntime");
+  const lastOk = status === "ok" ? heartbeat.at : previous?.status === "ok" ? previous.at : previous?.last_ok_at;
+  if (lastOk !== undefined) heartbeat.last_ok_at = lastOk;
+  if (options.startedAt !== undefined) heartbeat.started_at = options.startedAt.toISOString();
+  if (options.durationMs !== undefined) heartbeat.duration_ms = Math.max(0, Math.round(options.durationMs));
+  if (options.exitCode !== undefined) heartbeat.exit_code = options.exitCode;
+  if (options.signal !== undefined) heartbeat.signal = options.signal;
+  if (options.runId !== undefined) heartbeat.run_id = options.runId;
+  heartbeat.pid = options.pid ?? process.pid;
+  heartbeat.host = hostname();
+  if (options.message !== undefined) heartbeat.message = cutStart(oneLine(options.message), MAX_MESSAGE_BYTES);
+  if (options.outputTail !== undefined) heartbeat.output_tail = cutEnd(options.outputTail, MAX_OUTPUT_TAIL_BYTES);
+  return heartbeat;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, " ").trim();
+}
+
+/**
+ * Atomically writes `<dir>/<job>.last` (temp file → fsync → rename). Never writes through a
+ * symlink and refuses a world-writable folder without the sticky bit. By default a failure is
+ * reported on stderr and returned (the checker will see the job as stale: the design fails safe);
+ * `strict: true` throws instead.
+ */
+export async function writeHeartbeat(job: string, options: WriteHeartbeatOptions): Promise<WrittenHeartbeat> {
+  let file: string | null = null;
+  try {
+    validateJobName(job);
+    buildHeartbeat(job, options); // validate every option before touching the disk
+    const dir = await resolveHeartbeatDir({ ...(options.dir !== undefined && { dir: options.dir }), ...(options.env && { env: options.env }) });
+    await assertSafeDir(dir);
+    file = join(dir, `${job}.last`);
+    const existing = await lstat(file).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return null;
+      throw new LastbeatError("E_WRITE", `cannot write heartbeat ${file}: ${errnoText(error)}`, { cause: error });
+    });
+    if (existing?.isSymbolicLink()) {
+      throw new LastbeatError("E_SYMLINK", `refusing to write heartbeat ${file}: it is a symbolic link`);
+    }
+    if (existing && !existing.isFile()) {
+      throw new LastbeatError("E_WRITE", `refusing to write heartbeat ${file}: it is not a regular file`);
+    }
+    const status = options.status ?? "ok";
+    // last_ok_at survives start and fail beats: read it from the beat being replaced.
+    const previous = existing && status !== "ok" ? await readHeartbeatFile(file) : null;
+    const heartbeat = buildHeartbeat(job, options, previous?.ok ? previous.heartbeat : null);
+    try {
+      await writeFileAtomic(file, `${JSON.stringify(heartbeat)}\n`, { mode: 0o644, fsync: true });
+    } catch (error) {
+      throw new LastbeatError("E_WRITE", `cannot write heartbeat ${file}: ${errnoText(error)}`, { cause: error });
+    }
+    return { ...heartbeat, file };
+  } catch (error) {
+    const failure =
+      error instanceof LastbeatError
+        ? error
+        : new LastbeatError("E_WRITE", `cannot write heartbeat for ${job}: ${errnoText(error)}`, { cause: error });
+    if (options.strict) throw failure;
+    (options.stderr ?? process.stderr).write(`lastbeat: ${failure.message}\n`);
+    return {
+      format: HEARTBEAT_FORMAT,
+      job,
+      status: options.status ?? "ok",
+      at: (options.now ?? new Date()).toISOString(),
+      interval_s: NaN,
+      file,
+      error: failure,
+    };
+  }
+}
+
+export type WithHeartbeatOptions = Omit<WriteHeartbeatOptions, "status" | "durationMs" | "startedAt" | "exitCode">;
+
+/**
+ * Writes a `start` beat, runs `fn`, then an `ok` beat with its duration, or a `fail` beat with
+ * the error's message and rethrows. Heartbeat write failures never mask `fn`'s own outcome.
+ */
+export async function withHeartbeat<T>(job: string, options: WithHeartbeatOptions, fn: () => T | Promise<T>): Promise<T> {
+  const clock = () => (options.now ? new Date(options.now) : new Date());
+  const startedAt = clock();
+  const started = performance.now();
+  const { strict: _strict, ...rest } = options;
+  await writeHeartbeat(job, { ...options, status: "start", startedAt });
+  let result: T;
+  try {
+    result = await fn();
+  } catch (error) {
+    await writeHeartbeat(job, {
+      ...rest,
+      status: "fail",
+      startedAt,
+      durationMs: performance.now() - started,
+      message: options.message ?? (error instanceof Error ? error.message : String(error)),
+    });
+    throw error;
+  }
+  await writeHeartbeat(job, { ...options, status: "ok", startedAt, durationMs: performance.now() - started });
+  return result;
+}
