@@ -11,6 +11,11 @@ export interface CliIo {
 export interface OutputStream {
   write(chunk: string): unknown;
   isTTY?: boolean;
+  /**
+   * Raw bytes: `lastbeat run` passes its command's output through unchanged (a `pg_dump` piped
+   * through it must stay byte-exact). Without it, the output is decoded as UTF-8 text.
+   */
+  writeBytes?(chunk: Uint8Array): unknown;
 }
 
 /** A bad flag, value or configuration: exit code 2, one line on stderr. */

@@ -58,12 +58,12 @@ export function dirOption(description = "heartbeat folder; repeatable, globs all
   return new Option("--dir <path>", description).argParser(collect);
 }
 
-export function nowOption(): Option {
-  return new Option("--now <iso>", "evaluate as of this time instead of the clock").argParser(parseInstantArg);
+export function nowOption(description = "evaluate as of this time instead of the clock"): Option {
+  return new Option("--now <iso>", description).argParser(parseInstantArg);
 }
 
-export function jsonOption(): Option {
-  return new Option("--json", "print JSON instead of text");
+export function jsonOption(description = "print JSON instead of text"): Option {
+  return new Option("--json", description);
 }
 
 export function manifestOption(): Option {
@@ -118,4 +118,14 @@ export function singleDir(flags: { dir?: string[] }, io: CliIo): string | undefi
 
 export function absolute(path: string, io: CliIo): string {
   return isAbsolute(path) ? path : resolve(io.cwd, path);
+}
+
+/**
+ * A flag the command cannot do without. Checked in the action rather than with commander's
+ * `makeOptionMandatory`, which would report `--evry 5m` as "--every missing" instead of naming
+ * the typo.
+ */
+export function required<T>(value: T | undefined, flag: string): T {
+  if (value === undefined) throw new UsageError(`required option '${flag}' not specified`);
+  return value;
 }

@@ -1,0 +1,115 @@
+import { readFileSync } from "node:fs";
+import { Command, CommanderError } from "commander";
+import { EXIT, type CliIo, type OutputStream, type RegisterCommand } from "./io.js";
+
+/**
+ * Each command is loaded only when it runs (or when help lists them all), so `lastbeat beat` in a
+ * tight cron loop never pays for Octokit or date-fns. The order is the order of `lastbeat --help`.
+ */
+const COMMANDS: ReadonlyArray<readonly [string, () => Promise<RegisterCommand>]> = [
+  ["beat", async () => (await import("./commands/beat.js")).registerBeat],
+  // PENDING: run, status, check, report, metrics
+
+];
+
+/** Environment variables whose values must never reach any output. */
+export const SECRET_ENV = ["LASTBEAT_TOKEN", "GITHUB_TOKEN", "GITEA_TOKEN", "FORGEJO_TOKEN", "GH_TOKEN"];
+
+/**
+ * The `lastbeat` command as a function of (argv, env, output streams): returns the exit code of
+ * SPEC §5 and never calls `process.exit`. Only this function turns errors into exit codes.
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const safeIo: CliIo = {
+    ...io,
+    stdout: redacting(io.stdout, io.env),
+    stderr: redacting(io.stderr, io.env),
+  };
+  let exitCode: number = EXIT.healthy;
+  const setExit = (code: number) => {
+    exitCode = code;
+  };
+
+  const program = new Command("lastbeat")
+    .description("Make silent cron failures impossible to miss: heartbeat files, alerts, a morning brief.")
+    .version(version(), "-V, --version", "print the version")
+    .helpOption("-h, --help", "show help")
+    .helpCommand("help [command]", "show help for a command")
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      writeOut: (text) => void safeIo.stdout.write(text),
+      writeErr: (text) => void safeIo.stderr.write(text),
+      // One clear line: commander puts "(Did you mean …?)" on a line of its own.
+      outputError: (text, write) => write(`${text.trim().replace(/\s*\n\s*/g, " ")}\n`),
+    })
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ lastbeat beat backup --every 1d                  # at the end of a job
+  $ lastbeat run backup --every 1d -- /usr/local/bin/backup.sh
+  $ lastbeat status                                  # every job and its status
+  $ lastbeat check --forge github --repo acme/ops    # open/close the alert issue
+
+Exit codes: 0 all healthy, 1 a job is alerting, 2 usage or configuration error, 3 forge not synced.
+`,
+    );
+
+  try {
+    for (const [, load] of await commandsFor(argv)) (await load())(program, safeIo, setExit);
+    await program.parseAsync([...argv], { from: "user" });
+    return exitCode;
+  } catch (error) {
+    return errorExit(error, safeIo);
+  }
+}
+
+/** The command named by argv, or all of them for help and unknown commands. */
+async function commandsFor(argv: readonly string[]): Promise<typeof COMMANDS> {
+  const first = argv.find((arg) => !arg.startsWith("-"));
+  const named = COMMANDS.filter(([name]) => name === first);
+  return named.length === 1 ? named : COMMANDS;
+}
+
+function errorExit(error: unknown, io: CliIo): number {
+  if (error instanceof CommanderError) {
+    // Help and version are "errors" only to exitOverride; commander has printed the rest already.
+    if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return EXIT.healthy;
+    if (error.code === "commander.help") return EXIT.healthy;
+    return EXIT.usage;
+  }
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  io.stderr.write(`error: ${message.trim().replace(/\s*\n\s*/g, " ")}\n`);
+  if (io.env.LASTBEAT_DEBUG === "1" && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
+  return code === "E_FORGE" ? EXIT.forge : EXIT.usage;
+}
+
+/** Replaces the value of any token variable in everything the CLI prints. */
+function redacting(stream: OutputStream, env: CliIo["env"]): OutputStream {
+  // Very short values would redact ordinary words; real tokens are long.
+  const secrets = SECRET_ENV.map((name) => env[name]).filter((v): v is string => !!v && v.length >= 6);
+  if (secrets.length === 0) return stream;
+  const wrapped: OutputStream = {
+    write: (chunk: string) => {
+      let text = chunk;
+      for (const secret of secrets) text = text.split(secret).join("***");
+      return stream.write(text);
+    },
+  };
+  if (stream.isTTY !== undefined) wrapped.isTTY = stream.isTTY;
+  // A wrapped command's own output passes through untouched (bytes cannot be searched safely
+  // across chunks); `run` redacts the output tail it stores instead.
+  if (stream.writeBytes) wrapped.writeBytes = stream.writeBytes.bind(stream);
+  return wrapped;
+}
+
+let cachedVersion: string | undefined;
+function version(): string {
+  if (cachedVersion === undefined) {
+    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+    cachedVersion = pkg.version;
+  }
+  return cachedVersion;
+}

@@ -1,0 +1,3 @@
+export { runCli } from "./cli.js";
+export { EXIT, UsageError, colorEnabled } from "./io.js";
+export type { CliIo, OutputStream, RegisterCommand } from "./io.js";
