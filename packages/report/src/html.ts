@@ -1,0 +1,151 @@
+import { escapeHtml, lastLines, MAX_TAIL_LINES, oneLine } from "./escape.js";
+import type { Brief } from "./brief.js";
+import { noteFor, PANEL_COLUMNS } from "./panel.js";
+import type { PanelRow } from "./panel.js";
+import { statusLabel } from "./status.js";
+import { formatAgo, formatSpan, formatWhen } from "./time.js";
+import type { JobState, JobStatus } from "lastbeat";
+
+/**
+ * HTML output (SPEC §7): one self-contained page — inline CSS, no scripts, no fonts, images or
+ * links to fetch — so it can be mailed, archived or opened from disk. Every piece of text goes
+ * through `escapeHtml`; a Content-Security-Policy forbids anything but the inline style anyway.
+ */
+
+function tone(status: JobStatus): "good" | "warn" | "bad" | "info" {
+  switch (status) {
+    case "ok":
+      return "good";
+    case "late":
+      return "warn";
+    case "running":
+    case "paused":
+      return "info";
+    default:
+      return "bad";
+  }
+}
+
+/** The panel as an HTML `<table>`, for embedding in another page (`--panel --format html`). */
+export function renderPanelHtml(rows: readonly PanelRow[]): string {
+  if (rows.length === 0) return `<section class="lastbeat-panel">\n<h2>Heartbeat panel</h2>\n<p>No heartbeat files found.</p>\n</section>\n`;
+  const head = PANEL_COLUMNS.map((title, i) => `<th${i === 5 ? ' class="num"' : ""}>${escapeHtml(title)}</th>`).join("");
+  const body = rows
+    .map((row) => {
+      const cells = [
+        `<td class="job">${escapeHtml(row.job)}</td>`,
+        `<td><span class="status ${tone(row.status)}">${escapeHtml(row.statusLabel)}</span></td>`,
+        `<td>${escapeHtml(row.lastBeat)}</td>`,
+        `<td>${escapeHtml(row.age)}</td>`,
+        `<td>${escapeHtml(row.interval)}</td>`,
+        `<td class="num">${escapeHtml(row.ratio)}</td>`,
+        `<td>${escapeHtml(row.lastDuration)}</td>`,
+        `<td class="note">${escapeHtml(oneLine(row.note))}</td>`,
+      ];
+      return `<tr class="${tone(row.status)}">${cells.join("")}</tr>`;
+    })
+    .join("\n");
+  return `<section class="lastbeat-panel">\n<h2>Heartbeat panel</h2>\n<table>\n<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>\n</section>\n`;
+}
+
+function alertHtml(state: JobState, brief: Brief): string {
+  const facts: string[] = [];
+  facts.push(
+    state.lastBeatAt
+      ? `last beat ${formatWhen(state.lastBeatAt, brief.now, brief.tz)} (${formatAgo(state.lastBeatAt, brief.now)})`
+      : "never beat",
+  );
+  if (state.intervalSeconds) facts.push(`every ${formatSpan(state.intervalSeconds)}`);
+  if (state.alertingSince) facts.push(`alerting since ${formatWhen(state.alertingSince, brief.now, brief.tz)}`);
+  const parts = [
+    `<article class="alert">`,
+    `<h3><span class="status bad">${escapeHtml(statusLabel(state.status))}</span> ${escapeHtml(state.job)}</h3>`,
+    `<p>${escapeHtml(oneLine(noteFor(state, brief.now), 300))}</p>`,
+    `<p class="facts">${escapeHtml(facts.join(" · "))}</p>`,
+  ];
+  if (state.file) parts.push(`<p class="facts">file <code>${escapeHtml(state.file)}</code></p>`);
+  const tail = state.heartbeat?.output_tail;
+  if (tail !== undefined && tail.trim() !== "") {
+    const last = lastLines(tail);
+    parts.push(
+      `<details open><summary>${last.cut ? `Output (last ${MAX_TAIL_LINES} lines)` : "Output (end)"}</summary><pre>${escapeHtml(last.text)}</pre></details>`,
+    );
+  }
+  parts.push(`</article>`);
+  return parts.join("\n");
+}
+
+const STYLE = `
+:root { color-scheme: light dark; --fg: #1f2328; --muted: #656d76; --bg: #ffffff; --line: #d0d7de;
+  --good: #1a7f37; --warn: #9a6700; --bad: #cf222e; --info: #0969da; --tint: #f6f8fa; }
+@media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --muted: #8d96a0; --bg: #0d1117; --line: #30363d;
+  --good: #3fb950; --warn: #d29922; --bad: #f85149; --info: #58a6ff; --tint: #161b22; } }
+* { box-sizing: border-box; }
+body { margin: 0 auto; padding: 2rem 1.25rem 4rem; max-width: 72rem; color: var(--fg); background: var(--bg);
+  font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
+h1 { font-size: 1.6rem; margin: 0 0 .25rem; }
+h2 { font-size: 1.15rem; margin: 2rem 0 .75rem; padding-bottom: .3rem; border-bottom: 1px solid var(--line); }
+h3 { font-size: 1rem; margin: 0 0 .25rem; }
+.summary { font-size: 1.1rem; font-weight: 600; margin: .25rem 0; }
+.muted, .facts { color: var(--muted); }
+.facts { margin: .15rem 0; font-size: .9rem; }
+.checker { padding: .5rem .75rem; border-left: 4px solid var(--good); background: var(--tint); }
+.checker.bad { border-color: var(--bad); }
+.checker.warn { border-color: var(--warn); }
+.alert { padding: .75rem 1rem; margin: .75rem 0; border: 1px solid var(--line); border-left: 4px solid var(--bad); border-radius: 6px; }
+.alert p { margin: .25rem 0; }
+pre { margin: .5rem 0 0; padding: .75rem; overflow-x: auto; background: var(--tint); border-radius: 6px;
+  font: 13px/1.45 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; white-space: pre-wrap; word-break: break-word; }
+summary { cursor: pointer; color: var(--muted); font-size: .9rem; }
+table { width: 100%; border-collapse: collapse; font-size: .92rem; }
+th, td { text-align: left; padding: .4rem .6rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { font-weight: 600; color: var(--muted); white-space: nowrap; }
+td { white-space: nowrap; }
+td.note { white-space: normal; overflow-wrap: anywhere; min-width: 14rem; }
+td.job { font-weight: 600; }
+.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr.bad { background: color-mix(in srgb, var(--bad) 8%, transparent); }
+tr.warn { background: color-mix(in srgb, var(--warn) 8%, transparent); }
+.status { font-weight: 600; }
+.status.good { color: var(--good); } .status.warn { color: var(--warn); }
+.status.bad { color: var(--bad); } .status.info { color: var(--info); }
+.table-wrap { overflow-x: auto; }
+footer { margin-top: 2rem; color: var(--muted); font-size: .85rem; }
+`.trim();
+
+/** The brief as one self-contained HTML page. */
+export function renderBriefHtml(brief: Brief): string {
+  const title = `Morning brief — ${brief.date}`;
+  const parts: string[] = [];
+  parts.push(`<h1>${escapeHtml(title)}</h1>`);
+  parts.push(`<p class="summary">${escapeHtml(brief.summary)}</p>`);
+  parts.push(`<p class="muted">As of ${escapeHtml(`${brief.time} ${brief.tz}`)}</p>`);
+  if (brief.checker) {
+    parts.push(
+      `<p class="checker ${tone(brief.checker.status)}"><strong>Checker:</strong> ${escapeHtml(brief.checker.text)}</p>`,
+    );
+  }
+  parts.push(`<h2>Needs attention${brief.alerting.length ? ` (${brief.alerting.length})` : ""}</h2>`);
+  if (brief.alerting.length === 0) parts.push(`<p>Nothing: no job is alerting.</p>`);
+  for (const state of brief.alerting) parts.push(alertHtml(state, brief));
+  parts.push(`<div class="table-wrap">\n${renderPanelHtml(brief.rows).trimEnd()}\n</div>`);
+  parts.push(`<footer>Generated by lastbeat report at ${escapeHtml(brief.now.toISOString())}.</footer>`);
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<title>${escapeHtml(`${title}: ${brief.summary}`)}</title>
+<style>
+${STYLE}
+</style>
+</head>
+<body>
+<main>
+${parts.join("\n")}
+</main>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,9 @@
+export { renderBrief, renderPanel, isReportFormat, REPORT_FORMATS } from "./render.js";
+export type { ReportFormat } from "./render.js";
+export { buildBrief, briefJson, summaryLine, CHECKER_JOB } from "./brief.js";
+export type { Brief, BriefOptions, CheckerFreshness } from "./brief.js";
+export { panelRows, panelJson, noteFor, PANEL_COLUMNS } from "./panel.js";
+export type { PanelRow, RenderOptions } from "./panel.js";
+export { STATUS_SYMBOL, statusLabel } from "./status.js";
+export { escapeMarkdownInline, markdownFence, escapeHtml } from "./escape.js";
+export { formatAgo, formatRatio, formatRunLength, formatSpan, formatWhen, isValidTimeZone, localTimeZone } from "./time.js";

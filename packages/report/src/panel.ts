@@ -1,0 +1,198 @@
+import { jobStateToJson, sortJobStates } from "lastbeat";
+import type { JobState, JobStatus } from "lastbeat";
+import { markdownCell, oneLine } from "./escape.js";
+import { STATUS_SYMBOL, statusLabel } from "./status.js";
+import { formatAgo, formatRatio, formatRunLength, formatSpan, formatWhen } from "./time.js";
+
+/** What every renderer needs: the instant the report is "as of", and the reader's zone. */
+export interface RenderOptions {
+  now: Date;
+  /** IANA zone for dates and times of day; `UTC` when absent. */
+  tz?: string;
+}
+
+/** One row of the heartbeat panel, as plain (unescaped) text; each format escapes its own way. */
+export interface PanelRow {
+  job: string;
+  status: JobStatus;
+  alerting: boolean;
+  /** `✗ stale` */
+  statusLabel: string;
+  lastBeat: string;
+  age: string;
+  interval: string;
+  ratio: string;
+  lastDuration: string;
+  note: string;
+}
+
+export const PANEL_COLUMNS = [
+  "Job",
+  "Status",
+  "Last beat",
+  "Age",
+  "Interval",
+  "Ratio",
+  "Last duration",
+  "Note",
+] as const;
+
+const NONE = "—";
+
+/** The panel's rows, worst first. */
+export function panelRows(states: readonly JobState[], options: RenderOptions): PanelRow[] {
+  const tz = options.tz ?? "UTC";
+  return sortJobStates(states).map((state) => ({
+    job: state.job,
+    status: state.status,
+    alerting: state.alerting,
+    statusLabel: statusLabel(state.status),
+    lastBeat: state.lastBeatAt ? formatWhen(state.lastBeatAt, options.now, tz) : "never",
+    age: state.lastBeatAt ? formatAgo(state.lastBeatAt, options.now) : NONE,
+    interval: state.intervalSeconds ? formatSpan(state.intervalSeconds) : NONE,
+    ratio: formatRatio(state.ratio),
+    lastDuration:
+      state.heartbeat?.duration_ms !== undefined && state.heartbeat.status !== "start"
+        ? formatRunLength(state.heartbeat.duration_ms)
+        : NONE,
+    note: noteFor(state, options.now),
+  }));
+}
+
+/**
+ * The Note column: why the job has its status, in words a reader can act on, with the job's own
+ * message where it helps. The library's `reason` carries ISO times for machines; here we say
+ * "due 3 hours ago" instead.
+ */
+export function noteFor(state: JobState, now: Date): string {
+  const hb = state.heartbeat;
+  const message = hb?.message !== undefined ? oneLine(hb.message) : "";
+  const withMessage = (text: string) => (message ? `${text}: ${message}` : text);
+  switch (state.status) {
+    case "ok":
+      return message || (state.dueAt ? `next beat due ${formatAgo(state.dueAt, now)}` : state.reason);
+    case "late":
+      return state.dueAt && state.graceEndAt
+        ? `beat was due ${formatAgo(state.dueAt, now)}; alerts ${formatAgo(state.graceEndAt, now)}`
+        : state.reason;
+    case "stale":
+      return state.dueAt ? `silent: beat was due ${formatAgo(state.dueAt, now)}` : state.reason;
+    case "failed": {
+      const exit = hb?.exit_code !== undefined ? ` with exit code ${hb.exit_code}` : "";
+      return withMessage(`last run failed${exit}`);
+    }
+    case "running":
+      return withMessage(`started ${formatAgo(startedAt(state), now)}`);
+    case "overrun":
+      return withMessage(`started ${formatAgo(startedAt(state), now)} and still not finished`);
+    case "missing":
+    case "invalid":
+    case "paused":
+      return state.reason;
+  }
+}
+
+function startedAt(state: JobState): Date {
+  const started = state.heartbeat?.started_at;
+  return started !== undefined ? new Date(started) : (state.lastBeatAt ?? new Date(Number.NaN));
+}
+
+const EMPTY_PANEL = "No heartbeat files found.";
+
+/** The panel as a GFM table under a `## Heartbeat panel` heading, padded so it also reads as plain text. */
+export function renderPanelMarkdown(rows: readonly PanelRow[]): string {
+  const heading = "## Heartbeat panel";
+  if (rows.length === 0) return `${heading}\n\n${EMPTY_PANEL}\n`;
+  const cells = rows.map((row) =>
+    [
+      row.job,
+      row.statusLabel,
+      row.lastBeat,
+      row.age,
+      row.interval,
+      row.ratio,
+      row.lastDuration,
+      row.note,
+    ].map((cell) => markdownCell(cell)),
+  );
+  const widths = PANEL_COLUMNS.map((title, i) =>
+    Math.max(3, charLength(title), ...cells.map((row) => charLength(row[i] ?? ""))),
+  );
+  const RIGHT = 5; // Ratio
+  const line = (row: readonly string[]) =>
+    `| ${row.map((cell, i) => (i === RIGHT ? padStart(cell, widths[i]!) : padEnd(cell, widths[i]!))).join(" | ")} |`;
+  const rule = `| ${widths.map((w, i) => (i === RIGHT ? `${"-".repeat(w - 1)}:` : "-".repeat(w))).join(" | ")} |`;
+  return `${heading}\n\n${[line(PANEL_COLUMNS), rule, ...cells.map(line)].join("\n")}\n`;
+}
+
+/** The panel as aligned columns for a terminal or a plain-text mail. */
+export function renderPanelText(rows: readonly PanelRow[]): string {
+  if (rows.length === 0) return `${EMPTY_PANEL}\n`;
+  const header = PANEL_COLUMNS.map((title) => title.toUpperCase());
+  const cells = rows.map((row) => [
+    oneLine(row.job),
+    row.statusLabel,
+    row.lastBeat,
+    row.age,
+    row.interval,
+    row.ratio,
+    row.lastDuration,
+    oneLine(row.note),
+  ]);
+  return `${alignColumns([header, ...cells], new Set([5]))}\n`;
+}
+
+/** Left-aligned columns two spaces apart (right-aligned where asked); the last column is not padded. */
+export function alignColumns(table: readonly (readonly string[])[], rightAligned: ReadonlySet<number> = new Set()): string {
+  const columns = Math.max(0, ...table.map((row) => row.length));
+  const widths = Array.from({ length: columns }, (_, i) => Math.max(0, ...table.map((row) => charLength(row[i] ?? ""))));
+  return table
+    .map((row) =>
+      row
+        .map((cell, i) => {
+          if (rightAligned.has(i)) return padStart(cell, widths[i]!);
+          return i === row.length - 1 ? cell : padEnd(cell, widths[i]!);
+        })
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
+
+/** The panel as JSON: the `status --json` shape (SPEC §5) plus the job's message and the panel's note. */
+export function panelJson(states: readonly JobState[], options: RenderOptions) {
+  return {
+    now: options.now.toISOString(),
+    jobs: sortJobStates(states).map((state) => jobJson(state, options.now)),
+  };
+}
+
+/** One job in the report's JSON: `status --json` fields, then what the panel adds. */
+export function jobJson(state: JobState, now: Date) {
+  return {
+    ...jobStateToJson(state),
+    symbol: STATUS_SYMBOL[state.status],
+    note: noteFor(state, now),
+    message: state.heartbeat?.message ?? null,
+    last_duration_ms: state.heartbeat?.duration_ms ?? null,
+    exit_code: state.heartbeat?.exit_code ?? null,
+    output_tail: state.heartbeat?.output_tail ?? null,
+  };
+}
+
+export function renderPanelJson(states: readonly JobState[], options: RenderOptions): string {
+  return `${JSON.stringify(panelJson(states, options), null, 2)}\n`;
+}
+
+/** Characters as a terminal counts them (code points; all our symbols are single-width). */
+function charLength(text: string): number {
+  return Array.from(text).length;
+}
+
+function padEnd(text: string, width: number): string {
+  return text + " ".repeat(Math.max(0, width - charLength(text)));
+}
+
+function padStart(text: string, width: number): string {
+  return " ".repeat(Math.max(0, width - charLength(text))) + text;
+}

@@ -1,0 +1,38 @@
+import type { JobState } from "lastbeat";
+import { buildBrief, renderBriefJson, renderBriefMarkdown, renderBriefText } from "./brief.js";
+import type { BriefOptions } from "./brief.js";
+import { renderBriefHtml, renderPanelHtml } from "./html.js";
+import { panelRows, renderPanelJson, renderPanelMarkdown, renderPanelText } from "./panel.js";
+import type { RenderOptions } from "./panel.js";
+
+export const REPORT_FORMATS = ["md", "text", "json", "html"] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+export function isReportFormat(value: string): value is ReportFormat {
+  return (REPORT_FORMATS as readonly string[]).includes(value);
+}
+
+/** The heartbeat panel alone, for embedding in another report. Pure: (states, now, tz) → text. */
+export function renderPanel(states: readonly JobState[], options: RenderOptions & { format?: ReportFormat }): string {
+  const format = options.format ?? "md";
+  if (format === "json") return renderPanelJson(states, options);
+  const rows = panelRows(states, options);
+  if (format === "text") return renderPanelText(rows);
+  if (format === "html") return renderPanelHtml(rows);
+  return renderPanelMarkdown(rows);
+}
+
+/** The morning brief. Pure: (states, now, tz) → text. */
+export function renderBrief(states: readonly JobState[], options: BriefOptions & { format?: ReportFormat }): string {
+  const brief = buildBrief(states, options);
+  switch (options.format ?? "md") {
+    case "text":
+      return renderBriefText(brief);
+    case "json":
+      return renderBriefJson(brief);
+    case "html":
+      return renderBriefHtml(brief);
+    case "md":
+      return renderBriefMarkdown(brief);
+  }
+}

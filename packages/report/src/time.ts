@@ -1,0 +1,136 @@
+import { formatDistanceStrict, formatDuration } from "date-fns";
+
+/**
+ * Human-friendly times for the panel and the brief. Distances and durations come from date-fns;
+ * calendar dates and wall-clock times in the reader's zone come from `Intl` so the output depends
+ * only on (instant, now, tz) — never on the machine's own zone.
+ */
+
+/** The machine's zone, the default for `--tz`. */
+export function localTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+}
+
+/** Whether `tz` names an IANA zone this runtime knows (e.g. `Europe/Berlin`, `UTC`). */
+export function isValidTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-GB", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface WallClock {
+  year: number;
+  month: number;
+  day: number;
+  weekday: string;
+  monthName: string;
+  hhmm: string;
+}
+
+const wallClockFormats = new Map<string, Intl.DateTimeFormat>();
+
+function wallClock(at: Date, tz: string): WallClock {
+  let fmt = wallClockFormats.get(tz);
+  if (!fmt) {
+    fmt = new Intl.DateTimeFormat("en-GB", {
+      timeZone: tz,
+      year: "numeric",
+      month: "numeric",
+      day: "numeric",
+      weekday: "long",
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+    });
+    wallClockFormats.set(tz, fmt);
+  }
+  const parts: Record<string, string> = {};
+  for (const p of fmt.formatToParts(at)) parts[p.type] = p.value;
+  const month = Number(parts.month);
+  return {
+    year: Number(parts.year),
+    month,
+    day: Number(parts.day),
+    weekday: parts.weekday ?? "",
+    monthName: MONTHS[month - 1] ?? "",
+    hhmm: `${parts.hour}:${parts.minute}`,
+  };
+}
+
+const MONTHS = [
+  "January", "February", "March", "April", "May", "June",
+  "July", "August", "September", "October", "November", "December",
+];
+
+/** Days between two calendar dates (b − a), ignoring the time of day. */
+function calendarDays(a: WallClock, b: WallClock): number {
+  return Math.round((Date.UTC(b.year, b.month - 1, b.day) - Date.UTC(a.year, a.month - 1, a.day)) / 86_400_000);
+}
+
+/** `Wednesday 8 April 2026`: the brief's dated heading, in the reader's zone. */
+export function formatLongDate(at: Date, tz: string): string {
+  const w = wallClock(at, tz);
+  return `${w.weekday} ${w.day} ${w.monthName} ${w.year}`;
+}
+
+/** `07:00`: the time of day in the reader's zone. */
+export function formatClock(at: Date, tz: string): string {
+  return wallClock(at, tz).hhmm;
+}
+
+/**
+ * When a beat happened, as a reader scanning the brief over coffee wants it:
+ * `today 06:12`, `yesterday 23:58`, `Mon 6 Apr 02:00`, or `6 Apr 2025 02:00` for another year.
+ */
+export function formatWhen(at: Date, now: Date, tz: string): string {
+  const w = wallClock(at, tz);
+  const n = wallClock(now, tz);
+  const days = calendarDays(w, n);
+  if (days === 0) return `today ${w.hhmm}`;
+  if (days === 1) return `yesterday ${w.hhmm}`;
+  if (days === -1) return `tomorrow ${w.hhmm}`;
+  const month = w.monthName.slice(0, 3);
+  if (days > 1 && days < 7) return `${w.weekday.slice(0, 3)} ${w.day} ${month} ${w.hhmm}`;
+  if (w.year === n.year) return `${w.day} ${month} ${w.hhmm}`;
+  return `${w.day} ${month} ${w.year} ${w.hhmm}`;
+}
+
+/** `3 hours ago` (or `in 2 minutes` for a beat slightly ahead of our clock). */
+export function formatAgo(at: Date, now: Date): string {
+  if (Math.abs(now.getTime() - at.getTime()) < 1000) return "just now";
+  return formatDistanceStrict(at, now, { addSuffix: true });
+}
+
+/** `5 minutes`, `1 hour 30 minutes`, `1 day`: an interval or a run's length, at most two units. */
+export function formatSpan(seconds: number): string {
+  const total = Math.round(seconds);
+  if (total <= 0) return "0 seconds";
+  const units = [
+    ["days", Math.floor(total / 86_400)],
+    ["hours", Math.floor((total % 86_400) / 3_600)],
+    ["minutes", Math.floor((total % 3_600) / 60)],
+    ["seconds", total % 60],
+  ] as const;
+  const first = units.findIndex(([, n]) => n > 0);
+  const duration = Object.fromEntries(units.slice(first, first + 2).filter(([, n]) => n > 0));
+  return formatDuration(duration, { format: ["days", "hours", "minutes", "seconds"] });
+}
+
+/** A run's length from `duration_ms`: sub-second runs keep their milliseconds. */
+export function formatRunLength(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`;
+  return formatSpan(ms / 1000);
+}
+
+/** `2.4×`: age ÷ interval, one decimal below 10, whole numbers above. */
+export function formatRatio(ratio: number | null): string {
+  if (ratio === null || !Number.isFinite(ratio)) return "—";
+  // A beat a little ahead of our clock has a negative age: show it as 0.0×, not -0.1×.
+  const r = Math.max(0, ratio);
+  const tenths = Math.round(r * 10) / 10;
+  if (tenths >= 10) return `${Math.round(r)}×`;
+  return `${tenths.toFixed(1)}×`;
+}
