@@ -46,12 +46,12 @@ export interface Brief {
 export function buildBrief(input: readonly JobState[], options: BriefOptions): Brief {
   const tz = options.tz ?? "UTC";
   const watchChecker = options.checker ?? true;
-  const withChecker =
-    watchChecker && !input.some((state) => state.job === CHECKER_JOB) ? [...input, missingChecker()] : input;
+  const withChecker = watchChecker && !input.some(isChecker) ? [...input, missingChecker()] : input;
   const states = sortJobStates(withChecker);
   const counts: Partial<Record<JobStatus, number>> = {};
   for (const state of states) counts[state.status] = (counts[state.status] ?? 0) + 1;
-  const checkerState = watchChecker ? states.find((state) => state.job === CHECKER_JOB) : undefined;
+  // Sorted worst first, so with several checkers (one per host on a shared mount) the worst speaks.
+  const checkerState = watchChecker ? states.find(isChecker) : undefined;
   return {
     now: options.now,
     tz,
@@ -74,6 +74,11 @@ export function summaryLine(counts: Partial<Record<JobStatus, number>>, total: n
     .filter((status) => (counts[status] ?? 0) > 0)
     .map((status) => `${counts[status]} ${status}`);
   return parts.length ? `${jobs}: ${parts.join(", ")}` : jobs;
+}
+
+/** `heartbeat-checker`, or `heartbeat-checker@<dir>` when several folders hold one. */
+function isChecker(state: JobState): boolean {
+  return state.job === CHECKER_JOB || state.job.startsWith(`${CHECKER_JOB}@`);
 }
 
 function missingChecker(): JobState {

@@ -1,4 +1,4 @@
-export { renderBrief, renderPanel, isReportFormat, REPORT_FORMATS } from "./render.js";
+export { renderBrief, formatBrief, renderPanel, isReportFormat, REPORT_FORMATS } from "./render.js";
 export type { ReportFormat } from "./render.js";
 export { buildBrief, briefJson, summaryLine, CHECKER_JOB } from "./brief.js";
 export type { Brief, BriefOptions, CheckerFreshness } from "./brief.js";

@@ -1,6 +1,6 @@
 import type { JobState } from "lastbeat";
 import { buildBrief, renderBriefJson, renderBriefMarkdown, renderBriefText } from "./brief.js";
-import type { BriefOptions } from "./brief.js";
+import type { Brief, BriefOptions } from "./brief.js";
 import { renderBriefHtml, renderPanelHtml } from "./html.js";
 import { panelRows, renderPanelJson, renderPanelMarkdown, renderPanelText } from "./panel.js";
 import type { RenderOptions } from "./panel.js";
@@ -24,8 +24,12 @@ export function renderPanel(states: readonly JobState[], options: RenderOptions 
 
 /** The morning brief. Pure: (states, now, tz) → text. */
 export function renderBrief(states: readonly JobState[], options: BriefOptions & { format?: ReportFormat }): string {
-  const brief = buildBrief(states, options);
-  switch (options.format ?? "md") {
+  return formatBrief(buildBrief(states, options), options.format);
+}
+
+/** A brief already built (see `buildBrief`) in one format. */
+export function formatBrief(brief: Brief, format: ReportFormat = "md"): string {
+  switch (format) {
     case "text":
       return renderBriefText(brief);
     case "json":

@@ -1,0 +1,101 @@
+import { randomBytes } from "node:crypto";
+import { open, rename, unlink } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { Option } from "commander";
+import { errnoText, scanHeartbeats } from "lastbeat";
+import { UsageError, type CliIo, type RegisterCommand } from "../io.js";
+import { absolute, addScanOptions, scanOptionsFrom, type ScanFlags } from "../options.js";
+
+interface ReportFlags extends ScanFlags {
+  panel?: boolean;
+  format?: "md" | "text" | "json" | "html";
+  out?: string;
+  tz?: string;
+  checker: boolean;
+}
+
+export const registerReport: RegisterCommand = (program, io, setExit) => {
+  const command = program
+    .command("report")
+    .description("render the morning brief: summary, alerting jobs with their output, the heartbeat panel");
+  addScanOptions(command)
+    .option("--panel", "print only the heartbeat panel, for embedding in another report")
+    .addOption(
+      new Option("--format <format>", "md (default), text (aligned columns), json, or html (one self-contained page)").choices([
+        "md",
+        "text",
+        "json",
+        "html",
+      ]),
+    )
+    .option("--json", "same as --format json")
+    .option("--out <file>", "write to this file (atomically) instead of stdout")
+    .option("--tz <zone>", "IANA time zone for dates and times (default: the machine's)")
+    .option("--no-checker", "do not treat a stale or missing heartbeat-checker as an alert")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ lastbeat report                                  # the brief as markdown
+  $ lastbeat report --panel >> morning-brief.md      # just the panel, for another report
+  $ lastbeat report --format html --out /var/www/brief.html --tz Europe/Berlin
+  $ lastbeat report --format text | mail -s "morning brief" ops@example.com
+
+Exits 1 when a job is alerting, so cron or CI notices even if nobody reads the brief.`,
+    )
+    .action(async (flags: ReportFlags) => {
+      if (flags.json && flags.format !== undefined && flags.format !== "json") {
+        throw new UsageError(`--json conflicts with --format ${flags.format}`);
+      }
+      const format = flags.json ? "json" : (flags.format ?? "md");
+      // date-fns comes with the report package: loaded here, never by `lastbeat beat`.
+      const report = await import("@lastbeat/report");
+      const tz = flags.tz ?? defaultTimeZone(io, report);
+      if (!report.isValidTimeZone(tz)) {
+        throw new UsageError(`--tz ${JSON.stringify(tz)} is not a time zone; use an IANA name like Europe/Berlin or UTC`);
+      }
+      const scan = scanOptionsFrom(flags, io);
+      const states = await scanHeartbeats({ ...scan, cwd: io.cwd });
+      const options = { now: scan.now, tz, format };
+      let text: string;
+      let alerting: boolean;
+      if (flags.panel) {
+        text = report.renderPanel(states, options);
+        alerting = states.some((state) => state.alerting);
+      } else {
+        const brief = report.buildBrief(states, { ...options, checker: flags.checker });
+        text = report.formatBrief(brief, format);
+        alerting = brief.alerting.length > 0;
+      }
+      if (flags.out === undefined) io.stdout.write(text);
+      else await writeAtomically(absolute(flags.out, io), text);
+      setExit(alerting ? 1 : 0);
+    });
+};
+
+/** `$TZ` when it names a zone (in-process callers pass their own env), else the machine's zone. */
+function defaultTimeZone(io: CliIo, report: typeof import("@lastbeat/report")): string {
+  const tz = io.env.TZ?.replace(/^:/, "");
+  return tz && report.isValidTimeZone(tz) ? tz : report.localTimeZone();
+}
+
+/**
+ * A reader (a web server, a mail job) never sees a half-written brief: unique temp file in the
+ * same folder, write, fsync, rename over the target; the temp file is removed on any failure.
+ */
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  try {
+    const handle = await open(temp, "wx", 0o644);
+    try {
+      await handle.writeFile(text, "utf8");
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+  } catch (error) {
+    await unlink(temp).catch(() => {});
+    throw new UsageError(`cannot write --out ${path}: ${errnoText(error)}`, { cause: error });
+  }
+}
