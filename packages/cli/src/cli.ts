@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { EXIT, type CliIo, type OutputStream, type RegisterCommand } from "./io.js";
+import { redact, secretsIn } from "./redact.js";
 
 /**
  * Each command is loaded only when it runs (or when help lists them all), so `lastbeat beat` in a
@@ -8,12 +9,10 @@ import { EXIT, type CliIo, type OutputStream, type RegisterCommand } from "./io.
  */
 const COMMANDS: ReadonlyArray<readonly [string, () => Promise<RegisterCommand>]> = [
   ["beat", async () => (await import("./commands/beat.js")).registerBeat],
-  // PENDING: run, status, check, report, metrics
+  ["run", async () => (await import("./commands/run.js")).registerRun],
+  // PENDING: status, check, report, metrics
 
 ];
-
-/** Environment variables whose values must never reach any output. */
-export const SECRET_ENV = ["LASTBEAT_TOKEN", "GITHUB_TOKEN", "GITEA_TOKEN", "FORGEJO_TOKEN", "GH_TOKEN"];
 
 /**
  * The `lastbeat` command as a function of (argv, env, output streams): returns the exit code of
@@ -88,16 +87,9 @@ function errorExit(error: unknown, io: CliIo): number {
 
 /** Replaces the value of any token variable in everything the CLI prints. */
 function redacting(stream: OutputStream, env: CliIo["env"]): OutputStream {
-  // Very short values would redact ordinary words; real tokens are long.
-  const secrets = SECRET_ENV.map((name) => env[name]).filter((v): v is string => !!v && v.length >= 6);
+  const secrets = secretsIn(env);
   if (secrets.length === 0) return stream;
-  const wrapped: OutputStream = {
-    write: (chunk: string) => {
-      let text = chunk;
-      for (const secret of secrets) text = text.split(secret).join("***");
-      return stream.write(text);
-    },
-  };
+  const wrapped: OutputStream = { write: (chunk: string) => stream.write(redact(chunk, secrets)) };
   if (stream.isTTY !== undefined) wrapped.isTTY = stream.isTTY;
   // A wrapped command's own output passes through untouched (bytes cannot be searched safely
   // across chunks); `run` redacts the output tail it stores instead.

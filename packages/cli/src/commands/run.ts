@@ -1,0 +1,212 @@
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { constants as osConstants, hostname } from "node:os";
+import { StringDecoder } from "node:string_decoder";
+import { Option } from "commander";
+import { buildHeartbeat, resolveHeartbeatDir, writeHeartbeat, type WriteHeartbeatOptions } from "lastbeat";
+import { UsageError, type CliIo, type OutputStream, type RegisterCommand } from "../io.js";
+import { dirOption, durationOption, parseGraceArg, required, singleDir } from "../options.js";
+import { OutputTail } from "../output-tail.js";
+import { acquireRunLock, type LockHolder } from "../overlap-lock.js";
+import { redact, secretsIn } from "../redact.js";
+
+interface RunFlags {
+  every?: number;
+  schedule?: string;
+  tz?: string;
+  grace?: string;
+  maxRuntime?: number;
+  overlap: boolean;
+  dir?: string[];
+}
+
+/** Signals a supervisor (cron, systemd, Kubernetes, a terminal) sends to stop the job. */
+const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"];
+
+export const registerRun: RegisterCommand = (program, io, setExit) => {
+  program
+    .command("run")
+    .description("run a command between a start beat and an ok/fail beat (exit code, duration, output tail)")
+    .argument("<job>", "job name: letters, digits, . _ - (the file is <dir>/<job>.last)")
+    .argument("<command...>", "the command and its arguments, after --")
+    .addOption(durationOption("--every <duration>", "how often the job runs: 300, 90s, 5m, 1h, 1d, 1w (required)"))
+    .option("--schedule <cron>", "5-field cron expression of the expected run times")
+    .option("--tz <zone>", "IANA time zone of --schedule (default UTC)")
+    .addOption(new Option("--grace <2x|duration>", "alert after this multiple of the interval, or this long past due").argParser(parseGraceArg))
+    .addOption(durationOption("--max-runtime <duration>", "a run still going after this is overrun (alerts)"))
+    .option("--no-overlap", "skip (exit 0) while the previous run of this job on this host is still alive")
+    .addOption(dirOption("heartbeat folder (default: $LASTBEAT_DIR, /var/run/lastbeat/heartbeats, ~/.lastbeat/heartbeats)"))
+    .addHelpText(
+      "after",
+      `
+The command's stdout and stderr pass through; the last 4 KiB are kept in the heartbeat.
+lastbeat exits with the command's exit code (127 not found, 126 not executable, 128+n killed by signal n).
+
+Examples:
+  $ lastbeat run backup --every 1d --max-runtime 2h -- /usr/local/bin/backup.sh --full
+  $ lastbeat run sync --every 5m --no-overlap -- rsync -a /srv/ backup:/srv/`,
+    )
+    .action(async (job: string, command: string[], flags: RunFlags) => {
+      setExit(await runJob(job, command, flags, io));
+    });
+};
+
+async function runJob(job: string, command: string[], flags: RunFlags, io: CliIo): Promise<number> {
+  const [file, ...args] = command;
+  if (file === undefined || file === "") {
+    throw new UsageError("missing the command: lastbeat run <job> --every <duration> -- <command> [args…]");
+  }
+  const given = singleDir(flags, io);
+  const base: WriteHeartbeatOptions = {
+    every: required(flags.every, "--every <duration>"),
+    env: io.env,
+    stderr: io.stderr,
+    ...(flags.schedule !== undefined && { schedule: flags.schedule }),
+    ...(flags.tz !== undefined && { tz: flags.tz }),
+    ...(flags.grace !== undefined && { grace: flags.grace }),
+    ...(flags.maxRuntime !== undefined && { maxRuntime: flags.maxRuntime }),
+  };
+  // Every option is checked before the command starts: a typo must not cost a run.
+  buildHeartbeat(job, { ...base, status: "start" });
+  const dir = await resolveHeartbeatDir({ env: io.env, ...(given !== undefined && { dir: given }) });
+  const runId = randomUUID();
+  const startedAt = io.now();
+  const beat = async (options: Partial<WriteHeartbeatOptions>) => {
+    // Not strict: a heartbeat that cannot be written is reported, never allowed to stop the job
+    // (the checker sees the job as stale: the design fails safe).
+    await writeHeartbeat(job, { ...base, dir, runId, now: io.now(), ...options });
+  };
+
+  let release: ((final: () => Promise<void>) => Promise<void>) | undefined;
+  if (flags.overlap) {
+    await beat({ status: "start", startedAt });
+  } else {
+    const self: LockHolder = { pid: process.pid, host: hostname(), run_id: runId, started_at: startedAt.toISOString() };
+    const lock = await acquireRunLock({
+      dir,
+      job,
+      self,
+      onAcquired: () => beat({ status: "start", startedAt }),
+      onBusy: (holder) =>
+        // Keeps the running run's identity and start, so `running`/`overrun` still measure it.
+        beat({
+          status: "start",
+          startedAt: new Date(holder.started_at),
+          pid: holder.pid,
+          runId: holder.run_id,
+          message: skipMessage(io.now(), holder),
+        }),
+    });
+    if (!lock.acquired) {
+      io.stderr.write(`lastbeat: ${job}: ${skipMessage(io.now(), lock.holder)}\n`);
+      return 0;
+    }
+    release = lock.release;
+  }
+
+  const started = process.hrtime.bigint();
+  const outcome = await runCommand(file, args, io, { LASTBEAT_JOB: job, LASTBEAT_RUN_ID: runId });
+  const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+  const final = () =>
+    beat({
+      status: outcome.exitCode === 0 ? "ok" : "fail",
+      startedAt,
+      durationMs,
+      exitCode: outcome.exitCode,
+      ...(outcome.signal !== undefined && { signal: outcome.signal }),
+      ...(outcome.message !== undefined && { message: outcome.message }),
+      ...(outcome.tail !== "" && { outputTail: redact(outcome.tail, secretsIn(io.env)) }),
+    });
+  if (release) await release(final);
+  else await final();
+  return outcome.exitCode;
+}
+
+function skipMessage(now: Date, holder: LockHolder): string {
+  return `skipped the run at ${now.toISOString()}: the previous run (pid ${holder.pid} on ${holder.host}, started ${holder.started_at}) is still running`;
+}
+
+interface CommandOutcome {
+  exitCode: number;
+  signal?: string;
+  message?: string;
+  tail: string;
+}
+
+/**
+ * Spawns the command with stdin inherited and stdout/stderr piped through to ours, keeping the
+ * last 4 KiB of both, and forwards stop signals to it. Resolves once its output is drained.
+ */
+function runCommand(file: string, args: string[], io: CliIo, extraEnv: Record<string, string>): Promise<CommandOutcome> {
+  return new Promise((resolve) => {
+    const tail = new OutputTail(4096);
+    let received: NodeJS.Signals | undefined;
+    const child = spawn(file, args, {
+      cwd: io.cwd,
+      env: { ...io.env, ...extraEnv },
+      stdio: ["inherit", "pipe", "pipe"],
+    });
+    const forward = (signal: NodeJS.Signals) => {
+      received = signal;
+      child.kill(signal);
+    };
+    for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
+    let settled = false;
+    let drainTimer: NodeJS.Timeout | undefined;
+    const finish = (outcome: Omit<CommandOutcome, "tail">) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(drainTimer);
+      for (const signal of FORWARDED_SIGNALS) process.off(signal, forward);
+      resolve({ ...outcome, tail: tail.text() });
+    };
+
+    pipeThrough(child.stdout, io.stdout, tail);
+    pipeThrough(child.stderr, io.stderr, tail);
+
+    child.on("error", (error: NodeJS.ErrnoException) => {
+      // Like a shell: 127 when the command is not found, 126 when it cannot be executed.
+      const notFound = error.code === "ENOENT";
+      const what = notFound
+        ? "command not found"
+        : error.code === "EACCES"
+          ? "permission denied (not executable)"
+          : `cannot execute (${error.code ?? error.message})`;
+      io.stderr.write(`lastbeat: ${file}: ${what}\n`);
+      finish({ exitCode: notFound ? 127 : 126, message: `${file}: ${what}` });
+    });
+    child.on("exit", () => {
+      // A background process the command left behind may hold the pipes open for hours; do not
+      // wait for it longer than a moment once the command itself has exited.
+      drainTimer = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+      }, 2000).unref();
+    });
+    child.on("close", (code, signal) => {
+      if (signal !== null) {
+        const number = osConstants.signals[signal] ?? 0;
+        const by = received === signal ? `${signal} (forwarded to the command)` : signal;
+        finish({ exitCode: 128 + number, signal, message: `killed by ${by}` });
+      } else {
+        finish({ exitCode: code ?? 1, ...(code !== 0 && { message: `exit code ${code}` }) });
+      }
+    });
+  });
+}
+
+function pipeThrough(from: NodeJS.ReadableStream, to: OutputStream, tail: OutputTail): void {
+  const decoder = new StringDecoder("utf8");
+  from.on("data", (chunk: Buffer) => {
+    tail.push(chunk);
+    if (to.writeBytes) to.writeBytes(chunk);
+    else to.write(decoder.write(chunk));
+  });
+  from.on("end", () => {
+    const rest = decoder.end();
+    if (rest && !to.writeBytes) to.write(rest);
+  });
+  from.on("error", () => {
+    // A destroyed pipe (see "exit" above) is not the command's failure.
+  });
+}
