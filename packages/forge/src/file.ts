@@ -1,0 +1,235 @@
+import { randomBytes } from "node:crypto";
+import { link, mkdir, open, readdir, readFile, rename, unlink } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { ForgeError } from "./errors.js";
+import type { Forge, ForgeIssue, NewIssue } from "./forge.js";
+import { formatTime } from "./render.js";
+
+export interface FileForgeOptions {
+  /** The folder that holds the issues; created when missing. */
+  dir: string;
+  /** The clock for created/closed times and comment headings. */
+  now?: () => Date;
+}
+
+/** Everything after this line is comments; only the last occurrence counts. */
+const COMMENTS_LINE = "<!-- lastbeat-file:comments -->";
+const FILE_NAME = /^issue-(\d+)\.md$/;
+
+interface FileIssue {
+  number: number;
+  title: string;
+  state: "open" | "closed";
+  labels: string[];
+  created_at: string;
+  closed_at: string | null;
+  body: string;
+  comments: string;
+}
+
+/**
+ * Issues as markdown files in a folder (`issue-<n>.md`: front matter, body, comments appended):
+ * the forge that needs no account. Every write is atomic (temp file, fsync, rename), and a new
+ * issue claims its number with link(2), which fails when the name exists, so two checkers never
+ * write the same number.
+ */
+export function createFileForge(options: FileForgeOptions): Forge {
+  const dir = resolve(options.dir);
+  const now = options.now ?? (() => new Date());
+  const pathOf = (n: number) => join(dir, `issue-${n}.md`);
+
+  async function readAll(): Promise<FileIssue[]> {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw fsError(`reading issue folder ${dir}`, error);
+    }
+    const issues: FileIssue[] = [];
+    for (const name of names) {
+      const m = FILE_NAME.exec(name);
+      if (!m) continue;
+      try {
+        const parsed = parseIssueFile(await readFile(join(dir, name), "utf8"), Number(m[1]));
+        if (parsed) issues.push(parsed);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw fsError(`reading ${join(dir, name)}`, error);
+      }
+    }
+    return issues.sort((a, b) => a.number - b.number);
+  }
+
+  async function readOne(number: number): Promise<FileIssue> {
+    let text: string;
+    try {
+      text = await readFile(pathOf(number), "utf8");
+    } catch (error) {
+      throw fsError(`reading ${pathOf(number)}`, error);
+    }
+    const issue = parseIssueFile(text, number);
+    if (!issue) throw new ForgeError(`file forge: ${pathOf(number)} has no front matter`);
+    return issue;
+  }
+
+  async function write(issue: FileIssue): Promise<void> {
+    const temp = await writeTemp(dir, serialiseIssue(issue));
+    try {
+      await rename(temp, pathOf(issue.number));
+    } catch (error) {
+      await unlink(temp).catch(() => {});
+      throw fsError(`writing ${pathOf(issue.number)}`, error);
+    }
+  }
+
+  const toForgeIssue = (i: FileIssue): ForgeIssue => ({
+    number: i.number,
+    title: i.title,
+    body: i.body,
+    createdAt: i.created_at,
+    url: pathOf(i.number),
+    labels: i.labels,
+  });
+
+  return {
+    kind: "file",
+    target: `file ${dir}`,
+    async listOpenIssues(label) {
+      const want = label.toLowerCase();
+      return (await readAll())
+        .filter((i) => i.state === "open" && i.labels.some((l) => l.toLowerCase() === want))
+        .map(toForgeIssue);
+    },
+    async createIssue(input: NewIssue) {
+      try {
+        await mkdir(dir, { recursive: true, mode: 0o755 });
+      } catch (error) {
+        throw fsError(`creating issue folder ${dir}`, error);
+      }
+      const existing = await readAll();
+      let number = Math.max(0, ...existing.map((i) => i.number)) + 1;
+      const issue: FileIssue = {
+        number,
+        title: input.title,
+        state: "open",
+        labels: [input.label],
+        created_at: now().toISOString(),
+        closed_at: null,
+        body: input.body,
+        comments: "",
+      };
+      for (let tries = 0; tries < 1000; tries++, number++) {
+        issue.number = number;
+        const temp = await writeTemp(dir, serialiseIssue(issue));
+        try {
+          await link(temp, pathOf(number));
+          return toForgeIssue(issue);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw fsError(`creating ${pathOf(number)}`, error);
+        } finally {
+          await unlink(temp).catch(() => {});
+        }
+      }
+      throw new ForgeError(`file forge: no free issue number in ${dir}`);
+    },
+    async updateIssue(number, change) {
+      const issue = await readOne(number);
+      await write({ ...issue, title: change.title, body: change.body });
+    },
+    async comment(number, body) {
+      const issue = await readOne(number);
+      // Keep the separator unique so the body can always be told apart from the comments.
+      const safe = body.replaceAll(COMMENTS_LINE, "&lt;!-- lastbeat-file:comments -->").trimEnd();
+      const entry = `\n### Comment · ${formatTime(now())}\n\n${safe}\n`;
+      await write({ ...issue, comments: issue.comments + entry });
+    },
+    async closeIssue(number) {
+      const issue = await readOne(number);
+      await write({ ...issue, state: "closed", closed_at: now().toISOString() });
+    },
+    async ensureLabel() {
+      // Labels are plain strings in the front matter: nothing to create.
+    },
+  };
+}
+
+export function serialiseIssue(issue: FileIssue): string {
+  const front = [
+    "---",
+    `number: ${issue.number}`,
+    `title: ${JSON.stringify(issue.title)}`,
+    `state: ${issue.state}`,
+    `labels: ${JSON.stringify(issue.labels)}`,
+    `created_at: ${issue.created_at}`,
+    `closed_at: ${issue.closed_at ?? "null"}`,
+    "---",
+    "",
+  ].join("\n");
+  const body = issue.body.endsWith("\n") ? issue.body : `${issue.body}\n`;
+  return `${front}${body}\n${COMMENTS_LINE}\n${issue.comments}`;
+}
+
+/** Reads what `serialiseIssue` wrote, and what a person made of it with an editor. */
+export function parseIssueFile(text: string, fallbackNumber: number): FileIssue | null {
+  const normal = text.replace(/\r\n/g, "\n");
+  const m = /^---\n([\s\S]*?)\n---\n?/.exec(normal);
+  if (!m) return null;
+  const fields = new Map<string, string>();
+  for (const line of m[1]!.split("\n")) {
+    const kv = /^([A-Za-z_]+):\s*(.*)$/.exec(line);
+    if (kv) fields.set(kv[1]!, kv[2]!.trim());
+  }
+  const value = (key: string): unknown => {
+    const raw = fields.get(key);
+    if (raw === undefined) return undefined;
+    try {
+      return JSON.parse(raw);
+    } catch {
+      return raw.replace(/^["']|["']$/g, "");
+    }
+  };
+  let rest = normal.slice(m[0].length);
+  let comments = "";
+  const at = rest.lastIndexOf(`\n${COMMENTS_LINE}\n`);
+  if (at >= 0) {
+    comments = rest.slice(at + COMMENTS_LINE.length + 2);
+    rest = rest.slice(0, at);
+  } else if (rest.startsWith(`${COMMENTS_LINE}\n`)) {
+    comments = rest.slice(COMMENTS_LINE.length + 1);
+    rest = "";
+  }
+  const labels = value("labels");
+  const state = String(value("state") ?? "open").toLowerCase();
+  const number = Number(value("number"));
+  return {
+    number: Number.isInteger(number) && number > 0 ? number : fallbackNumber,
+    title: String(value("title") ?? ""),
+    state: state === "closed" ? "closed" : "open",
+    labels: Array.isArray(labels) ? labels.map(String) : typeof labels === "string" ? labels.split(",").map((l) => l.trim()) : [],
+    created_at: String(value("created_at") ?? new Date(0).toISOString()),
+    closed_at: typeof value("closed_at") === "string" ? String(value("closed_at")) : null,
+    body: rest,
+    comments,
+  };
+}
+
+async function writeTemp(dir: string, text: string): Promise<string> {
+  const temp = join(dir, `.issue.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  let handle;
+  try {
+    handle = await open(temp, "wx", 0o644);
+    await handle.writeFile(text, "utf8");
+    await handle.sync();
+  } catch (error) {
+    await handle?.close().catch(() => {});
+    await unlink(temp).catch(() => {});
+    throw fsError(`writing a temporary file in ${dir}`, error);
+  }
+  await handle.close();
+  return temp;
+}
+
+function fsError(what: string, error: unknown): ForgeError {
+  const code = (error as NodeJS.ErrnoException).code;
+  return new ForgeError(`file forge: ${what} failed${code ? ` (${code})` : ""}`, { cause: error });
+}

@@ -1,0 +1,190 @@
+import { ForgeError, isUnclearStatus, redact } from "./errors.js";
+import type { Forge, ForgeIssue, NewIssue } from "./forge.js";
+
+export interface GitHubForgeOptions {
+  /** `owner/name`. */
+  repo: string;
+  token: string;
+  /** API base: `https://api.github.com` (default) or `https://ghe.example.com/api/v3`. */
+  baseUrl?: string;
+  /** Injected for tests; defaults to the global fetch. */
+  fetch?: typeof globalThis.fetch;
+  /** Per request, including retries' own attempts. */
+  timeoutMs?: number;
+  /** How often a failed request (5xx, timeout, rate limit) is tried again. */
+  retries?: number;
+  /** Backoff unit of the retry and throttling plugins: 1000 ms in production, ~1 in tests. */
+  retryBaseMs?: number;
+  /** Longer rate-limit waits are not waited out in a cron run: exit 3, the next run reconciles. */
+  maxRateLimitWaitSeconds?: number;
+  /** Passed to @octokit/plugin-throttling as is (tests hand in Bottleneck groups without spacing). */
+  throttle?: Record<string, unknown>;
+}
+
+interface GitHubIssue {
+  number: number;
+  title: string;
+  body?: string | null;
+  created_at: string;
+  html_url: string;
+  labels: Array<string | { name?: string }>;
+  pull_request?: unknown;
+}
+
+/**
+ * GitHub and GitHub Enterprise through @octokit/rest, with the throttling plugin (rate limits,
+ * `retry-after`, spacing of writes as GitHub asks) and the retry plugin (5xx, timeouts). Octokit
+ * is imported here, lazily, so `lastbeat beat` never loads it.
+ */
+export async function createGitHubForge(options: GitHubForgeOptions): Promise<Forge> {
+  const [{ Octokit }, { retry }, { throttling }] = await Promise.all([
+    import("@octokit/rest"),
+    import("@octokit/plugin-retry"),
+    import("@octokit/plugin-throttling"),
+  ]);
+  const [owner, repo] = splitRepo(options.repo);
+  const retries = options.retries ?? 3;
+  const maxWait = options.maxRateLimitWaitSeconds ?? 120;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const baseFetch = options.fetch ?? globalThis.fetch;
+  const quiet = () => {};
+  const wantRetry = (retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) =>
+    retryCount < retries && retryAfter <= maxWait;
+
+  const MyOctokit = Octokit.plugin(throttling, retry);
+  const octokit = new MyOctokit({
+    auth: options.token,
+    ...(options.baseUrl !== undefined && { baseUrl: options.baseUrl.replace(/\/+$/, "") }),
+    userAgent: "lastbeat-check",
+    log: { debug: quiet, info: quiet, warn: quiet, error: quiet },
+    request: {
+      fetch: (url: string | URL, init: RequestInit = {}) => {
+        const timeout = AbortSignal.timeout(timeoutMs);
+        return baseFetch(url, { ...init, signal: init.signal ? AbortSignal.any([init.signal, timeout]) : timeout });
+      },
+    },
+    retry: { retries, retryAfterBaseValue: options.retryBaseMs ?? 1000 },
+    throttle: {
+      onRateLimit: wantRetry,
+      onSecondaryRateLimit: wantRetry,
+      retryAfterBaseValue: options.retryBaseMs ?? 1000,
+      ...options.throttle,
+    },
+  });
+
+  const target = `github ${owner}/${repo}`;
+  const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (error) {
+      throw toForgeError(error, `${target}: ${what}`, options.token);
+    }
+  };
+
+  return {
+    kind: "github",
+    target,
+    async listOpenIssues(label) {
+      const issues = await call("listing open issues", () =>
+        octokit.paginate(octokit.rest.issues.listForRepo, {
+          owner,
+          repo,
+          state: "open",
+          labels: label,
+          sort: "created",
+          direction: "asc",
+          per_page: 100,
+        }),
+      );
+      // The issue list includes pull requests; a PR is never our alert issue.
+      return (issues as GitHubIssue[]).filter((i) => !i.pull_request && hasLabel(i, label)).map(toIssue);
+    },
+    async createIssue(issue: NewIssue) {
+      const { data } = await call("creating an issue", () =>
+        octokit.rest.issues.create({
+          owner,
+          repo,
+          title: issue.title,
+          body: issue.body,
+          labels: [issue.label],
+          // plugin-retry would send the POST again after a 5xx: a second issue. The caller lists
+          // first instead (see applyPlan).
+          request: { retries: 0 },
+        }),
+      );
+      return toIssue(data as GitHubIssue);
+    },
+    async updateIssue(number, change) {
+      await call(`editing issue #${number}`, () =>
+        octokit.rest.issues.update({ owner, repo, issue_number: number, title: change.title, body: change.body }),
+      );
+    },
+    async comment(number, body) {
+      await call(`commenting on issue #${number}`, () =>
+        octokit.rest.issues.createComment({ owner, repo, issue_number: number, body }),
+      );
+    },
+    async closeIssue(number) {
+      await call(`closing issue #${number}`, () =>
+        octokit.rest.issues.update({ owner, repo, issue_number: number, state: "closed", state_reason: "completed" }),
+      );
+    },
+    async ensureLabel(label) {
+      try {
+        await octokit.rest.issues.getLabel({ owner, repo, name: label });
+        return;
+      } catch (error) {
+        if ((error as { status?: number }).status !== 404) throw toForgeError(error, `${target}: reading label ${label}`, options.token);
+      }
+      try {
+        await octokit.rest.issues.createLabel({
+          owner,
+          repo,
+          name: label,
+          color: "d73a4a",
+          description: "lastbeat: a cron job is silent or failing",
+        });
+      } catch (error) {
+        // 422 "already_exists": another checker created it a moment ago.
+        if ((error as { status?: number }).status !== 422) throw toForgeError(error, `${target}: creating label ${label}`, options.token);
+      }
+    },
+  };
+}
+
+export function splitRepo(repo: string): [string, string] {
+  const m = /^([^/\s]+)\/([^/\s]+)$/.exec(repo.trim());
+  if (!m) throw new ForgeError(`--repo must be owner/name, got ${JSON.stringify(repo)}`);
+  return [m[1]!, m[2]!];
+}
+
+function hasLabel(issue: GitHubIssue, label: string): boolean {
+  const want = label.toLowerCase();
+  return issue.labels.some((l) => (typeof l === "string" ? l : l.name ?? "").toLowerCase() === want);
+}
+
+function toIssue(i: GitHubIssue): ForgeIssue {
+  return {
+    number: i.number,
+    title: i.title,
+    body: i.body ?? "",
+    createdAt: i.created_at,
+    url: i.html_url,
+    labels: i.labels.map((l) => (typeof l === "string" ? l : l.name ?? "")),
+  };
+}
+
+/** Octokit's RequestError already redacts the authorization header; the message is redacted too. */
+function toForgeError(error: unknown, what: string, token: string): ForgeError {
+  const e = error as { status?: number; message?: string; response?: unknown; name?: string };
+  // Octokit reports a request that got no answer (refused, reset, timeout) as a 500 without a response.
+  const answered = e?.response !== undefined;
+  const status = answered ? e.status : undefined;
+  const detail = redact((e?.message ?? String(error)).split("\n")[0]!.trim(), token);
+  const head = status !== undefined ? `${what} failed with HTTP ${status}` : `${what} failed: no answer`;
+  return new ForgeError(`${head}${detail ? ` (${detail})` : ""}`, {
+    ...(status !== undefined && { status }),
+    unclear: isUnclearStatus(status),
+    cause: error,
+  });
+}
