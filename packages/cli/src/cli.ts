@@ -10,7 +10,9 @@ import { redact, secretsIn } from "./redact.js";
 const COMMANDS: ReadonlyArray<readonly [string, () => Promise<RegisterCommand>]> = [
   ["beat", async () => (await import("./commands/beat.js")).registerBeat],
   ["run", async () => (await import("./commands/run.js")).registerRun],
-  // PENDING: status, check, report, metrics
+  ["status", async () => (await import("./commands/status.js")).registerStatus],
+  // PENDING: check, report
+  ["metrics", async () => (await import("./commands/metrics.js")).registerMetrics],
 
 ];
 

@@ -1,0 +1,56 @@
+import type { JobState, JobStatus } from "lastbeat";
+
+const RED = "\u001b[31m";
+const YELLOW = "\u001b[33m";
+const GREEN = "\u001b[32m";
+const DIM = "\u001b[2m";
+const BOLD = "\u001b[1m";
+const RESET = "\u001b[0m";
+
+function statusColor(status: JobStatus, alerting: boolean): string {
+  if (alerting) return `${BOLD}${RED}`;
+  if (status === "ok") return GREEN;
+  if (status === "paused") return DIM;
+  return YELLOW;
+}
+
+/** `2025-01-31 06:00Z`: minute precision is what a person reads in a table. */
+function shortTime(date: Date | null): string {
+  return date ? `${date.toISOString().slice(0, 16).replace("T", " ")}Z` : "never";
+}
+
+/** The `lastbeat status` table, worst first as given. Colours only the status word. */
+export function statusTable(
+  states: readonly JobState[],
+  options: { color: boolean; formatDuration: (seconds: number) => string },
+): string {
+  const header = ["JOB", "STATUS", "LAST BEAT", "AGE", "INTERVAL", "RATIO", "NOTE"];
+  const rows = states.map((s) => [
+    s.job,
+    s.status,
+    shortTime(s.lastBeatAt),
+    s.ageSeconds === null ? "-" : options.formatDuration(s.ageSeconds),
+    s.intervalSeconds === null ? "-" : options.formatDuration(s.intervalSeconds),
+    s.ratio === null ? "-" : `${s.ratio.toFixed(1)}×`,
+    s.reason,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[], state?: JobState) =>
+    cells
+      .map((cell, i) => {
+        const padded = i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0);
+        return state && i === 1 && options.color ? `${statusColor(state.status, state.alerting)}${padded}${RESET}` : padded;
+      })
+      .join("  ")
+      .trimEnd();
+  return `${[line(header), ...rows.map((r, i) => line(r, states[i]))].join("\n")}\n`;
+}
+
+/** `5 jobs: 3 ok, 1 late, 1 stale — 1 alerting`. */
+export function statusSummary(states: readonly JobState[]): string {
+  const counts = new Map<string, number>();
+  for (const s of states) counts.set(s.status, (counts.get(s.status) ?? 0) + 1);
+  const parts = [...counts].map(([status, n]) => `${n} ${status}`);
+  const alerting = states.filter((s) => s.alerting).length;
+  return `${states.length} job${states.length === 1 ? "" : "s"}: ${parts.join(", ")}${alerting ? ` — ${alerting} alerting` : ""}`;
+}
