@@ -11,7 +11,8 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<RegisterCommand>]>
   ["beat", async () => (await import("./commands/beat.js")).registerBeat],
   ["run", async () => (await import("./commands/run.js")).registerRun],
   ["status", async () => (await import("./commands/status.js")).registerStatus],
-  // PENDING: check, report
+  // PENDING: check
+  ["report", async () => (await import("./commands/report.js")).registerReport],
   ["metrics", async () => (await import("./commands/metrics.js")).registerMetrics],
 
 ];
@@ -41,6 +42,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .configureOutput({
       writeOut: (text) => void safeIo.stdout.write(text),
       writeErr: (text) => void safeIo.stderr.write(text),
+      // Help is the same on every terminal (and pinned by snapshots).
+      getOutHelpWidth: () => 80,
+      getErrHelpWidth: () => 80,
+      getOutHasColors: () => false,
+      getErrHasColors: () => false,
       // One clear line: commander puts "(Did you mean …?)" on a line of its own.
       outputError: (text, write) => write(`${text.trim().replace(/\s*\n\s*/g, " ")}\n`),
     })

@@ -1,0 +1,80 @@
+import { evaluate } from "lastbeat";
+import { describe, expect, it } from "vitest";
+import { escapeLabelValue, renderMetrics } from "./prometheus.js";
+
+const now = new Date("2025-01-31T06:00:00Z");
+
+describe("renderMetrics", () => {
+  it("renders every family with HELP and TYPE, one series per status", () => {
+    const ok = evaluate(
+      { job: "backup", status: "ok", at: "2025-01-31T05:00:00.000Z", interval_s: 86400, duration_ms: 1500, exit_code: 0 },
+      undefined,
+      now,
+      { file: "/hb/backup.last" },
+    );
+    const missing = evaluate(undefined, { intervalSeconds: 300 }, now, { job: "sync" });
+    expect(renderMetrics([ok, missing], now)).toMatchInlineSnapshot(`
+      "# HELP lastbeat_last_beat_timestamp_seconds Unix time of the job's last heartbeat.
+      # TYPE lastbeat_last_beat_timestamp_seconds gauge
+      lastbeat_last_beat_timestamp_seconds{job="backup"} 1738299600
+      # HELP lastbeat_last_success_timestamp_seconds Unix time of the job's last ok heartbeat.
+      # TYPE lastbeat_last_success_timestamp_seconds gauge
+      lastbeat_last_success_timestamp_seconds{job="backup"} 1738299600
+      # HELP lastbeat_interval_seconds Declared interval between runs of the job.
+      # TYPE lastbeat_interval_seconds gauge
+      lastbeat_interval_seconds{job="backup"} 86400
+      lastbeat_interval_seconds{job="sync"} 300
+      # HELP lastbeat_due_timestamp_seconds Unix time the job's next heartbeat is due.
+      # TYPE lastbeat_due_timestamp_seconds gauge
+      lastbeat_due_timestamp_seconds{job="backup"} 1738386000
+      # HELP lastbeat_grace_end_timestamp_seconds Unix time after which the job's silence is alerting (stale).
+      # TYPE lastbeat_grace_end_timestamp_seconds gauge
+      lastbeat_grace_end_timestamp_seconds{job="backup"} 1738472400
+      # HELP lastbeat_age_seconds Seconds since the job's last heartbeat, at the time of the scan.
+      # TYPE lastbeat_age_seconds gauge
+      lastbeat_age_seconds{job="backup"} 3600
+      # HELP lastbeat_job_status 1 for the job's current status, 0 for every other status.
+      # TYPE lastbeat_job_status gauge
+      lastbeat_job_status{job="backup",status="invalid"} 0
+      lastbeat_job_status{job="backup",status="failed"} 0
+      lastbeat_job_status{job="backup",status="overrun"} 0
+      lastbeat_job_status{job="backup",status="missing"} 0
+      lastbeat_job_status{job="backup",status="stale"} 0
+      lastbeat_job_status{job="backup",status="late"} 0
+      lastbeat_job_status{job="backup",status="running"} 0
+      lastbeat_job_status{job="backup",status="paused"} 0
+      lastbeat_job_status{job="backup",status="ok"} 1
+      lastbeat_job_status{job="sync",status="invalid"} 0
+      lastbeat_job_status{job="sync",status="failed"} 0
+      lastbeat_job_status{job="sync",status="overrun"} 0
+      lastbeat_job_status{job="sync",status="missing"} 1
+      lastbeat_job_status{job="sync",status="stale"} 0
+      lastbeat_job_status{job="sync",status="late"} 0
+      lastbeat_job_status{job="sync",status="running"} 0
+      lastbeat_job_status{job="sync",status="paused"} 0
+      lastbeat_job_status{job="sync",status="ok"} 0
+      # HELP lastbeat_alerting 1 when the job is alerting (stale, failed, overrun, missing or invalid).
+      # TYPE lastbeat_alerting gauge
+      lastbeat_alerting{job="backup"} 0
+      lastbeat_alerting{job="sync"} 1
+      # HELP lastbeat_last_duration_seconds Duration of the job's last completed run.
+      # TYPE lastbeat_last_duration_seconds gauge
+      lastbeat_last_duration_seconds{job="backup"} 1.5
+      # HELP lastbeat_last_exit_code Exit code of the job's last completed run.
+      # TYPE lastbeat_last_exit_code gauge
+      lastbeat_last_exit_code{job="backup"} 0
+      # HELP lastbeat_scan_timestamp_seconds Unix time these metrics were computed.
+      # TYPE lastbeat_scan_timestamp_seconds gauge
+      lastbeat_scan_timestamp_seconds 1738303200
+      "
+    `);
+  });
+
+  it("escapes label values and can rename the job label", () => {
+    expect(escapeLabelValue('a\\b"c\nd')).toBe('a\\\\b\\"c\\nd');
+    const odd = evaluate(undefined, undefined, now, { job: 'we"ird\\job\n', file: "/x", invalidReason: "bad" });
+    const text = renderMetrics([odd], now, "lastbeat_job");
+    expect(text).toContain('lastbeat_alerting{lastbeat_job="we\\"ird\\\\job\\n"} 1');
+    expect(text.split("\n").every((line) => !line.includes("\r"))).toBe(true);
+  });
+});

@@ -1,0 +1,239 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runCli } from "@lastbeat/cli";
+import { afterAll, describe, expect, it } from "vitest";
+import { fakeIo } from "../support/fake-io.js";
+
+const dir = mkdtempSync(join(tmpdir(), "lastbeat-usage-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function cli(args: string[], env: Record<string, string> = {}) {
+  const io = fakeIo({ env: { LASTBEAT_DIR: dir, ...env } });
+  const code = await runCli(args, io);
+  return { code, stdout: io.out(), stderr: io.err() };
+}
+
+describe("usage errors: one clear line, exit 2", () => {
+  it.each([
+    [["beat", "backup", "--evry", "1d"], "error: unknown option '--evry' (Did you mean --every?)\n"],
+    [["beat", "backup"], "error: required option '--every <duration>' not specified\n"],
+    [
+      ["beat", "backup", "--every", "5x"],
+      "error: option '--every <duration>' argument '5x' is invalid. Use a duration like 300, 90s, 5m, 1h, 1d or 1w.\n",
+    ],
+    [
+      ["beat", "backup", "--every", "1d", "--status", "done"],
+      "error: option '--status <status>' argument 'done' is invalid. Allowed choices are ok, fail, start.\n",
+    ],
+    [
+      ["beat", "../etc/passwd", "--every", "1d"],
+      'error: invalid job name "../etc/passwd": use 1-128 characters from A-Z a-z 0-9 . _ -, starting with a letter or digit\n',
+    ],
+    [
+      ["status", "--now", "2025-01-31 06:00"],
+      "error: option '--now <iso>' argument '2025-01-31 06:00' is invalid. Use an ISO-8601 time with a zone, like 2025-01-31T06:00:00Z.\n",
+    ],
+    [["run", "backup", "--every", "1d"], "error: missing required argument 'command'\n"],
+    [["stauts"], "error: unknown command 'stauts' (Did you mean status?)\n"],
+    [["metrics", "--job-label", "bad-label"], "error: option '--job-label <name>' argument 'bad-label' is invalid. Use a Prometheus label name like job or lastbeat_job.\n"],
+  ])("lastbeat %j", async (args, stderr) => {
+    const result = await cli(args);
+    expect(result).toEqual({ code: 2, stdout: "", stderr });
+  });
+
+  it("prints a stack trace only with LASTBEAT_DEBUG=1", async () => {
+    const quiet = await cli(["beat", "x", "--every", "1d", "--tz", "Mars/Olympus"]);
+    expect(quiet.stderr.trim().split("\n")).toHaveLength(1);
+    const debug = await cli(["beat", "x", "--every", "1d", "--tz", "Mars/Olympus"], { LASTBEAT_DEBUG: "1" });
+    expect(debug.stderr).toContain("    at ");
+  });
+
+  it("never prints a token", async () => {
+    const token = "ghp_secret/secretsecret123";
+    const result = await cli(["beat", token, "--every", "1d"], { GITHUB_TOKEN: token });
+    expect(result.code).toBe(2);
+    expect(result.stderr).not.toContain(token);
+    expect(result.stderr).toContain("***");
+  });
+});
+
+describe("help", () => {
+  it("lastbeat --help lists every command with examples", async () => {
+    const result = await cli(["--help"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatchInlineSnapshot(`
+      "Usage: lastbeat [options] [command]
+
+      Make silent cron failures impossible to miss: heartbeat files, alerts, a morning
+      brief.
+
+      Options:
+        -V, --version                     print the version
+        -h, --help                        show help
+
+      Commands:
+        beat [options] <job>              write one heartbeat for a job (at the end of
+                                          a shell or cron job)
+        run [options] <job> <command...>  run a command between a start beat and an
+                                          ok/fail beat (exit code, duration, output
+                                          tail)
+        status [options]                  show every job and its status; exit 1 when a
+                                          job is alerting
+        report [options]                  render the morning brief: summary, alerting
+                                          jobs with their output, the heartbeat panel
+        metrics [options]                 print Prometheus metrics of every job (for
+                                          node_exporter's textfile collector)
+        help [command]                    show help for a command
+
+      Examples:
+        $ lastbeat beat backup --every 1d                  # at the end of a job
+        $ lastbeat run backup --every 1d -- /usr/local/bin/backup.sh
+        $ lastbeat status                                  # every job and its status
+        $ lastbeat check --forge github --repo acme/ops    # open/close the alert issue
+
+      Exit codes: 0 all healthy, 1 a job is alerting, 2 usage or configuration error, 3 forge not synced.
+
+      "
+    `);
+  });
+
+  it("lastbeat beat --help", async () => {
+    expect((await cli(["beat", "--help"])).stdout).toMatchInlineSnapshot(`
+      "Usage: lastbeat beat [options] <job>
+
+      write one heartbeat for a job (at the end of a shell or cron job)
+
+      Arguments:
+        job                       job name: letters, digits, . _ - (the file is
+                                  <dir>/<job>.last)
+
+      Options:
+        --every <duration>        how often the job runs: 300, 90s, 5m, 1h, 1d, 1w
+                                  (required)
+        --schedule <cron>         5-field cron expression of the expected run times
+        --tz <zone>               IANA time zone of --schedule (default UTC)
+        --grace <2x|duration>     alert after this multiple of the interval, or this
+                                  long past due
+        --max-runtime <duration>  a started run older than this is overrun
+        --status <status>         what this beat reports (default ok) (choices: "ok",
+                                  "fail", "start")
+        --exit-code <code>        the job's exit code: 0 is ok, anything else fail
+                                  (e.g. --exit-code $?)
+        --message <text>          one line for humans (shown in status, the alert
+                                  issue and the report)
+        --dir <path>              heartbeat folder (default: $LASTBEAT_DIR,
+                                  /var/run/lastbeat/heartbeats,
+                                  ~/.lastbeat/heartbeats)
+        --now <iso>               write the beat as of this time (demos and tests)
+        --json                    print the heartbeat written
+        -h, --help                show help
+
+      Examples:
+        $ lastbeat beat backup --every 1d
+        $ /usr/local/bin/backup.sh; lastbeat beat backup --every 1d --exit-code $?
+        $ lastbeat beat report --every 1h --status fail --message "upstream API down"
+      "
+    `);
+  });
+
+  it("lastbeat run --help", async () => {
+    expect((await cli(["run", "--help"])).stdout).toMatchInlineSnapshot(`
+      "Usage: lastbeat run [options] <job> <command...>
+
+      run a command between a start beat and an ok/fail beat (exit code, duration,
+      output tail)
+
+      Arguments:
+        job                       job name: letters, digits, . _ - (the file is
+                                  <dir>/<job>.last)
+        command                   the command and its arguments, after --
+
+      Options:
+        --every <duration>        how often the job runs: 300, 90s, 5m, 1h, 1d, 1w
+                                  (required)
+        --schedule <cron>         5-field cron expression of the expected run times
+        --tz <zone>               IANA time zone of --schedule (default UTC)
+        --grace <2x|duration>     alert after this multiple of the interval, or this
+                                  long past due
+        --max-runtime <duration>  a run still going after this is overrun (alerts)
+        --no-overlap              skip (exit 0) while the previous run of this job on
+                                  this host is still alive
+        --dir <path>              heartbeat folder (default: $LASTBEAT_DIR,
+                                  /var/run/lastbeat/heartbeats,
+                                  ~/.lastbeat/heartbeats)
+        -h, --help                show help
+
+      The command's stdout and stderr pass through; the last 4 KiB are kept in the heartbeat.
+      lastbeat exits with the command's exit code (127 not found, 126 not executable, 128+n killed by signal n).
+
+      Examples:
+        $ lastbeat run backup --every 1d --max-runtime 2h -- /usr/local/bin/backup.sh --full
+        $ lastbeat run sync --every 5m --no-overlap -- rsync -a /srv/ backup:/srv/
+      "
+    `);
+  });
+
+  it("lastbeat status --help", async () => {
+    expect((await cli(["status", "--help"])).stdout).toMatchInlineSnapshot(`
+      "Usage: lastbeat status [options]
+
+      show every job and its status; exit 1 when a job is alerting
+
+      Options:
+        --dir <path>       heartbeat folder; repeatable, globs allowed (default:
+                           $LASTBEAT_DIR)
+        --manifest <file>  lastbeat.json declaring the jobs that must exist (default:
+                           $LASTBEAT_MANIFEST)
+        --now <iso>        evaluate as of this time instead of the clock
+        --json             print the SPEC §5 JSON object: { now, jobs: [...] }
+        -h, --help         show help
+
+      Statuses: ok, late, running, paused (no alert); stale, failed, overrun, missing, invalid (alerting).
+
+      Examples:
+        $ lastbeat status
+        $ lastbeat status --dir '/mnt/fleet/*/heartbeats' --manifest /etc/lastbeat.json --json
+      "
+    `);
+  });
+
+  it("lastbeat metrics --help", async () => {
+    expect((await cli(["metrics", "--help"])).stdout).toMatchInlineSnapshot(`
+      "Usage: lastbeat metrics [options]
+
+      print Prometheus metrics of every job (for node_exporter's textfile collector)
+
+      Options:
+        --dir <path>        heartbeat folder; repeatable, globs allowed (default:
+                            $LASTBEAT_DIR)
+        --manifest <file>   lastbeat.json declaring the jobs that must exist (default:
+                            $LASTBEAT_MANIFEST)
+        --now <iso>         evaluate as of this time instead of the clock
+        --out <file.prom>   write the metrics to this file atomically instead of
+                            stdout
+        --job-label <name>  label name carrying the job (default job; Prometheus
+                            renames it exported_job on scrape)
+        -h, --help          show help
+
+      Exits 0 once the metrics are written, whatever the jobs' status: Prometheus does the alerting.
+
+      Examples:
+        $ lastbeat metrics
+        $ lastbeat metrics --out /var/lib/prometheus/node-exporter/lastbeat.prom
+      "
+    `);
+  });
+
+  it("every command's help has an example", async () => {
+    for (const command of ["beat", "run", "status", "check", "report", "metrics"]) {
+      const { stdout, code } = await cli([command, "--help"]);
+      expect(code, command).toBe(0);
+      expect(stdout, command).toMatch(new RegExp(`\\$ lastbeat ${command} `));
+    }
+  });
+
+  it("lastbeat --version", async () => {
+    expect(await cli(["--version"])).toEqual({ code: 0, stdout: "0.1.0\n", stderr: "" });
+  });
+});
