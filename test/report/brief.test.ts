@@ -281,6 +281,21 @@ describe("the checker's own freshness", () => {
     expect(brief.alerting.map((s) => `${s.status} ${s.job}`)).toContain("missing heartbeat-checker");
   });
 
+  it("a failing checker says alert issues may be out of date", () => {
+    const failed = evaluate(
+      { job: "heartbeat-checker", status: "fail", at: "2026-04-08T06:58:00Z", interval_s: 900, exit_code: 3, message: "forge answered 502" },
+      undefined,
+      NOW,
+    );
+    expect(buildBrief([failed], options).checker).toMatchInlineSnapshot(`
+      {
+        "alerting": true,
+        "status": "failed",
+        "text": "✗ failed — last ran 2 minutes ago (every 15 minutes) but failed (forge answered 502); alert issues may be out of date",
+      }
+    `);
+  });
+
   it("can be turned off (`--no-checker`) for setups that alert through Prometheus instead", () => {
     const brief = buildBrief(sampleStates().filter((s) => s.job !== "heartbeat-checker"), { ...options, checker: false });
     expect(brief.checker).toBeNull();

@@ -115,12 +115,19 @@ function checkerFreshness(state: JobState, now: Date): CheckerFreshness {
       detail = `${ran}${every}: alert issues are not being opened or closed — check the cron entry that runs lastbeat check`;
       break;
     case "failed":
-      detail = `${ran}${every} and could not sync the forge: ${noteFor(state, now)}`;
+      detail = `${ran}${every} but failed${failure(state)}; alert issues may be out of date`;
       break;
     default:
       detail = state.reason;
   }
   return { status: state.status, alerting: state.alerting, text: `${statusLabel(state.status)} — ${oneLine(detail, 300)}` };
+}
+
+/** ` (forge 502)` or ` (exit code 3)`, from the failed beat. */
+function failure(state: JobState): string {
+  const hb = state.heartbeat;
+  if (hb?.message !== undefined) return ` (${hb.message})`;
+  return hb?.exit_code !== undefined ? ` (exit code ${hb.exit_code})` : "";
 }
 
 /** One line of facts about an alerting job: when it last beat, its rhythm, since when it alerts. */

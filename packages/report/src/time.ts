@@ -1,4 +1,6 @@
-import { formatDistanceStrict, formatDuration } from "date-fns";
+// Deep imports: the date-fns root module would load all ~250 of its functions.
+import { formatDistanceStrict } from "date-fns/formatDistanceStrict";
+import { formatDuration } from "date-fns/formatDuration";
 
 /**
  * Human-friendly times for the panel and the brief. Distances and durations come from date-fns;
