@@ -55,9 +55,9 @@ export function inlineText(text: string, max = 200): string {
   const escaped = cutStart(flat, max)
     .replace(/[&<>]/g, (c) => (c === "&" ? "&amp;" : c === "<" ? "&lt;" : "&gt;"))
     .replace(/[\\`*_[\]|~!$#^]/g, "\\$&")
-    // GFM turns bare `http://…` and `www.…` into links; a backslash keeps them text.
-    .replace(/([a-z]+):\/\//gi, "$1:\\/\\/")
-    .replace(/\bwww\./gi, "www\\.");
+    // GFM turns bare `http://…` and `www.…` into links even when escaped: a joiner keeps them text.
+    .replace(/:\/\//g, `:${ZWJ}//`)
+    .replace(/\bwww\./gi, (w) => `${w.slice(0, 3)}${ZWJ}.`);
   return neutraliseMentions(escaped);
 }
 

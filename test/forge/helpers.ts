@@ -1,0 +1,55 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Bottleneck from "bottleneck/light.js";
+import { createFileForge, createGiteaForge, createGitHubForge, type Forge } from "@lastbeat/forge";
+import { evaluate, type Heartbeat, type JobState } from "lastbeat";
+import type { FakeForge } from "../support/fake-forge.js";
+
+export const NOW = new Date("2025-03-10T12:00:00Z");
+export const HOUR = 3600_000;
+
+export function at(hoursFromNow: number): Date {
+  return new Date(NOW.getTime() + hoursFromNow * HOUR);
+}
+
+/** A job state as `scanHeartbeats` would return it, from a heartbeat evaluated at `now`. */
+export function state(job: string, beat: Partial<Heartbeat> & { at: Date | string }, now: Date = NOW): JobState {
+  const heartbeat: Heartbeat = {
+    format: "lastbeat/1",
+    job,
+    status: "ok",
+    interval_s: 3600,
+    ...beat,
+    at: typeof beat.at === "string" ? beat.at : beat.at.toISOString(),
+  };
+  return evaluate(heartbeat, undefined, now, { file: `/var/run/lastbeat/heartbeats/${job}.last` });
+}
+
+export const healthy = (job: string, now: Date = NOW) => state(job, { at: new Date(now.getTime() - 10 * 60_000) }, now);
+/** Last beat 5 h before `now` with a 1 h interval: stale since 3 h. */
+export const stale = (job: string, now: Date = NOW) => state(job, { at: new Date(now.getTime() - 5 * HOUR) }, now);
+export const failed = (job: string, now: Date = NOW, extra: Partial<Heartbeat> = {}) =>
+  state(job, { at: new Date(now.getTime() - 20 * 60_000), status: "fail", exit_code: 2, message: "disk full", ...extra }, now);
+
+/** Tiny waits and no write spacing, so tests never sleep for real. */
+export function fastThrottle(): Record<string, unknown> {
+  const group = () => new Bottleneck.Group({ maxConcurrent: 10, minTime: 0 });
+  return { global: group(), auth: group(), search: group(), write: group(), notifications: group(), retryLimiter: new Bottleneck() };
+}
+
+export async function forgeFor(fake: FakeForge, extra: { timeoutMs?: number; retries?: number } = {}): Promise<Forge> {
+  if (fake.flavor === "github") {
+    return createGitHubForge({ repo: fake.repo, token: fake.token, baseUrl: fake.url, retryBaseMs: 1, throttle: fastThrottle(), ...extra });
+  }
+  return createGiteaForge({ repo: fake.repo, token: fake.token, url: fake.url, retryBaseMs: 1, sleep: async () => {}, ...extra });
+}
+
+export async function tempDir(prefix = "lastbeat-forge-"): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+export function fileForge(dir: string, now: () => Date = () => NOW): Forge {
+  return createFileForge({ dir, now });
+}
