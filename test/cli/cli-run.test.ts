@@ -1,0 +1,210 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { chmod, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Heartbeat } from "lastbeat";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { lastbeatArgs, repoRoot, runLastbeat } from "../support/cli.js";
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "lastbeat-run-"));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const node = process.execPath;
+const env = () => ({ LASTBEAT_DIR: dir });
+const heartbeat = async (job: string) => JSON.parse(await readFile(join(dir, `${job}.last`), "utf8")) as Heartbeat;
+
+/** `lastbeat run <job> --every 5m … -- node -e <script>` as a real child process. */
+function run(job: string, script: string, flags: string[] = []) {
+  return runLastbeat(["run", job, "--every", "5m", ...flags, "--", node, "-e", script], { env: env() });
+}
+
+/** The same, but started by hand so the test can talk to it while it runs. */
+function start(job: string, script: string, flags: string[] = []): ChildProcess & { output: Promise<string> } {
+  const child = spawn(node, lastbeatArgs(["run", job, "--every", "5m", ...flags, "--", node, "-e", script]), {
+    cwd: repoRoot,
+    env: { ...process.env, ...env() },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+  const output = new Promise<string>((resolve) => child.on("close", () => resolve(out)));
+  return Object.assign(child, { output });
+}
+
+/** Resolves when the child has printed `text` on stdout: synchronisation by pipe, not by clock. */
+function printed(child: ChildProcess, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = "";
+    child.stdout!.on("data", (d: Buffer | string) => {
+      seen += d.toString();
+      if (seen.includes(text)) resolve();
+    });
+    child.on("close", () => reject(new Error(`exited before printing ${text}: ${seen}`)));
+  });
+}
+
+const exited = (child: ChildProcess) =>
+  new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on("close", (code, signal) => resolve({ code, signal })),
+  );
+
+describe("lastbeat run", () => {
+  it.each([0, 1, 42])("passes exit code %i through and records it", async (exitCode) => {
+    const result = await run("job", `console.log("out"); console.error("err"); process.exit(${exitCode})`);
+    expect(result.code).toBe(exitCode);
+    expect(result.stdout).toBe("out\n");
+    expect(result.stderr).toBe("err\n");
+    const beat = await heartbeat("job");
+    expect(beat).toMatchObject({ job: "job", status: exitCode === 0 ? "ok" : "fail", exit_code: exitCode, interval_s: 300 });
+    expect(beat.output_tail).toMatch(/^(out\nerr\n|err\nout\n)$/);
+    expect(beat.duration_ms).toBeGreaterThanOrEqual(0);
+    expect(beat.started_at).toBeDefined();
+    expect(beat.run_id).toMatch(/^[0-9a-f-]{36}$/);
+    if (exitCode === 0) expect(beat.last_ok_at).toBe(beat.at);
+    else expect(beat.message).toBe(`exit code ${exitCode}`);
+  });
+
+  it("keeps the end of output larger than 4 KiB, byte-exact on stdout", async () => {
+    const script = `for (let i = 0; i < 2000; i++) process.stdout.write("line " + i + " é\\n"); process.stdout.write("THE END\\n")`;
+    const result = await run("big", script);
+    expect(result.code).toBe(0);
+    expect(result.stdout.split("\n")).toHaveLength(2002);
+    const tail = (await heartbeat("big")).output_tail!;
+    expect(Buffer.byteLength(tail)).toBeLessThanOrEqual(4096);
+    expect(Buffer.byteLength(tail)).toBeGreaterThan(4000);
+    expect(tail.endsWith("line 1999 é\nTHE END\n")).toBe(true);
+    expect(tail).not.toContain("line 0 é");
+    expect(tail).not.toContain("\uFFFD");
+  });
+
+  it("a missing command is a fail beat and exit 127", async () => {
+    const result = await runLastbeat(["run", "job", "--every", "5m", "--", "no-such-command-lastbeat"], { env: env() });
+    expect(result.code).toBe(127);
+    expect(result.stderr).toBe("lastbeat: no-such-command-lastbeat: command not found\n");
+    expect(await heartbeat("job")).toMatchObject({
+      status: "fail",
+      exit_code: 127,
+      message: "no-such-command-lastbeat: command not found",
+    });
+  });
+
+  it("a command that is not executable is a fail beat and exit 126", async () => {
+    const script = join(dir, "script.sh");
+    await writeFile(script, "#!/bin/sh\necho hi\n");
+    await chmod(script, 0o644);
+    const result = await runLastbeat(["run", "job", "--every", "5m", "--", script], { env: env() });
+    expect(result.code).toBe(126);
+    expect(await heartbeat("job")).toMatchObject({ status: "fail", exit_code: 126 });
+  });
+
+  it("a command killed by a signal exits 128+n and the beat records the signal", async () => {
+    const result = await run("job", `console.log("before"); process.kill(process.pid, "SIGKILL")`);
+    expect(result.code).toBe(137);
+    expect(await heartbeat("job")).toMatchObject({
+      status: "fail",
+      exit_code: 137,
+      signal: "SIGKILL",
+      message: "killed by SIGKILL",
+      output_tail: "before\n",
+    });
+  });
+
+  it("forwards SIGTERM to the command and records it", async () => {
+    const child = start("job", `console.log("ready"); setInterval(() => {}, 1000)`);
+    await printed(child, "ready");
+    expect((await heartbeat("job")).status).toBe("start");
+    child.kill("SIGTERM");
+    expect(await exited(child)).toEqual({ code: 143, signal: null });
+    expect(await heartbeat("job")).toMatchObject({
+      status: "fail",
+      exit_code: 143,
+      signal: "SIGTERM",
+      message: "killed by SIGTERM (forwarded to the command)",
+    });
+  });
+
+  it("passes LASTBEAT_JOB and LASTBEAT_RUN_ID to the command, and redacts tokens in the tail", async () => {
+    const token = "ghp_0123456789abcdef";
+    const result = await runLastbeat(
+      ["run", "job", "--every", "5m", "--", node, "-e", "console.log(process.env.LASTBEAT_JOB, process.env.LASTBEAT_RUN_ID, process.env.GITHUB_TOKEN)"],
+      { env: { ...env(), GITHUB_TOKEN: token } },
+    );
+    const beat = await heartbeat("job");
+    expect(result.stdout).toBe(`job ${beat.run_id} ${token}\n`);
+    expect(beat.output_tail).toBe(`job ${beat.run_id} ***\n`);
+  });
+
+  it("checks every option before starting the command", async () => {
+    const marker = join(dir, "ran");
+    const result = await run("job", `require("fs").writeFileSync(${JSON.stringify(marker)}, "")`, ["--schedule", "not a cron"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    await expect(readFile(marker)).rejects.toThrow();
+  });
+});
+
+describe("lastbeat run --no-overlap", () => {
+  // The first run blocks until the test closes its stdin (inherited by the command).
+  const waitForStdin = `console.log("ready"); process.stdin.resume(); process.stdin.on("end", () => process.exit(0))`;
+
+  it("skips while the previous run is alive, records it, and runs again once it is done", async () => {
+    const first = start("job", waitForStdin, ["--no-overlap"]);
+    await printed(first, "ready");
+    const running = await heartbeat("job");
+    expect(running).toMatchObject({ status: "start", pid: first.pid });
+
+    const marker = join(dir, "second-ran");
+    const second = await run("job", `require("fs").writeFileSync(${JSON.stringify(marker)}, "")`, ["--no-overlap"]);
+    expect(second.code).toBe(0);
+    expect(second.stderr).toMatch(/^lastbeat: job: skipped the run at .*: the previous run \(pid \d+ on .*\) is still running\n$/);
+    await expect(readFile(marker)).rejects.toThrow();
+    const skipped = await heartbeat("job");
+    expect(skipped).toMatchObject({ status: "start", pid: first.pid, run_id: running.run_id, started_at: running.started_at });
+    expect(skipped.message).toMatch(/^skipped the run at /);
+
+    first.stdin!.end();
+    expect(await exited(first)).toEqual({ code: 0, signal: null });
+    expect(await heartbeat("job")).toMatchObject({ status: "ok", run_id: running.run_id });
+
+    const third = await run("job", `require("fs").writeFileSync(${JSON.stringify(marker)}, "")`, ["--no-overlap"]);
+    expect(third.code).toBe(0);
+    await readFile(marker);
+    expect((await readdir(dir)).filter((name) => name.includes(".lock"))).toEqual([]);
+  });
+
+  it("20 simultaneous starts run the command exactly once", async () => {
+    const counter = join(dir, "counter");
+    const script = `require("fs").appendFileSync(${JSON.stringify(counter)}, "x"); ${waitForStdin}`;
+    const runs = Array.from({ length: 20 }, () => start("job", script, ["--no-overlap"]));
+    const results = runs.map((child) => exited(child));
+    // Everyone but the winner skips and exits on its own; the winner waits for its stdin.
+    const skipped = await new Promise<number>((resolve) => {
+      let done = 0;
+      for (const child of runs) child.on("close", () => ++done === 19 && resolve(done));
+    });
+    expect(skipped).toBe(19);
+    for (const child of runs) child.stdin!.end();
+    const codes = await Promise.all(results);
+    expect(codes.every((r) => r.code === 0)).toBe(true);
+    expect(await readFile(counter, "utf8")).toBe("x");
+    expect(await heartbeat("job")).toMatchObject({ status: "ok" });
+  });
+
+  it("breaks the lock of a run that died without releasing it", async () => {
+    const { hostname } = await import("node:os");
+    const host = hostname();
+    // A pid that no longer exists: a process we started and waited for.
+    const dead = spawn(node, ["-e", ""]);
+    await exited(dead);
+    const lock = join(dir, `.job@${host.replace(/[^A-Za-z0-9._-]/g, "_")}.lock`);
+    await writeFile(lock, JSON.stringify({ pid: dead.pid, host, run_id: "old", started_at: "2025-01-01T00:00:00Z" }));
+    const result = await run("job", `console.log("ran")`, ["--no-overlap"]);
+    expect(result).toMatchObject({ code: 0, stdout: "ran\n" });
+    expect((await readdir(dir)).filter((name) => name.includes(".lock"))).toEqual([]);
+  });
+});
