@@ -1,0 +1,194 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { syncAlerts, type Forge, type SyncMode } from "@lastbeat/forge";
+import type { JobState } from "lastbeat";
+import { startFakeForge, type FakeForge } from "../support/fake-forge.js";
+import { NOW, at, fileForge, forgeFor, state, tempDir } from "./helpers.js";
+
+/*
+ * The whole life of an alert, in both modes, on GitHub, Gitea and the file forge:
+ * healthy → no issue; one job stale → one issue; unchanged → zero writes; a second job fails →
+ * body updated + one comment; all recover → closing comment + closed; a new incident → a new issue.
+ */
+
+const LABEL = "heartbeat";
+const minutes = (n: number) => new Date(NOW.getTime() + n * 60_000);
+
+// Fixed beats, evaluated at later and later times: the situation only changes when we say so.
+const backupStale = (now: Date) => state("backup", { at: at(-5) }, now);
+const backupOk = (now: Date) => state("backup", { at: new Date(now.getTime() - 60_000) }, now);
+const dbOk = (now: Date) => state("db-dump", { at: new Date(now.getTime() - 60_000) }, now);
+const dbFailed = (now: Date) => state("db-dump", { at: minutes(20), status: "fail", exit_code: 1, message: "pg_dump: connection refused" }, now);
+const backupFailed = (now: Date) => state("backup", { at: minutes(40), status: "fail", exit_code: 3 }, now);
+
+interface Harness {
+  forge: Forge;
+  fake?: FakeForge;
+  dir?: string;
+  /** Open issues carrying the label, read from the forge's own store. */
+  open(): Promise<Array<{ number: number; body: string; comments: string[] }>>;
+  all(): Promise<Array<{ number: number; state: string; comments: string[] }>>;
+  cleanup(): Promise<void>;
+}
+
+async function harness(kind: "github" | "gitea" | "file"): Promise<Harness> {
+  if (kind === "file") {
+    const { dir, cleanup } = await tempDir();
+    const forge = fileForge(dir);
+    const read = async () => {
+      const all = [];
+      for (let n = 1; n < 50; n++) {
+        try {
+          const text = await readFile(join(dir, `issue-${n}.md`), "utf8");
+          const { parseIssueFile } = await import("@lastbeat/forge");
+          const issue = parseIssueFile(text, n)!;
+          all.push({ ...issue, comments: issue.comments.split(/^### Comment · .*$/m).slice(1).map((c) => c.trim()) });
+        } catch {
+          break;
+        }
+      }
+      return all;
+    };
+    return {
+      forge,
+      dir,
+      open: async () => (await read()).filter((i) => i.state === "open"),
+      all: read,
+      cleanup,
+    };
+  }
+  const fake = await startFakeForge({ flavor: kind });
+  const forge = await forgeFor(fake);
+  const view = (i: FakeForge["issues"][number]) => ({ number: i.number, body: i.body, state: i.state, comments: i.comments.map((c) => c.body) });
+  return {
+    forge,
+    fake,
+    open: async () => fake.openIssues(LABEL).map(view),
+    all: async () => fake.issues.filter((i) => !i.pull).map(view),
+    cleanup: () => fake.close(),
+  };
+}
+
+describe.each(["github", "gitea", "file"] as const)("lifecycle on the %s forge", (kind) => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await harness(kind);
+  });
+  afterEach(async () => {
+    await h.cleanup();
+  });
+
+  const sync = (mode: SyncMode, states: JobState[], now: Date) => syncAlerts(h.forge, { mode, label: LABEL, states, now });
+  /** Writes of one run, from the fake's request log (HTTP forges only). */
+  const writesOf = async (fn: () => Promise<unknown>) => {
+    h.fake?.resetLog();
+    await fn();
+    return h.fake?.counts();
+  };
+
+  it("rollup mode", async () => {
+    // Healthy: no issue, one read.
+    let counts = await writesOf(async () => {
+      const r = await sync("rollup", [backupOk(NOW), dbOk(NOW)], NOW);
+      expect(r.applied).toEqual([{ kind: "none", issue: null, key: null }]);
+    });
+    if (counts) expect(counts).toEqual({ reads: 1, writes: 0, total: 1 });
+    expect(await h.open()).toEqual([]);
+
+    // One job stale: one issue.
+    let r = await sync("rollup", [backupStale(minutes(15)), dbOk(minutes(15))], minutes(15));
+    expect(r.applied.map((a) => a.kind)).toEqual(["create"]);
+    const [issue] = await h.open();
+    expect(issue?.body).toContain("<!-- lastbeat:rollup -->");
+    expect(issue?.body).toContain("| backup | **stale** |");
+    const first = issue!.number;
+
+    // Unchanged: one read, zero writes.
+    counts = await writesOf(async () => {
+      r = await sync("rollup", [backupStale(minutes(30)), dbOk(minutes(30))], minutes(30));
+      expect(r.applied).toEqual([{ kind: "none", issue: first, key: "rollup" }]);
+    });
+    if (counts) expect(counts).toEqual({ reads: 1, writes: 0, total: 1 });
+
+    // A second job fails: body updated and exactly one comment.
+    counts = await writesOf(async () => {
+      r = await sync("rollup", [backupStale(minutes(45)), dbFailed(minutes(45))], minutes(45));
+    });
+    expect(r.applied.map((a) => [a.kind, a.issue])).toEqual([["update", first], ["comment", first]]);
+    if (counts) expect(counts).toEqual({ reads: 1, writes: 2, total: 3 });
+    let [now] = await h.open();
+    expect(now?.body).toContain("| db-dump | **failed** |");
+    expect(now?.comments).toHaveLength(1);
+    expect(now?.comments[0]).toContain("**db-dump** started alerting: failed");
+
+    // Unchanged again, run after run: no more comments.
+    for (const m of [60, 75, 90]) {
+      counts = await writesOf(() => sync("rollup", [backupStale(minutes(m)), dbFailed(minutes(m))], minutes(m)));
+      if (counts) expect(counts.writes).toBe(0);
+    }
+    [now] = await h.open();
+    expect(now?.comments).toHaveLength(1);
+
+    // Everything recovers: a closing comment that says what and for how long, then closed.
+    r = await sync("rollup", [backupOk(minutes(105)), dbOk(minutes(105))], minutes(105));
+    expect(r.applied.map((a) => [a.kind, a.issue])).toEqual([["close", first]]);
+    expect(await h.open()).toEqual([]);
+    const closed = (await h.all()).find((i) => i.number === first)!;
+    expect(closed.state).toBe("closed");
+    expect(closed.comments).toHaveLength(2);
+    expect(closed.comments[1]).toContain("**backup** is now ok after alerting for 4h 44m (since 2025-03-10 09:00 UTC)");
+    expect(closed.comments[1]).toContain("**db-dump** is now ok after alerting for 1h 24m");
+
+    // A new incident opens a new issue.
+    r = await sync("rollup", [backupOk(minutes(120)), dbFailed(minutes(120))], minutes(120));
+    expect(r.applied.map((a) => a.kind)).toEqual(["create"]);
+    const open = await h.open();
+    expect(open).toHaveLength(1);
+    expect(open[0]!.number).not.toBe(first);
+  });
+
+  it("per-job mode", async () => {
+    let r = await sync("per-job", [backupOk(NOW), dbOk(NOW)], NOW);
+    expect(r.applied).toEqual([{ kind: "none", issue: null, key: null }]);
+
+    r = await sync("per-job", [backupStale(minutes(15)), dbOk(minutes(15))], minutes(15));
+    expect(r.applied.map((a) => [a.kind, a.key])).toEqual([["create", "job:backup"]]);
+    const backupIssue = r.applied[0]!.issue!;
+
+    const counts = await writesOf(async () => {
+      r = await sync("per-job", [backupStale(minutes(30)), dbOk(minutes(30))], minutes(30));
+    });
+    expect(r.applied).toEqual([{ kind: "none", issue: backupIssue, key: "job:backup" }]);
+    if (counts) expect(counts).toEqual({ reads: 1, writes: 0, total: 1 });
+
+    // A second job fails: its own issue; the first one is left alone.
+    r = await sync("per-job", [backupStale(minutes(45)), dbFailed(minutes(45))], minutes(45));
+    expect(r.applied.map((a) => [a.kind, a.key])).toEqual([["none", "job:backup"], ["create", "job:db-dump"]]);
+    const dbIssue = r.applied[1]!.issue!;
+    let open = await h.open();
+    expect(open.map((i) => i.number).sort()).toEqual([backupIssue, dbIssue].sort());
+    expect(open.find((i) => i.number === dbIssue)?.body).toContain("<!-- lastbeat:job:db-dump -->");
+
+    // A status change on one job: its body updated + one comment.
+    r = await sync("per-job", [backupFailed(minutes(60)), dbFailed(minutes(60))], minutes(60));
+    expect(r.applied.map((a) => [a.kind, a.issue])).toEqual([["update", backupIssue], ["comment", backupIssue], ["none", dbIssue]]);
+    open = await h.open();
+    expect(open.find((i) => i.number === backupIssue)?.comments).toEqual([expect.stringContaining("**backup** changed: stale → failed")]);
+    expect(open.find((i) => i.number === dbIssue)?.comments).toEqual([]);
+
+    // One recovers: only its issue closes.
+    r = await sync("per-job", [backupFailed(minutes(75)), dbOk(minutes(75))], minutes(75));
+    expect(r.applied.map((a) => [a.kind, a.issue])).toEqual([["none", backupIssue], ["close", dbIssue]]);
+    r = await sync("per-job", [backupOk(minutes(90)), dbOk(minutes(90))], minutes(90));
+    expect(r.applied.map((a) => [a.kind, a.issue])).toEqual([["close", backupIssue]]);
+    expect(await h.open()).toEqual([]);
+    const closed = (await h.all()).find((i) => i.number === backupIssue)!;
+    expect(closed.comments.at(-1)).toContain("The job has recovered; closing.");
+
+    // A new incident: a new issue.
+    r = await sync("per-job", [backupStale(minutes(105)), dbOk(minutes(105))], minutes(105));
+    expect(r.applied[0]).toMatchObject({ kind: "create", key: "job:backup" });
+    expect(r.applied[0]!.issue).not.toBe(backupIssue);
+  });
+});
