@@ -275,7 +275,7 @@ describe("the checker's own freshness", () => {
       {
         "alerting": true,
         "status": "missing",
-        "text": "✗ missing — no heartbeat-checker.last: lastbeat check has not run against these heartbeats, so nobody is alerted",
+        "text": "✗ missing — no heartbeat-checker.last: lastbeat check has never run against these heartbeats, so nobody is alerted",
       }
     `);
     expect(brief.alerting.map((s) => `${s.status} ${s.job}`)).toContain("missing heartbeat-checker");
@@ -310,18 +310,18 @@ describe("no jobs at all", () => {
       ===========================================================
 
       1 job: 1 missing
-      Checker: ✗ missing — no heartbeat-checker.last: lastbeat check has not run against these heartbeats, so nobody is alerted
+      Checker: ✗ missing — no heartbeat-checker.last: lastbeat check has never run against these heartbeats, so nobody is alerted
 
       Needs attention (1)
 
       ✗ missing: heartbeat-checker
-        no heartbeat-checker.last: lastbeat check has not run against these heartbeats, so nobody is alerted
+        lastbeat check never ran here, so nobody is alerted
         never beat
 
       Heartbeat panel
 
       JOB                STATUS     LAST BEAT  AGE  INTERVAL  RATIO  LAST DURATION  NOTE
-      heartbeat-checker  ✗ missing  never      —    —             —  —              no heartbeat-checker.last: lastbeat check has not run against these heartbeats, so nobody is alerted
+      heartbeat-checker  ✗ missing  never      —    —             —  —              lastbeat check never ran here, so nobody is alerted
       "
     `);
   });

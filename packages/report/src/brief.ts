@@ -86,7 +86,7 @@ function missingChecker(): JobState {
     job: CHECKER_JOB,
     status: "missing",
     alerting: true,
-    reason: `no ${CHECKER_JOB}.last: lastbeat check has not run against these heartbeats, so nobody is alerted`,
+    reason: "lastbeat check never ran here, so nobody is alerted",
     lastBeatAt: null,
     lastOkAt: null,
     ageSeconds: null,
@@ -116,6 +116,9 @@ function checkerFreshness(state: JobState, now: Date): CheckerFreshness {
       break;
     case "failed":
       detail = `${ran}${every} but failed${failure(state)}; alert issues may be out of date`;
+      break;
+    case "missing":
+      detail = `no ${CHECKER_JOB}.last: lastbeat check has never run against these heartbeats, so nobody is alerted`;
       break;
     default:
       detail = state.reason;
