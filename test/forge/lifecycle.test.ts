@@ -115,7 +115,7 @@ describe.each(["github", "gitea", "file"] as const)("lifecycle on the %s forge",
     counts = await writesOf(async () => {
       r = await sync("rollup", [backupStale(minutes(45)), dbFailed(minutes(45))], minutes(45));
     });
-    expect(r.applied.map((a) => [a.kind, a.issue])).toEqual([["update", first], ["comment", first]]);
+    expect(r.applied.map((a) => [a.kind, a.issue])).toEqual([["comment", first], ["update", first]]);
     if (counts) expect(counts).toEqual({ reads: 1, writes: 2, total: 3 });
     let [now] = await h.open();
     expect(now?.body).toContain("| db-dump | **failed** |");
@@ -172,7 +172,7 @@ describe.each(["github", "gitea", "file"] as const)("lifecycle on the %s forge",
 
     // A status change on one job: its body updated + one comment.
     r = await sync("per-job", [backupFailed(minutes(60)), dbFailed(minutes(60))], minutes(60));
-    expect(r.applied.map((a) => [a.kind, a.issue])).toEqual([["update", backupIssue], ["comment", backupIssue], ["none", dbIssue]]);
+    expect(r.applied.map((a) => [a.kind, a.issue])).toEqual([["comment", backupIssue], ["update", backupIssue], ["none", dbIssue]]);
     open = await h.open();
     expect(open.find((i) => i.number === backupIssue)?.comments).toEqual([expect.stringContaining("**backup** changed: stale → failed")]);
     expect(open.find((i) => i.number === dbIssue)?.comments).toEqual([]);

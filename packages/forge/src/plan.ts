@@ -84,13 +84,15 @@ export function planSync(input: PlanInput): PlannedAction[] {
       actions.push({ kind: "none", key, issue: issue.number });
       continue;
     }
-    actions.push({ kind: "update", key, issue: issue.number, title: rendered.title, body: rendered.body });
     // A body a person edited (or a new message) is restored silently; a comment is for a change
-    // of the alerting set or of a status, and only when we know what it was before.
+    // of the alerting set or of a status, and only when we know what it was before. The comment
+    // goes first: if the edit then fails, the next run comments again (a duplicate) rather than
+    // finding the body current and never saying what changed (a lost notification).
     const previous = snapshotOfBody(issue.body);
     if (previous && !sameStatuses(previous, snapshot)) {
       actions.push({ kind: "comment", key, issue: issue.number, body: renderChangeComment(previous, snapshot, states, now) });
     }
+    actions.push({ kind: "update", key, issue: issue.number, title: rendered.title, body: rendered.body });
   }
   for (const [key, issue] of kept) {
     if (desired.has(key)) continue;
