@@ -1,0 +1,161 @@
+import { createServer } from "node:net";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ForgeError, createGiteaForge, createGitHubForge, syncAlerts, type Forge } from "@lastbeat/forge";
+import { startFakeForge, type FakeForge } from "../support/fake-forge.js";
+import { NOW, at, fastThrottle, forgeFor, state } from "./helpers.js";
+
+/*
+ * Transient forge errors are retried with backoff; a create whose answer was lost is never sent
+ * again blindly; what still fails is a ForgeError (exit 3) with a clear, token-free message, and
+ * the next run reconciles. Waits are scaled to a millisecond: no test sleeps.
+ */
+
+const LABEL = "heartbeat";
+const backupStale = state("backup", { at: at(-5) });
+const run = (forge: Forge) => syncAlerts(forge, { mode: "rollup", label: LABEL, states: [backupStale], now: NOW });
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+async function failure(promise: Promise<unknown>): Promise<ForgeError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(ForgeError);
+    return error as ForgeError;
+  }
+  throw new Error("expected the sync to fail");
+}
+
+describe.each(["github", "gitea"] as const)("faults on %s", (flavor) => {
+  let fake: FakeForge;
+  let forge: Forge;
+  beforeEach(async () => {
+    fake = await startFakeForge({ flavor });
+    forge = await forgeFor(fake);
+  });
+  afterEach(() => fake.close());
+  const creates = () => fake.requests.filter((r) => r.method === "POST" && r.path.endsWith("/issues"));
+
+  it("retries a 500 and then succeeds", async () => {
+    fake.fault({ method: "GET", path: /\/issues$/, status: 500 });
+    const r = await run(forge);
+    expect(r.applied.map((a) => a.kind)).toEqual(["create"]);
+    const lists = fake.requests.filter((q) => q.method === "GET" && q.path.endsWith("/issues"));
+    expect(lists[0]!.status).toBe(500);
+    expect(lists[1]!.status).toBe(200);
+  });
+
+  it("does not open a duplicate when a 502 comes back after the issue was created", async () => {
+    fake.fault({ method: "POST", path: /\/issues$/, status: 502, afterHandling: true });
+    const r = await run(forge);
+    expect(r.applied[0]).toMatchObject({ kind: "create", recovered: true });
+    expect(creates()).toHaveLength(1);
+    expect(fake.openIssues(LABEL)).toHaveLength(1);
+    // And the next run is steady.
+    fake.resetLog();
+    expect((await run(forge)).applied.map((a) => a.kind)).toEqual(["none"]);
+    expect(fake.counts()).toEqual({ reads: 1, writes: 0, total: 1 });
+  });
+
+  it("does not open a duplicate when the connection drops after the issue was created", async () => {
+    fake.fault({ method: "POST", path: /\/issues$/, drop: true, afterHandling: true });
+    const r = await run(forge);
+    expect(r.applied[0]).toMatchObject({ kind: "create", recovered: true });
+    expect(creates()).toHaveLength(1);
+    expect(fake.openIssues(LABEL)).toHaveLength(1);
+  });
+
+  it("creates again, once, after a 500 that created nothing (listing first)", async () => {
+    fake.fault({ method: "POST", path: /\/issues$/, status: 500 });
+    const r = await run(forge);
+    expect(r.applied[0]).toMatchObject({ kind: "create" });
+    expect(creates().map((c) => c.status)).toEqual([500, 201]);
+    expect(fake.openIssues(LABEL)).toHaveLength(1);
+  });
+
+  it("waits out a 429 with retry-after, then succeeds", async () => {
+    fake.fault({ method: "GET", path: /\/issues$/, status: 429, retryAfter: 1, ...(flavor === "github" && { rateLimit: "primary" as const }) });
+    const r = await run(forge);
+    expect(r.applied.map((a) => a.kind)).toEqual(["create"]);
+    expect(fake.requests[0]!.status).toBe(429);
+  });
+
+  it("waits out a 403 secondary rate limit with retry-after on a create, without a duplicate", async () => {
+    fake.fault({ method: "POST", path: /\/issues$/, status: 403, retryAfter: 1, ...(flavor === "github" && { rateLimit: "secondary" as const }) });
+    const r = await run(forge);
+    expect(r.applied.map((a) => a.kind)).toEqual(["create"]);
+    expect(creates().map((c) => c.status)).toEqual([403, 201]);
+    expect(fake.openIssues(LABEL)).toHaveLength(1);
+  });
+
+  it("gives up on a server that keeps failing (exit 3), and the next run reconciles", async () => {
+    // The first try and three retries.
+    fake.fault({ method: "GET", status: 503, times: 4 });
+    const error = await failure(run(forge));
+    expect(error.code).toBe("E_FORGE");
+    expect(error.message).toMatch(/listing open issues failed with HTTP 503/);
+    expect(fake.requests.map((q) => q.status)).toEqual([503, 503, 503, 503]);
+    expect(fake.openIssues(LABEL)).toHaveLength(0);
+    expect((await run(forge)).applied.map((a) => a.kind)).toEqual(["create"]);
+  });
+
+  it("times out on a slow server with a clear message", async () => {
+    const slow = await forgeFor(fake, { timeoutMs: 50, retries: 1 });
+    fake.fault({ method: "GET", delayMs: 5_000, times: 2 });
+    const error = await failure(run(slow));
+    expect(error.message).toMatch(/listing open issues failed: no answer.*(timed out|aborted|timeout)/i);
+    expect(error.unclear).toBe(true);
+    // The server answers again: the next run syncs.
+    expect((await run(slow)).applied.map((a) => a.kind)).toEqual(["create"]);
+  });
+
+  it("reports a refused connection without the token, and the next run reconciles", async () => {
+    const port = await closedPort();
+    const url = flavor === "github" ? `http://127.0.0.1:${port}` : `http://127.0.0.1:${port}/api/v1`;
+    const dead =
+      flavor === "github"
+        ? await createGitHubForge({ repo: fake.repo, token: fake.token, baseUrl: url, retryBaseMs: 1, retries: 1, throttle: fastThrottle() })
+        : createGiteaForge({ repo: fake.repo, token: fake.token, url, retryBaseMs: 1, retries: 1, sleep: async () => {} });
+    const error = await failure(run(dead));
+    expect(error.message).toMatch(/ECONNREFUSED/);
+    expect(error.message).not.toContain(fake.token);
+    expect(JSON.stringify(error)).not.toContain(fake.token);
+    expect((await run(forge)).applied.map((a) => a.kind)).toEqual(["create"]);
+  });
+
+  it("never shows the token in an auth failure", async () => {
+    const wrong = flavor === "github"
+      ? await createGitHubForge({ repo: fake.repo, token: "ghp_wrongwrongwrong", baseUrl: fake.url, retryBaseMs: 1, throttle: fastThrottle() })
+      : createGiteaForge({ repo: fake.repo, token: "wrongwrongwrong", url: fake.url, retryBaseMs: 1, sleep: async () => {} });
+    const error = await failure(run(wrong));
+    expect(error.status).toBe(401);
+    expect(error.message).toMatch(/HTTP 401/);
+    expect(error.message).not.toMatch(/wrongwrongwrong/);
+    expect(fake.requests).toHaveLength(1);
+  });
+});
+
+describe("gitea waits", () => {
+  it("honours retry-after through the injected sleep, and gives up when it is too long", async () => {
+    const fake = await startFakeForge({ flavor: "gitea" });
+    try {
+      const waits: number[] = [];
+      const forge = createGiteaForge({ repo: fake.repo, token: fake.token, url: fake.url, retryBaseMs: 1000, sleep: async (ms) => void waits.push(ms) });
+      fake.fault({ method: "GET", status: 429, retryAfter: 7 });
+      fake.fault({ method: "GET", status: 500 });
+      await forge.listOpenIssues(LABEL);
+      // retry-after when given, else growing backoff (second attempt: 2² × base).
+      expect(waits).toEqual([7000, 4000]);
+      fake.fault({ method: "GET", status: 429, retryAfter: 3600 });
+      await expect(forge.listOpenIssues(LABEL)).rejects.toThrow(/HTTP 429/);
+    } finally {
+      await fake.close();
+    }
+  });
+});
