@@ -15,7 +15,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "lastbeat-torn-"));
   loop = join(dir, "..", `${dir.split("/").pop()}-beat-loop.mjs`);
   await build({ entryPoints: [source], bundle: true, platform: "node", format: "esm", outfile: loop, conditions: ["lastbeat-source"], logLevel: "error",
-    // write-file-atomic is CommonJS: give the ESM bundle require() and __filename.
+    // Should a CommonJS dependency be bundled, give it require() and __filename.
     banner: {
       js: 'import { createRequire } from "node:module"; const require = createRequire(import.meta.url); const __filename = new URL(import.meta.url).pathname;',
     },

@@ -43,6 +43,8 @@ export function defaultHeartbeatDir(env: Record<string, string | undefined> = pr
 }
 
 async function ensureDir(dir: string): Promise<string> {
+  // The common case costs one stat; mkdir only when the folder is not there yet.
+  if (await stat(dir).then((info) => info.isDirectory(), () => false)) return dir;
   try {
     await mkdir(dir, { recursive: true, mode: 0o755 });
   } catch (error) {

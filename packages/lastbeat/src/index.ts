@@ -1,3 +1,5 @@
+export { writeFileAtomically } from "./atomic.js";
+export type { AtomicFs } from "./atomic.js";
 export { writeHeartbeat, withHeartbeat, buildHeartbeat } from "./write.js";
 export type { WriteHeartbeatOptions, WithHeartbeatOptions, WrittenHeartbeat } from "./write.js";
 export { readHeartbeatFile, scanHeartbeats } from "./read.js";

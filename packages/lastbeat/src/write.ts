@@ -1,7 +1,7 @@
 import { lstat } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import writeFileAtomic from "write-file-atomic";
+import { writeFileAtomically } from "./atomic.js";
 import { assertSafeDir, errnoText, resolveHeartbeatDir } from "./dir.js";
 import { parseDuration } from "./duration.js";
 import { LastbeatError } from "./errors.js";
@@ -44,6 +44,7 @@ export interface WriteHeartbeatOptions {
 /** The heartbeat as written, plus where it went and, when not strict, the failure if any. */
 export type WrittenHeartbeat = Heartbeat & { file: string | null; error?: LastbeatError };
 
+let cachedHost: string | undefined;
 const STATUSES: readonly BeatStatus[] = ["ok", "fail", "start"];
 
 /** Builds and validates the heartbeat record; throws LastbeatError naming the bad option. */
@@ -77,7 +78,7 @@ export function buildHeartbeat(job: string, options: WriteHeartbeatOptions, prev
   if (options.signal !== undefined) heartbeat.signal = options.signal;
   if (options.runId !== undefined) heartbeat.run_id = options.runId;
   heartbeat.pid = options.pid ?? process.pid;
-  heartbeat.host = hostname();
+  heartbeat.host = (cachedHost ??= hostname());
   if (options.message !== undefined) heartbeat.message = cutStart(oneLine(options.message), MAX_MESSAGE_BYTES);
   if (options.outputTail !== undefined) heartbeat.output_tail = cutEnd(options.outputTail, MAX_OUTPUT_TAIL_BYTES);
   return heartbeat;
@@ -116,7 +117,7 @@ export async function writeHeartbeat(job: string, options: WriteHeartbeatOptions
     const previous = existing && status !== "ok" ? await readHeartbeatFile(file) : null;
     const heartbeat = buildHeartbeat(job, options, previous?.ok ? previous.heartbeat : null);
     try {
-      await writeFileAtomic(file, `${JSON.stringify(heartbeat)}\n`, { mode: 0o644, fsync: true });
+      await writeFileAtomically(file, `${JSON.stringify(heartbeat)}\n`, 0o644);
     } catch (error) {
       throw new LastbeatError("E_WRITE", `cannot write heartbeat ${file}: ${errnoText(error)}`, { cause: error });
     }

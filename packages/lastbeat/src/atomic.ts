@@ -1,0 +1,50 @@
+import { randomBytes } from "node:crypto";
+import { constants } from "node:fs";
+import { open, rename, unlink } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+
+/** The file-system calls the atomic write makes; tests inject failures here. */
+export interface AtomicFs {
+  open: typeof open;
+  rename: typeof rename;
+  unlink: typeof unlink;
+}
+
+const realFs: AtomicFs = { open, rename, unlink };
+
+/** Temp files never end in `.last`, so a reader never mistakes one for a job. */
+export function isTempName(name: string): boolean {
+  return /^\..+\.last\.[0-9a-f]{16}\.tmp$/.test(name);
+}
+
+/**
+ * Replaces `file` atomically: a new temp file in the same folder (O_EXCL | O_NOFOLLOW, so a link
+ * planted at the temp name is never followed) → write → fsync → rename over `file`. Readers see
+ * the old content or the new, never a torn file. On any failure the temp file is removed.
+ *
+ * Written by hand rather than with write-file-atomic, whose predictable temp name is opened with
+ * plain "w" (following a planted symlink) and which resolves `file` through symlinks: both unsafe
+ * for root's cron jobs in a shared folder (SPEC §2).
+ */
+export async function writeFileAtomically(file: string, data: string, mode = 0o644, fs: AtomicFs = realFs): Promise<void> {
+  const temp = join(dirname(file), `.${basename(file)}.${randomBytes(8).toString("hex")}.tmp`);
+  const handle = await fs.open(
+    temp,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+    mode,
+  );
+  let renamed = false;
+  try {
+    try {
+      await handle.writeFile(data, "utf8");
+      await handle.chmod(mode); // the umask may have narrowed the mode given to open()
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(temp, file);
+    renamed = true;
+  } finally {
+    if (!renamed) await fs.unlink(temp).catch(() => {});
+  }
+}

@@ -1,0 +1,55 @@
+import { lstat, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import * as fsp from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, expect, it } from "vitest";
+import { writeFileAtomically } from "lastbeat";
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "lastbeat-atomic-"));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const fail = (code: string) => async () => {
+  throw Object.assign(new Error(code), { code });
+};
+
+it("replaces the file and leaves no temp file", async () => {
+  await writeFile(join(dir, "a.last"), "old");
+  await writeFileAtomically(join(dir, "a.last"), "new");
+  expect(await readFile(join(dir, "a.last"), "utf8")).toBe("new");
+  expect(await readdir(dir)).toEqual(["a.last"]);
+});
+
+it("removes the temp file and keeps the old content when the rename fails", async () => {
+  await writeFile(join(dir, "a.last"), "old");
+  await expect(
+    writeFileAtomically(join(dir, "a.last"), "new", 0o644, { open: fsp.open, unlink: fsp.unlink, rename: fail("EXDEV") }),
+  ).rejects.toMatchObject({ code: "EXDEV" });
+  expect(await readFile(join(dir, "a.last"), "utf8")).toBe("old");
+  expect(await readdir(dir)).toEqual(["a.last"]);
+});
+
+it("removes the temp file when writing fails (disk full)", async () => {
+  const openFailingWrite: typeof fsp.open = async (...args) => {
+    const handle = await fsp.open(...args);
+    handle.writeFile = fail("ENOSPC");
+    return handle;
+  };
+  await expect(
+    writeFileAtomically(join(dir, "a.last"), "new", 0o644, { open: openFailingWrite, unlink: fsp.unlink, rename: fsp.rename }),
+  ).rejects.toMatchObject({ code: "ENOSPC" });
+  expect(await readdir(dir)).toEqual([]);
+});
+
+it("replaces a symlink itself instead of writing through it", async () => {
+  const outside = join(dir, "outside");
+  await writeFile(outside, "precious");
+  await symlink(outside, join(dir, "a.last"));
+  await writeFileAtomically(join(dir, "a.last"), "new");
+  expect(await readFile(outside, "utf8")).toBe("precious");
+  expect((await lstat(join(dir, "a.last"))).isFile()).toBe(true);
+});
