@@ -184,9 +184,9 @@ export function renderPanelJson(states: readonly JobState[], options: RenderOpti
   return `${JSON.stringify(panelJson(states, options), null, 2)}\n`;
 }
 
-/** Characters as a terminal counts them (code points; all our symbols are single-width). */
+/** Columns as a terminal counts them: code points, minus the zero-width space that defuses mentions. */
 function charLength(text: string): number {
-  return Array.from(text).length;
+  return Array.from(text.replace(/\u200b/g, "")).length;
 }
 
 function padEnd(text: string, width: number): string {

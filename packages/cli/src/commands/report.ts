@@ -21,7 +21,7 @@ export const registerReport: RegisterCommand = (program, io, setExit) => {
   addScanOptions(command)
     .option("--panel", "print only the heartbeat panel, for embedding in another report")
     .addOption(
-      new Option("--format <format>", "md (default), text (aligned columns), json, or html (one self-contained page)").choices([
+      new Option("--format <format>", "md (default), text for a terminal or mail, json, html (one page)").choices([
         "md",
         "text",
         "json",
@@ -35,13 +35,13 @@ export const registerReport: RegisterCommand = (program, io, setExit) => {
     .addHelpText(
       "after",
       `
-Examples:
-  $ lastbeat report                                  # the brief as markdown
-  $ lastbeat report --panel >> morning-brief.md      # just the panel, for another report
-  $ lastbeat report --format html --out /var/www/brief.html --tz Europe/Berlin
-  $ lastbeat report --format text | mail -s "morning brief" ops@example.com
+Exits 1 while a job is alerting, so cron notices even if nobody reads the brief.
 
-Exits 1 when a job is alerting, so cron or CI notices even if nobody reads the brief.`,
+Examples:
+  $ lastbeat report --tz Europe/Berlin
+  $ lastbeat report --panel >> morning-brief.md
+  $ lastbeat report --format html --out /var/www/ops/brief.html
+  $ lastbeat report --format text | mail -s "morning brief" ops@example.com`,
     )
     .action(async (flags: ReportFlags) => {
       if (flags.json && flags.format !== undefined && flags.format !== "json") {
