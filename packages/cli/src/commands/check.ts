@@ -1,0 +1,245 @@
+import { join } from "node:path";
+import { Option } from "commander";
+import {
+  formatDuration,
+  resolveHeartbeatDir,
+  scanHeartbeats,
+  sortJobStates,
+  statusJson,
+  writeHeartbeat,
+  type JobState,
+} from "lastbeat";
+import type { AppliedAction, Forge, SyncMode } from "@lastbeat/forge";
+import { UsageError, type CliIo, type RegisterCommand } from "../io.js";
+import { absolute, addScanOptions, durationOption, jsonOption, scanOptionsFrom, type ScanFlags } from "../options.js";
+
+/** The checker's own heartbeat: a stale checker is itself an alert (SPEC §5, §7). */
+export const CHECKER_JOB = "heartbeat-checker";
+const FORGES = ["github", "gitea", "file", "none"] as const;
+type ForgeFlag = (typeof FORGES)[number];
+
+interface CheckFlags extends ScanFlags {
+  forge?: ForgeFlag;
+  repo?: string;
+  url?: string;
+  mode?: SyncMode;
+  label?: string;
+  dryRun?: boolean;
+  every?: number;
+}
+
+interface CheckConfig {
+  forge: ForgeFlag;
+  repo: string;
+  url: string | undefined;
+  token: string;
+  mode: SyncMode;
+  label: string;
+  dryRun: boolean;
+  everySeconds: number;
+}
+
+export const registerCheck: RegisterCommand = (program, io, setExit) => {
+  addScanOptions(
+    program
+      .command("check")
+      .description("open, update or close the alert issue on a forge; exit 1 when a job is alerting"),
+  )
+    .addOption(new Option("--forge <forge>", "where the alert issue lives (default: $LASTBEAT_FORGE)").choices(FORGES))
+    .option("--repo <repo>", "owner/name on GitHub or Gitea; a folder for --forge file")
+    .option("--url <url>", "API base: GitHub Enterprise (https://ghe.example.com/api/v3) or Gitea/Forgejo (https://git.example.com)")
+    .addOption(new Option("--mode <mode>", "one issue for all alerting jobs, or one per job").choices(["rollup", "per-job"]).default("rollup"))
+    .option("--label <name>", "label that marks the alert issues (created when missing)", "heartbeat")
+    .option("--dry-run", "print the planned forge actions and change nothing")
+    .addOption(durationOption("--every <duration>", "how often cron runs this check, for its own heartbeat (default 15m)"))
+    .addOption(jsonOption("print the SPEC §5 JSON object plus the forge actions"))
+    .addHelpText(
+      "after",
+      `
+Token: $LASTBEAT_TOKEN, else $GITHUB_TOKEN (github) or $GITEA_TOKEN (gitea). Never printed.
+
+Examples:
+  */15 * * * *  lastbeat check --forge github --repo acme/ops
+  */15 * * * *  lastbeat check --forge gitea --url https://git.example.com --repo ops/alerts
+  */15 * * * *  lastbeat check --forge file --repo /var/lib/lastbeat/issues`,
+    )
+    .action(async (flags: CheckFlags) => {
+      const config = configFrom(flags, io);
+      const scan = scanOptionsFrom(flags, io);
+      const ownDir = checkerDir(flags, io);
+      const syncing = config.forge !== "none" && !config.dryRun;
+      // The checker's own beats carry the real time, unless the whole run is pinned with --now.
+      const beatTime = () => flags.now ?? io.now();
+
+      const { acquireSyncLock, ForgeError } = await import("@lastbeat/forge");
+      let lock: { release(): Promise<void> } | null = null;
+      if (syncing) {
+        const dir = await resolveHeartbeatDir({ ...(ownDir !== undefined && { dir: ownDir }), env: io.env });
+        // Two checkers on one host never sync at once: the second waits, then sees the first's work.
+        lock = await acquireSyncLock(join(dir, ".lastbeat-check.lock"));
+      }
+      try {
+        // While it runs, the checker is `running`, not stale from its previous run.
+        if (!config.dryRun) await beat(config, ownDir, io, beatTime(), "start");
+        const states = await scanHeartbeats(scan);
+        let applied: AppliedAction[] = [];
+        let failure: Error | null = null;
+        let forge: Forge | null = null;
+        if (config.forge !== "none") {
+          try {
+            forge = await createForge(config, io);
+            const { syncAlerts } = await import("@lastbeat/forge");
+            applied = (await syncAlerts(forge, { mode: config.mode, label: config.label, states, now: scan.now, dryRun: config.dryRun })).applied;
+          } catch (error) {
+            if (!(error instanceof ForgeError)) throw error;
+            failure = error;
+          }
+        }
+        if (!config.dryRun) {
+          await beat(config, ownDir, io, beatTime(), failure ? "fail" : "ok", failure ? `forge not synced: ${failure.message}` : undefined);
+        }
+        print(io, flags, config, states, applied, forge, scan.now, failure);
+        if (failure) throw failure;
+        setExit(states.some((s) => s.alerting) ? 1 : 0);
+      } finally {
+        await lock?.release();
+      }
+    });
+};
+
+function configFrom(flags: CheckFlags, io: CliIo): CheckConfig {
+  const forgeText = flags.forge ?? io.env.LASTBEAT_FORGE;
+  if (!forgeText) throw new UsageError("check needs --forge github|gitea|file|none");
+  if (!(FORGES as readonly string[]).includes(forgeText)) {
+    throw new UsageError(`--forge must be one of ${FORGES.join(", ")}, got ${JSON.stringify(forgeText)}`);
+  }
+  const forge = forgeText as ForgeFlag;
+  const config: CheckConfig = {
+    forge,
+    repo: flags.repo ?? "",
+    url: flags.url,
+    token: "",
+    mode: flags.mode ?? "rollup",
+    label: (flags.label ?? "heartbeat").trim(),
+    dryRun: flags.dryRun === true,
+    everySeconds: flags.every ?? 15 * 60,
+  };
+  if (config.label === "" || /[,\n]/.test(config.label)) throw new UsageError(`--label must be one label name, got ${JSON.stringify(flags.label)}`);
+  if (forge === "none") return config;
+  if (forge === "file") {
+    if (!flags.repo) throw new UsageError("--forge file needs --repo <folder> (where the issue files go)");
+    config.repo = absolute(flags.repo, io);
+    return config;
+  }
+  if (!flags.repo || !/^[^/\s]+\/[^/\s]+$/.test(flags.repo)) {
+    throw new UsageError(`--forge ${forge} needs --repo owner/name${flags.repo ? `, got ${JSON.stringify(flags.repo)}` : ""}`);
+  }
+  if (forge === "gitea" && !flags.url) throw new UsageError("--forge gitea needs --url (e.g. https://git.example.com)");
+  if (flags.url !== undefined && !/^https?:\/\/[^\s]+$/i.test(flags.url)) {
+    throw new UsageError(`--url must be an http(s) URL, got ${JSON.stringify(flags.url)}`);
+  }
+  const names = forge === "github" ? ["LASTBEAT_TOKEN", "GITHUB_TOKEN", "GH_TOKEN"] : ["LASTBEAT_TOKEN", "GITEA_TOKEN", "FORGEJO_TOKEN"];
+  const token = names.map((n) => io.env[n]?.trim()).find((v) => !!v);
+  if (!token) {
+    throw new UsageError(
+      `--forge ${forge} needs a token: set LASTBEAT_TOKEN or ${names[1]} (one that can read and write issues of ${flags.repo})`,
+    );
+  }
+  config.token = token;
+  return config;
+}
+
+/** Where the checker's own heartbeat and the lock go: the first plain `--dir`, else the default. */
+function checkerDir(flags: CheckFlags, io: CliIo): string | undefined {
+  const first = flags.dir?.[0];
+  if (first === undefined || /[*?[\]{}]/.test(first)) return undefined;
+  return absolute(first, io);
+}
+
+async function createForge(config: CheckConfig, io: CliIo): Promise<Forge> {
+  const forge = await import("@lastbeat/forge");
+  switch (config.forge) {
+    case "github":
+      return forge.createGitHubForge({ repo: config.repo, token: config.token, ...(config.url !== undefined && { baseUrl: config.url }) });
+    case "gitea":
+      return forge.createGiteaForge({ repo: config.repo, token: config.token, url: config.url! });
+    case "file":
+      return forge.createFileForge({ dir: config.repo, now: io.now });
+    default:
+      throw new UsageError(`--forge ${config.forge} has no adapter`);
+  }
+}
+
+async function beat(
+  config: CheckConfig,
+  dir: string | undefined,
+  io: CliIo,
+  now: Date,
+  status: "start" | "ok" | "fail",
+  message?: string,
+): Promise<void> {
+  await writeHeartbeat(CHECKER_JOB, {
+    every: config.everySeconds,
+    status,
+    ...(dir !== undefined && { dir }),
+    ...(message !== undefined && { message }),
+    now,
+    env: io.env,
+    stderr: io.stderr,
+  });
+}
+
+function print(
+  io: CliIo,
+  flags: CheckFlags,
+  config: CheckConfig,
+  states: readonly JobState[],
+  applied: readonly AppliedAction[],
+  forge: Forge | null,
+  now: Date,
+  failure: Error | null,
+): void {
+  const actions = applied.map((a) => ({
+    kind: a.kind,
+    issue: a.issue,
+    ...(a.duplicate_of !== undefined && { duplicate_of: a.duplicate_of }),
+  }));
+  if (flags.json) {
+    const json = {
+      ...statusJson(states, now),
+      actions,
+      ...(config.dryRun && { dry_run: true }),
+      ...(failure && { error: failure.message }),
+    };
+    io.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+    return;
+  }
+  const alerting = sortJobStates(states.filter((s) => s.alerting));
+  if (alerting.length === 0) {
+    io.stdout.write(`${states.length} ${states.length === 1 ? "job" : "jobs"}, none alerting.\n`);
+  } else {
+    io.stdout.write(`${alerting.length} of ${states.length} ${states.length === 1 ? "job" : "jobs"} alerting:\n`);
+    for (const s of alerting) {
+      const age = s.ageSeconds !== null ? ` (last beat ${formatDuration(s.ageSeconds)} ago)` : "";
+      io.stdout.write(`  ${s.job}: ${s.status}${age}: ${s.reason}\n`);
+    }
+  }
+  if (!forge || failure) return;
+  const would = config.dryRun ? "would " : "";
+  const ref = (n: number | null) => (n === null ? "a new issue" : `#${n}`);
+  for (const a of applied) {
+    const line =
+      a.kind === "none"
+        ? a.issue === null
+          ? "nothing to do"
+          : `${ref(a.issue)} is up to date`
+        : a.kind === "create"
+          ? `${would}open ${ref(a.issue)}${a.recovered ? " (found after a lost answer, not sent twice)" : ""}`
+          : a.kind === "update"
+            ? `${would}update ${ref(a.issue)}`
+            : a.kind === "comment"
+              ? `${would}comment on ${ref(a.issue)}`
+              : `${would}close ${ref(a.issue)}${a.duplicate_of !== undefined ? ` (duplicate of #${a.duplicate_of})` : ""}`;
+    io.stdout.write(`${forge.target}: ${line}\n`);
+  }
+}
