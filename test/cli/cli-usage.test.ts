@@ -80,6 +80,8 @@ describe("help", () => {
                                           tail)
         status [options]                  show every job and its status; exit 1 when a
                                           job is alerting
+        check [options]                   open, update or close the alert issue on a
+                                          forge; exit 1 when a job is alerting
         report [options]                  render the morning brief: summary, alerting
                                           jobs with their output, the heartbeat panel
         metrics [options]                 print Prometheus metrics of every job (for
@@ -229,7 +231,7 @@ describe("help", () => {
     for (const command of ["beat", "run", "status", "check", "report", "metrics"]) {
       const { stdout, code } = await cli([command, "--help"]);
       expect(code, command).toBe(0);
-      expect(stdout, command).toMatch(new RegExp(`\\$ lastbeat ${command} `));
+      expect(stdout, command).toMatch(new RegExp(`\nExamples?:\n[^]*lastbeat ${command} `));
     }
   });
 

@@ -11,7 +11,7 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<RegisterCommand>]>
   ["beat", async () => (await import("./commands/beat.js")).registerBeat],
   ["run", async () => (await import("./commands/run.js")).registerRun],
   ["status", async () => (await import("./commands/status.js")).registerStatus],
-  // PENDING: check
+  ["check", async () => (await import("./commands/check.js")).registerCheck],
   ["report", async () => (await import("./commands/report.js")).registerReport],
   ["metrics", async () => (await import("./commands/metrics.js")).registerMetrics],
 
