@@ -1,0 +1,157 @@
+import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { runCli, type CliIo } from "@lastbeat/cli";
+import { startFakeForge, type FakeForge } from "../support/fake-forge.js";
+import { runLastbeat } from "../support/cli.js";
+import { NOW, tempDir } from "./helpers.js";
+
+/* `lastbeat check` end to end: flags, tokens, exit codes, --json, --dry-run, the lock. */
+
+interface Captured {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function check(args: string[], env: Record<string, string | undefined>, now = NOW): Promise<Captured> {
+  let stdout = "";
+  let stderr = "";
+  const io: CliIo = {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    env,
+    cwd: process.cwd(),
+    now: () => now,
+  };
+  const code = await runCli(["check", ...args], io);
+  return { code, stdout, stderr };
+}
+
+async function beatFile(dir: string, job: string, beat: Record<string, unknown>): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, `${job}.last`), JSON.stringify({ format: "lastbeat/1", job, status: "ok", interval_s: 3600, ...beat }));
+}
+
+describe("lastbeat check", () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let hb: string;
+  beforeEach(async () => {
+    ({ dir, cleanup } = await tempDir("lastbeat-check-"));
+    hb = join(dir, "hb");
+    await beatFile(hb, "backup", { at: "2025-03-10T07:00:00Z" });
+    await beatFile(hb, "web", { at: "2025-03-10T11:55:00Z" });
+  });
+  afterEach(() => cleanup());
+
+  it("refuses a real forge without a token (exit 2, one clear line)", async () => {
+    const r = await check(["--forge", "github", "--repo", "acme/ops", "--dir", hb], {});
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatchInlineSnapshot(`
+      "error: --forge github needs a token: set LASTBEAT_TOKEN or GITHUB_TOKEN (one that can read and write issues of acme/ops)
+      "
+    `);
+    const g = await check(["--forge", "gitea", "--repo", "acme/ops", "--url", "https://git.example.com", "--dir", hb], {});
+    expect(g.stderr).toContain("set LASTBEAT_TOKEN or GITEA_TOKEN");
+  });
+
+  it("rejects bad flags with exit 2", async () => {
+    expect((await check(["--dir", hb], {})).stderr).toContain("check needs --forge github|gitea|file|none");
+    expect((await check(["--forge", "github", "--repo", "nope", "--dir", hb], { GITHUB_TOKEN: "x" })).stderr).toContain("needs --repo owner/name");
+    expect((await check(["--forge", "gitea", "--repo", "a/b", "--dir", hb], { GITEA_TOKEN: "x" })).stderr).toContain("needs --url");
+    expect((await check(["--forge", "file", "--dir", hb], {})).stderr).toContain("--forge file needs --repo <folder>");
+    expect((await check(["--forge", "gitlab", "--dir", hb], {})).code).toBe(2);
+  });
+
+  it("syncs the file forge, exit 1 while alerting and 0 when healthy, and beats for itself", async () => {
+    const issues = join(dir, "issues");
+    const r = await check(["--forge", "file", "--repo", issues, "--dir", hb], {});
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`file ${issues}: open #1`);
+    const checker = JSON.parse(await readFile(join(hb, "heartbeat-checker.last"), "utf8"));
+    expect(checker).toMatchObject({ job: "heartbeat-checker", status: "ok", interval_s: 900 });
+
+    const again = await check(["--forge", "file", "--repo", issues, "--dir", hb, "--json"], {});
+    expect(again.code).toBe(1);
+    const json = JSON.parse(again.stdout);
+    expect(json.actions).toEqual([{ kind: "none", issue: 1 }]);
+    expect(json.jobs.map((j: { job: string; status: string }) => `${j.job}:${j.status}`)).toEqual(["backup:stale", "heartbeat-checker:running", "web:ok"]);
+
+    await beatFile(hb, "backup", { at: "2025-03-10T11:59:00Z" });
+    const healed = await check(["--forge", "file", "--repo", issues, "--dir", hb, "--json"], {});
+    expect(healed.code).toBe(0);
+    expect(JSON.parse(healed.stdout).actions).toEqual([{ kind: "close", issue: 1 }]);
+    expect(await readFile(join(issues, "issue-1.md"), "utf8")).toMatch(/state: closed[\s\S]*\*\*backup\*\* is now ok after alerting for 2h 59m/);
+  });
+
+  it("--dry-run prints the plan and changes nothing", async () => {
+    const issues = join(dir, "issues");
+    const r = await check(["--forge", "file", "--repo", issues, "--dir", hb, "--dry-run"], {});
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("would open a new issue");
+    await expect(readdir(issues)).rejects.toThrow();
+    await expect(readFile(join(hb, "heartbeat-checker.last"))).rejects.toThrow();
+    const json = JSON.parse((await check(["--forge", "file", "--repo", issues, "--dir", hb, "--dry-run", "--json"], {})).stdout);
+    expect(json).toMatchObject({ actions: [{ kind: "create", issue: null }], dry_run: true });
+  });
+
+  it("--forge none only evaluates: exit 1 when alerting, no actions", async () => {
+    const r = await check(["--forge", "none", "--dir", hb, "--json"], {});
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).actions).toEqual([]);
+  });
+
+  describe("against a forge server", () => {
+    let fake: FakeForge;
+    beforeEach(async () => {
+      fake = await startFakeForge({ flavor: "gitea" });
+    });
+    afterEach(() => fake.close());
+
+    it("syncs Gitea, then runs steady with one read", async () => {
+      const args = ["--forge", "gitea", "--url", fake.url, "--repo", fake.repo, "--dir", hb, "--json"];
+      const first = await check(args, { GITEA_TOKEN: fake.token });
+      expect(first.code).toBe(1);
+      expect(JSON.parse(first.stdout).actions).toEqual([{ kind: "create", issue: 1 }]);
+      fake.resetLog();
+      const second = await check(args, { GITEA_TOKEN: fake.token });
+      expect(JSON.parse(second.stdout).actions).toEqual([{ kind: "none", issue: 1 }]);
+      expect(fake.counts()).toEqual({ reads: 1, writes: 0, total: 1 });
+    });
+
+    it("exits 3 with a clear, token-free line when the forge cannot be synced, and beats fail", async () => {
+      fake.fault({ method: "GET", status: 401, times: 1 });
+      const token = "s3cr3t-token-value-123";
+      const r = await check(["--forge", "gitea", "--url", fake.url, "--repo", fake.repo, "--dir", hb], { LASTBEAT_TOKEN: token });
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(/^error: gitea acme\/ops: listing open issues failed with HTTP 401/);
+      expect(r.stderr.split("\n").filter(Boolean)).toHaveLength(1);
+      expect(r.stdout + r.stderr).not.toContain(token);
+      const checker = JSON.parse(await readFile(join(hb, "heartbeat-checker.last"), "utf8"));
+      expect(checker.status).toBe("fail");
+      expect(checker.message).toContain("forge not synced");
+      expect(JSON.stringify(checker)).not.toContain(token);
+    });
+  });
+});
+
+describe("eight checkers at once", () => {
+  it("end with exactly one open issue", async () => {
+    const { dir, cleanup } = await tempDir("lastbeat-race-");
+    const fake = await startFakeForge({ flavor: "github" });
+    try {
+      const hb = join(dir, "hb");
+      await beatFile(hb, "backup", { at: "2025-03-10T07:00:00Z" });
+      const args = ["check", "--forge", "github", "--url", fake.url, "--repo", fake.repo, "--dir", hb, "--now", NOW.toISOString()];
+      const runs = await Promise.all(Array.from({ length: 8 }, () => runLastbeat(args, { env: { LASTBEAT_TOKEN: fake.token } })));
+      for (const r of runs) expect(r, r.stderr).toMatchObject({ code: 1 });
+      expect(fake.openIssues("heartbeat")).toHaveLength(1);
+      expect(fake.requests.filter((q) => q.method === "POST" && q.path.endsWith("/issues"))).toHaveLength(1);
+      expect(runs.filter((r) => r.stdout.includes("open #1"))).toHaveLength(1);
+    } finally {
+      await fake.close();
+      await cleanup();
+    }
+  });
+});
