@@ -50,6 +50,9 @@ export interface LoggedRequest {
   body: unknown;
   /** The status answered, or "dropped" when the connection was cut. */
   status: number | "dropped";
+  /** The JSON answered, and its headers. */
+  response?: unknown;
+  headers?: Record<string, string>;
 }
 
 export interface Fault {
@@ -480,6 +483,8 @@ export async function startFakeForge(options: FakeForgeOptions): Promise<FakeFor
           return;
         }
         entry.status = reply.status;
+        entry.response = reply.body;
+        entry.headers = reply.headers ?? {};
         send(res, reply);
       };
       const later = (ms: number | undefined, fn: () => void) => {
