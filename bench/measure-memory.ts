@@ -1,0 +1,66 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ROOT, type BenchConfig } from "./config.js";
+import { FIXTURE_NOW } from "./fixtures.js";
+import { runProcess, type Command } from "./processes.js";
+import type { Row } from "./row.js";
+import { summarize } from "./stats.js";
+
+const TIME = "/usr/bin/time";
+const MiB = 1024 * 1024;
+
+/**
+ * Peak resident memory of `lastbeat status --json` over the biggest folder, from the kernel's
+ * rusage: GNU time's "Maximum resident set size", or when it is missing, `process.resourceUsage()`
+ * read at exit by a module preloaded into the same process.
+ */
+export async function measureMemory(config: BenchConfig, size: number, dir: string): Promise<Row[]> {
+  const runs = config.quick ? 1 : 3;
+  const lastbeat: number[] = [];
+  const plain: number[] = [];
+  const statusArgs = ["status", "--json", "--dir", dir, "--now", FIXTURE_NOW.toISOString()];
+  for (let i = 0; i < runs; i++) {
+    lastbeat.push(peakRss({ command: config.cli.command, args: [...config.cli.args, ...statusArgs], okCodes: [0, 1] }));
+    plain.push(peakRss({ command: process.execPath, args: [join(ROOT, "bench", "baseline", "scan.mjs"), dir] }));
+  }
+  const s = summarize(lastbeat);
+  return [
+    {
+      id: `memory.cli.${size}`,
+      measure: `peak RSS, \`lastbeat status --json\` over ${size.toLocaleString("en-US")} files`,
+      unit: "MiB",
+      lastbeat: s,
+      baseline: summarize(plain),
+      baselineLabel: "plain Node scan process",
+      ratio: null,
+      target: "≤ 256 MiB",
+      met: s.max <= 256,
+    },
+  ];
+}
+
+/** Peak RSS of one whole process, in MiB. */
+function peakRss(cmd: Command): number {
+  if (existsSync(TIME)) {
+    const { stderr } = runProcess({ ...cmd, command: TIME, args: ["-v", cmd.command, ...cmd.args] });
+    const match = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
+    if (!match) throw new Error(`bench: no "Maximum resident set size" in the output of ${TIME} -v`);
+    return (Number(match[1]) * 1024) / MiB;
+  }
+  // Without GNU time: node itself must run the command, with the reporter preloaded.
+  const folder = mkdtempSync(join(tmpdir(), "lastbeat-rss-"));
+  try {
+    const report = join(folder, "rss");
+    const preload = join(folder, "report-rss.mjs");
+    writeFileSync(
+      preload,
+      `import { writeFileSync } from "node:fs";\nprocess.on("exit", () => writeFileSync(${JSON.stringify(report)}, String(process.resourceUsage().maxRSS)));\n`,
+    );
+    const script = cmd.command === process.execPath ? cmd.args : [join(ROOT, "packages", "cli", "dist", "bin.js"), ...cmd.args];
+    runProcess({ ...cmd, command: process.execPath, args: ["--import", preload, ...script] });
+    return (Number(readFileSync(report, "utf8")) * 1024) / MiB;
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
