@@ -108,4 +108,21 @@ describe.skipIf(!mountSupport.ok)(`drill: disk full${mountSupport.ok ? "" : ` (s
     expect(later.code).toBe(1);
     expect(JSON.parse(later.stdout).jobs).toMatchObject([{ job: "backup", status: "stale", alerting: true, last_beat_at: T0 }]);
   });
+
+  it("lastbeat check --forge file on the full folder opens the issue for the stale job; its own lost heartbeat is reported, not fatal", async () => {
+    const outside = sharedTempDir();
+    try {
+      const issues = join(outside.dir, "issues");
+      const result = await runLastbeat(["check", "--forge", "file", "--repo", issues, "--dir", dir, "--now", "2025-03-01T10:10:01Z"]);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toContain("backup: stale");
+      expect(result.stderr).not.toMatch(/^\s+at /m);
+      const files = readdirSync(issues).filter((f) => f.endsWith(".md"));
+      expect(files).toHaveLength(1);
+      expect(readFileSync(join(issues, files[0]!), "utf8")).toContain("backup");
+      expectPreviousIntact();
+    } finally {
+      outside.cleanup();
+    }
+  });
 });

@@ -94,6 +94,22 @@ describe.skipIf(!nobodySupport.ok)(`drill: permission denied${nobodySupport.ok ?
     expect(JSON.parse(result.stdout).jobs).toMatchObject([{ status: "invalid", alerting: true, reason: expect.stringContaining("EACCES") }]);
   });
 
+  it("lastbeat check as a user who may read but not write the heartbeat folder still syncs the issue (exit 1)", async () => {
+    // A monitoring user reading many hosts' heartbeats from a shared mount: it cannot write there.
+    writeFileSync(join(dir, "backup.last"), beatJson("backup"));
+    const issues = sharedTempDir();
+    chmodSync(issues.dir, 0o777);
+    try {
+      const result = await runLastbeatAsNobody(["check", "--forge", "file", "--repo", join(issues.dir, "issues"), "--dir", dir, "--now", "2025-03-01T10:10:01Z"]);
+      expect(result.stderr).not.toMatch(/^\s+at /m);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toContain("backup: stale");
+      expect(readdirSync(join(issues.dir, "issues")).filter((f) => f.endsWith(".md"))).toHaveLength(1);
+    } finally {
+      issues.cleanup();
+    }
+  });
+
   it("report --out and metrics --out into a folder it may not write: exit 2, one line naming the file", async () => {
     writeFileSync(join(dir, "fine.last"), beatJson("fine"));
     const locked = join(tmp.dir, "locked");
@@ -134,6 +150,23 @@ describe.skipIf(!mountSupport.ok)(`drill: read-only folder${mountSupport.ok ? ""
       expect(JSON.parse(status.stdout).jobs).toMatchObject([{ job: "backup", status: "stale", last_beat_at: NOW }]);
     } finally {
       mount.unmount();
+    }
+  });
+
+  it("lastbeat check on a read-only heartbeat folder still opens the issue for the stale job (exit 1, not 3)", async () => {
+    const mount = mountTmpfs("256k");
+    const issues = sharedTempDir();
+    try {
+      writeFileSync(join(mount.dir, "backup.last"), beatJson("backup"));
+      mount.readOnly();
+      const result = await runLastbeat(["check", "--forge", "file", "--repo", join(issues.dir, "issues"), "--dir", mount.dir, "--now", "2025-03-01T10:10:01Z"]);
+      expect(result.stderr).not.toMatch(/^\s+at /m);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toContain("backup: stale");
+      expect(readdirSync(join(issues.dir, "issues")).filter((f) => f.endsWith(".md"))).toHaveLength(1);
+    } finally {
+      mount.unmount();
+      issues.cleanup();
     }
   });
 });
