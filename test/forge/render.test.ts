@@ -22,12 +22,6 @@ describe("issue bodies", () => {
       | db-dump | **failed** | 2025-03-10 11:40 UTC | 2025-03-10 11:40 UTC | 1h | last run failed: disk full |
       | backup | **stale** | 2025-03-10 07:00 UTC | 2025-03-10 09:00 UTC | 1h | no beat since 2025-03-10T07:00:00.000Z; expected by 2025-03-10T08:00:00.000Z |
 
-      **db-dump** — message:
-
-      \`\`\`text
-      disk full
-      \`\`\`
-
       **db-dump** — end of output:
 
       \`\`\`text

@@ -90,7 +90,9 @@ function detail(state: JobState): string | null {
   const hb = state.heartbeat;
   if (!hb) return null;
   const parts: string[] = [];
-  if (hb.message) parts.push(`**${inlineText(state.job, 128)}** — message:\n\n${codeBlock(hb.message, { maxChars: 1024, maxLines: 10 })}`);
+  // The table's "Why" already holds a short one-line message (`last run failed: <message>`).
+  const messageShown = hb.message !== undefined && hb.message.length <= 200 && !/[\r\n]/.test(hb.message) && state.reason.includes(hb.message);
+  if (hb.message && !messageShown) parts.push(`**${inlineText(state.job, 128)}** — message:\n\n${codeBlock(hb.message, { maxChars: 1024, maxLines: 10 })}`);
   if (hb.output_tail) {
     parts.push(`**${inlineText(state.job, 128)}** — end of output:\n\n${codeBlock(hb.output_tail, { maxChars: 2000, maxLines: 40 })}`);
   }
