@@ -197,6 +197,20 @@ describe("unknown interval", () => {
   });
 });
 
+describe("paused jobs", () => {
+  it("say until when, in the reader's zone", () => {
+    const until = evaluate({ job: "etl", status: "ok", at: "2026-04-08T06:00:00Z", interval_s: 3600 }, { paused: "2026-04-10T06:00:00Z" }, NOW);
+    const forever = evaluate({ job: "legacy-sync", status: "ok", at: "2026-03-01T06:00:00Z", interval_s: 3600 }, { paused: true }, NOW);
+    expect(panelRows([until, forever], { now: NOW, tz: "Europe/Berlin" }).map((row) => `${row.statusLabel} ${row.job}: ${row.note}`))
+      .toMatchInlineSnapshot(`
+        [
+          "‖ paused legacy-sync: paused in the manifest",
+          "‖ paused etl: paused until Fri 10 Apr 08:00",
+        ]
+      `);
+  });
+});
+
 describe("no jobs", () => {
   it("says so instead of printing an empty table, in every format", () => {
     expect(renderPanel([], { ...options, format: "md" })).toMatchInlineSnapshot(`

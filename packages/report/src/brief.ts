@@ -169,7 +169,7 @@ export function renderBriefMarkdown(brief: Brief): string {
     out.push(`## Needs attention (${brief.alerting.length})`);
     for (const state of brief.alerting) {
       out.push(`### ${statusLabel(state.status)}: ${escapeMarkdownInline(state.job)}`);
-      out.push(`${escapeMarkdownInline(noteFor(state, brief.now))}  \n${escapeMarkdownInline(alertFacts(state, brief))}`);
+      out.push(`${escapeMarkdownInline(noteFor(state, brief.now, brief.tz))}  \n${escapeMarkdownInline(alertFacts(state, brief))}`);
       const tail = tailOf(state);
       if (tail) out.push(tailCaption(tail.cut), markdownFence(tail.text));
     }
@@ -192,7 +192,7 @@ export function renderBriefText(brief: Brief): string {
     const items = brief.alerting.map((state) => {
       const lines = [
         `${statusLabel(state.status)}: ${oneLine(state.job)}`,
-        `  ${oneLine(noteFor(state, brief.now), 300)}`,
+        `  ${oneLine(noteFor(state, brief.now, brief.tz), 300)}`,
         `  ${oneLine(alertFacts(state, brief), 300)}`,
       ];
       const tail = tailOf(state);
@@ -217,7 +217,7 @@ export function briefJson(brief: Brief) {
     counts: brief.counts,
     alerting: brief.alerting.length,
     checker: brief.checker && { status: brief.checker.status, alerting: brief.checker.alerting, text: brief.checker.text },
-    jobs: brief.states.map((state) => jobJson(state, brief.now)),
+    jobs: brief.states.map((state) => jobJson(state, brief.now, brief.tz)),
   };
 }
 

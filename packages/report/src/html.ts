@@ -60,7 +60,7 @@ function alertHtml(state: JobState, brief: Brief): string {
   const parts = [
     `<article class="alert">`,
     `<h3><span class="status bad">${escapeHtml(statusLabel(state.status))}</span> ${escapeHtml(state.job)}</h3>`,
-    `<p>${escapeHtml(oneLine(noteFor(state, brief.now), 300))}</p>`,
+    `<p>${escapeHtml(oneLine(noteFor(state, brief.now, brief.tz), 300))}</p>`,
     `<p class="facts">${escapeHtml(facts.join(" · "))}</p>`,
   ];
   if (state.file) parts.push(`<p class="facts">file <code>${escapeHtml(state.file)}</code></p>`);

@@ -55,7 +55,7 @@ export function panelRows(states: readonly JobState[], options: RenderOptions): 
       state.heartbeat?.duration_ms !== undefined && state.heartbeat.status !== "start"
         ? formatRunLength(state.heartbeat.duration_ms)
         : NONE,
-    note: noteFor(state, options.now),
+    note: noteFor(state, options.now, tz),
   }));
 }
 
@@ -64,7 +64,7 @@ export function panelRows(states: readonly JobState[], options: RenderOptions): 
  * message where it helps. The library's `reason` carries ISO times for machines; here we say
  * "due 3 hours ago" instead.
  */
-export function noteFor(state: JobState, now: Date): string {
+export function noteFor(state: JobState, now: Date, tz = "UTC"): string {
   const hb = state.heartbeat;
   const message = hb?.message !== undefined ? oneLine(hb.message) : "";
   const withMessage = (text: string) => (message ? `${text}: ${message}` : text);
@@ -85,9 +85,14 @@ export function noteFor(state: JobState, now: Date): string {
       return withMessage(`started ${formatAgo(startedAt(state), now)}`);
     case "overrun":
       return withMessage(`started ${formatAgo(startedAt(state), now)} and still not finished`);
+    case "paused": {
+      // The library says "paused until <ISO>"; a reader wants "paused until Fri 10 Apr 08:00".
+      const until = /^paused until (\S+)$/.exec(state.reason)?.[1];
+      const at = until === undefined ? Number.NaN : Date.parse(until);
+      return Number.isNaN(at) ? withMessage(state.reason) : withMessage(`paused until ${formatWhen(new Date(at), now, tz)}`);
+    }
     case "missing":
     case "invalid":
-    case "paused":
       return state.reason;
   }
 }
@@ -163,16 +168,16 @@ export function alignColumns(table: readonly (readonly string[])[], rightAligned
 export function panelJson(states: readonly JobState[], options: RenderOptions) {
   return {
     now: options.now.toISOString(),
-    jobs: sortJobStates(states).map((state) => jobJson(state, options.now)),
+    jobs: sortJobStates(states).map((state) => jobJson(state, options.now, options.tz)),
   };
 }
 
 /** One job in the report's JSON: `status --json` fields, then what the panel adds. */
-export function jobJson(state: JobState, now: Date) {
+export function jobJson(state: JobState, now: Date, tz = "UTC") {
   return {
     ...jobStateToJson(state),
     symbol: STATUS_SYMBOL[state.status],
-    note: noteFor(state, now),
+    note: noteFor(state, now, tz),
     message: state.heartbeat?.message ?? null,
     last_duration_ms: state.heartbeat?.duration_ms ?? null,
     exit_code: state.heartbeat?.exit_code ?? null,

@@ -95,7 +95,7 @@ export function formatWhen(at: Date, now: Date, tz: string): string {
   if (days === 1) return `yesterday ${w.hhmm}`;
   if (days === -1) return `tomorrow ${w.hhmm}`;
   const month = w.monthName.slice(0, 3);
-  if (days > 1 && days < 7) return `${w.weekday.slice(0, 3)} ${w.day} ${month} ${w.hhmm}`;
+  if (Math.abs(days) > 1 && Math.abs(days) < 7) return `${w.weekday.slice(0, 3)} ${w.day} ${month} ${w.hhmm}`;
   if (w.year === n.year) return `${w.day} ${month} ${w.hhmm}`;
   return `${w.day} ${month} ${w.year} ${w.hhmm}`;
 }
