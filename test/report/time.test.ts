@@ -1,0 +1,43 @@
+import { formatAgo, formatRunLength, formatSpan, formatWhen } from "@lastbeat/report";
+import { describe, expect, it } from "vitest";
+
+const NOW = new Date("2026-04-08T07:00:00Z"); // a Wednesday
+
+describe("human-friendly times", () => {
+  it("says when a beat happened relative to the reader's calendar day", () => {
+    const when = (iso: string, tz = "UTC") => formatWhen(new Date(iso), NOW, tz);
+    expect(when("2026-04-08T00:05:00Z")).toBe("today 00:05");
+    expect(when("2026-04-07T23:58:00Z")).toBe("yesterday 23:58");
+    // The same instant is "today" in Berlin, where it is already 01:58 on the 8th.
+    expect(when("2026-04-07T23:58:00Z", "Europe/Berlin")).toBe("today 01:58");
+    expect(when("2026-04-04T02:00:00Z")).toBe("Sat 4 Apr 02:00");
+    expect(when("2026-02-14T02:00:00Z")).toBe("14 Feb 02:00");
+    expect(when("2025-12-31T23:00:00Z")).toBe("31 Dec 2025 23:00");
+    expect(when("2026-04-09T06:00:00Z")).toBe("tomorrow 06:00");
+  });
+
+  it("counts calendar days across a DST change", () => {
+    // Europe/Berlin moved to summer time on 29 March 2026: that day had 23 hours.
+    const now = new Date("2026-03-30T06:00:00Z");
+    expect(formatWhen(new Date("2026-03-28T22:30:00Z"), now, "Europe/Berlin")).toBe("Sat 28 Mar 23:30");
+    expect(formatWhen(new Date("2026-03-29T22:30:00Z"), now, "Europe/Berlin")).toBe("today 00:30");
+  });
+
+  it("says how long ago", () => {
+    expect(formatAgo(new Date("2026-04-08T06:59:59.500Z"), NOW)).toBe("just now");
+    expect(formatAgo(new Date("2026-04-08T04:00:00Z"), NOW)).toBe("3 hours ago");
+    expect(formatAgo(new Date("2026-04-08T07:02:00Z"), NOW)).toBe("in 2 minutes");
+  });
+
+  it("spells out intervals and run lengths with at most two units", () => {
+    expect([60, 300, 5400, 86_400, 604_800, 90_061].map(formatSpan)).toEqual([
+      "1 minute",
+      "5 minutes",
+      "1 hour 30 minutes",
+      "1 day",
+      "7 days",
+      "1 day 1 hour",
+    ]);
+    expect([0, 412, 999, 1000, 183_000].map(formatRunLength)).toEqual(["0 ms", "412 ms", "999 ms", "1 second", "3 minutes 3 seconds"]);
+  });
+});
