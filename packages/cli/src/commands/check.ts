@@ -1,6 +1,9 @@
+import { createHash } from "node:crypto";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Option } from "commander";
 import {
+  defaultHeartbeatDir,
   formatDuration,
   resolveHeartbeatDir,
   scanHeartbeats,
@@ -71,13 +74,9 @@ Examples:
       // The checker's own beats carry the real time, unless the whole run is pinned with --now.
       const beatTime = () => flags.now ?? io.now();
 
-      const { acquireSyncLock, ForgeError } = await import("@lastbeat/forge");
-      let lock: { release(): Promise<void> } | null = null;
-      if (syncing) {
-        const dir = await resolveHeartbeatDir({ ...(ownDir !== undefined && { dir: ownDir }), env: io.env });
-        // Two checkers on one host never sync at once: the second waits, then sees the first's work.
-        lock = await acquireSyncLock(join(dir, ".lastbeat-check.lock"));
-      }
+      const { ForgeError } = await import("@lastbeat/forge");
+      // Two checkers on one host never sync at once: the second waits, then sees the first's work.
+      const lock = syncing ? await lockFor(ownDir, io) : null;
       try {
         // While it runs, the checker is `running`, not stale from its previous run.
         if (!config.dryRun) await beat(config, ownDir, io, beatTime(), "start");
@@ -154,6 +153,35 @@ function checkerDir(flags: CheckFlags, io: CliIo): string | undefined {
   const first = flags.dir?.[0];
   if (first === undefined || /[*?[\]{}]/.test(first)) return undefined;
   return absolute(first, io);
+}
+
+/** Errors that mean "this folder cannot take a file", not "another checker holds the lock". */
+const REFUSALS = new Set(["ENOSPC", "EROFS", "EACCES", "EPERM", "ENOENT", "ENOTDIR", "EDQUOT"]);
+
+/**
+ * The lock beside the heartbeats, else in the temp folder (keyed by the heartbeat folder), else
+ * none with a warning: a full, read-only or foreign heartbeat folder must never silence the alerts.
+ */
+async function lockFor(ownDir: string | undefined, io: CliIo): Promise<{ release(): Promise<void> } | null> {
+  const { acquireSyncLock } = await import("@lastbeat/forge");
+  let dir: string;
+  try {
+    dir = await resolveHeartbeatDir({ ...(ownDir !== undefined && { dir: ownDir }), env: io.env });
+  } catch {
+    dir = ownDir ?? defaultHeartbeatDir(io.env);
+  }
+  const key = createHash("sha1").update(dir).digest("hex").slice(0, 12);
+  const candidates = [join(dir, ".lastbeat-check.lock"), join(tmpdir(), `lastbeat-check-${key}.lock`)];
+  for (const path of candidates) {
+    try {
+      return await acquireSyncLock(path);
+    } catch (error) {
+      const code = ((error as { cause?: { code?: string } }).cause ?? {}).code;
+      if (code === undefined || !REFUSALS.has(code)) throw error;
+    }
+  }
+  io.stderr.write(`warning: no lock file could be created (${candidates.join(", ")}); syncing without one\n`);
+  return null;
 }
 
 async function createForge(config: CheckConfig, io: CliIo): Promise<Forge> {
