@@ -1,0 +1,86 @@
+import { createServer, request, type Server } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+
+/*
+ * A loopback HTTP proxy in front of the fake forge that the drills switch between "up"
+ * (forward), "down" (every request answers 503, as a load balancer does during an outage) and
+ * "refused" (nothing listens on the port: ECONNREFUSED). The forge behind it keeps its issues,
+ * so "the forge returns" means the same forge with the same state, on the same address.
+ */
+
+export type OutageMode = "up" | "down" | "refused";
+
+export interface OutageProxy {
+  /** `http://127.0.0.1:<port>` plus the target's path prefix (e.g. `/api/v1` for Gitea). */
+  readonly url: string;
+  readonly mode: OutageMode;
+  /** Requests answered 503 or forwarded while down/up (refused ones never arrive). */
+  readonly seen: { down: number; up: number };
+  set(mode: OutageMode): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startOutageProxy(target: string): Promise<OutageProxy> {
+  const upstream = new URL(target);
+  let mode: OutageMode = "up";
+  const seen = { down: 0, up: 0 };
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((req, res) => {
+    if (mode !== "up") {
+      seen.down++;
+      req.resume();
+      res.writeHead(503, { "content-type": "application/json" });
+      res.end(JSON.stringify({ message: "Service Unavailable" }));
+      return;
+    }
+    seen.up++;
+    const forward = request(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    forward.on("error", () => res.destroy());
+    req.pipe(forward);
+  });
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  const prefix = upstream.pathname.replace(/\/+$/, "");
+
+  const stopListening = () =>
+    new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    });
+  const listen = () =>
+    new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, "127.0.0.1", () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+
+  return {
+    url: `http://127.0.0.1:${port}${prefix}`,
+    get mode() {
+      return mode;
+    },
+    seen,
+    async set(next) {
+      if (next === mode) return;
+      const wasListening = mode !== "refused";
+      mode = next;
+      if (next === "refused" && wasListening) await stopListening();
+      if (next !== "refused" && !wasListening) await listen();
+    },
+    async close() {
+      if (mode !== "refused") await stopListening();
+    },
+  };
+}
