@@ -235,6 +235,13 @@ describe("help", () => {
     }
   });
 
+  it("lastbeat alone prints the help on stderr and exits 2", async () => {
+    const result = await cli([]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(/^Usage: lastbeat \[options\] \[command\]/);
+  });
+
   it("lastbeat --version", async () => {
     expect(await cli(["--version"])).toEqual({ code: 0, stdout: "0.1.0\n", stderr: "" });
   });

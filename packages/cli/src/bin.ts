@@ -2,6 +2,9 @@ import { runCli } from "./cli.js";
 import type { OutputStream } from "./io.js";
 
 function realStream(stream: NodeJS.WriteStream): OutputStream {
+  // `lastbeat status | head -1` closes the pipe early: not an error worth a stack trace, and
+  // `lastbeat run` must finish its command and write its beat even when nobody reads the output.
+  stream.on("error", () => {});
   return {
     write: (chunk: string) => stream.write(chunk),
     writeBytes: (chunk: Uint8Array) => stream.write(chunk),

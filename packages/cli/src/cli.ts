@@ -83,7 +83,8 @@ function errorExit(error: unknown, io: CliIo): number {
   if (error instanceof CommanderError) {
     // Help and version are "errors" only to exitOverride; commander has printed the rest already.
     if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return EXIT.healthy;
-    if (error.code === "commander.help") return EXIT.healthy;
+    // `lastbeat` alone: commander has printed the help on stderr; no command is a usage error.
+    if (error.code === "commander.help") return EXIT.usage;
     return EXIT.usage;
   }
   const code = (error as { code?: unknown } | null)?.code;
