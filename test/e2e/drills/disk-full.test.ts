@@ -125,4 +125,85 @@ describe.skipIf(!mountSupport.ok)(`drill: disk full${mountSupport.ok ? "" : ` (s
       outside.cleanup();
     }
   });
+
+  it("report --out and metrics --out on the full disk: exit 2 naming the file and ENOSPC; the previous brief and .prom are intact", async () => {
+    // The outputs live on a second tiny disk that fills up after a first good write.
+    const out = mountTmpfs("64k");
+    try {
+      const brief = join(out.dir, "brief.md");
+      const prom = join(out.dir, "lastbeat.prom");
+      expect((await runLastbeat(["report", "--dir", dir, "--now", T1, "--out", brief])).code).not.toBe(2);
+      expect((await runLastbeat(["metrics", "--dir", dir, "--now", T1, "--out", prom])).code).toBe(0);
+      const before = { brief: readFileSync(brief, "utf8"), prom: readFileSync(prom, "utf8") };
+      fill(out.dir);
+      for (const [command, file] of [
+        ["report", brief],
+        ["metrics", prom],
+      ] as const) {
+        const result = await runLastbeat([command, "--dir", dir, "--now", "2025-03-01T10:20:00Z", "--out", file]);
+        expect(result.code, command).toBe(2);
+        const lines = result.stderr.trimEnd().split("\n");
+        expect(lines, command).toHaveLength(1);
+        expect(lines[0]).toContain(file);
+        expect(lines[0]).toContain("ENOSPC");
+      }
+      expect(readFileSync(brief, "utf8")).toBe(before.brief);
+      expect(readFileSync(prom, "utf8")).toBe(before.prom);
+      expect(readdirSync(out.dir).sort()).toEqual(["brief.md", "filler", "lastbeat.prom"]);
+    } finally {
+      out.unmount();
+    }
+  });
+
+  it("the file forge's issue folder on a full disk: check exits 3 with one line, the open issue file is intact, no temp file left", async () => {
+    const issuesMount = mountTmpfs("64k");
+    const hb = sharedTempDir();
+    try {
+      const issues = join(issuesMount.dir, "issues");
+      const at = (job: string, when: string, status = "ok") =>
+        runLastbeat(["beat", job, "--every", "5m", "--status", status, "--now", when, "--dir", hb.dir]);
+      await at("backup", T0);
+      const first = await runLastbeat(["check", "--forge", "file", "--repo", issues, "--dir", hb.dir, "--now", "2025-03-01T10:10:01Z"]);
+      expect(first.code).toBe(1);
+      const [issueFile] = readdirSync(issues);
+      const before = readFileSync(join(issues, issueFile!), "utf8");
+      fill(issuesMount.dir);
+
+      await at("db", "2025-03-01T10:10:00Z", "fail"); // the alerting set changes: the issue must be edited
+      const full = await runLastbeat(["check", "--forge", "file", "--repo", issues, "--dir", hb.dir, "--now", "2025-03-01T10:10:02Z"]);
+      expect(full.code).toBe(3);
+      const lines = full.stderr.trimEnd().split("\n");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain("ENOSPC");
+      expect(readdirSync(issues)).toEqual([issueFile]);
+      expect(readFileSync(join(issues, issueFile!), "utf8")).toBe(before);
+    } finally {
+      issuesMount.unmount();
+      hb.cleanup();
+    }
+  });
+
+  it("out of inodes (tmpfs nr_inodes) is reported like a full disk: one line, ENOSPC, nothing half-written", async () => {
+    const tiny = mountTmpfs("1m,nr_inodes=3");
+    try {
+      const ok = await runLastbeat(["beat", "a", "--every", "5m", "--now", T0, "--dir", tiny.dir]);
+      expect(ok.code).toBe(0);
+      const before = readFileSync(join(tiny.dir, "a.last"), "utf8");
+      // The root folder, a.last and b.last take all three inodes.
+      expect((await runLastbeat(["beat", "b", "--every", "5m", "--now", T0, "--dir", tiny.dir])).code).toBe(0);
+      for (const job of ["c", "a"]) {
+        // A new job, and replacing a.last (its temp file needs an inode too): both fail cleanly.
+        const result = await runLastbeat(["beat", job, "--every", "5m", "--now", T1, "--dir", tiny.dir]);
+        expect(result.code, job).toBe(2);
+        const lines = result.stderr.trimEnd().split("\n");
+        expect(lines, job).toHaveLength(1);
+        expect(lines[0]).toContain(join(tiny.dir, `${job}.last`));
+        expect(lines[0]).toContain("ENOSPC");
+      }
+      expect(readFileSync(join(tiny.dir, "a.last"), "utf8")).toBe(before);
+      expect(readdirSync(tiny.dir).sort()).toEqual(["a.last", "b.last"]);
+    } finally {
+      tiny.unmount();
+    }
+  });
 });
