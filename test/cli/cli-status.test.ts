@@ -150,7 +150,7 @@ describe("lastbeat status table", () => {
       sync    failed  2025-01-31 06:00Z  30m  5m        6.0×   last run failed: disk full
       backup  ok      2025-01-31 06:00Z  30m  1h        0.5×   next beat due 2025-01-31T07:00:00.000Z
 
-      2 jobs: 1 failed, 1 ok — 1 alerting
+      2 jobs: 1 ok, 1 failed — 1 alerting
       "
     `);
   });

@@ -1,3 +1,4 @@
+import { summarizeJobs } from "lastbeat";
 import type { JobState, JobStatus } from "lastbeat";
 
 const RED = "\u001b[31m";
@@ -48,9 +49,6 @@ export function statusTable(
 
 /** `5 jobs: 3 ok, 1 late, 1 stale — 1 alerting`. */
 export function statusSummary(states: readonly JobState[]): string {
-  const counts = new Map<string, number>();
-  for (const s of states) counts.set(s.status, (counts.get(s.status) ?? 0) + 1);
-  const parts = [...counts].map(([status, n]) => `${n} ${status}`);
   const alerting = states.filter((s) => s.alerting).length;
-  return `${states.length} job${states.length === 1 ? "" : "s"}: ${parts.join(", ")}${alerting ? ` — ${alerting} alerting` : ""}`;
+  return `${summarizeJobs(states)}${alerting ? ` — ${alerting} alerting` : ""}`;
 }

@@ -220,3 +220,15 @@ export type JobStateJson = ReturnType<typeof jobStateToJson>;
 export function statusJson(states: readonly JobState[], now: Date): { now: string; jobs: JobStateJson[] } {
   return { now: iso(now), jobs: sortJobStates(states).map(jobStateToJson) };
 }
+
+/** `7 jobs: 5 ok, 1 late, 1 stale`: healthiest first, as a reader tallies good news then bad. */
+export function summarizeJobs(states: readonly JobState[]): string {
+  const counts = new Map<JobStatus, number>();
+  for (const state of states) counts.set(state.status, (counts.get(state.status) ?? 0) + 1);
+  const jobs = `${states.length} ${states.length === 1 ? "job" : "jobs"}`;
+  const parts = [...STATUS_SEVERITY]
+    .reverse()
+    .filter((status) => counts.has(status))
+    .map((status) => `${counts.get(status)} ${status}`);
+  return parts.length ? `${jobs}: ${parts.join(", ")}` : jobs;
+}

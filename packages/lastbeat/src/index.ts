@@ -6,7 +6,7 @@ export { readHeartbeatFile, scanHeartbeats } from "./read.js";
 export type { ReadResult, ScanOptions } from "./read.js";
 export { parseHeartbeat, cutStart, cutEnd } from "./parse.js";
 export type { ParseResult } from "./parse.js";
-export { evaluate, expectedWindow, parseGrace, declarationOf, sortJobStates, jobStateToJson, statusJson } from "./evaluate.js";
+export { evaluate, expectedWindow, parseGrace, declarationOf, sortJobStates, jobStateToJson, statusJson, summarizeJobs } from "./evaluate.js";
 export type { EvaluateContext, JobStateJson } from "./evaluate.js";
 export { parseManifest, loadManifest, scheduleInterval } from "./manifest.js";
 export type { Manifest } from "./manifest.js";
@@ -24,5 +24,6 @@ export {
   MAX_OUTPUT_TAIL_BYTES,
   ALERTING_STATUSES,
   STATUS_SEVERITY,
+  CHECKER_JOB,
 } from "./types.js";
 export type { Heartbeat, BeatStatus, JobStatus, JobState, Declaration } from "./types.js";

@@ -102,3 +102,6 @@ export interface JobState {
   /** The parsed heartbeat when the file was valid. */
   heartbeat: Heartbeat | null;
 }
+
+/** The job name `lastbeat check` beats under after every run. */
+export const CHECKER_JOB = "heartbeat-checker";

@@ -1,13 +1,10 @@
-import { STATUS_SEVERITY, sortJobStates } from "lastbeat";
+import { CHECKER_JOB, sortJobStates, summarizeJobs } from "lastbeat";
 import type { JobState, JobStatus } from "lastbeat";
 import { escapeMarkdownInline, lastLines, markdownFence, oneLine, MAX_TAIL_LINES } from "./escape.js";
 import { jobJson, noteFor, panelRows, renderPanelMarkdown, renderPanelText } from "./panel.js";
 import type { PanelRow, RenderOptions } from "./panel.js";
 import { statusLabel } from "./status.js";
 import { formatAgo, formatClock, formatLongDate, formatSpan, formatWhen } from "./time.js";
-
-/** The job name `lastbeat check` writes its own heartbeat under. */
-export const CHECKER_JOB = "heartbeat-checker";
 
 export interface BriefOptions extends RenderOptions {
   /**
@@ -59,21 +56,11 @@ export function buildBrief(input: readonly JobState[], options: BriefOptions): B
     time: formatClock(options.now, tz),
     states,
     rows: panelRows(states, { now: options.now, tz }),
-    summary: summaryLine(counts, states.length),
+    summary: summarizeJobs(states),
     counts,
     alerting: states.filter((state) => state.alerting),
     checker: checkerState ? checkerFreshness(checkerState, options.now) : null,
   };
-}
-
-/** `7 jobs: 5 ok, 1 late, 1 stale` — healthiest first, as a reader tallies good news then bad. */
-export function summaryLine(counts: Partial<Record<JobStatus, number>>, total: number): string {
-  const jobs = `${total} ${total === 1 ? "job" : "jobs"}`;
-  const parts = [...STATUS_SEVERITY]
-    .reverse()
-    .filter((status) => (counts[status] ?? 0) > 0)
-    .map((status) => `${counts[status]} ${status}`);
-  return parts.length ? `${jobs}: ${parts.join(", ")}` : jobs;
 }
 
 /** `heartbeat-checker`, or `heartbeat-checker@<dir>` when several folders hold one. */

@@ -1,6 +1,6 @@
 export { renderBrief, formatBrief, renderPanel, isReportFormat, REPORT_FORMATS } from "./render.js";
 export type { ReportFormat } from "./render.js";
-export { buildBrief, briefJson, summaryLine, CHECKER_JOB } from "./brief.js";
+export { buildBrief, briefJson } from "./brief.js";
 export type { Brief, BriefOptions, CheckerFreshness } from "./brief.js";
 export { panelRows, panelJson, noteFor, PANEL_COLUMNS } from "./panel.js";
 export type { PanelRow, RenderOptions } from "./panel.js";

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Option } from "commander";
 import {
+  CHECKER_JOB,
   defaultHeartbeatDir,
   formatDuration,
   resolveHeartbeatDir,
@@ -17,7 +18,7 @@ import { UsageError, type CliIo, type RegisterCommand } from "../io.js";
 import { absolute, addScanOptions, durationOption, jsonOption, scanOptionsFrom, type ScanFlags } from "../options.js";
 
 /** The checker's own heartbeat: a stale checker is itself an alert (SPEC §5, §7). */
-export const CHECKER_JOB = "heartbeat-checker";
+
 const FORGES = ["github", "gitea", "file", "none"] as const;
 type ForgeFlag = (typeof FORGES)[number];
 

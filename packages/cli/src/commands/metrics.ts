@@ -1,8 +1,5 @@
-import { randomBytes } from "node:crypto";
-import { open, rename, unlink } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
 import { InvalidArgumentError, Option } from "commander";
-import { scanHeartbeats } from "lastbeat";
+import { errnoText, scanHeartbeats, writeFileAtomically } from "lastbeat";
 import type { RegisterCommand } from "../io.js";
 import { absolute, addScanOptions, scanOptionsFrom, type ScanFlags } from "../options.js";
 import { renderMetrics } from "../prometheus.js";
@@ -31,36 +28,23 @@ Examples:
       const options = scanOptionsFrom(flags, io);
       const text = renderMetrics(await scanHeartbeats(options), options.now, flags.jobLabel);
       if (flags.out === undefined) io.stdout.write(text);
-      else await writeAtomically(absolute(flags.out, io), text);
+      else await writeOut(absolute(flags.out, io), text);
       setExit(0);
     });
 };
-
-/**
- * Temp file in the same folder → fsync → rename, so the textfile collector never reads half a
- * file. The temp name does not end in `.prom`, so the collector never reads it either.
- */
-export async function writeAtomically(file: string, text: string): Promise<void> {
-  const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
-  let handle;
-  try {
-    handle = await open(temp, "wx", 0o644);
-    await handle.writeFile(text);
-    await handle.sync();
-    await handle.close();
-    handle = undefined;
-    await rename(temp, file);
-  } catch (error) {
-    await handle?.close().catch(() => {});
-    await unlink(temp).catch(() => {});
-    const e = error as NodeJS.ErrnoException;
-    throw new Error(`cannot write metrics file ${file}: ${e.code ?? e.message}`, { cause: error });
-  }
-}
 
 function parseLabelName(value: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value) || value.startsWith("__") || value === "status") {
     throw new InvalidArgumentError("Use a Prometheus label name like job or lastbeat_job.");
   }
   return value;
+}
+
+/** Temp file in the same folder, fsync, rename: a reader never sees half a file. */
+async function writeOut(file: string, text: string): Promise<void> {
+  try {
+    await writeFileAtomically(file, text);
+  } catch (error) {
+    throw new Error(`cannot write metrics file ${file}: ${errnoText(error)}`, { cause: error });
+  }
 }

@@ -1,8 +1,5 @@
-import { randomBytes } from "node:crypto";
-import { open, rename, unlink } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
 import { Option } from "commander";
-import { errnoText, scanHeartbeats } from "lastbeat";
+import { errnoText, scanHeartbeats, writeFileAtomically } from "lastbeat";
 import { UsageError, type CliIo, type RegisterCommand } from "../io.js";
 import { absolute, addScanOptions, scanOptionsFrom, type ScanFlags } from "../options.js";
 
@@ -68,7 +65,7 @@ Examples:
         alerting = brief.alerting.length > 0;
       }
       if (flags.out === undefined) io.stdout.write(text);
-      else await writeAtomically(absolute(flags.out, io), text);
+      else await writeOut(absolute(flags.out, io), text);
       setExit(alerting ? 1 : 0);
     });
 };
@@ -79,23 +76,11 @@ function defaultTimeZone(io: CliIo, report: typeof import("@lastbeat/report")): 
   return tz && report.isValidTimeZone(tz) ? tz : report.localTimeZone();
 }
 
-/**
- * A reader (a web server, a mail job) never sees a half-written brief: unique temp file in the
- * same folder, write, fsync, rename over the target; the temp file is removed on any failure.
- */
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+/** Temp file in the same folder, fsync, rename: a reader never sees half a file. */
+async function writeOut(path: string, text: string): Promise<void> {
   try {
-    const handle = await open(temp, "wx", 0o644);
-    try {
-      await handle.writeFile(text, "utf8");
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
+    await writeFileAtomically(path, text);
   } catch (error) {
-    await unlink(temp).catch(() => {});
     throw new UsageError(`cannot write --out ${path}: ${errnoText(error)}`, { cause: error });
   }
 }
