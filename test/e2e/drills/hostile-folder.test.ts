@@ -3,8 +3,9 @@ import { chmodSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, s
 import { join } from "node:path";
 import { readHeartbeatFile, scanHeartbeats, writeHeartbeat } from "lastbeat";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { runLastbeat } from "../../support/cli.js";
-import { sharedTempDir } from "../../support/tmpfs.js";
+import { hostname } from "node:os";
+import { lastbeatArgs, runLastbeat } from "../../support/cli.js";
+import { runCommand, sharedTempDir } from "../../support/tmpfs.js";
 
 /*
  * Drill: a hostile heartbeat folder. Cron jobs often run as root, so whoever can plant a link in
@@ -132,5 +133,38 @@ describe("drill: hostile folder", () => {
     }
     expect(readdirSync(dir)).toEqual([]);
     expect(readFileSync(outside, "utf8")).toBe(PRECIOUS);
+  });
+
+  /*
+   * Lock files live in the heartbeat folder too. Something planted where a lock goes (a FIFO, a
+   * link to an endless device) must not hang the job or the checker forever: a hung checker
+   * raises no alert at all. coreutils `timeout` is only the bound that turns a hang into a
+   * failure (exit 124) instead of a stuck suite; the passing path never waits on it.
+   */
+  const bounded = (args: string[]) => runCommand("timeout", ["-s", "KILL", "60", process.execPath, ...lastbeatArgs(args)]);
+  const runLock = () => join(dir, `.backup@${hostname().replace(/[^A-Za-z0-9._-]/g, "_")}.lock`);
+
+  it("a FIFO planted at the --no-overlap lock path (e.g. by another user in a sticky shared folder) does not hang lastbeat run", async () => {
+    chmodSync(dir, 0o1777);
+    execFileSync("mkfifo", [runLock()]);
+    const result = await bounded(["run", "backup", "--every", "5m", "--no-overlap", "--dir", dir, "--", "sh", "-c", "exit 0"]);
+    expect(result.signal, "hung until killed by the 60 s bound").toBeNull();
+    expect(result.code, result.stderr).toBe(0);
+  });
+
+  it("a symlink to /dev/zero at the --no-overlap lock path is not read endlessly", async () => {
+    symlinkSync("/dev/zero", runLock());
+    const result = await bounded(["run", "backup", "--every", "5m", "--no-overlap", "--dir", dir, "--", "sh", "-c", "exit 0"]);
+    expect(result.signal, "hung until killed by the 60 s bound").toBeNull();
+    expect(result.code, result.stderr).toBe(0);
+  });
+
+  it("a FIFO planted at the checker's lock path (.lastbeat-check.lock) does not hang lastbeat check", async () => {
+    writeFileSync(join(dir, "backup.last"), JSON.stringify({ format: "lastbeat/1", job: "backup", status: "ok", at: NOW, interval_s: 300 }));
+    execFileSync("mkfifo", [join(dir, ".lastbeat-check.lock")]);
+    const result = await bounded(["check", "--forge", "file", "--repo", join(tmp.dir, "issues"), "--dir", dir, "--now", "2025-03-01T10:20:00Z"]);
+    expect(result.signal, "hung until killed by the 60 s bound").toBeNull();
+    expect(result.code, result.stderr).toBe(1);
+    expect(readdirSync(join(tmp.dir, "issues")).filter((f) => f.endsWith(".md"))).toHaveLength(1);
   });
 });
