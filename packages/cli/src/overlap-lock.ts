@@ -1,6 +1,7 @@
-import { open, readFile, stat, unlink } from "node:fs/promises";
+import { open, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
+import { readBoundedFile } from "lastbeat";
 
 /** Who holds a job's run lock; also what the `start` beat says (pid + host). */
 export interface LockHolder {
@@ -78,15 +79,12 @@ export function pidAlive(pid: number): boolean {
 
 /** undefined: no lock file; null: a lock file that cannot be understood. */
 async function readHolder(path: string): Promise<LockHolder | null | undefined> {
-  let text: string;
+  // Bounded, non-blocking, no symlinks: in a shared sticky folder anyone may plant a FIFO or a
+  // link to /dev/zero here; that is an unreadable lock, removed and taken over.
+  const file = await readBoundedFile(path, 4096);
+  if (!file.ok) return file.code === "ENOENT" ? undefined : null;
   try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw error;
-  }
-  try {
-    const value = JSON.parse(text) as Partial<LockHolder>;
+    const value = JSON.parse(file.text) as Partial<LockHolder>;
     if (typeof value.pid === "number" && typeof value.host === "string" && typeof value.run_id === "string") {
       return { pid: value.pid, host: value.host, run_id: value.run_id, started_at: String(value.started_at ?? "") };
     }

@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
-import { link, readFile, unlink, writeFile } from "node:fs/promises";
+import { link, unlink, writeFile } from "node:fs/promises";
+import { readBoundedFile } from "lastbeat";
 import { ForgeError } from "./errors.js";
 
 export interface SyncLock {
@@ -76,14 +77,12 @@ export async function acquireSyncLock(path: string, options: LockOptions = {}): 
 }
 
 async function readHolder(path: string): Promise<LockContent | null | "gone"> {
-  let text: string;
+  // Bounded, non-blocking, no symlinks: a FIFO or a link to a device planted at the lock path is
+  // an unreadable lock, judged stale and removed, never a checker that hangs.
+  const file = await readBoundedFile(path, 4096);
+  if (!file.ok) return file.code === "ENOENT" ? "gone" : null;
   try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "ENOENT" ? "gone" : null;
-  }
-  try {
-    const data = JSON.parse(text) as Partial<LockContent>;
+    const data = JSON.parse(file.text) as Partial<LockContent>;
     if (typeof data.pid === "number" && typeof data.host === "string" && typeof data.at === "number") {
       return { pid: data.pid, host: data.host, at: data.at };
     }

@@ -19,34 +19,49 @@ export type ReadResult =
  * other non-regular files are not opened for reading (O_NONBLOCK), and no more than 64 KiB is read.
  */
 export async function readHeartbeatFile(path: string): Promise<ReadResult> {
+  const file = await readBoundedFile(path, MAX_HEARTBEAT_BYTES);
+  if (!file.ok) {
+    const reason = file.reason === "too large" ? `larger than 64 KiB${file.size !== undefined ? ` (${file.size} bytes)` : ""}` : file.reason;
+    return { ok: false, reason, modifiedAt: file.modifiedAt };
+  }
   const stem = basename(path).replace(/\.last$/, "");
+  return { ...parseHeartbeat(file.text, stem), modifiedAt: file.modifiedAt };
+}
+
+export type BoundedRead =
+  | { ok: true; text: string; modifiedAt: Date }
+  | { ok: false; code: string | undefined; reason: string; size?: number; modifiedAt: Date | null };
+
+/**
+ * Reads a small file that someone else may have planted: never follows a symlink, never blocks on
+ * a FIFO (O_NONBLOCK), never opens a device for reading, never reads more than `maxBytes`.
+ * Never throws; `code` is `ENOENT` when there is no file.
+ */
+export async function readBoundedFile(path: string, maxBytes: number): Promise<BoundedRead> {
   let handle;
   try {
     handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason = code === "ELOOP" ? "is a symbolic link (not followed)" : `cannot be read: ${errnoText(error)}`;
-    return { ok: false, reason, modifiedAt: null };
+    return { ok: false, code, reason, modifiedAt: null };
   }
   try {
     const info = await handle.stat();
     const modifiedAt = info.mtime;
-    if (!info.isFile()) return { ok: false, reason: "is not a regular file", modifiedAt };
-    if (info.size > MAX_HEARTBEAT_BYTES) {
-      return { ok: false, reason: `larger than 64 KiB (${info.size} bytes)`, modifiedAt };
-    }
-    const buffer = Buffer.alloc(MAX_HEARTBEAT_BYTES + 1);
+    if (!info.isFile()) return { ok: false, code: undefined, reason: "is not a regular file", modifiedAt };
+    if (info.size > maxBytes) return { ok: false, code: undefined, reason: "too large", size: info.size, modifiedAt };
+    const buffer = Buffer.alloc(maxBytes + 1);
     let length = 0;
     while (length < buffer.length) {
       const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
       if (bytesRead === 0) break;
       length += bytesRead;
     }
-    if (length > MAX_HEARTBEAT_BYTES) return { ok: false, reason: "larger than 64 KiB", modifiedAt };
-    const result = parseHeartbeat(buffer.toString("utf8", 0, length), stem);
-    return { ...result, modifiedAt };
+    if (length > maxBytes) return { ok: false, code: undefined, reason: "too large", modifiedAt };
+    return { ok: true, text: buffer.toString("utf8", 0, length), modifiedAt };
   } catch (error) {
-    return { ok: false, reason: `cannot be read: ${errnoText(error)}`, modifiedAt: null };
+    return { ok: false, code: (error as NodeJS.ErrnoException).code, reason: `cannot be read: ${errnoText(error)}`, modifiedAt: null };
   } finally {
     await handle.close().catch(() => {});
   }
