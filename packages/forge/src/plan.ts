@@ -40,7 +40,7 @@ export interface PlanInput {
  * that make the forge match out. Running it again on the result plans nothing but `none`.
  */
 export function planSync(input: PlanInput): PlannedAction[] {
-  const { mode, states, now } = input;
+  const { mode, now } = input;
   const ours = groupByKey(input.issues);
   const actions: PlannedAction[] = [];
 
@@ -64,6 +64,7 @@ export function planSync(input: PlanInput): PlannedAction[] {
     }
   }
 
+  const states = carrySince(input.states, kept.values(), now);
   const desired = new Map<IssueKey, { rendered: RenderedIssue; snapshot: AlertSnapshot }>();
   const alerting = states.filter((s) => s.alerting);
   if (mode === "rollup") {
@@ -100,6 +101,29 @@ export function planSync(input: PlanInput): PlannedAction[] {
   }
   if (actions.length === 0) actions.push({ kind: "none", key: null, issue: null });
   return actions;
+}
+
+/**
+ * "Alerting since" is when the job's incident began, not when its latest status did: a job that
+ * went stale at 02:10 and then failed at 02:40 has been down since 02:10, and the closing comment
+ * must say so. The start is carried forward from the open issue's state marker; a job whose
+ * files say nothing about when it began (`missing`) starts when the checker first saw it.
+ */
+function carrySince(states: readonly JobState[], issues: Iterable<ForgeIssue>, now: Date): JobState[] {
+  const previous = new Map<string, Date>();
+  for (const issue of issues) {
+    for (const [job, { since }] of snapshotOfBody(issue.body) ?? []) {
+      const at = since === null ? NaN : Date.parse(since);
+      if (Number.isFinite(at)) previous.set(job, new Date(at));
+    }
+  }
+  return states.map((state) => {
+    if (!state.alerting) return state;
+    const before = previous.get(state.job);
+    const current = state.alertingSince;
+    const since = before && (!current || before.getTime() < current.getTime()) ? before : (current ?? now);
+    return since === current ? state : { ...state, alertingSince: since };
+  });
 }
 
 /** Our open issues by key, oldest first (creation time, then number). */
