@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeHeartbeat } from "lastbeat";
+import { withHeartbeat, writeHeartbeat } from "lastbeat";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runLastbeat, type CliRun } from "../../support/cli.js";
 import { startFakeForge, type FakeForge } from "../../support/fake-forge.js";
@@ -162,6 +162,13 @@ describe("drill: tokens never leak", () => {
     expect(result.code).toBe(0);
     expectNoLeak("beat --message", result);
     expect(readFileSync(join(hb, "msg.last"), "utf8")).toContain("login failed with");
+    expectNoLeakInFiles();
+  });
+
+  it("a Node job whose error carries the token (withHeartbeat fail beat, token in its environment) does not write it into the heartbeat", async () => {
+    const failure = new Error(`GET /user failed: 401 for Authorization: token ${TOKEN}`);
+    await expect(withHeartbeat("nodejob", { every: "1h", dir: hb, env: ENV }, () => Promise.reject(failure))).rejects.toBe(failure);
+    expect(JSON.parse(readFileSync(join(hb, "nodejob.last"), "utf8"))).toMatchObject({ status: "fail", message: expect.stringContaining("401") });
     expectNoLeakInFiles();
   });
 
