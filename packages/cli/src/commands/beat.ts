@@ -11,6 +11,7 @@ import {
   required,
   singleDir,
 } from "../options.js";
+import { redact, secretsIn } from "../redact.js";
 
 interface BeatFlags {
   every?: number;
@@ -66,7 +67,7 @@ Examples:
         ...(flags.grace !== undefined && { grace: flags.grace }),
         ...(flags.maxRuntime !== undefined && { maxRuntime: flags.maxRuntime }),
         ...(flags.exitCode !== undefined && { exitCode: flags.exitCode }),
-        ...(message !== undefined && { message }),
+        ...(message !== undefined && { message: redact(message, secretsIn(io.env)) }),
       });
       // Silent by default: cron mails any output.
       if (flags.json) io.stdout.write(`${JSON.stringify(written, null, 2)}\n`);

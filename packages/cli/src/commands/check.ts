@@ -16,6 +16,7 @@ import {
 import type { AppliedAction, Forge, SyncMode } from "@lastbeat/forge";
 import { UsageError, type CliIo, type RegisterCommand } from "../io.js";
 import { absolute, addScanOptions, durationOption, jsonOption, scanOptionsFrom, type ScanFlags } from "../options.js";
+import { redactStates } from "../redact.js";
 
 /** The checker's own heartbeat: a stale checker is itself an alert (SPEC §5, §7). */
 
@@ -81,7 +82,7 @@ Examples:
       try {
         // While it runs, the checker is `running`, not stale from its previous run.
         if (!config.dryRun) await beat(config, ownDir, io, beatTime(), "start");
-        const states = await scanHeartbeats(scan);
+        const states = redactStates(await scanHeartbeats(scan), io.env);
         let applied: AppliedAction[] = [];
         let failure: Error | null = null;
         let forge: Forge | null = null;

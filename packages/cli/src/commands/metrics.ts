@@ -3,6 +3,7 @@ import { errnoText, scanHeartbeats, writeFileAtomically } from "lastbeat";
 import type { RegisterCommand } from "../io.js";
 import { absolute, addScanOptions, scanOptionsFrom, type ScanFlags } from "../options.js";
 import { renderMetrics } from "../prometheus.js";
+import { redactStates } from "../redact.js";
 
 export const registerMetrics: RegisterCommand = (program, io, setExit) => {
   addScanOptions(
@@ -26,7 +27,7 @@ Examples:
     )
     .action(async (flags: ScanFlags & { out?: string; jobLabel?: string }) => {
       const options = scanOptionsFrom(flags, io);
-      const text = renderMetrics(await scanHeartbeats(options), options.now, flags.jobLabel);
+      const text = renderMetrics(redactStates(await scanHeartbeats(options), io.env), options.now, flags.jobLabel);
       if (flags.out === undefined) io.stdout.write(text);
       else await writeOut(absolute(flags.out, io), text);
       setExit(0);

@@ -2,6 +2,7 @@ import { Option } from "commander";
 import { errnoText, scanHeartbeats, writeFileAtomically } from "lastbeat";
 import { UsageError, type CliIo, type RegisterCommand } from "../io.js";
 import { absolute, addScanOptions, scanOptionsFrom, type ScanFlags } from "../options.js";
+import { redactStates } from "../redact.js";
 
 interface ReportFlags extends ScanFlags {
   panel?: boolean;
@@ -52,7 +53,7 @@ Examples:
         throw new UsageError(`--tz ${JSON.stringify(tz)} is not a time zone; use an IANA name like Europe/Berlin or UTC`);
       }
       const scan = scanOptionsFrom(flags, io);
-      const states = await scanHeartbeats({ ...scan, cwd: io.cwd });
+      const states = redactStates(await scanHeartbeats({ ...scan, cwd: io.cwd }), io.env);
       const options = { now: scan.now, tz, format };
       let text: string;
       let alerting: boolean;

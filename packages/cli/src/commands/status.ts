@@ -2,6 +2,7 @@ import { formatDuration, scanHeartbeats, sortJobStates, statusJson, type JobStat
 import { colorEnabled, type RegisterCommand } from "../io.js";
 import { addScanOptions, jsonOption, scanOptionsFrom, type ScanFlags } from "../options.js";
 import { statusSummary, statusTable } from "../status-table.js";
+import { redactStates } from "../redact.js";
 
 export const registerStatus: RegisterCommand = (program, io, setExit) => {
   addScanOptions(
@@ -21,7 +22,7 @@ Examples:
     )
     .action(async (flags: ScanFlags) => {
       const options = scanOptionsFrom(flags, io);
-      const states: JobState[] = await scanHeartbeats(options);
+      const states: JobState[] = redactStates(await scanHeartbeats(options), io.env);
       if (flags.json) {
         io.stdout.write(`${JSON.stringify(statusJson(states, options.now), null, 2)}\n`);
       } else if (states.length === 0) {
