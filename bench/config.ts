@@ -56,7 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
       write: fixed ?? (quick ? 4 : 10),
       start: fixed ?? (quick ? 5 : 20),
       // Fewer rounds for the big folders: a 100k scan takes seconds, and its noise is small.
-      scan: (size) => fixed ?? (quick ? 3 : size >= 100_000 ? 5 : size >= 10_000 ? 7 : 11),
+      scan: (size) => fixed ?? (quick ? 3 : size >= 100_000 ? 3 : size >= 10_000 ? 5 : 9),
     },
     warmup: quick ? 1 : 2,
     writesPerRound: quick ? 50 : 200,

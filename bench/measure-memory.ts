@@ -16,7 +16,7 @@ const MiB = 1024 * 1024;
  * read at exit by a module preloaded into the same process.
  */
 export async function measureMemory(config: BenchConfig, size: number, dir: string): Promise<Row[]> {
-  const runs = config.quick ? 1 : 3;
+  const runs = config.quick ? 1 : 2;
   const lastbeat: number[] = [];
   const plain: number[] = [];
   const statusArgs = ["status", "--json", "--dir", dir, "--now", FIXTURE_NOW.toISOString()];

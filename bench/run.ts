@@ -21,6 +21,7 @@ import { elapsedMs } from "./stats.js";
 
 const config = loadConfig();
 const began = process.hrtime.bigint();
+const loadAtStart = loadavg();
 const log = (text: string) => process.stderr.write(`bench: ${text}\n`);
 const rows: Row[] = [];
 const work = await mkdtemp(join(tmpdir(), "lastbeat-bench-"));
@@ -85,11 +86,11 @@ const results = {
   date: new Date().toISOString(),
   seconds,
   quick: config.quick,
-  machine: { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model ?? "", kernel: release(), loadavg: loadavg() },
+  machine: { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model ?? "", kernel: release(), loadAtStart, loadAtEnd: loadavg() },
   cli: config.cli.label,
   sizes: config.sizes,
   rows,
   table,
 };
 await writeFile(join(ROOT, "bench", "results.json"), `${JSON.stringify(results, null, 2)}\n`);
-log(`done in ${seconds.toFixed(1)} s; wrote bench/results.json`);
+log(`done in ${seconds.toFixed(1)} s; load ${loadavg().map((l) => l.toFixed(2)).join(" ")}; wrote bench/results.json`);
