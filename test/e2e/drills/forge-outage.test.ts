@@ -128,4 +128,26 @@ describe.each(["github", "gitea"] as const)("drill: forge outage (%s)", (flavor)
     expect(openIssues()).toHaveLength(1);
     expect(fake.requests.filter((r) => r.method === "POST" && r.path.endsWith("/issues"))).toHaveLength(1);
   });
+
+  it("an outage that starts mid-sync in per-job mode (one issue opened, then 503s): the next run opens the rest, no duplicate", async () => {
+    for (const job of ["alpha", "beta", "gamma"]) beat(hb, job, { at: "2025-03-10T07:00:00Z" });
+    const perJob = (now: string) =>
+      runLastbeat(["check", "--forge", flavor, "--mode", "per-job", "--repo", fake.repo, "--url", proxy.url, "--dir", hb, "--now", now], {
+        env: { LASTBEAT_TOKEN: fake.token, GITHUB_TOKEN: undefined, GITEA_TOKEN: undefined },
+      });
+    // The first create reaches the forge; from the next request on, the forge answers 503.
+    proxy.downAfter((method, path) => method === "POST" && /\/issues$/.test(path));
+    const partial = await perJob(NOW);
+    expectOutageRun(partial);
+    expect(openIssues()).toHaveLength(1);
+
+    await proxy.set("up");
+    const back = await perJob(LATER);
+    expect(back.stderr).toBe("");
+    expect(back.code).toBe(1);
+    expect(openIssues()).toHaveLength(3);
+    const markers = openIssues().map((i) => /<!-- lastbeat:job:([^ ]+) -->/.exec(i.body)?.[1]).sort();
+    expect(markers).toEqual(["alpha", "beta", "gamma"]);
+    expect(fake.requests.filter((r) => r.method === "POST" && /\/issues$/.test(r.path))).toHaveLength(3);
+  });
 });

@@ -17,12 +17,15 @@ export interface OutageProxy {
   /** Requests answered 503 or forwarded while down/up (refused ones never arrive). */
   readonly seen: { down: number; up: number };
   set(mode: OutageMode): Promise<void>;
+  /** Goes "down" (503) by itself once a request matching this has been forwarded: an outage mid-sync. */
+  downAfter(match: (method: string, path: string) => boolean): void;
   close(): Promise<void>;
 }
 
 export async function startOutageProxy(target: string): Promise<OutageProxy> {
   const upstream = new URL(target);
   let mode: OutageMode = "up";
+  let trigger: ((method: string, path: string) => boolean) | null = null;
   const seen = { down: 0, up: 0 };
   const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
@@ -34,6 +37,10 @@ export async function startOutageProxy(target: string): Promise<OutageProxy> {
       return;
     }
     seen.up++;
+    if (trigger?.(req.method ?? "", (req.url ?? "").split("?")[0]!)) {
+      trigger = null;
+      mode = "down";
+    }
     const forward = request(
       { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
       (answer) => {
@@ -76,8 +83,12 @@ export async function startOutageProxy(target: string): Promise<OutageProxy> {
       if (next === mode) return;
       const wasListening = mode !== "refused";
       mode = next;
+      trigger = null;
       if (next === "refused" && wasListening) await stopListening();
       if (next !== "refused" && !wasListening) await listen();
+    },
+    downAfter(match) {
+      trigger = match;
     },
     async close() {
       if (mode !== "refused") await stopListening();
