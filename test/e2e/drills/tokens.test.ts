@@ -157,6 +157,22 @@ describe("drill: tokens never leak", () => {
     expectNoLeakInFiles();
   });
 
+  it("a token cut in two by the 4 KiB output-tail window leaves no fragment of it in the heartbeat", async () => {
+    // The job prints the token, then just enough bytes that the tail's window starts inside it.
+    const keep = 24; // characters of the token that would fall inside the last 4096 bytes
+    const filler = 4096 - keep;
+    const run = await runLastbeat(
+      ["run", "split", "--every", "1h", "--dir", hb, "--", "sh", "-c", `printf '%s' "$LASTBEAT_TOKEN"; head -c ${filler} /dev/zero | tr '\\0' x`],
+      { env: ENV },
+    );
+    expect(run.code).toBe(0);
+    const tail = JSON.parse(readFileSync(join(hb, "split.last"), "utf8")).output_tail as string;
+    expect(tail.endsWith("xxxx")).toBe(true);
+    const fragments = [];
+    for (let i = 0; i + 8 <= TOKEN.length; i++) if (tail.includes(TOKEN.slice(i, i + 8))) fragments.push(TOKEN.slice(i, i + 8));
+    expect(fragments, "8-character pieces of the token in the output tail").toEqual([]);
+  });
+
   it("lastbeat beat --message carrying the token does not write it into the heartbeat", async () => {
     const result = await runLastbeat(["beat", "msg", "--every", "1h", "--status", "fail", "--message", `login failed with ${TOKEN}`, "--dir", hb], { env: ENV });
     expect(result.code).toBe(0);
