@@ -15,6 +15,7 @@ export { validateJobName, isValidJobName } from "./job-name.js";
 export { validateSchedule, validateTimeZone, nextOccurrence } from "./schedule.js";
 export { resolveHeartbeatDir, defaultHeartbeatDir, assertSafeDir, expandDirs, errnoText, SYSTEM_HEARTBEAT_DIR } from "./dir.js";
 export { LastbeatError } from "./errors.js";
+export { SECRET_ENV, secretsIn, redact } from "./secrets.js";
 export type { LastbeatErrorCode } from "./errors.js";
 export {
   HEARTBEAT_FORMAT,

@@ -10,6 +10,7 @@ import { validateJobName } from "./job-name.js";
 import { cutEnd, cutStart } from "./parse.js";
 import { readHeartbeatFile } from "./read.js";
 import { validateSchedule, validateTimeZone } from "./schedule.js";
+import { redact, secretsIn } from "./secrets.js";
 import { HEARTBEAT_FORMAT, MAX_MESSAGE_BYTES, MAX_OUTPUT_TAIL_BYTES } from "./types.js";
 import type { BeatStatus, Heartbeat } from "./types.js";
 
@@ -79,8 +80,14 @@ export function buildHeartbeat(job: string, options: WriteHeartbeatOptions, prev
   if (options.runId !== undefined) heartbeat.run_id = options.runId;
   heartbeat.pid = options.pid ?? process.pid;
   heartbeat.host = (cachedHost ??= hostname());
-  if (options.message !== undefined) heartbeat.message = cutStart(oneLine(options.message), MAX_MESSAGE_BYTES);
-  if (options.outputTail !== undefined) heartbeat.output_tail = cutEnd(options.outputTail, MAX_OUTPUT_TAIL_BYTES);
+  // What a job says may end up in a public issue: never with a forge token in it.
+  const secrets = secretsIn(options.env ?? process.env);
+  if (options.message !== undefined) {
+    heartbeat.message = cutStart(oneLine(redact(options.message, secrets)), MAX_MESSAGE_BYTES);
+  }
+  if (options.outputTail !== undefined) {
+    heartbeat.output_tail = cutEnd(redact(options.outputTail, secrets), MAX_OUTPUT_TAIL_BYTES);
+  }
   return heartbeat;
 }
 

@@ -11,7 +11,6 @@ import {
   required,
   singleDir,
 } from "../options.js";
-import { redact, secretsIn } from "../redact.js";
 
 interface BeatFlags {
   every?: number;
@@ -67,7 +66,7 @@ Examples:
         ...(flags.grace !== undefined && { grace: flags.grace }),
         ...(flags.maxRuntime !== undefined && { maxRuntime: flags.maxRuntime }),
         ...(flags.exitCode !== undefined && { exitCode: flags.exitCode }),
-        ...(message !== undefined && { message: redact(message, secretsIn(io.env)) }),
+        ...(message !== undefined && { message }), // tokens in io.env are redacted by writeHeartbeat
       });
       // Silent by default: cron mails any output.
       if (flags.json) io.stdout.write(`${JSON.stringify(written, null, 2)}\n`);

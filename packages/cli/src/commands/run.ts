@@ -8,7 +8,6 @@ import { UsageError, type CliIo, type OutputStream, type RegisterCommand } from 
 import { dirOption, durationOption, parseGraceArg, required, singleDir } from "../options.js";
 import { OutputTail } from "../output-tail.js";
 import { acquireRunLock, type LockHolder } from "../overlap-lock.js";
-import { redact, secretsIn } from "../redact.js";
 
 interface RunFlags {
   every?: number;
@@ -115,7 +114,7 @@ async function runJob(job: string, command: string[], flags: RunFlags, io: CliIo
       exitCode: outcome.exitCode,
       ...(outcome.signal !== undefined && { signal: outcome.signal }),
       ...(outcome.message !== undefined && { message: outcome.message }),
-      ...(outcome.tail !== "" && { outputTail: redact(outcome.tail, secretsIn(io.env)) }),
+      ...(outcome.tail !== "" && { outputTail: outcome.tail }), // writeHeartbeat redacts tokens
     });
   if (release) await release(final);
   else await final();
