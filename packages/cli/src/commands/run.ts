@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { constants as osConstants, hostname } from "node:os";
 import { StringDecoder } from "node:string_decoder";
 import { Option } from "commander";
-import { buildHeartbeat, resolveHeartbeatDir, writeHeartbeat, type WriteHeartbeatOptions } from "lastbeat";
+import { MAX_OUTPUT_TAIL_BYTES, buildHeartbeat, resolveHeartbeatDir, writeHeartbeat, type WriteHeartbeatOptions } from "lastbeat";
 import { UsageError, type CliIo, type OutputStream, type RegisterCommand } from "../io.js";
 import { dirOption, durationOption, parseGraceArg, required, singleDir } from "../options.js";
 import { OutputTail } from "../output-tail.js";
@@ -138,7 +138,9 @@ interface CommandOutcome {
  */
 function runCommand(file: string, args: string[], io: CliIo, extraEnv: Record<string, string>): Promise<CommandOutcome> {
   return new Promise((resolve) => {
-    const tail = new OutputTail(4096);
+    // Keep a margin beyond the 4 KiB stored: a token cut in two by the window's edge is still
+    // whole here, so writeHeartbeat can redact it before cutting to MAX_OUTPUT_TAIL_BYTES.
+    const tail = new OutputTail(MAX_OUTPUT_TAIL_BYTES + 1024);
     let received: NodeJS.Signals | undefined;
     const child = spawn(file, args, {
       cwd: io.cwd,
