@@ -1,7 +1,8 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { runLastbeat } from "../../support/cli.js";
+import { lastbeatArgs, repoRoot, runLastbeat } from "../../support/cli.js";
 import { startFakeForge, type FakeForge } from "../../support/fake-forge.js";
 import { sharedTempDir } from "../../support/tmpfs.js";
 import { startOutageProxy, type OutageProxy } from "./outage-proxy.js";
@@ -149,5 +150,26 @@ describe.each(["github", "gitea"] as const)("drill: forge outage (%s)", (flavor)
     const markers = openIssues().map((i) => /<!-- lastbeat:job:([^ ]+) -->/.exec(i.body)?.[1]).sort();
     expect(markers).toEqual(["alpha", "beta", "gamma"]);
     expect(fake.requests.filter((r) => r.method === "POST" && /\/issues$/.test(r.path))).toHaveLength(3);
+  });
+
+  it("a checker killed with SIGKILL while the forge hangs leaves no lock that blocks the next run, and no duplicate", async () => {
+    beat(hb, "backup", { at: "2025-03-10T07:00:00Z" });
+    const arrived = proxy.holdNext();
+    const child = spawn(
+      process.execPath,
+      lastbeatArgs(["check", "--forge", flavor, "--repo", fake.repo, "--url", proxy.url, "--dir", hb, "--now", NOW]),
+      { cwd: repoRoot, env: { ...process.env, LASTBEAT_TOKEN: fake.token }, stdio: "ignore" },
+    );
+    const closed = new Promise<NodeJS.Signals | null>((resolve) => child.on("close", (_code, signal) => resolve(signal)));
+    await arrived;
+    child.kill("SIGKILL");
+    expect(await closed).toBe("SIGKILL");
+    expect(readdirSync(hb)).toContain(".lastbeat-check.lock");
+
+    const next = await check(NOW);
+    expect(next.stderr).toBe("");
+    expect(next.code).toBe(1);
+    expect(openIssues()).toHaveLength(1);
+    expect(readdirSync(hb).filter((f) => f.startsWith(".lastbeat-check.lock"))).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { createServer, request, type Server } from "node:http";
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 
 /*
@@ -19,6 +19,12 @@ export interface OutageProxy {
   set(mode: OutageMode): Promise<void>;
   /** Goes "down" (503) by itself once a request matching this has been forwarded: an outage mid-sync. */
   downAfter(match: (method: string, path: string) => boolean): void;
+  /**
+   * Holds the next request unanswered (a forge that stopped answering) and resolves once it has
+   * arrived, so a test can act while the client waits on it. Held requests are dropped by
+   * `set("refused")` or `close()`.
+   */
+  holdNext(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -26,9 +32,31 @@ export async function startOutageProxy(target: string): Promise<OutageProxy> {
   const upstream = new URL(target);
   let mode: OutageMode = "up";
   let trigger: ((method: string, path: string) => boolean) | null = null;
+  let holding: (() => void) | null = null;
   const seen = { down: 0, up: 0 };
   const sockets = new Set<Socket>();
+
+  function forward(req: IncomingMessage, res: ServerResponse) {
+    seen.up++;
+    if (trigger?.(req.method ?? "", (req.url ?? "").split("?")[0]!)) {
+      trigger = null;
+      mode = "down";
+    }
+    const out = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    out.on("error", () => res.destroy());
+    req.pipe(out);
+  }
+
   const server: Server = createServer((req, res) => {
+    if (holding) {
+      const arrived = holding;
+      holding = null;
+      arrived();
+      return; // never answered: the socket is destroyed on refused/close
+    }
     if (mode !== "up") {
       seen.down++;
       req.resume();
@@ -36,20 +64,7 @@ export async function startOutageProxy(target: string): Promise<OutageProxy> {
       res.end(JSON.stringify({ message: "Service Unavailable" }));
       return;
     }
-    seen.up++;
-    if (trigger?.(req.method ?? "", (req.url ?? "").split("?")[0]!)) {
-      trigger = null;
-      mode = "down";
-    }
-    const forward = request(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    forward.on("error", () => res.destroy());
-    req.pipe(forward);
+    forward(req, res);
   });
   server.on("connection", (socket) => {
     sockets.add(socket);
@@ -80,15 +95,18 @@ export async function startOutageProxy(target: string): Promise<OutageProxy> {
     },
     seen,
     async set(next) {
+      trigger = null;
       if (next === mode) return;
       const wasListening = mode !== "refused";
       mode = next;
-      trigger = null;
       if (next === "refused" && wasListening) await stopListening();
       if (next !== "refused" && !wasListening) await listen();
     },
     downAfter(match) {
       trigger = match;
+    },
+    holdNext() {
+      return new Promise<void>((resolve) => (holding = resolve));
     },
     async close() {
       if (mode !== "refused") await stopListening();
