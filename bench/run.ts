@@ -62,7 +62,7 @@ try {
       times.push(result.times);
     }
     const [small, big] = times.slice(-2);
-    if (small && big) rows.push(scalingRow(small, big));
+    if (small && big) rows.push(scalingRow(small, big, "library"), scalingRow(small, big, "cli"));
   }
 
   if (config.only.has("memory") && config.memorySize > 0) {
