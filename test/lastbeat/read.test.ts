@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MAX_HEARTBEAT_BYTES, expandDirs, parseHeartbeat, readHeartbeatFile, scanHeartbeats, writeHeartbeat } from "lastbeat";
+import { MAX_HEARTBEAT_BYTES, expandDirs, parseHeartbeat, readBoundedFile, readHeartbeatFile, scanHeartbeats, writeHeartbeat } from "lastbeat";
 
 let root: string;
 beforeAll(async () => {
@@ -153,5 +153,17 @@ describe("scanHeartbeats", () => {
       `backup@${join(hosts, "web2", "heartbeats")}`,
       "only1",
     ]);
+  });
+});
+
+describe("readBoundedFile", () => {
+  // /proc files report size 0 to fstat and then have content: the path for a file that grows.
+  it("reads a file longer than fstat said, up to the cap", async () => {
+    const whole = await readBoundedFile("/proc/self/status", MAX_HEARTBEAT_BYTES);
+    expect(whole.ok && whole.text).toMatch(/^Name:/);
+    expect(await readBoundedFile("/proc/self/status", 16)).toMatchObject({ ok: false, reason: "too large" });
+  });
+  it("says ENOENT for no file", async () => {
+    expect(await readBoundedFile(join(root, "nope"), 10)).toMatchObject({ ok: false, code: "ENOENT" });
   });
 });

@@ -7,13 +7,15 @@ import { redact, secretsIn, type JobState } from "lastbeat";
  */
 export function redactStates<T extends JobState>(states: readonly T[], env: Record<string, string | undefined>): T[] {
   const secrets = secretsIn(env);
-  if (secrets.length === 0) return [...states];
-  return states.map((state) => {
-    const heartbeat = state.heartbeat && {
-      ...state.heartbeat,
-      ...(state.heartbeat.message !== undefined && { message: redact(state.heartbeat.message, secrets) }),
-      ...(state.heartbeat.output_tail !== undefined && { output_tail: redact(state.heartbeat.output_tail, secrets) }),
-    };
-    return { ...state, reason: redact(state.reason, secrets), heartbeat };
-  });
+  return secrets.length === 0 ? [...states] : states.map((state) => redactState(state, secrets));
+}
+
+export function redactState<T extends JobState>(state: T, secrets: readonly string[]): T {
+  if (secrets.length === 0) return state;
+  const heartbeat = state.heartbeat && {
+    ...state.heartbeat,
+    ...(state.heartbeat.message !== undefined && { message: redact(state.heartbeat.message, secrets) }),
+    ...(state.heartbeat.output_tail !== undefined && { output_tail: redact(state.heartbeat.output_tail, secrets) }),
+  };
+  return { ...state, reason: redact(state.reason, secrets), heartbeat };
 }

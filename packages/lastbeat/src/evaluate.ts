@@ -188,7 +188,7 @@ function stripUndefined<T extends object>(value: T): Partial<T> {
 const severityRank = new Map(STATUS_SEVERITY.map((status, index) => [status, index]));
 
 /** Worst first (STATUS_SEVERITY), then the most overdue, then by name. Returns a new array. */
-export function sortJobStates(states: readonly JobState[]): JobState[] {
+export function sortJobStates<T extends Pick<JobState, "job" | "status" | "ratio">>(states: readonly T[]): T[] {
   return [...states].sort(
     (a, b) =>
       (severityRank.get(a.status) ?? 99) - (severityRank.get(b.status) ?? 99) ||

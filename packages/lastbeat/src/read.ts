@@ -51,14 +51,27 @@ export async function readBoundedFile(path: string, maxBytes: number): Promise<B
     const modifiedAt = info.mtime;
     if (!info.isFile()) return { ok: false, code: undefined, reason: "is not a regular file", modifiedAt };
     if (info.size > maxBytes) return { ok: false, code: undefined, reason: "too large", size: info.size, modifiedAt };
-    const buffer = Buffer.alloc(maxBytes + 1);
+    // Sized by fstat, plus one byte to notice a file that grew since: one read in the common case.
+    const buffer = Buffer.allocUnsafe(Math.min(info.size, maxBytes) + 1);
     let length = 0;
     while (length < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
-      if (bytesRead === 0) break;
+      const want = buffer.length - length;
+      const { bytesRead } = await handle.read(buffer, length, want, length);
       length += bytesRead;
+      if (bytesRead < want) break; // a short read of a regular file is its end
     }
-    if (length > maxBytes) return { ok: false, code: undefined, reason: "too large", modifiedAt };
+    if (length === buffer.length) {
+      // It grew while we read: read on, but never past the cap.
+      const rest = Buffer.allocUnsafe(maxBytes + 1 - length);
+      let extra = 0;
+      while (length + extra <= maxBytes) {
+        const { bytesRead } = await handle.read(rest, extra, rest.length - extra, length + extra);
+        if (bytesRead === 0) break;
+        extra += bytesRead;
+      }
+      if (length + extra > maxBytes) return { ok: false, code: undefined, reason: "too large", modifiedAt };
+      return { ok: true, text: Buffer.concat([buffer, rest.subarray(0, extra)]).toString("utf8"), modifiedAt };
+    }
     return { ok: true, text: buffer.toString("utf8", 0, length), modifiedAt };
   } catch (error) {
     return { ok: false, code: (error as NodeJS.ErrnoException).code, reason: `cannot be read: ${errnoText(error)}`, modifiedAt: null };
@@ -86,7 +99,16 @@ const FOLDER_JOB = (dir: string) => `folder:${dir}`;
  * Reads every `*.last` in the folders and the manifest's declarations and evaluates them all.
  * Never throws on one bad file (it becomes `invalid`); throws only for a bad manifest.
  */
-export async function scanHeartbeats(options: ScanOptions = {}): Promise<JobState[]> {
+export function scanHeartbeats(options?: ScanOptions): Promise<JobState[]>;
+/**
+ * The same, handing each state to `map` as soon as it is evaluated and keeping only what `map`
+ * returns: a large fleet's parsed heartbeats never all sit in memory at once.
+ */
+export function scanHeartbeats<T>(options: ScanOptions, map: (state: JobState) => T): Promise<T[]>;
+export async function scanHeartbeats<T>(
+  options: ScanOptions = {},
+  map: (state: JobState) => T = (state) => state as unknown as T,
+): Promise<T[]> {
   const now = options.now ?? new Date();
   const env = options.env ?? process.env;
   const manifest =
@@ -95,7 +117,7 @@ export async function scanHeartbeats(options: ScanOptions = {}): Promise<JobStat
   const dirs = await expandDirs(patterns, options.cwd);
 
   const files: { dir: string; name: string; path: string }[] = [];
-  const states: JobState[] = [];
+  const out: T[] = [];
   for (const dir of dirs) {
     let names: string[];
     try {
@@ -103,15 +125,17 @@ export async function scanHeartbeats(options: ScanOptions = {}): Promise<JobStat
     } catch (error) {
       // A folder that is missing or unreadable is never "no jobs, all healthy": a typo in --dir
       // would otherwise silence every alert.
-      states.push(
-        evaluate(undefined, undefined, now, {
-          job: FOLDER_JOB(dir),
-          file: dir,
-          invalidReason:
-            (error as NodeJS.ErrnoException).code === "ENOENT"
-              ? "heartbeat folder does not exist"
-              : `heartbeat folder cannot be read: ${errnoText(error)}`,
-        }),
+      out.push(
+        map(
+          evaluate(undefined, undefined, now, {
+            job: FOLDER_JOB(dir),
+            file: dir,
+            invalidReason:
+              (error as NodeJS.ErrnoException).code === "ENOENT"
+                ? "heartbeat folder does not exist"
+                : `heartbeat folder cannot be read: ${errnoText(error)}`,
+          }),
+        ),
       );
       continue;
     }
@@ -120,32 +144,33 @@ export async function scanHeartbeats(options: ScanOptions = {}): Promise<JobStat
     }
   }
 
-  const results = await mapLimit(files, options.concurrency ?? 64, (f) => readHeartbeatFile(f.path));
   const seen = new Set<string>();
   const duplicated = new Set<string>();
   for (const f of files) (seen.has(f.name) ? duplicated : seen).add(f.name);
 
-  files.forEach((f, i) => {
-    const result = results[i]!;
+  const evaluated = await mapLimit(files, options.concurrency ?? 64, async (f) => {
     // The same job name in several folders (many hosts on a shared mount): qualify by folder.
     const job = duplicated.has(f.name) ? `${f.name}@${f.dir}` : f.name;
     const declaration = manifest?.jobs.get(f.name);
     if (!isValidJobName(f.name)) {
-      states.push(evaluate(undefined, declaration, now, { job, file: f.path, invalidReason: "file name is not a valid job name", modifiedAt: result.modifiedAt }));
-    } else if (result.ok) {
-      const state = evaluate(result.heartbeat, declaration, now, { file: f.path, modifiedAt: result.modifiedAt });
-      states.push(job === f.name ? state : { ...state, job });
-    } else {
-      states.push(evaluate(undefined, declaration, now, { job, file: f.path, invalidReason: `heartbeat file ${result.reason}`, modifiedAt: result.modifiedAt }));
+      return map(evaluate(undefined, declaration, now, { job, file: f.path, invalidReason: "file name is not a valid job name" }));
     }
+    const result = await readHeartbeatFile(f.path);
+    if (!result.ok) {
+      const context = { job, file: f.path, invalidReason: `heartbeat file ${result.reason}`, modifiedAt: result.modifiedAt };
+      return map(evaluate(undefined, declaration, now, context));
+    }
+    const state = evaluate(result.heartbeat, declaration, now, { file: f.path, modifiedAt: result.modifiedAt });
+    return map(job === f.name ? state : { ...state, job });
   });
+  for (const item of evaluated) out.push(item);
 
   if (manifest) {
     for (const [name, declaration] of manifest.jobs) {
-      if (!seen.has(name)) states.push(evaluate(undefined, declaration, now, { job: name }));
+      if (!seen.has(name)) out.push(map(evaluate(undefined, declaration, now, { job: name })));
     }
   }
-  return states;
+  return out;
 }
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {

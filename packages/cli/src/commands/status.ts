@@ -1,8 +1,8 @@
-import { formatDuration, scanHeartbeats, sortJobStates, statusJson, type JobState } from "lastbeat";
-import { colorEnabled, type RegisterCommand } from "../io.js";
+import { formatDuration, jobStateToJson, scanHeartbeats, secretsIn, sortJobStates, type JobState, type JobStateJson } from "lastbeat";
+import { colorEnabled, type CliIo, type RegisterCommand } from "../io.js";
 import { addScanOptions, jsonOption, scanOptionsFrom, type ScanFlags } from "../options.js";
 import { statusSummary, statusTable } from "../status-table.js";
-import { redactStates } from "../redact.js";
+import { redactState, redactStates } from "../redact.js";
 
 export const registerStatus: RegisterCommand = (program, io, setExit) => {
   addScanOptions(
@@ -22,10 +22,19 @@ Examples:
     )
     .action(async (flags: ScanFlags) => {
       const options = scanOptionsFrom(flags, io);
-      const states: JobState[] = redactStates(await scanHeartbeats(options), io.env);
+      const secrets = secretsIn(io.env);
       if (flags.json) {
-        io.stdout.write(`${JSON.stringify(statusJson(states, options.now), null, 2)}\n`);
-      } else if (states.length === 0) {
+        // A fleet's worth of jobs: keep one small row per job, and stream the output.
+        const rows = await scanHeartbeats(options, (state) => {
+          const { job, status, ratio, alerting } = state;
+          return { job, status, ratio, alerting, json: jobStateToJson(redactState(state, secrets)) };
+        });
+        writeStatusJson(io, options.now, sortJobStates(rows).map((r) => r.json));
+        setExit(rows.some((r) => r.alerting) ? 1 : 0);
+        return;
+      }
+      const states: JobState[] = redactStates(await scanHeartbeats(options), io.env);
+      if (states.length === 0) {
         io.stdout.write("No heartbeat files found.\n");
       } else {
         const sorted = sortJobStates(states);
@@ -35,3 +44,23 @@ Examples:
       setExit(states.some((s) => s.alerting) ? 1 : 0);
     });
 };
+
+/**
+ * The same bytes as `JSON.stringify({ now, jobs }, null, 2)` (SPEC §5), written in chunks of about
+ * 64 KiB instead of one string as large as the whole fleet.
+ */
+function writeStatusJson(io: CliIo, now: Date, jobs: readonly JobStateJson[]): void {
+  if (jobs.length === 0) {
+    io.stdout.write(`${JSON.stringify({ now: now.toISOString(), jobs: [] }, null, 2)}\n`);
+    return;
+  }
+  let chunk = `{\n  "now": ${JSON.stringify(now.toISOString())},\n  "jobs": [\n`;
+  jobs.forEach((job, i) => {
+    chunk += `    ${JSON.stringify(job, null, 2).replace(/\n/g, "\n    ")}${i < jobs.length - 1 ? "," : ""}\n`;
+    if (chunk.length >= 64 * 1024) {
+      io.stdout.write(chunk);
+      chunk = "";
+    }
+  });
+  io.stdout.write(`${chunk}  ]\n}\n`);
+}

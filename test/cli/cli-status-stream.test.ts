@@ -1,0 +1,27 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runCli } from "@lastbeat/cli";
+import { scanHeartbeats, statusJson, writeHeartbeat } from "lastbeat";
+import { afterAll, expect, it } from "vitest";
+import { fakeIo } from "../support/fake-io.js";
+
+let dir: string;
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+it("status --json streams exactly the bytes of JSON.stringify(statusJson(…), null, 2), over many chunks", async () => {
+  dir = await mkdtemp(join(tmpdir(), "lastbeat-stream-"));
+  const now = new Date("2025-01-31T06:00:00Z");
+  for (let i = 0; i < 400; i++) {
+    const at = new Date(now.getTime() - (i % 9) * 60_000);
+    await writeHeartbeat(`job-${String(i).padStart(3, "0")}`, { every: "5m", dir, now: at, strict: true, ...(i % 7 === 0 && { status: "fail" as const, message: `run ${i} "failed"` }) });
+  }
+  const io = fakeIo({ env: { LASTBEAT_DIR: dir }, cwd: dir, now });
+  const code = await runCli(["status", "--json"], io);
+  const expected = `${JSON.stringify(statusJson(await scanHeartbeats({ dirs: [dir], now }), now), null, 2)}\n`;
+  expect(expected.length).toBeGreaterThan(2 * 64 * 1024);
+  expect(io.out()).toBe(expected);
+  expect(code).toBe(1);
+});
