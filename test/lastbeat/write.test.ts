@@ -134,3 +134,13 @@ describe("withHeartbeat", () => {
     expect(state).toMatchObject({ status: "failed", reason: "last run failed: database unreachable" });
   });
 });
+
+describe("file mode", () => {
+  it("is 0644 even under a umask of 077 (cron's environment is not ours to trust)", async () => {
+    const { execFileSync } = await import("node:child_process");
+    const { lastbeatArgs, repoRoot } = await import("../support/cli.js");
+    const args = lastbeatArgs(["beat", "strict", "--every", "5m", "--dir", dir]).map((a) => `'${a}'`).join(" ");
+    execFileSync("sh", ["-c", `umask 077; exec '${process.execPath}' ${args}`], { cwd: repoRoot });
+    expect((await stat(join(dir, "strict.last"))).mode & 0o777).toBe(0o644);
+  });
+});

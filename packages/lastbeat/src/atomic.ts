@@ -12,6 +12,16 @@ export interface AtomicFs {
 
 const realFs: AtomicFs = { open, rename, unlink };
 
+let processUmask: number | undefined;
+/** Read once: the umask is per process and a cron job does not change it mid-run. */
+function umask(): number {
+  try {
+    return (processUmask ??= process.umask());
+  } catch {
+    return 0o777; // worker threads cannot read it: always chmod
+  }
+}
+
 /** Temp files never end in `.last`, so a reader never mistakes one for a job. */
 export function isTempName(name: string): boolean {
   return /^\..+\.last\.[0-9a-f]{16}\.tmp$/.test(name);
@@ -37,7 +47,7 @@ export async function writeFileAtomically(file: string, data: string, mode = 0o6
   try {
     try {
       await handle.writeFile(data, "utf8");
-      await handle.chmod(mode); // the umask may have narrowed the mode given to open()
+      if ((mode & umask()) !== 0) await handle.chmod(mode); // the umask narrowed the mode given to open()
       await handle.sync();
     } finally {
       await handle.close();

@@ -1,4 +1,4 @@
-import { accessSync, constants } from "node:fs";
+import { accessSync, constants, type Stats } from "node:fs";
 import { access, mkdir, readdir, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, resolve, sep } from "node:path";
@@ -16,13 +16,28 @@ export interface DirOptions {
  * writable → `~/.lastbeat/heartbeats`. Creates the folder (0755) when needed.
  */
 export async function resolveHeartbeatDir(options: DirOptions = {}): Promise<string> {
+  return (await resolveDir(options)).dir;
+}
+
+/**
+ * The writer's folder, created if needed and checked safe ({@link assertSafeDir}) with the same
+ * single stat: the write path of every cron job's beat.
+ */
+export async function resolveSafeHeartbeatDir(options: DirOptions = {}): Promise<string> {
+  const { dir, info } = await resolveDir(options);
+  checkSafe(dir, info);
+  return dir;
+}
+
+async function resolveDir(options: DirOptions): Promise<{ dir: string; info: Stats }> {
   const env = options.env ?? process.env;
   const chosen = options.dir ?? (env.LASTBEAT_DIR || undefined);
   if (chosen !== undefined) return ensureDir(resolve(chosen));
   try {
     await access(SYSTEM_HEARTBEAT_DIR, constants.W_OK);
-    return SYSTEM_HEARTBEAT_DIR;
-  } catch {
+    return ensureDir(SYSTEM_HEARTBEAT_DIR);
+  } catch (error) {
+    if (error instanceof LastbeatError) throw error;
     // Not there or not ours: fall back to the user's home.
   }
   return ensureDir(join(env.HOME || homedir(), ".lastbeat", "heartbeats"));
@@ -42,15 +57,16 @@ export function defaultHeartbeatDir(env: Record<string, string | undefined> = pr
   }
 }
 
-async function ensureDir(dir: string): Promise<string> {
+async function ensureDir(dir: string): Promise<{ dir: string; info: Stats }> {
   // The common case costs one stat; mkdir only when the folder is not there yet.
-  if (await stat(dir).then((info) => info.isDirectory(), () => false)) return dir;
+  const existing = await stat(dir).catch(() => null);
+  if (existing?.isDirectory()) return { dir, info: existing };
   try {
     await mkdir(dir, { recursive: true, mode: 0o755 });
+    return { dir, info: await stat(dir) };
   } catch (error) {
     throw new LastbeatError("E_DIR", `cannot create heartbeat folder ${dir}: ${errnoText(error)}`, { cause: error });
   }
-  return dir;
 }
 
 /**
@@ -64,6 +80,10 @@ export async function assertSafeDir(dir: string): Promise<void> {
   } catch (error) {
     throw new LastbeatError("E_DIR", `cannot use heartbeat folder ${dir}: ${errnoText(error)}`, { cause: error });
   }
+  checkSafe(dir, info);
+}
+
+function checkSafe(dir: string, info: Stats): void {
   if (!info.isDirectory()) throw new LastbeatError("E_DIR", `heartbeat folder ${dir} is not a directory`);
   if ((info.mode & 0o002) !== 0 && (info.mode & 0o1000) === 0) {
     throw new LastbeatError(

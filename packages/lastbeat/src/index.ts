@@ -13,7 +13,7 @@ export type { Manifest } from "./manifest.js";
 export { parseDuration, formatDuration } from "./duration.js";
 export { validateJobName, isValidJobName } from "./job-name.js";
 export { validateSchedule, validateTimeZone, nextOccurrence } from "./schedule.js";
-export { resolveHeartbeatDir, defaultHeartbeatDir, assertSafeDir, expandDirs, errnoText, SYSTEM_HEARTBEAT_DIR } from "./dir.js";
+export { resolveHeartbeatDir, resolveSafeHeartbeatDir, defaultHeartbeatDir, assertSafeDir, expandDirs, errnoText, SYSTEM_HEARTBEAT_DIR } from "./dir.js";
 export { LastbeatError } from "./errors.js";
 export { SECRET_ENV, secretsIn, redact } from "./secrets.js";
 export type { LastbeatErrorCode } from "./errors.js";

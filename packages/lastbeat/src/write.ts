@@ -2,7 +2,7 @@ import { lstat } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { writeFileAtomically } from "./atomic.js";
-import { assertSafeDir, errnoText, resolveHeartbeatDir } from "./dir.js";
+import { errnoText, resolveSafeHeartbeatDir } from "./dir.js";
 import { parseDuration } from "./duration.js";
 import { LastbeatError } from "./errors.js";
 import { parseGrace } from "./evaluate.js";
@@ -106,8 +106,10 @@ export async function writeHeartbeat(job: string, options: WriteHeartbeatOptions
   try {
     validateJobName(job);
     buildHeartbeat(job, options); // validate every option before touching the disk
-    const dir = await resolveHeartbeatDir({ ...(options.dir !== undefined && { dir: options.dir }), ...(options.env && { env: options.env }) });
-    await assertSafeDir(dir);
+    const dir = await resolveSafeHeartbeatDir({
+      ...(options.dir !== undefined && { dir: options.dir }),
+      ...(options.env && { env: options.env }),
+    });
     file = join(dir, `${job}.last`);
     const existing = await lstat(file).catch((error: NodeJS.ErrnoException) => {
       if (error.code === "ENOENT") return null;
