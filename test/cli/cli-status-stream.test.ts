@@ -11,12 +11,12 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-it("status --json streams exactly the bytes of JSON.stringify(statusJson(…), null, 2), over many chunks", async () => {
+it("status --json streams exactly the bytes of JSON.stringify(statusJson(…), null, 2), over several slices", async () => {
   dir = await mkdtemp(join(tmpdir(), "lastbeat-stream-"));
   const now = new Date("2025-01-31T06:00:00Z");
-  for (let i = 0; i < 400; i++) {
+  for (let i = 0; i < 2100; i++) {
     const at = new Date(now.getTime() - (i % 9) * 60_000);
-    await writeHeartbeat(`job-${String(i).padStart(3, "0")}`, { every: "5m", dir, now: at, strict: true, ...(i % 7 === 0 && { status: "fail" as const, message: `run ${i} "failed"` }) });
+    await writeHeartbeat(`job-${String(i).padStart(4, "0")}`, { every: "5m", dir, now: at, strict: true, ...(i % 7 === 0 && { status: "fail" as const, message: `run ${i} "failed"` }) });
   }
   const io = fakeIo({ env: { LASTBEAT_DIR: dir }, cwd: dir, now });
   const code = await runCli(["status", "--json"], io);
@@ -24,4 +24,13 @@ it("status --json streams exactly the bytes of JSON.stringify(statusJson(…), n
   expect(expected.length).toBeGreaterThan(2 * 64 * 1024);
   expect(io.out()).toBe(expected);
   expect(code).toBe(1);
+});
+
+it("status --json of an empty folder is the same as JSON.stringify", async () => {
+  const empty = await mkdtemp(join(tmpdir(), "lastbeat-empty-"));
+  const now = new Date("2025-01-31T06:00:00Z");
+  const io = fakeIo({ env: { LASTBEAT_DIR: empty }, cwd: empty, now });
+  expect(await runCli(["status", "--json"], io)).toBe(0);
+  expect(io.out()).toBe(`${JSON.stringify({ now: now.toISOString(), jobs: [] }, null, 2)}\n`);
+  await rm(empty, { recursive: true, force: true });
 });
