@@ -9,6 +9,8 @@ function realStream(stream: NodeJS.WriteStream): OutputStream {
     write: (chunk: string) => stream.write(chunk),
     writeBytes: (chunk: Uint8Array) => stream.write(chunk),
     isTTY: stream.isTTY === true,
+    drained: () =>
+      stream.writableNeedDrain ? new Promise<void>((resolve) => stream.once("drain", () => resolve())) : Promise.resolve(),
   };
 }
 

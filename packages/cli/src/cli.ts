@@ -103,6 +103,7 @@ function redacting(stream: OutputStream, env: CliIo["env"]): OutputStream {
   // A wrapped command's own output passes through untouched (bytes cannot be searched safely
   // across chunks); `run` redacts the output tail it stores instead.
   if (stream.writeBytes) wrapped.writeBytes = stream.writeBytes.bind(stream);
+  if (stream.drained) wrapped.drained = stream.drained.bind(stream);
   return wrapped;
 }
 

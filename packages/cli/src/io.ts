@@ -16,6 +16,11 @@ export interface OutputStream {
    * through it must stay byte-exact). Without it, the output is decoded as UTF-8 text.
    */
   writeBytes?(chunk: Uint8Array): unknown;
+  /**
+   * Resolves once the stream has flushed what it buffered: a command printing megabytes waits
+   * for it after a `write` that returned false, so its output never piles up in memory.
+   */
+  drained?(): Promise<void>;
 }
 
 /** A bad flag, value or configuration: exit code 2, one line on stderr. */

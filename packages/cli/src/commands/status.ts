@@ -29,7 +29,7 @@ Examples:
           const { job, status, ratio, alerting } = state;
           return { job, status, ratio, alerting, json: jobStateToJson(redactState(state, secrets)) };
         });
-        writeStatusJson(io, options.now, sortJobStates(rows).map((r) => r.json));
+        await writeStatusJson(io, options.now, sortJobStates(rows).map((r) => r.json));
         setExit(rows.some((r) => r.alerting) ? 1 : 0);
         return;
       }
@@ -50,7 +50,7 @@ Examples:
  * time instead of as one string the size of the whole fleet. Each slice is serialised natively
  * inside the same `{ "jobs": [...] }` frame, so its rows come out indented exactly as in the whole.
  */
-function writeStatusJson(io: CliIo, now: Date, jobs: readonly JobStateJson[]): void {
+async function writeStatusJson(io: CliIo, now: Date, jobs: readonly JobStateJson[]): Promise<void> {
   const head = `{\n  "now": ${JSON.stringify(now.toISOString())},\n  "jobs": [`;
   if (jobs.length === 0) {
     io.stdout.write(`${head}]\n}\n`);
@@ -62,7 +62,7 @@ function writeStatusJson(io: CliIo, now: Date, jobs: readonly JobStateJson[]): v
   for (let start = 0; start < jobs.length; start += 1000) {
     const framed = JSON.stringify({ jobs: jobs.slice(start, start + 1000) }, null, 2);
     const rows = framed.slice(open.length, framed.length - close.length);
-    io.stdout.write(`${start > 0 ? ",\n" : ""}${rows}`);
+    if (io.stdout.write(`${start > 0 ? ",\n" : ""}${rows}`) === false) await io.stdout.drained?.();
   }
   io.stdout.write("\n  ]\n}\n");
 }
