@@ -26,16 +26,17 @@ export function lastbeatArgs(args: readonly string[]): string[] {
 }
 
 export function runLastbeat(args: readonly string[], options: CliRunOptions = {}): Promise<CliRun> {
+  return runCommand(process.execPath, lastbeatArgs(args), options);
+}
+
+/** Any command as a real child process, with NO_COLOR set and its output captured. */
+export function runCommand(file: string, args: readonly string[], options: CliRunOptions = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries({ ...process.env, NO_COLOR: "1", ...options.env })) {
       if (v !== undefined) env[k] = v;
     }
-    const child = spawn(process.execPath, lastbeatArgs(args), {
-      cwd: options.cwd ?? repoRoot,
-      env,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+    const child = spawn(file, args, { cwd: options.cwd ?? repoRoot, env, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));

@@ -1,8 +1,10 @@
-import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { lastbeatArgs, repoRoot, type CliRun, type CliRunOptions } from "./cli.js";
+import { lastbeatArgs, runCommand, type CliRun, type CliRunOptions } from "./cli.js";
+
+export { runCommand };
 
 /*
  * Real file systems and real users for the fault drills (test/e2e/drills): a tiny tmpfs that
@@ -74,23 +76,6 @@ export function sharedTempDir(prefix = "lastbeat-drill-"): { dir: string; cleanu
 /** Runs the CLI from source as a real child process under `setpriv` as nobody:nogroup. */
 export function runLastbeatAsNobody(args: readonly string[], options: CliRunOptions = {}): Promise<CliRun> {
   return runCommand("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", process.execPath, ...lastbeatArgs(args)], options);
-}
-
-export function runCommand(file: string, args: readonly string[], options: CliRunOptions = {}): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries({ ...process.env, NO_COLOR: "1", ...options.env })) {
-      if (v !== undefined) env[k] = v;
-    }
-    const child = spawn(file, args, { cwd: options.cwd ?? repoRoot, env, stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
-    child.stdin.end(options.input ?? "");
-  });
 }
 
 /** Every regular file under `dir` (recursively), for "no temp file left" and "no token" checks. */
