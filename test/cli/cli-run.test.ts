@@ -129,7 +129,7 @@ describe("lastbeat run", () => {
   });
 
   it("passes LASTBEAT_JOB and LASTBEAT_RUN_ID to the command, and redacts tokens in the tail", async () => {
-    const token = "ghp_0123456789abcdef";
+    const token = "fake-token-0123456789abcdef";
     const result = await runLastbeat(
       ["run", "job", "--every", "5m", "--", node, "-e", "console.log(process.env.LASTBEAT_JOB, process.env.LASTBEAT_RUN_ID, process.env.GITHUB_TOKEN)"],
       { env: { ...env(), GITHUB_TOKEN: token } },

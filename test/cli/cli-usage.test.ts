@@ -50,7 +50,7 @@ describe("usage errors: one clear line, exit 2", () => {
   });
 
   it("never prints a token", async () => {
-    const token = "ghp_secret/secretsecret123";
+    const token = "fake_secret/secretsecret123";
     const result = await cli(["beat", token, "--every", "1d"], { GITHUB_TOKEN: token });
     expect(result.code).toBe(2);
     expect(result.stderr).not.toContain(token);

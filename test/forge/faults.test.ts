@@ -131,7 +131,7 @@ describe.each(["github", "gitea"] as const)("faults on %s", (flavor) => {
 
   it("never shows the token in an auth failure", async () => {
     const wrong = flavor === "github"
-      ? await createGitHubForge({ repo: fake.repo, token: "ghp_wrongwrongwrong", baseUrl: fake.url, retryBaseMs: 1, throttle: fastThrottle() })
+      ? await createGitHubForge({ repo: fake.repo, token: "fake-wrong-token-for-tests", baseUrl: fake.url, retryBaseMs: 1, throttle: fastThrottle() })
       : createGiteaForge({ repo: fake.repo, token: "wrongwrongwrong", url: fake.url, retryBaseMs: 1, sleep: async () => {} });
     const error = await failure(run(wrong));
     expect(error.status).toBe(401);
