@@ -1,10 +1,11 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
-const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+const src = (pkg: string, entry = "index") => fileURLToPath(new URL(`./packages/${pkg}/src/${entry}.ts`, import.meta.url));
 
 // Tests run against the TypeScript sources: no build needed first.
 const alias = [
+  { find: /^lastbeat\/internal$/, replacement: src("lastbeat", "internal") },
   { find: /^lastbeat$/, replacement: src("lastbeat") },
   { find: /^@lastbeat\/forge$/, replacement: src("forge") },
   { find: /^@lastbeat\/report$/, replacement: src("report") },

@@ -2,7 +2,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "@lastbeat/cli";
-import { scanHeartbeats, statusJson, writeHeartbeat } from "lastbeat";
+import { scanHeartbeats, writeHeartbeat } from "lastbeat";
+import { statusJson } from "lastbeat/internal";
 import { afterAll, expect, it } from "vitest";
 import { fakeIo } from "../support/fake-io.js";
 

@@ -3,7 +3,7 @@ import * as fsp from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { writeFileAtomically } from "lastbeat";
+import { writeFileAtomically } from "lastbeat/internal";
 
 let dir: string;
 beforeEach(async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatDuration, parseDuration, parseManifest } from "lastbeat";
+import { formatDuration, parseDuration, parseManifest } from "lastbeat/internal";
 
 describe("parseDuration", () => {
   it.each([

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { evaluate, parseManifest } from "lastbeat";
+import { evaluate } from "lastbeat";
+import { parseManifest } from "lastbeat/internal";
 import type { Heartbeat } from "lastbeat";
 
 const ms = (iso: string, delta = 0) => new Date(Date.parse(iso) + delta);

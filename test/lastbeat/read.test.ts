@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MAX_HEARTBEAT_BYTES, expandDirs, parseHeartbeat, readBoundedFile, readHeartbeatFile, scanHeartbeats, writeHeartbeat } from "lastbeat";
+import { scanHeartbeats, writeHeartbeat } from "lastbeat";
+import { MAX_HEARTBEAT_BYTES, expandDirs, parseHeartbeat, readBoundedFile, readHeartbeatFile } from "lastbeat/internal";
 
 let root: string;
 beforeAll(async () => {

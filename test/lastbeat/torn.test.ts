@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { parseHeartbeat, scanHeartbeats } from "lastbeat";
+import { scanHeartbeats } from "lastbeat";
+import { parseHeartbeat } from "lastbeat/internal";
 
 const source = fileURLToPath(new URL("./fixtures/beat-loop.ts", import.meta.url));
 let dir: string;

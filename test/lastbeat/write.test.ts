@@ -2,7 +2,8 @@ import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, wri
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { LastbeatError, readHeartbeatFile, scanHeartbeats, withHeartbeat, writeHeartbeat } from "lastbeat";
+import { LastbeatError, scanHeartbeats, withHeartbeat, writeHeartbeat } from "lastbeat";
+import { readHeartbeatFile } from "lastbeat/internal";
 
 let dir: string;
 beforeEach(async () => {

@@ -1,4 +1,5 @@
-import { evaluate, parseHeartbeat } from "lastbeat";
+import { evaluate } from "lastbeat";
+import { parseHeartbeat } from "lastbeat/internal";
 import { formatRatio, panelRows, renderPanel } from "@lastbeat/report";
 import { describe, expect, it } from "vitest";
 import { NOW, sampleStates } from "./fixtures.js";

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { EXIT, type CliIo, type OutputStream, type RegisterCommand } from "./io.js";
-import { redact, secretsIn } from "lastbeat";
+import { redact, secretsIn } from "lastbeat/internal";
 
 /**
  * Each command is loaded only when it runs (or when help lists them all), so `lastbeat beat` in a

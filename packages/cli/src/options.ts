@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from "node:path";
 import { InvalidArgumentError, Option, type Command } from "commander";
-import { parseDuration } from "lastbeat";
+import { parseDuration } from "lastbeat/internal";
 import { UsageError, type CliIo } from "./io.js";
 
 /*

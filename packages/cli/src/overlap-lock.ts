@@ -1,7 +1,7 @@
 import { open, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
-import { readBoundedFile } from "lastbeat";
+import { readBoundedFile } from "lastbeat/internal";
 
 /** Who holds a job's run lock; also what the `start` beat says (pid + host). */
 export interface LockHolder {

@@ -1,4 +1,5 @@
-import { STATUS_SEVERITY, type JobState } from "lastbeat";
+import type { JobState } from "lastbeat";
+import { STATUS_SEVERITY } from "lastbeat/internal";
 
 /** Label value escaping of the text exposition format: backslash, double quote, newline. */
 export function escapeLabelValue(value: string): string {

@@ -1,4 +1,5 @@
-import { redact, secretsIn, type JobState } from "lastbeat";
+import type { JobState } from "lastbeat";
+import { redact, secretsIn } from "lastbeat/internal";
 
 /**
  * Job states with every token value cut out of the text that came from heartbeat files (a job

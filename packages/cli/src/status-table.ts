@@ -1,4 +1,4 @@
-import { summarizeJobs } from "lastbeat";
+import { summarizeJobs } from "lastbeat/internal";
 import type { JobState, JobStatus } from "lastbeat";
 
 const RED = "\u001b[31m";

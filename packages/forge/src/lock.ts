@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { link, unlink, writeFile } from "node:fs/promises";
-import { readBoundedFile } from "lastbeat";
+import { readBoundedFile } from "lastbeat/internal";
 import { ForgeError } from "./errors.js";
 
 export interface SyncLock {

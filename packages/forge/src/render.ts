@@ -1,4 +1,5 @@
-import { formatDuration, sortJobStates, type JobState } from "lastbeat";
+import type { JobState } from "lastbeat";
+import { formatDuration, sortJobStates } from "lastbeat/internal";
 import { codeBlock, inlineText, titleText } from "./markdown.js";
 import { jobKey, markerFor, stateLine, type AlertSnapshot } from "./markers.js";
 

@@ -2,7 +2,7 @@ import { accessSync, constants, type Stats } from "node:fs";
 import { access, mkdir, readdir, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, resolve, sep } from "node:path";
-import { LastbeatError } from "./errors.js";
+import { LastbeatError, errnoText } from "./errors.js";
 
 export const SYSTEM_HEARTBEAT_DIR = "/var/run/lastbeat/heartbeats";
 
@@ -91,21 +91,6 @@ function checkSafe(dir: string, info: Stats): void {
       `refusing heartbeat folder ${dir}: it is world-writable without the sticky bit (chmod o-w or +t)`,
     );
   }
-}
-
-export function errnoText(error: unknown): string {
-  const e = error as NodeJS.ErrnoException;
-  const messages: Record<string, string> = {
-    ENOSPC: "no space left on device (ENOSPC)",
-    EACCES: "permission denied (EACCES)",
-    EPERM: "operation not permitted (EPERM)",
-    EROFS: "read-only file system (EROFS)",
-    ENOENT: "no such file or directory (ENOENT)",
-    ENOTDIR: "not a directory (ENOTDIR)",
-    EDQUOT: "disk quota exceeded (EDQUOT)",
-    ELOOP: "is a symbolic link (ELOOP)",
-  };
-  return (e?.code && messages[e.code]) ?? e?.code ?? (e instanceof Error ? e.message : String(error));
 }
 
 const GLOB_CHARS = /[*?[]/;

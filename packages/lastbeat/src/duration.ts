@@ -43,3 +43,15 @@ export function formatDuration(totalSeconds: number): string {
   }
   return sign + parts.join(" ");
 }
+
+/** `"2x"` → { multiple: 2 }; `"30m"` → { seconds: 1800 }. Throws E_DURATION on anything else. */
+export function parseGrace(grace: string | undefined): { multiple: number } | { seconds: number } {
+  if (grace === undefined) return { multiple: 2 };
+  const multiple = /^(\d+(?:\.\d+)?)x$/i.exec(grace.trim());
+  if (multiple) {
+    const n = Number(multiple[1]);
+    if (n >= 1) return { multiple: n };
+    throw new LastbeatError("E_DURATION", `grace ${JSON.stringify(grace)} must be at least 1x`);
+  }
+  return { seconds: parseDuration(grace, "grace") };
+}

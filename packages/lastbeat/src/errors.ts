@@ -19,3 +19,19 @@ export class LastbeatError extends Error {
     this.code = code;
   }
 }
+
+/** A file-system error in words a cron mail can carry: `no space left on device (ENOSPC)`. */
+export function errnoText(error: unknown): string {
+  const e = error as NodeJS.ErrnoException;
+  const messages: Record<string, string> = {
+    ENOSPC: "no space left on device (ENOSPC)",
+    EACCES: "permission denied (EACCES)",
+    EPERM: "operation not permitted (EPERM)",
+    EROFS: "read-only file system (EROFS)",
+    ENOENT: "no such file or directory (ENOENT)",
+    ENOTDIR: "not a directory (ENOTDIR)",
+    EDQUOT: "disk quota exceeded (EDQUOT)",
+    ELOOP: "is a symbolic link (ELOOP)",
+  };
+  return (e?.code && messages[e.code]) ?? e?.code ?? (e instanceof Error ? e.message : String(error));
+}

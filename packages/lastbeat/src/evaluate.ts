@@ -1,7 +1,7 @@
-import { parseDuration } from "./duration.js";
+import { parseGrace } from "./duration.js";
 import { LastbeatError } from "./errors.js";
 import { nextOccurrence } from "./schedule.js";
-import { ALERTING_STATUSES, MAX_FUTURE_SKEW_MS, STATUS_SEVERITY } from "./types.js";
+import { ALERTING_STATUSES, MAX_FUTURE_SKEW_MS } from "./types.js";
 import type { Declaration, Heartbeat, JobState, JobStatus } from "./types.js";
 
 export interface EvaluateContext {
@@ -24,18 +24,6 @@ export function declarationOf(heartbeat: Heartbeat): Declaration {
     ...(heartbeat.grace !== undefined && { grace: heartbeat.grace }),
     ...(heartbeat.max_runtime_s !== undefined && { maxRuntimeSeconds: heartbeat.max_runtime_s }),
   };
-}
-
-/** `"2x"` → { multiple: 2 }; `"30m"` → { seconds: 1800 }. Throws E_DURATION on anything else. */
-export function parseGrace(grace: string | undefined): { multiple: number } | { seconds: number } {
-  if (grace === undefined) return { multiple: 2 };
-  const multiple = /^(\d+(?:\.\d+)?)x$/i.exec(grace.trim());
-  if (multiple) {
-    const n = Number(multiple[1]);
-    if (n >= 1) return { multiple: n };
-    throw new LastbeatError("E_DURATION", `grace ${JSON.stringify(grace)} must be at least 1x`);
-  }
-  return { seconds: parseDuration(grace, "grace") };
 }
 
 function paused(value: Declaration["paused"], now: Date): { until: Date | null } | null {
@@ -183,52 +171,4 @@ function formatSeconds(seconds: number): string {
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-const severityRank = new Map(STATUS_SEVERITY.map((status, index) => [status, index]));
-
-/** Worst first (STATUS_SEVERITY), then the most overdue, then by name. Returns a new array. */
-export function sortJobStates<T extends Pick<JobState, "job" | "status" | "ratio">>(states: readonly T[]): T[] {
-  return [...states].sort(
-    (a, b) =>
-      (severityRank.get(a.status) ?? 99) - (severityRank.get(b.status) ?? 99) ||
-      (b.ratio ?? 0) - (a.ratio ?? 0) ||
-      (a.job < b.job ? -1 : a.job > b.job ? 1 : 0),
-  );
-}
-
-/** The per-job object of `status --json` (SPEC §5). */
-export function jobStateToJson(state: JobState) {
-  return {
-    job: state.job,
-    status: state.status,
-    alerting: state.alerting,
-    last_beat_at: state.lastBeatAt ? iso(state.lastBeatAt) : null,
-    last_ok_at: state.lastOkAt ? iso(state.lastOkAt) : null,
-    age_s: state.ageSeconds === null ? null : Math.round(state.ageSeconds * 1000) / 1000,
-    interval_s: state.intervalSeconds,
-    ratio: state.ratio === null ? null : Math.round(state.ratio * 1000) / 1000,
-    due_at: state.dueAt ? iso(state.dueAt) : null,
-    reason: state.reason,
-    file: state.file,
-  };
-}
-
-export type JobStateJson = ReturnType<typeof jobStateToJson>;
-
-/** The whole `status --json` object (SPEC §5). */
-export function statusJson(states: readonly JobState[], now: Date): { now: string; jobs: JobStateJson[] } {
-  return { now: iso(now), jobs: sortJobStates(states).map(jobStateToJson) };
-}
-
-/** `7 jobs: 5 ok, 1 late, 1 stale`: healthiest first, as a reader tallies good news then bad. */
-export function summarizeJobs(states: readonly JobState[]): string {
-  const counts = new Map<JobStatus, number>();
-  for (const state of states) counts.set(state.status, (counts.get(state.status) ?? 0) + 1);
-  const jobs = `${states.length} ${states.length === 1 ? "job" : "jobs"}`;
-  const parts = [...STATUS_SEVERITY]
-    .reverse()
-    .filter((status) => counts.has(status))
-    .map((status) => `${counts.get(status)} ${status}`);
-  return parts.length ? `${jobs}: ${parts.join(", ")}` : jobs;
 }

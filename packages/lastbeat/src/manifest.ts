@@ -1,6 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { parseDuration } from "./duration.js";
-import { parseGrace } from "./evaluate.js";
+import { parseDuration, parseGrace } from "./duration.js";
 import { LastbeatError } from "./errors.js";
 import { validateJobName } from "./job-name.js";
 import { nextOccurrence, validateSchedule } from "./schedule.js";

@@ -1,7 +1,8 @@
 import { constants } from "node:fs";
 import { open, readdir } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { defaultHeartbeatDir, errnoText, expandDirs } from "./dir.js";
+import { defaultHeartbeatDir, expandDirs } from "./dir.js";
+import { errnoText } from "./errors.js";
 import { evaluate } from "./evaluate.js";
 import { isValidJobName } from "./job-name.js";
 import { loadManifest } from "./manifest.js";

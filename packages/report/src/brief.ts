@@ -1,4 +1,4 @@
-import { CHECKER_JOB, sortJobStates, summarizeJobs } from "lastbeat";
+import { CHECKER_JOB, sortJobStates, summarizeJobs } from "lastbeat/internal";
 import type { JobState, JobStatus } from "lastbeat";
 import { escapeMarkdownInline, lastLines, markdownFence, oneLine, MAX_TAIL_LINES } from "./escape.js";
 import { jobJson, noteFor, panelRows, renderPanelMarkdown, renderPanelText } from "./panel.js";

@@ -1,4 +1,4 @@
-import { jobStateToJson, sortJobStates } from "lastbeat";
+import { jobStateToJson, sortJobStates } from "lastbeat/internal";
 import type { JobState, JobStatus } from "lastbeat";
 import { markdownCell, oneLine } from "./escape.js";
 import { STATUS_SYMBOL, statusLabel } from "./status.js";

@@ -1,7 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { chmodSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { readHeartbeatFile, scanHeartbeats, writeHeartbeat } from "lastbeat";
+import { scanHeartbeats, writeHeartbeat } from "lastbeat";
+import { readHeartbeatFile } from "lastbeat/internal";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { hostname } from "node:os";
 import { lastbeatArgs, runLastbeat } from "../../support/cli.js";

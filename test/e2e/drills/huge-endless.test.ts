@@ -1,7 +1,8 @@
 import { execFileSync, spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, truncateSync, writeFileSync, constants } from "node:fs";
 import { join } from "node:path";
-import { readHeartbeatFile, scanHeartbeats } from "lastbeat";
+import { scanHeartbeats } from "lastbeat";
+import { readHeartbeatFile } from "lastbeat/internal";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { lastbeatArgs, repoRoot, runLastbeat } from "../../support/cli.js";
 import { bytesReadSoFar, sharedTempDir } from "../../support/tmpfs.js";

@@ -2,17 +2,8 @@ import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Option } from "commander";
-import {
-  CHECKER_JOB,
-  defaultHeartbeatDir,
-  formatDuration,
-  resolveHeartbeatDir,
-  scanHeartbeats,
-  sortJobStates,
-  statusJson,
-  writeHeartbeat,
-  type JobState,
-} from "lastbeat";
+import { scanHeartbeats, writeHeartbeat, type JobState } from "lastbeat";
+import { CHECKER_JOB, defaultHeartbeatDir, formatDuration, resolveHeartbeatDir, sortJobStates, statusJson } from "lastbeat/internal";
 import type { AppliedAction, Forge, SyncMode } from "@lastbeat/forge";
 import { UsageError, type CliIo, type RegisterCommand } from "../io.js";
 import { absolute, addScanOptions, durationOption, jsonOption, scanOptionsFrom, type ScanFlags } from "../options.js";

@@ -1,5 +1,6 @@
 import { Option } from "commander";
-import { errnoText, scanHeartbeats, writeFileAtomically } from "lastbeat";
+import { scanHeartbeats } from "lastbeat";
+import { errnoText, writeFileAtomically } from "lastbeat/internal";
 import { UsageError, type CliIo, type RegisterCommand } from "../io.js";
 import { absolute, addScanOptions, scanOptionsFrom, type ScanFlags } from "../options.js";
 import { redactStates } from "../redact.js";

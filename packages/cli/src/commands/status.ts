@@ -1,4 +1,5 @@
-import { formatDuration, jobStateToJson, scanHeartbeats, secretsIn, sortJobStates, type JobState, type JobStateJson } from "lastbeat";
+import { scanHeartbeats, type JobState } from "lastbeat";
+import { formatDuration, jobStateToJson, secretsIn, sortJobStates, type JobStateJson } from "lastbeat/internal";
 import { colorEnabled, type CliIo, type RegisterCommand } from "../io.js";
 import { addScanOptions, jsonOption, scanOptionsFrom, type ScanFlags } from "../options.js";
 import { statusSummary, statusTable } from "../status-table.js";

@@ -1,0 +1,19 @@
+// "lastbeat/internal": what @lastbeat/forge, @lastbeat/report and @lastbeat/cli share with the
+// library beyond its public API. Not for users: these names change without a major version.
+export { writeFileAtomically } from "./atomic.js";
+export type { AtomicFs } from "./atomic.js";
+export { buildHeartbeat } from "./write.js";
+export { readBoundedFile, readHeartbeatFile } from "./read.js";
+export type { BoundedRead, ReadResult } from "./read.js";
+export { parseHeartbeat } from "./parse.js";
+export type { ParseResult } from "./parse.js";
+export { sortJobStates, summarizeJobs, jobStateToJson, statusJson } from "./job-states.js";
+export type { JobStateJson } from "./job-states.js";
+export { parseManifest } from "./manifest.js";
+export type { Manifest } from "./manifest.js";
+export { parseDuration, parseGrace, formatDuration } from "./duration.js";
+export { validateSchedule, validateTimeZone } from "./schedule.js";
+export { resolveHeartbeatDir, defaultHeartbeatDir, expandDirs } from "./dir.js";
+export { errnoText } from "./errors.js";
+export { secretsIn, redact } from "./secrets.js";
+export { MAX_HEARTBEAT_BYTES, MAX_OUTPUT_TAIL_BYTES, STATUS_SEVERITY, CHECKER_JOB } from "./types.js";

@@ -1,0 +1,55 @@
+import { STATUS_SEVERITY } from "./types.js";
+import type { JobState, JobStatus } from "./types.js";
+
+// What every reader (status, check, report, metrics) does with a scan's job states: order them,
+// count them, print them as JSON. Kept out of evaluate.ts, which judges one job at a time.
+
+const iso = (d: Date) => d.toISOString();
+
+const severityRank = new Map(STATUS_SEVERITY.map((status, index) => [status, index]));
+
+/** Worst first (STATUS_SEVERITY), then the most overdue, then by name. Returns a new array. */
+export function sortJobStates<T extends Pick<JobState, "job" | "status" | "ratio">>(states: readonly T[]): T[] {
+  return [...states].sort(
+    (a, b) =>
+      (severityRank.get(a.status) ?? 99) - (severityRank.get(b.status) ?? 99) ||
+      (b.ratio ?? 0) - (a.ratio ?? 0) ||
+      (a.job < b.job ? -1 : a.job > b.job ? 1 : 0),
+  );
+}
+
+/** The per-job object of `status --json` (SPEC §5). */
+export function jobStateToJson(state: JobState) {
+  return {
+    job: state.job,
+    status: state.status,
+    alerting: state.alerting,
+    last_beat_at: state.lastBeatAt ? iso(state.lastBeatAt) : null,
+    last_ok_at: state.lastOkAt ? iso(state.lastOkAt) : null,
+    age_s: state.ageSeconds === null ? null : Math.round(state.ageSeconds * 1000) / 1000,
+    interval_s: state.intervalSeconds,
+    ratio: state.ratio === null ? null : Math.round(state.ratio * 1000) / 1000,
+    due_at: state.dueAt ? iso(state.dueAt) : null,
+    reason: state.reason,
+    file: state.file,
+  };
+}
+
+export type JobStateJson = ReturnType<typeof jobStateToJson>;
+
+/** The whole `status --json` object (SPEC §5). */
+export function statusJson(states: readonly JobState[], now: Date): { now: string; jobs: JobStateJson[] } {
+  return { now: iso(now), jobs: sortJobStates(states).map(jobStateToJson) };
+}
+
+/** `7 jobs: 5 ok, 1 late, 1 stale`: healthiest first, as a reader tallies good news then bad. */
+export function summarizeJobs(states: readonly JobState[]): string {
+  const counts = new Map<JobStatus, number>();
+  for (const state of states) counts.set(state.status, (counts.get(state.status) ?? 0) + 1);
+  const jobs = `${states.length} ${states.length === 1 ? "job" : "jobs"}`;
+  const parts = [...STATUS_SEVERITY]
+    .reverse()
+    .filter((status) => counts.has(status))
+    .map((status) => `${counts.get(status)} ${status}`);
+  return parts.length ? `${jobs}: ${parts.join(", ")}` : jobs;
+}
