@@ -133,6 +133,13 @@ describe("pinned --now boundaries, end to end", () => {
     const result = await cli(["status", "--json", "--now", now]);
     expect(JSON.parse(result.stdout).jobs[0].status).toBe(status);
   });
+
+  it("reads --grace as the library does: 3X is three intervals, so 2h30m of silence is late", async () => {
+    const beat = await cli(["beat", "backup", "--every", "1h", "--grace", "3X", "--now", T0]);
+    expect(beat).toMatchObject({ code: 0, stderr: "" });
+    const result = await cli(["status", "--json", "--now", "2025-01-31T08:30:00.000Z"]);
+    expect(JSON.parse(result.stdout).jobs[0].status).toBe("late");
+  });
 });
 
 describe("lastbeat status table", () => {

@@ -34,6 +34,11 @@ describe("usage errors: one clear line, exit 2", () => {
       ["status", "--now", "2025-01-31 06:00"],
       "error: option '--now <iso>' argument '2025-01-31 06:00' is invalid. Use an ISO-8601 time with a zone, like 2025-01-31T06:00:00Z.\n",
     ],
+    [
+      // The library rejects a grace below 1x; the CLI used to accept it with its own parser.
+      ["beat", "backup", "--every", "1d", "--grace", "0.5x"],
+      "error: option '--grace <2x|duration>' argument '0.5x' is invalid. Use a multiple of the interval of at least 1x, like 2x, or a duration like 30m.\n",
+    ],
     [["run", "backup", "--every", "1d"], "error: missing required argument 'command'\n"],
     [["stauts"], "error: unknown command 'stauts' (Did you mean status?)\n"],
     [["metrics", "--job-label", "bad-label"], "error: option '--job-label <name>' argument 'bad-label' is invalid. Use a Prometheus label name like job or lastbeat_job.\n"],

@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from "node:path";
 import { InvalidArgumentError, Option, type Command } from "commander";
-import { parseDuration } from "lastbeat/internal";
+import { parseDuration, parseGrace } from "lastbeat/internal";
 import { UsageError, type CliIo } from "./io.js";
 
 /*
@@ -18,12 +18,17 @@ export function parseDurationArg(value: string): number {
   }
 }
 
-/** `2x` (a multiple of the interval) or a duration; returned as the text the heartbeat stores. */
+/**
+ * `2x` (a multiple of the interval) or a duration; returned as the text the heartbeat stores.
+ * The library's own parser decides, so the CLI never accepts a grace a heartbeat cannot carry.
+ */
 export function parseGraceArg(value: string): string {
-  const text = value.trim();
-  if (/^\d+(\.\d+)?x$/.test(text) && Number.parseFloat(text) > 0) return text;
-  parseDurationArg(text);
-  return text;
+  try {
+    parseGrace(value);
+  } catch {
+    throw new InvalidArgumentError("Use a multiple of the interval of at least 1x, like 2x, or a duration like 30m.");
+  }
+  return value.trim();
 }
 
 /** An exit code 0–255 (for `beat --exit-code $?`). */
