@@ -1,0 +1,308 @@
+import type { FakeComment, FakeIssue, FakeLabel, Flavor, ForgeState } from "./state.js";
+
+/*
+ * The issue API routes lastbeat uses, in GitHub's and Gitea's JSON shapes, with their
+ * differences: GitHub mixes pull requests into the issue list, pages by `per_page` (≤ 100),
+ * answers an edit with 200 and takes label names; Gitea pages by `limit` (≤ 50) with
+ * `X-Total-Count`, takes label IDs on create and answers an edit with 201.
+ */
+
+export interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface Site {
+  owner: string;
+  repoName: string;
+  /** `""` (GitHub) or `/api/v1` (Gitea). */
+  prefix: string;
+  /** `http://127.0.0.1:port`, known once the server listens. */
+  origin(): string;
+}
+
+export class Routes {
+  private readonly flavor: Flavor;
+
+  constructor(
+    private readonly state: ForgeState,
+    private readonly site: Site,
+  ) {
+    this.flavor = state.flavor;
+  }
+
+  notFound(): Reply {
+    return {
+      status: 404,
+      body: this.flavor === "github" ? { message: "Not Found", documentation_url: "https://docs.github.com/rest", status: "404" } : { message: "Not Found", url: this.site.origin() },
+    };
+  }
+
+  unauthorised(): Reply {
+    return { status: 401, body: this.flavor === "github" ? { message: "Bad credentials", documentation_url: "https://docs.github.com/rest" } : { message: "token is required" } };
+  }
+
+  private invalid(message: string, errors: unknown[] = []): Reply {
+    return {
+      status: 422,
+      body: this.flavor === "github" ? { message: "Validation Failed", errors, documentation_url: "https://docs.github.com/rest" } : { message, url: this.site.origin() },
+    };
+  }
+
+  route(method: string, path: string, query: URLSearchParams, body: unknown): Reply {
+    const { state, flavor } = this;
+    const { owner, repoName, prefix } = this.site;
+    const origin = this.site.origin();
+    const repoPrefix = `/repos/${owner}/${repoName}`;
+    if (!path.startsWith(`${repoPrefix}/`)) return this.notFound();
+    const rest = path.slice(repoPrefix.length);
+    const b = (body ?? {}) as Record<string, unknown>;
+    let m: RegExpExecArray | null;
+
+    if (rest === "/issues" && method === "GET") return this.listIssues(path, query);
+    if (rest === "/issues" && method === "POST") {
+      if (typeof b.title !== "string" || b.title === "") return this.invalid("title is required", [{ resource: "Issue", field: "title", code: "missing_field" }]);
+      const wanted = Array.isArray(b.labels) ? b.labels : [];
+      let names: string[];
+      if (flavor === "gitea") {
+        // Gitea's CreateIssueOption.labels is []int64: names do not unmarshal.
+        if (wanted.some((l) => typeof l !== "number")) return this.invalid("[]: json: cannot unmarshal string into Go struct field CreateIssueOption.labels of type int64");
+        const found = wanted.map((id) => state.labels.find((l) => l.id === id));
+        if (found.some((l) => !l)) return this.invalid("label does not exist");
+        names = found.map((l) => l!.name);
+      } else {
+        if (wanted.some((l) => typeof l !== "string")) return this.invalid("labels must be names");
+        names = wanted as string[];
+      }
+      const issue = state.addIssue({ title: b.title, body: typeof b.body === "string" ? b.body : "", labels: names });
+      return { status: 201, body: this.issueJson(issue), headers: { location: `${origin}${prefix}${repoPrefix}/issues/${issue.number}` } };
+    }
+    if ((m = /^\/issues\/(\d+)$/.exec(rest))) {
+      const issue = state.findIssue(Number(m[1]));
+      if (!issue) return this.notFound();
+      if (method === "GET") return { status: 200, body: this.issueJson(issue) };
+      if (method === "PATCH") {
+        if (typeof b.title === "string") issue.title = b.title;
+        if (typeof b.body === "string") issue.body = b.body;
+        if (b.state === "closed" && issue.state === "open") {
+          issue.state = "closed";
+          issue.closed_at = state.now().toISOString();
+          issue.state_reason = typeof b.state_reason === "string" ? b.state_reason : "completed";
+        } else if (b.state === "open") {
+          issue.state = "open";
+          issue.closed_at = null;
+          issue.state_reason = flavor === "github" ? "reopened" : null;
+        }
+        issue.updated_at = state.now().toISOString();
+        // Gitea answers an edit with 201 Created.
+        return { status: flavor === "gitea" ? 201 : 200, body: this.issueJson(issue) };
+      }
+    }
+    if ((m = /^\/issues\/(\d+)\/comments$/.exec(rest)) && method === "POST") {
+      const issue = state.findIssue(Number(m[1]));
+      if (!issue) return this.notFound();
+      if (typeof b.body !== "string" || b.body === "") return this.invalid("body is required");
+      const comment = state.addComment(issue, b.body);
+      return { status: 201, body: this.commentJson(issue, comment) };
+    }
+    if (rest === "/labels" && method === "GET") {
+      return this.paged(path, query, state.labels.map((l) => this.labelJson(l)));
+    }
+    if (rest === "/labels" && method === "POST") {
+      if (typeof b.name !== "string" || b.name === "") return this.invalid("name is required");
+      if (state.findLabel(b.name)) {
+        return flavor === "github"
+          ? this.invalid("Validation Failed", [{ resource: "Label", code: "already_exists", field: "name" }])
+          : { status: 409, body: { message: "label already exists" } };
+      }
+      const color = typeof b.color === "string" ? b.color : "";
+      if (flavor === "gitea" ? !/^#?[0-9a-f]{6}$/i.test(color) : !/^[0-9a-f]{6}$/i.test(color)) return this.invalid(`invalid color ${color}`);
+      const label = state.addLabel({ name: b.name, color: color.replace(/^#/, ""), description: typeof b.description === "string" ? b.description : "" });
+      return { status: 201, body: this.labelJson(label) };
+    }
+    if ((m = /^\/labels\/([^/]+)$/.exec(rest)) && flavor === "github" && method === "GET") {
+      const label = state.findLabel(decodeURIComponent(m[1]!));
+      return label ? { status: 200, body: this.labelJson(label) } : this.notFound();
+    }
+    return this.notFound();
+  }
+
+  private listIssues(path: string, query: URLSearchParams): Reply {
+    const state = query.get("state") ?? "open";
+    const wanted = (query.get("labels") ?? "").split(",").map((l) => l.trim().toLowerCase()).filter(Boolean);
+    let list = this.state.issues.filter((i) => state === "all" || i.state === state);
+    if (wanted.length > 0) list = list.filter((i) => wanted.every((w) => i.labels.some((l) => l.toLowerCase() === w)));
+    if (this.flavor === "gitea") {
+      const type = query.get("type");
+      if (type === "issues") list = list.filter((i) => !i.pull);
+      if (type === "pulls") list = list.filter((i) => i.pull);
+      // Gitea lists newest first.
+      list = [...list].sort((a, b) => b.number - a.number);
+    } else {
+      const direction = query.get("direction") ?? "desc";
+      list = [...list].sort((a, b) => (direction === "asc" ? a.number - b.number : b.number - a.number));
+    }
+    return this.paged(path, query, list.map((i) => this.issueJson(i)));
+  }
+
+  private paged(path: string, query: URLSearchParams, all: unknown[]): Reply {
+    const github = this.flavor === "github";
+    const { prefix } = this.site;
+    const origin = this.site.origin();
+    const sizeParam = github ? "per_page" : "limit";
+    const max = github ? 100 : 50;
+    const fallback = 30;
+    const requested = Number(query.get(sizeParam) ?? fallback);
+    const size = Math.min(max, Math.max(1, Number.isFinite(requested) ? requested : fallback));
+    const page = Math.max(1, Number(query.get("page") ?? 1) || 1);
+    const items = all.slice((page - 1) * size, page * size);
+    const last = Math.max(1, Math.ceil(all.length / size));
+    const link = (p: number, rel: string) => {
+      const q = new URLSearchParams(query);
+      q.set("page", String(p));
+      q.set(sizeParam, String(size));
+      return `<${origin}${prefix}${path}?${q}>; rel="${rel}"`;
+    };
+    const links: string[] = [];
+    if (page < last) links.push(link(page + 1, "next"), link(last, "last"));
+    if (page > 1) links.push(link(1, "first"), link(page - 1, "prev"));
+    const headers: Record<string, string> = {};
+    if (links.length > 0) headers.link = links.join(", ");
+    if (!github) headers["x-total-count"] = String(all.length);
+    return { status: 200, body: items, headers };
+  }
+
+  // ---- JSON shapes -------------------------------------------------------------------------
+
+  private user() {
+    const origin = this.site.origin();
+    return this.flavor === "github"
+      ? {
+          login: "lastbeat-bot",
+          id: 1,
+          node_id: "MDQ6VXNlcjE=",
+          avatar_url: `${origin}/avatars/1`,
+          gravatar_id: "",
+          url: `${origin}/users/lastbeat-bot`,
+          html_url: `${origin}/lastbeat-bot`,
+          followers_url: `${origin}/users/lastbeat-bot/followers`,
+          following_url: `${origin}/users/lastbeat-bot/following{/other_user}`,
+          gists_url: `${origin}/users/lastbeat-bot/gists{/gist_id}`,
+          starred_url: `${origin}/users/lastbeat-bot/starred{/owner}{/repo}`,
+          subscriptions_url: `${origin}/users/lastbeat-bot/subscriptions`,
+          organizations_url: `${origin}/users/lastbeat-bot/orgs`,
+          repos_url: `${origin}/users/lastbeat-bot/repos`,
+          events_url: `${origin}/users/lastbeat-bot/events{/privacy}`,
+          received_events_url: `${origin}/users/lastbeat-bot/received_events`,
+          type: "User",
+          site_admin: false,
+        }
+      : { id: 1, login: "lastbeat-bot", full_name: "", email: "bot@example.test" };
+  }
+
+  private htmlBase(): string {
+    return `${this.site.origin()}/${this.site.owner}/${this.site.repoName}`;
+  }
+
+  private labelJson(l: FakeLabel) {
+    const { owner, repoName, prefix } = this.site;
+    const url = `${this.site.origin()}${prefix}/repos/${owner}/${repoName}/labels/${encodeURIComponent(l.name)}`;
+    return this.flavor === "github"
+      ? { id: l.id, node_id: `LA_${l.id}`, url, name: l.name, description: l.description || null, color: l.color, default: false }
+      : { id: l.id, name: l.name, color: l.color, description: l.description, exclusive: false, is_archived: false, url };
+  }
+
+  private issueJson(i: FakeIssue) {
+    const { owner, repoName, prefix } = this.site;
+    const origin = this.site.origin();
+    const api = `${origin}${prefix}/repos/${owner}/${repoName}/issues/${i.number}`;
+    const html = `${this.htmlBase()}/${i.pull ? "pull" : "issues"}/${i.number}`;
+    const issueLabels = i.labels
+      .map((n) => this.state.findLabel(n))
+      .filter((l): l is FakeLabel => !!l)
+      .map((l) => this.labelJson(l));
+    if (this.flavor === "github") {
+      return {
+        id: i.id,
+        node_id: `I_${i.id}`,
+        url: api,
+        repository_url: `${origin}/repos/${owner}/${repoName}`,
+        labels_url: `${api}/labels{/name}`,
+        comments_url: `${api}/comments`,
+        events_url: `${api}/events`,
+        html_url: html,
+        number: i.number,
+        state: i.state,
+        state_reason: i.state_reason,
+        title: i.title,
+        body: i.body,
+        user: this.user(),
+        labels: issueLabels,
+        assignee: null,
+        assignees: [],
+        milestone: null,
+        locked: false,
+        active_lock_reason: null,
+        comments: i.comments.length,
+        closed_at: i.closed_at,
+        created_at: i.created_at,
+        updated_at: i.updated_at,
+        author_association: "OWNER",
+        ...(i.pull && {
+          pull_request: {
+            url: `${origin}/repos/${owner}/${repoName}/pulls/${i.number}`,
+            html_url: html,
+            diff_url: `${html}.diff`,
+            patch_url: `${html}.patch`,
+            merged_at: null,
+          },
+        }),
+      };
+    }
+    return {
+      id: i.id,
+      url: api,
+      html_url: html,
+      number: i.number,
+      user: this.user(),
+      original_author: "",
+      title: i.title,
+      body: i.body,
+      ref: "",
+      labels: issueLabels,
+      milestone: null,
+      assignee: null,
+      assignees: null,
+      state: i.state,
+      is_locked: false,
+      comments: i.comments.length,
+      created_at: i.created_at,
+      updated_at: i.updated_at,
+      closed_at: i.closed_at,
+      due_date: null,
+      pull_request: i.pull ? { merged: false, merged_at: null, draft: false, html_url: html } : null,
+      repository: { id: 1, name: repoName, owner, full_name: `${owner}/${repoName}` },
+    };
+  }
+
+  private commentJson(i: FakeIssue, c: FakeComment) {
+    const { owner, repoName } = this.site;
+    const origin = this.site.origin();
+    const html = `${this.htmlBase()}/issues/${i.number}#issuecomment-${c.id}`;
+    return this.flavor === "github"
+      ? {
+          id: c.id,
+          node_id: `IC_${c.id}`,
+          url: `${origin}/repos/${owner}/${repoName}/issues/comments/${c.id}`,
+          html_url: html,
+          issue_url: `${origin}/repos/${owner}/${repoName}/issues/${i.number}`,
+          body: c.body,
+          user: this.user(),
+          created_at: c.created_at,
+          updated_at: c.created_at,
+          author_association: "OWNER",
+        }
+      : { id: c.id, html_url: html, issue_url: `${this.htmlBase()}/issues/${i.number}`, user: this.user(), body: c.body, created_at: c.created_at, updated_at: c.created_at };
+  }
+}
