@@ -69,5 +69,5 @@ function cliEntry(): BenchConfig["cli"] {
   const bin = join(ROOT, "bin", "lastbeat");
   // A cron job runs the executable, shebang and all: measure that when it exists.
   if (existsSync(bin)) return { command: bin, args: [], label: "bin/lastbeat" };
-  return { command: process.execPath, args: [join(ROOT, "packages", "cli", "dist", "lastbeat.mjs")], label: "node packages/cli/dist/lastbeat.mjs" };
+  return { command: process.execPath, args: [join(ROOT, "packages", "lastbeat", "dist", "cli", "lastbeat.mjs")], label: "node packages/lastbeat/dist/cli/lastbeat.mjs" };
 }

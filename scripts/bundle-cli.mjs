@@ -1,17 +1,25 @@
 #!/usr/bin/env node
-// Bundles the CLI into packages/cli/dist/lastbeat.mjs (+ lazily loaded chunks beside it) so a cron
-// job's `lastbeat beat` loads a handful of files instead of ~30 modules: cold start is most of
-// what the command costs (see README, Performance). Run by `npm run build` after `tsc -b`.
-import { readdirSync, rmSync } from "node:fs";
+// Bundles the CLI into packages/lastbeat/dist/cli/lastbeat.mjs (+ lazily loaded chunks beside it),
+// the `bin` of the published `lastbeat` package:
+// - one install gives the command: the bundle carries @lastbeat/forge, @lastbeat/report, commander,
+//   Octokit and date-fns, so `lastbeat` itself depends on nothing but croner (for the library);
+// - a cron job's `lastbeat beat` loads a handful of files instead of ~30 modules: cold start is
+//   most of what the command costs (see README, Performance).
+// The licences of everything bundled are written beside it (THIRD-PARTY-LICENSES.txt).
+// Run by `npm run build` after `tsc -b`.
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { build } from "esbuild";
 
-const outdir = new URL("../packages/cli/dist/", import.meta.url).pathname;
+const root = new URL("../", import.meta.url).pathname;
+const pkg = JSON.parse(readFileSync(join(root, "packages/lastbeat/package.json"), "utf8"));
+const outdir = join(root, "packages/lastbeat/dist/cli/");
 // Chunk names carry a content hash: drop the previous build's so they do not pile up.
-for (const name of readdirSync(outdir)) if (/^lastbeat.*\.mjs$/.test(name)) rmSync(outdir + name);
-await build({
-  entryPoints: { lastbeat: new URL("../packages/cli/src/bin.ts", import.meta.url).pathname },
+rmSync(outdir, { recursive: true, force: true });
+mkdirSync(outdir, { recursive: true });
+const { metafile } = await build({
+  entryPoints: { lastbeat: join(root, "packages/cli/src/bin.ts") },
   outdir,
-  // Chunks sit beside the entry: cli.ts finds its package.json as ../package.json from there.
   chunkNames: "lastbeat-[hash]",
   bundle: true,
   splitting: true, // check (Octokit) and report (date-fns) stay in chunks loaded only by them
@@ -20,7 +28,30 @@ await build({
   target: "node20",
   conditions: ["lastbeat-source"],
   outExtension: { ".js": ".mjs" },
+  define: { __LASTBEAT_VERSION__: JSON.stringify(pkg.version) },
+  metafile: true,
+  legalComments: "none", // they are all in THIRD-PARTY-LICENSES.txt
   // commander is CommonJS: give it require() inside the ESM bundle.
   banner: { js: 'import { createRequire as __lastbeatRequire } from "node:module"; const require = __lastbeatRequire(import.meta.url);' },
   logLevel: "warning",
 });
+
+// Every npm package with code in the bundle, with its licence text (MIT and friends ask for it).
+const packages = new Map();
+for (const input of Object.keys(metafile.inputs)) {
+  const match = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
+  if (!match) continue;
+  const folder = join(root, match[1]);
+  if (packages.has(folder)) continue;
+  const meta = JSON.parse(readFileSync(join(folder, "package.json"), "utf8"));
+  const licenceFile = readdirSync(folder).find((name) => /^(licen[cs]e|copying)(\.|$)/i.test(name));
+  if (!licenceFile) throw new Error(`bundle-cli: ${meta.name} has no licence file to ship with the bundle`);
+  packages.set(folder, { name: meta.name, version: meta.version, license: meta.license, text: readFileSync(join(folder, licenceFile), "utf8").trim() });
+}
+const notices = [...packages.values()]
+  .sort((a, b) => a.name.localeCompare(b.name))
+  .map((p) => `${p.name}@${p.version} (${p.license})\n\n${p.text}\n`);
+writeFileSync(
+  join(outdir, "THIRD-PARTY-LICENSES.txt"),
+  `The \`lastbeat\` command (dist/cli/) bundles these packages:\n\n${notices.join("\n" + "-".repeat(72) + "\n\n")}`,
+);

@@ -6,12 +6,12 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../support/cli.js";
 
-// The executable a user runs: bin/lastbeat → the bundled packages/cli/dist/lastbeat.mjs that
+// The executable a user runs: bin/lastbeat → the bundled packages/lastbeat/dist/cli/lastbeat.mjs that
 // `npm ci` builds (root `prepare`). Everything else tests the TypeScript source.
 const bin = join(repoRoot, "bin", "lastbeat");
 let dir: string;
 beforeAll(async () => {
-  if (!existsSync(join(repoRoot, "packages", "cli", "dist", "lastbeat.mjs"))) {
+  if (!existsSync(join(repoRoot, "packages", "lastbeat", "dist", "cli", "lastbeat.mjs"))) {
     execFileSync("npm", ["run", "build"], { cwd: repoRoot, stdio: "ignore" });
   }
   dir = await mkdtemp(join(tmpdir(), "lastbeat-bin-"));

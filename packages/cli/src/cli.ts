@@ -107,8 +107,12 @@ function redacting(stream: OutputStream, env: CliIo["env"]): OutputStream {
   return wrapped;
 }
 
+// The bundled command (scripts/bundle-cli.mjs) has the version of the `lastbeat` package that
+// ships it compiled in; from source it is read from this package's package.json.
+declare const __LASTBEAT_VERSION__: string | undefined;
 let cachedVersion: string | undefined;
 function version(): string {
+  if (typeof __LASTBEAT_VERSION__ === "string") return __LASTBEAT_VERSION__;
   if (cachedVersion === undefined) {
     const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
     cachedVersion = pkg.version;
