@@ -43,6 +43,9 @@ export function runCommand(file: string, args: readonly string[], options: CliRu
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     child.on("error", reject);
     child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+    // A command that exits without reading stdin (`sh -c "command -v x"`) closes the pipe: EPIPE
+    // here is not the command's failure, its exit code says how it went.
+    child.stdin.on("error", () => {});
     child.stdin.end(options.input ?? "");
   });
 }
