@@ -119,7 +119,8 @@ describe("help", () => {
         --every <duration>        how often the job runs: 300, 90s, 5m, 1h, 1d, 1w
                                   (required)
         --schedule <cron>         5-field cron expression of the expected run times
-        --tz <zone>               IANA time zone of --schedule (default UTC)
+        --tz <zone>               IANA time zone of --schedule (default: this
+                                  machine's, as cron uses)
         --grace <2x|duration>     alert after this multiple of the interval, or this
                                   long past due
         --max-runtime <duration>  a started run older than this is overrun
@@ -160,7 +161,8 @@ describe("help", () => {
         --every <duration>        how often the job runs: 300, 90s, 5m, 1h, 1d, 1w
                                   (required)
         --schedule <cron>         5-field cron expression of the expected run times
-        --tz <zone>               IANA time zone of --schedule (default UTC)
+        --tz <zone>               IANA time zone of --schedule (default: this
+                                  machine's, as cron uses)
         --grace <2x|duration>     alert after this multiple of the interval, or this
                                   long past due
         --max-runtime <duration>  a run still going after this is overrun (alerts)

@@ -111,12 +111,13 @@ describe("fail, start, paused, missing, invalid", () => {
       file: null,
     });
   });
-  it("paused jobs do not alert, and a pause with an end time expires", () => {
+  it("paused jobs do not alert, and a pause with an end time expires (judged from its end)", () => {
     const hb = beat();
     const late = ms("2026-11-23T12:00:00Z");
     expect(statusAt(hb, late, { paused: true })).toBe("paused");
     expect(statusAt(hb, late, { paused: "2026-11-23T12:00:00.001Z" })).toBe("paused");
-    expect(statusAt(hb, late, { paused: "2026-11-23T12:00:00.000Z" })).toBe("stale");
+    expect(statusAt(hb, late, { paused: "2026-11-23T12:00:00.000Z" })).toBe("ok");
+    expect(statusAt(hb, ms("2026-11-23T12:10:00.001Z"), { paused: "2026-11-23T12:00:00.000Z" })).toBe("stale");
     expect(statusAt(undefined, late, { paused: true, intervalSeconds: 60 })).toBe("paused");
   });
   it("a beat more than five minutes in the future is invalid; exactly five is accepted", () => {

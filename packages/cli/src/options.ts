@@ -13,7 +13,10 @@ import { UsageError, type CliIo } from "./io.js";
 export function parseDurationArg(value: string): number {
   try {
     return parseDuration(value, "duration");
-  } catch {
+  } catch (error) {
+    if (error instanceof Error && /longer than 100 years/.test(error.message)) {
+      throw new InvalidArgumentError("Durations are at most 100 years.");
+    }
     throw new InvalidArgumentError("Use a duration like 300, 90s, 5m, 1h, 1d or 1w.");
   }
 }
@@ -25,7 +28,10 @@ export function parseDurationArg(value: string): number {
 export function parseGraceArg(value: string): string {
   try {
     parseGrace(value);
-  } catch {
+  } catch (error) {
+    const message = error instanceof Error ? error.message : "";
+    if (/at most \d+x/.test(message)) throw new InvalidArgumentError("A multiple of the interval can be at most 1000x.");
+    if (/longer than 100 years/.test(message)) throw new InvalidArgumentError("Durations are at most 100 years.");
     throw new InvalidArgumentError("Use a multiple of the interval of at least 1x, like 2x, or a duration like 30m.");
   }
   return value.trim();

@@ -3,12 +3,18 @@ import { LastbeatError } from "./errors.js";
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
 
 /**
+ * The longest duration accepted: 100 years. Longer ones put due times past what a date can hold
+ * (year 275760) once multiplied by a grace, and no cron job runs less often.
+ */
+export const MAX_DURATION_SECONDS = 100 * 365.25 * 86_400;
+
+/**
  * Parses `300`, `90s`, `5m`, `1h`, `1d`, `1w` (and compounds like `1h30m`) into seconds.
  * `what` names the flag or field in the error.
  */
 export function parseDuration(input: string | number, what = "duration"): number {
   if (typeof input === "number") {
-    if (Number.isFinite(input) && input > 0) return input;
+    if (Number.isFinite(input) && input > 0) return atMost100Years(input, String(input), what);
     throw new LastbeatError("E_DURATION", `${what} must be a positive number of seconds, got ${String(input)}`);
   }
   const text = input.trim();
@@ -23,7 +29,12 @@ export function parseDuration(input: string | number, what = "duration"): number
   let seconds = 0;
   for (const [, amount, unit] of parts) seconds += Number(amount) * (UNIT_SECONDS[unit as string] ?? 0);
   if (!(seconds > 0)) throw new LastbeatError("E_DURATION", `${what} must be longer than zero, got ${JSON.stringify(input)}`);
-  return seconds;
+  return atMost100Years(seconds, text, what);
+}
+
+function atMost100Years(seconds: number, text: string, what: string): number {
+  if (seconds <= MAX_DURATION_SECONDS) return seconds;
+  throw new LastbeatError("E_DURATION", `${what}: ${text} is longer than 100 years`);
 }
 
 /** Compact human duration: `45s`, `5m`, `1h 30m`, `2d 3h`, `1w 2d` (two largest units). */
@@ -44,12 +55,16 @@ export function formatDuration(totalSeconds: number): string {
   return sign + parts.join(" ");
 }
 
+/** A larger multiple of a long interval puts the alert past the last date a `Date` can hold. */
+const MAX_GRACE_MULTIPLE = 1000;
+
 /** `"2x"` → { multiple: 2 }; `"30m"` → { seconds: 1800 }. Throws E_DURATION on anything else. */
 export function parseGrace(grace: string | undefined): { multiple: number } | { seconds: number } {
   if (grace === undefined) return { multiple: 2 };
   const multiple = /^(\d+(?:\.\d+)?)x$/i.exec(grace.trim());
   if (multiple) {
     const n = Number(multiple[1]);
+    if (n > MAX_GRACE_MULTIPLE) throw new LastbeatError("E_DURATION", `grace ${JSON.stringify(grace)} must be at most ${MAX_GRACE_MULTIPLE}x`);
     if (n >= 1) return { multiple: n };
     throw new LastbeatError("E_DURATION", `grace ${JSON.stringify(grace)} must be at least 1x`);
   }

@@ -35,6 +35,32 @@ function paused(value: Declaration["paused"], now: Date): { until: Date | null }
   return null;
 }
 
+/** When a timed pause ended (at or before `now`), else null. */
+function pauseEnded(value: Declaration["paused"], now: Date): Date | null {
+  if (typeof value !== "string") return null;
+  const until = new Date(value);
+  return Number.isFinite(until.getTime()) && until.getTime() <= now.getTime() ? until : null;
+}
+
+/** The declaration's timing fields: when the manifest declares any of them, the file's are not used. */
+const TIMING_FIELDS = ["intervalSeconds", "schedule", "tz", "grace", "maxRuntimeSeconds"] as const;
+
+/** What each timing field is called where the user wrote it, for reasons that name the culprit. */
+const FIELD_NAMES = {
+  file: { intervalSeconds: "interval_s", schedule: "schedule", grace: "grace", maxRuntimeSeconds: "max_runtime_s" },
+  manifest: { intervalSeconds: "every", schedule: "schedule", grace: "grace", maxRuntimeSeconds: "max_runtime" },
+} as const;
+type FieldNames = (typeof FIELD_NAMES)[keyof typeof FIELD_NAMES];
+
+/** The latest instant a `Date` can hold (year 275760). */
+const MAX_TIME_MS = 8.64e15;
+
+/** `ms` as a Date, or an E_DURATION error naming the field whose number pushed it out of range. */
+function dateOf(ms: number, field: string): Date {
+  if (Number.isFinite(ms) && Math.abs(ms) <= MAX_TIME_MS) return new Date(ms);
+  throw new LastbeatError("E_DURATION", `${field} is too large: the time it gives is past year 275760`);
+}
+
 const iso = (d: Date) => d.toISOString();
 
 /**
@@ -48,7 +74,11 @@ export function evaluate(
   context: EvaluateContext = {},
 ): JobState {
   const job = heartbeat?.job ?? context.job ?? "?";
-  const decl: Declaration = { ...(heartbeat && declarationOf(heartbeat)), ...stripUndefined(declaration ?? {}) };
+  const declared = stripUndefined(declaration ?? {});
+  // The manifest wins as a whole: a file's schedule or grace never bends the manifest's interval.
+  const manifestTiming = TIMING_FIELDS.some((field) => declared[field] !== undefined);
+  const decl: Declaration = { ...(heartbeat && !manifestTiming && declarationOf(heartbeat)), ...declared };
+  const names = manifestTiming ? FIELD_NAMES.manifest : FIELD_NAMES.file;
   const intervalSeconds = decl.intervalSeconds ?? null;
   const base: JobState = {
     job,
@@ -87,12 +117,13 @@ export function evaluate(
   const at = new Date(heartbeat.at);
   const lastOkAt =
     heartbeat.status === "ok" ? at : heartbeat.last_ok_at !== undefined ? new Date(heartbeat.last_ok_at) : null;
-  const ageSeconds = (now.getTime() - at.getTime()) / 1000;
+  // Never negative: a beat dated after `now` (clock skew, or --now before it) is "in the future".
+  const ageSeconds = Math.max(0, (now.getTime() - at.getTime()) / 1000);
   Object.assign(base, {
     lastBeatAt: at,
     lastOkAt,
     ageSeconds,
-    ratio: intervalSeconds ? ageSeconds / intervalSeconds : null,
+    ratio: intervalSeconds !== null && intervalSeconds > 0 ? ageSeconds / intervalSeconds : null,
   });
 
   if (at.getTime() - now.getTime() > MAX_FUTURE_SKEW_MS) {
@@ -105,9 +136,21 @@ export function evaluate(
     return done("invalid", "no interval declared for this job", { alertingSince: context.modifiedAt ?? null });
   }
 
+  // After a timed pause the silence is counted from the pause's end, not from the last beat.
+  const ended = pauseEnded(decl.paused, now);
+  const from = ended && ended.getTime() > at.getTime() ? ended : at;
+  const startedAt = heartbeat.started_at !== undefined ? new Date(heartbeat.started_at) : at;
   let window: { dueAt: Date; graceEndAt: Date };
+  let runEnd: Date | null = null;
   try {
-    window = expectedWindow(at, intervalSeconds, decl);
+    window = checkedWindow(from, intervalSeconds, decl, names);
+    if (heartbeat.status === "start") {
+      // From the run's own start: a skipped run's beat (dated now) never refreshes a hung run.
+      runEnd =
+        decl.maxRuntimeSeconds !== undefined
+          ? dateOf(startedAt.getTime() + decl.maxRuntimeSeconds * 1000, names.maxRuntimeSeconds)
+          : checkedWindow(startedAt, intervalSeconds, decl, names).graceEndAt;
+    }
   } catch (error) {
     return done("invalid", (error as Error).message, { alertingSince: context.modifiedAt ?? null });
   }
@@ -120,23 +163,37 @@ export function evaluate(
     return done("failed", `last run failed${detail ? `: ${detail}` : ""}`, { alertingSince: at });
   }
 
-  if (heartbeat.status === "start") {
-    const startedAt = heartbeat.started_at !== undefined ? new Date(heartbeat.started_at) : at;
-    const limitEnd =
-      decl.maxRuntimeSeconds !== undefined ? new Date(startedAt.getTime() + decl.maxRuntimeSeconds * 1000) : graceEndAt;
+  if (heartbeat.status === "start" && runEnd) {
     const limitText =
       decl.maxRuntimeSeconds !== undefined ? `max runtime ${formatSeconds(decl.maxRuntimeSeconds)}` : "its grace period";
-    if (t > limitEnd.getTime()) {
-      return done("overrun", `started ${iso(startedAt)} and still not finished after ${limitText}`, {
-        alertingSince: limitEnd,
+    // A skipped run says so in the message; shown, but it never changes the verdict.
+    const note = heartbeat.message !== undefined ? `; ${heartbeat.message}` : "";
+    if (t > runEnd.getTime()) {
+      return done("overrun", `started ${iso(startedAt)} and still not finished after ${limitText}${note}`, {
+        alertingSince: runEnd,
       });
     }
-    return done("running", `started ${iso(startedAt)}`);
+    return done("running", `started ${iso(startedAt)}${note}`);
   }
 
-  if (t < dueAt.getTime()) return done("ok", `next beat due ${iso(dueAt)}`);
-  if (t <= graceEndAt.getTime()) return done("late", `beat was due ${iso(dueAt)}; alerting after ${iso(graceEndAt)}`);
-  return done("stale", `no beat since ${iso(at)}; expected by ${iso(dueAt)}`, { alertingSince: graceEndAt });
+  const after = from === at ? "" : ` (paused until ${iso(from)})`;
+  if (t < dueAt.getTime()) {
+    const future = at.getTime() > t ? `beat is dated ${iso(at)}, in the future; ` : "";
+    return done("ok", `${future}next beat due ${iso(dueAt)}${after}`);
+  }
+  if (t <= graceEndAt.getTime()) return done("late", `beat was due ${iso(dueAt)}; alerting after ${iso(graceEndAt)}${after}`);
+  return done("stale", `no beat since ${iso(at)}; expected by ${iso(dueAt)}${after}`, { alertingSince: graceEndAt });
+}
+
+/** `expectedWindow`, with a reason naming the field when a number puts a date out of range. */
+function checkedWindow(from: Date, intervalSeconds: number, decl: Declaration, names: FieldNames) {
+  const window = expectedWindow(from, intervalSeconds, decl);
+  if (!Number.isFinite(window.dueAt.getTime())) dateOf(NaN, decl.schedule !== undefined ? names.schedule : names.intervalSeconds);
+  if (!Number.isFinite(window.graceEndAt.getTime())) {
+    const culprit = decl.grace !== undefined && !/x$/i.test(decl.grace.trim()) ? names.grace : `${names.intervalSeconds} × ${names.grace}`;
+    dateOf(NaN, culprit);
+  }
+  return window;
 }
 
 /** When the next beat is due, and when the silence becomes an alert. */

@@ -19,7 +19,7 @@ export function parseManifest(text: string, source = "lastbeat.json"): Manifest 
   };
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    data = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text); // a byte order mark is not an error
   } catch (error) {
     fail(`not valid JSON (${(error as Error).message})`);
   }

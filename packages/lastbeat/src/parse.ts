@@ -5,10 +5,21 @@ import type { BeatStatus, Heartbeat } from "./types.js";
 export type ParseResult = { ok: true; heartbeat: Heartbeat } | { ok: false; reason: string };
 
 const STATUSES: ReadonlySet<string> = new Set<BeatStatus>(["ok", "fail", "start"]);
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+const ISO_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-](\d{2}):?(\d{2}))$/;
 
+/** An ISO-8601 time whose every field is in range: `2026-02-30` is not rolled over to March 2. */
 function isTime(value: unknown): value is string {
-  return typeof value === "string" && ISO_UTC.test(value) && Number.isFinite(Date.parse(value));
+  if (typeof value !== "string") return false;
+  const m = ISO_UTC.exec(value);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second = 0, , , offsetHours = 0, offsetMinutes = 0] = m
+    .slice(1)
+    .map((part) => (part === undefined ? undefined : Number(part)));
+  const leap = year! % 4 === 0 && (year! % 100 !== 0 || year! % 400 === 0);
+  const daysInMonth = month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month!) ? 30 : 31;
+  const inRange =
+    month! >= 1 && month! <= 12 && day! >= 1 && day! <= daysInMonth && hour! <= 23 && minute! <= 59 && second <= 59;
+  return inRange && offsetHours <= 23 && offsetMinutes <= 59 && Number.isFinite(Date.parse(value));
 }
 
 const optional: Record<string, (v: unknown) => boolean> = {
@@ -37,7 +48,8 @@ export function parseHeartbeat(text: string, stem: string): ParseResult {
   if (Buffer.byteLength(text) > MAX_HEARTBEAT_BYTES) return { ok: false, reason: "larger than 64 KiB" };
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    // Editors on Windows save UTF-8 with a byte order mark; JSON.parse rejects it.
+    data = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch {
     return { ok: false, reason: text.trim() === "" ? "empty file" : "not valid JSON" };
   }

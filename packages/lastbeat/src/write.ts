@@ -64,7 +64,11 @@ export function buildHeartbeat(job: string, options: WriteHeartbeatOptions, prev
     interval_s: parseDuration(options.every, "every"),
   };
   if (options.tz !== undefined) heartbeat.tz = validateTimeZone(options.tz);
-  if (options.schedule !== undefined) heartbeat.schedule = validateSchedule(options.schedule, options.tz);
+  if (options.schedule !== undefined) {
+    // Cron reads a schedule in the machine's zone: record it, so a checker elsewhere agrees.
+    heartbeat.tz ??= machineTimeZone();
+    heartbeat.schedule = validateSchedule(options.schedule, heartbeat.tz);
+  }
   if (options.grace !== undefined) {
     parseGrace(options.grace);
     heartbeat.grace = options.grace;
@@ -88,6 +92,10 @@ export function buildHeartbeat(job: string, options: WriteHeartbeatOptions, prev
     heartbeat.output_tail = cutEnd(redact(options.outputTail, secrets), MAX_OUTPUT_TAIL_BYTES);
   }
   return heartbeat;
+}
+
+function machineTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 }
 
 function oneLine(text: string): string {

@@ -1,6 +1,7 @@
 import { Option } from "commander";
 import { writeHeartbeat, type BeatStatus } from "lastbeat";
-import { type RegisterCommand } from "../io.js";
+import { MAX_FUTURE_SKEW_MS } from "lastbeat/internal";
+import { UsageError, type RegisterCommand } from "../io.js";
 import {
   dirOption,
   durationOption,
@@ -33,7 +34,7 @@ export const registerBeat: RegisterCommand = (program, io) => {
     .argument("<job>", "job name: letters, digits, . _ - (the file is <dir>/<job>.last)")
     .addOption(durationOption("--every <duration>", "how often the job runs: 300, 90s, 5m, 1h, 1d, 1w (required)"))
     .option("--schedule <cron>", "5-field cron expression of the expected run times")
-    .option("--tz <zone>", "IANA time zone of --schedule (default UTC)")
+    .option("--tz <zone>", "IANA time zone of --schedule (default: this machine's, as cron uses)")
     .addOption(new Option("--grace <2x|duration>", "alert after this multiple of the interval, or this long past due").argParser(parseGraceArg))
     .addOption(durationOption("--max-runtime <duration>", "a started run older than this is overrun"))
     .addOption(new Option("--status <status>", "what this beat reports (default ok)").choices(["ok", "fail", "start"]))
@@ -53,6 +54,10 @@ Examples:
     .action(async (job: string, flags: BeatFlags) => {
       const status = flags.status ?? (flags.exitCode === undefined ? "ok" : flags.exitCode === 0 ? "ok" : "fail");
       const dir = singleDir(flags, io);
+      if (flags.now && flags.now.getTime() - io.now().getTime() > MAX_FUTURE_SKEW_MS) {
+        // Every reader would call such a beat invalid: refuse it instead of writing an alert.
+        throw new UsageError(`--now ${flags.now.toISOString()} is more than 5 minutes in the future`);
+      }
       const message = flags.message ?? (status === "fail" && flags.exitCode !== undefined ? `exit code ${flags.exitCode}` : undefined);
       const written = await writeHeartbeat(job, {
         every: required(flags.every, "--every <duration>"),

@@ -31,7 +31,7 @@ export const registerRun: RegisterCommand = (program, io, setExit) => {
     .argument("<command...>", "the command and its arguments, after --")
     .addOption(durationOption("--every <duration>", "how often the job runs: 300, 90s, 5m, 1h, 1d, 1w (required)"))
     .option("--schedule <cron>", "5-field cron expression of the expected run times")
-    .option("--tz <zone>", "IANA time zone of --schedule (default UTC)")
+    .option("--tz <zone>", "IANA time zone of --schedule (default: this machine's, as cron uses)")
     .addOption(new Option("--grace <2x|duration>", "alert after this multiple of the interval, or this long past due").argParser(parseGraceArg))
     .addOption(durationOption("--max-runtime <duration>", "a run still going after this is overrun (alerts)"))
     .option("--no-overlap", "skip (exit 0) while the previous run of this job on this host is still alive")
