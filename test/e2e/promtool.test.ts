@@ -112,7 +112,7 @@ describe("promtool", () => {
               eval_time: "5m",
               alertname: "LastbeatJobAlerting",
               exp_alerts: alerting.map((a) => ({
-                exp_labels: { severity: "warning", job: a.job, status: a.status },
+                exp_labels: { severity: "warning", job: a.job, lastbeat_job: a.job, status: a.status },
                 exp_annotations: {
                   summary: `cron job ${a.job} is ${a.status}`,
                   description: `lastbeat reports ${a.job} as ${a.status}. Run \`lastbeat status\` on .`,
