@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderRollupIssue, syncAlerts, type Forge } from "@lastbeat/forge";
 import { startFakeForge, type FakeForge, type LoggedRequest } from "../support/fake-forge.js";
-import { NOW, at, forgeFor, state } from "./helpers.js";
+import { NOW, at, forgeFor, state, SCOPE } from "./helpers.js";
 
 /*
  * The GitHub side of the fake must not drift from the real API: every request the GitHub adapter
@@ -126,12 +126,12 @@ describe("the fake GitHub against @octokit/openapi", () => {
     const stale = state("backup", { at: at(-5) });
     const failed = state("db", { at: at(-0.2), status: "fail", message: "boom" });
     const ok = state("backup", { at: at(-0.1) });
-    const run = (states: typeof stale[]) => syncAlerts(forge, { mode: "rollup", label: "heartbeat", states, now: NOW });
+    const run = (states: typeof stale[]) => syncAlerts(forge, { scope: SCOPE, mode: "rollup", label: "heartbeat", states, now: NOW });
     await run([stale]);
     await run([stale, failed]);
     await run([ok]);
     // Duplicates, and the label lookups of a create with and without the label.
-    const { title, body } = renderRollupIssue([stale]);
+    const { title, body } = renderRollupIssue([stale], SCOPE);
     fake.person.open({ title, body, labels: ["heartbeat"] });
     fake.person.open({ title, body, labels: ["heartbeat"] });
     await run([stale]);

@@ -2,7 +2,7 @@ import { createServer } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ForgeError, createGiteaForge, createGitHubForge, syncAlerts, type Forge } from "@lastbeat/forge";
 import { startFakeForge, type FakeForge } from "../support/fake-forge.js";
-import { NOW, at, fastThrottle, forgeFor, state } from "./helpers.js";
+import { NOW, at, fastThrottle, forgeFor, state, SCOPE } from "./helpers.js";
 
 /*
  * Transient forge errors are retried with backoff; a create whose answer was lost is never sent
@@ -12,7 +12,7 @@ import { NOW, at, fastThrottle, forgeFor, state } from "./helpers.js";
 
 const LABEL = "heartbeat";
 const backupStale = state("backup", { at: at(-5) });
-const run = (forge: Forge) => syncAlerts(forge, { mode: "rollup", label: LABEL, states: [backupStale], now: NOW });
+const run = (forge: Forge) => syncAlerts(forge, { scope: SCOPE, mode: "rollup", label: LABEL, states: [backupStale], now: NOW });
 
 async function closedPort(): Promise<number> {
   const server = createServer();

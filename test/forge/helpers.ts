@@ -53,3 +53,6 @@ export async function tempDir(prefix = "lastbeat-forge-"): Promise<{ dir: string
 export function fileForge(dir: string, now: () => Date = () => NOW): Forge {
   return createFileForge({ dir, now });
 }
+
+/** The scope the tests' checker runs with (the host name by default). */
+export const SCOPE = "web-1";

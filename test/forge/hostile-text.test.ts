@@ -6,7 +6,7 @@ import { gfm } from "micromark-extension-gfm";
 import { describe, expect, it } from "vitest";
 import { renderJobIssue, renderRollupIssue } from "@lastbeat/forge";
 import { evaluate, type JobState } from "lastbeat";
-import { NOW, failed, stale } from "./helpers.js";
+import { NOW, failed, stale, SCOPE } from "./helpers.js";
 
 /*
  * Heartbeat text is untrusted. These tests parse the rendered body with a real CommonMark + GFM
@@ -38,7 +38,7 @@ function expectInert(body: string, alerting: number, cells = 6): Root {
   expect(rows).toHaveLength(alerting + 1);
   for (const row of rows) expect(all(row, "tableCell")).toHaveLength(cells);
   // The only raw HTML is our own markers.
-  for (const html of all(tree, "html")) expect(String((html as { value: string }).value)).toMatch(/^<!-- lastbeat:(rollup|job:\S+|state .*) -->$/);
+  for (const html of all(tree, "html")) expect(String((html as { value: string }).value)).toMatch(/^<!-- lastbeat:(rollup scope=web-1|storm scope=web-1|job:\S+ scope=web-1|state .*) -->$/);
   expect(all(tree, "link")).toHaveLength(0);
   expect(all(tree, "image")).toHaveLength(0);
   expect(all(tree, "linkReference")).toHaveLength(0);
@@ -51,7 +51,7 @@ function expectInert(body: string, alerting: number, cells = 6): Root {
   }
   // Nothing but our markers, the intro, the table and the fenced details at the top level.
   for (const child of tree.children) expect(["html", "paragraph", "table", "code"]).toContain(child.type);
-  expect(body.length).toBeLessThan(65_536);
+  expect(body.length).toBeLessThanOrEqual(65_536);
   return tree;
 }
 
@@ -70,7 +70,7 @@ describe("hostile heartbeat text", () => {
       stale("web"),
       invalidState("evil|<b>@root`x", "not JSON: <script>@here | ```"),
     ];
-    const { body, title } = renderRollupIssue(states);
+    const { body, title } = renderRollupIssue(states, SCOPE);
     const tree = expectInert(body, 3);
     expect(title).not.toMatch(/[\n\r]/);
 
@@ -88,7 +88,7 @@ describe("hostile heartbeat text", () => {
   });
 
   it("keeps per-job bodies inert as well", () => {
-    const { body } = renderJobIssue(failed("backup", NOW, { message: HOSTILE_MESSAGE, output_tail: HOSTILE_TAIL }));
+    const { body } = renderJobIssue(failed("backup", NOW, { message: HOSTILE_MESSAGE, output_tail: HOSTILE_TAIL }), SCOPE);
     expectInert(body, 1);
   });
 
@@ -99,7 +99,7 @@ describe("hostile heartbeat text", () => {
     );
     fc.assert(
       fc.property(text, text, (message, tail) => {
-        const { body } = renderRollupIssue([failed("job-a", NOW, { message, output_tail: tail }), stale("job-b")]);
+        const { body } = renderRollupIssue([failed("job-a", NOW, { message, output_tail: tail }), stale("job-b")], SCOPE);
         expectInert(body, 2);
       }),
       { numRuns: 150 },

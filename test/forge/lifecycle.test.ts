@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { syncAlerts, type Forge, type SyncMode } from "@lastbeat/forge";
 import type { JobState } from "lastbeat";
 import { startFakeForge, type FakeForge } from "../support/fake-forge.js";
-import { NOW, at, fileForge, forgeFor, state, tempDir } from "./helpers.js";
+import { NOW, at, fileForge, forgeFor, state, tempDir, SCOPE } from "./helpers.js";
 
 /*
  * The whole life of an alert, in both modes, on GitHub, Gitea and the file forge:
@@ -79,7 +79,7 @@ describe.each(["github", "gitea", "file"] as const)("lifecycle on the %s forge",
     await h.cleanup();
   });
 
-  const sync = (mode: SyncMode, states: JobState[], now: Date) => syncAlerts(h.forge, { mode, label: LABEL, states, now });
+  const sync = (mode: SyncMode, states: JobState[], now: Date) => syncAlerts(h.forge, { scope: SCOPE, mode, label: LABEL, states, now });
   /** Writes of one run, from the fake's request log (HTTP forges only). */
   const writesOf = async (fn: () => Promise<unknown>) => {
     h.fake?.resetLog();
@@ -100,7 +100,7 @@ describe.each(["github", "gitea", "file"] as const)("lifecycle on the %s forge",
     let r = await sync("rollup", [backupStale(minutes(15)), dbOk(minutes(15))], minutes(15));
     expect(r.applied.map((a) => a.kind)).toEqual(["create"]);
     const [issue] = await h.open();
-    expect(issue?.body).toContain("<!-- lastbeat:rollup -->");
+    expect(issue?.body).toContain("<!-- lastbeat:rollup scope=web-1 -->");
     expect(issue?.body).toContain("| backup | **stale** |");
     const first = issue!.number;
 
@@ -115,7 +115,7 @@ describe.each(["github", "gitea", "file"] as const)("lifecycle on the %s forge",
     counts = await writesOf(async () => {
       r = await sync("rollup", [backupStale(minutes(45)), dbFailed(minutes(45))], minutes(45));
     });
-    expect(r.applied.map((a) => [a.kind, a.issue])).toEqual([["comment", first], ["update", first]]);
+    expect(r.applied.map((a) => [a.kind, a.issue])).toEqual([["update", first], ["comment", first]]);
     if (counts) expect(counts).toEqual({ reads: 1, writes: 2, total: 3 });
     let [now] = await h.open();
     expect(now?.body).toContain("| db-dump | **failed** |");
@@ -164,22 +164,22 @@ describe.each(["github", "gitea", "file"] as const)("lifecycle on the %s forge",
 
     // A second job fails: its own issue; the first one is left alone.
     r = await sync("per-job", [backupStale(minutes(45)), dbFailed(minutes(45))], minutes(45));
-    expect(r.applied.map((a) => [a.kind, a.key])).toEqual([["none", "job:backup"], ["create", "job:db-dump"]]);
-    const dbIssue = r.applied[1]!.issue!;
+    expect(r.applied.map((a) => [a.kind, a.key])).toEqual([["create", "job:db-dump"], ["none", "job:backup"]]);
+    const dbIssue = r.applied[0]!.issue!;
     let open = await h.open();
     expect(open.map((i) => i.number).sort()).toEqual([backupIssue, dbIssue].sort());
-    expect(open.find((i) => i.number === dbIssue)?.body).toContain("<!-- lastbeat:job:db-dump -->");
+    expect(open.find((i) => i.number === dbIssue)?.body).toContain("<!-- lastbeat:job:db-dump scope=web-1 -->");
 
     // A status change on one job: its body updated + one comment.
     r = await sync("per-job", [backupFailed(minutes(60)), dbFailed(minutes(60))], minutes(60));
-    expect(r.applied.map((a) => [a.kind, a.issue])).toEqual([["comment", backupIssue], ["update", backupIssue], ["none", dbIssue]]);
+    expect(r.applied.map((a) => [a.kind, a.issue])).toEqual([["update", backupIssue], ["comment", backupIssue], ["none", dbIssue]]);
     open = await h.open();
     expect(open.find((i) => i.number === backupIssue)?.comments).toEqual([expect.stringContaining("**backup** changed: stale → failed")]);
     expect(open.find((i) => i.number === dbIssue)?.comments).toEqual([]);
 
     // One recovers: only its issue closes.
     r = await sync("per-job", [backupFailed(minutes(75)), dbOk(minutes(75))], minutes(75));
-    expect(r.applied.map((a) => [a.kind, a.issue])).toEqual([["none", backupIssue], ["close", dbIssue]]);
+    expect(r.applied.map((a) => [a.kind, a.issue])).toEqual([["close", dbIssue], ["none", backupIssue]]);
     r = await sync("per-job", [backupOk(minutes(90)), dbOk(minutes(90))], minutes(90));
     expect(r.applied.map((a) => [a.kind, a.issue])).toEqual([["close", backupIssue]]);
     expect(await h.open()).toEqual([]);

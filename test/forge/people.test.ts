@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ROLLUP_MARKER, renderRollupIssue, syncAlerts, type Forge } from "@lastbeat/forge";
+import { markerFor, renderRollupIssue, syncAlerts, type Forge } from "@lastbeat/forge";
 import { startFakeForge, type FakeForge } from "../support/fake-forge.js";
-import { NOW, at, fileForge, forgeFor, state, tempDir } from "./helpers.js";
+import { NOW, at, fileForge, forgeFor, state, tempDir, SCOPE } from "./helpers.js";
 
 /* What people (and other checkers) do to the forge between two runs. */
 
@@ -17,7 +17,7 @@ describe.each(["github", "gitea"] as const)("on %s", (flavor) => {
     forge = await forgeFor(fake);
   });
   afterEach(() => fake.close());
-  const sync = (states = [backupStale]) => syncAlerts(forge, { mode: "rollup", label: LABEL, states, now: NOW });
+  const sync = (states = [backupStale]) => syncAlerts(forge, { scope: SCOPE, mode: "rollup", label: LABEL, states, now: NOW });
 
   it("opens a new issue when a person closed it while jobs still alert", async () => {
     const first = (await sync()).applied[0]!.issue!;
@@ -31,7 +31,7 @@ describe.each(["github", "gitea"] as const)("on %s", (flavor) => {
   it("restores a body a person edited, without a comment", async () => {
     const first = (await sync()).applied[0]!.issue!;
     const original = fake.issue(first).body;
-    fake.person.editBody(first, `${ROLLUP_MARKER}\nI looked into this, ignore.\n`);
+    fake.person.editBody(first, `${markerFor("rollup", SCOPE)}\nI looked into this, ignore.\n`);
     let r = await sync();
     expect(r.applied.map((a) => a.kind)).toEqual(["update"]);
     expect(fake.issue(first).body).toBe(original);
@@ -58,8 +58,8 @@ describe.each(["github", "gitea"] as const)("on %s", (flavor) => {
   it("finds its issue behind more than 100 labelled issues (every page)", async () => {
     for (let n = 0; n < 120; n++) fake.person.open({ title: `chore ${n}`, body: "not ours", labels: [LABEL] });
     // Pull requests carrying the label are in GitHub's issue list too: never ours.
-    fake.person.open({ title: "PR", body: renderRollupIssue([backupStale]).body, labels: [LABEL], pull: true });
-    const { body, title } = renderRollupIssue([backupStale]);
+    fake.person.open({ title: "PR", body: renderRollupIssue([backupStale], SCOPE).body, labels: [LABEL], pull: true });
+    const { body, title } = renderRollupIssue([backupStale], SCOPE);
     const ours = fake.person.open({ title, body, labels: [LABEL] });
     fake.resetLog();
     const r = await sync();
@@ -72,16 +72,16 @@ describe.each(["github", "gitea"] as const)("on %s", (flavor) => {
   });
 
   it("keeps the oldest of two issues with our marker and closes the newer with a link", async () => {
-    const { body, title } = renderRollupIssue([backupStale]);
+    const { body, title } = renderRollupIssue([backupStale], SCOPE);
     const older = fake.person.open({ title, body, labels: [LABEL] });
     const newer = fake.person.open({ title, body, labels: [LABEL] });
     const r = await sync([backupStale, dbFailed]);
     expect(r.applied.map((a) => [a.kind, a.issue])).toEqual([
-      ["close", newer.number],
-      ["comment", older.number],
       ["update", older.number],
+      ["comment", older.number],
+      ["close", newer.number],
     ]);
-    expect(r.applied[0]!.duplicate_of).toBe(older.number);
+    expect(r.applied[2]!.duplicate_of).toBe(older.number);
     expect(fake.issue(newer.number).state).toBe("closed");
     expect(fake.issue(newer.number).comments[0]!.body).toContain(`duplicate of #${older.number}`);
     expect(fake.openIssues(LABEL).map((i) => i.number)).toEqual([older.number]);
@@ -89,7 +89,7 @@ describe.each(["github", "gitea"] as const)("on %s", (flavor) => {
 
   it("ignores issues with the label but without our marker, and PRs with our marker", async () => {
     fake.person.open({ title: "something else", body: "hello", labels: [LABEL] });
-    fake.person.open({ title: "PR", body: renderRollupIssue([backupStale]).body, labels: [LABEL], pull: true });
+    fake.person.open({ title: "PR", body: renderRollupIssue([backupStale], SCOPE).body, labels: [LABEL], pull: true });
     const r = await sync();
     expect(r.applied.map((a) => a.kind)).toEqual(["create"]);
     expect(fake.openIssues(LABEL)).toHaveLength(2);
@@ -101,16 +101,16 @@ describe("on the file forge", () => {
     const { dir, cleanup } = await tempDir();
     try {
       const forge = fileForge(dir);
-      const sync = () => syncAlerts(forge, { mode: "rollup", label: LABEL, states: [backupStale], now: NOW });
+      const sync = () => syncAlerts(forge, { scope: SCOPE, mode: "rollup", label: LABEL, states: [backupStale], now: NOW });
       const first = (await sync()).applied[0]!.issue!;
-      await forge.updateIssue(first, { title: "edited", body: `${ROLLUP_MARKER}\nedited by hand\n` });
+      await forge.updateIssue(first, { title: "edited", body: `${markerFor("rollup", SCOPE)}\nedited by hand\n` });
       expect((await sync()).applied.map((a) => a.kind)).toEqual(["update"]);
       expect((await sync()).applied.map((a) => a.kind)).toEqual(["none"]);
       await forge.closeIssue(first);
       const second = (await sync()).applied[0]!;
       expect(second.kind).toBe("create");
       // Another checker (on another host sharing the folder) created one too.
-      const { title, body } = renderRollupIssue([backupStale]);
+      const { title, body } = renderRollupIssue([backupStale], SCOPE);
       await forge.createIssue({ title, body, label: LABEL });
       const r = await sync();
       expect(r.applied.map((a) => a.kind)).toEqual(["close", "none"]);

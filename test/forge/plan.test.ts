@@ -1,7 +1,9 @@
 import { expect, it } from "vitest";
-import { planSync, type PlannedAction } from "@lastbeat/forge";
+import { planSync, type PlanInput, type PlannedAction } from "@lastbeat/forge";
 import { evaluate, type JobState } from "lastbeat";
-import { NOW, at, failed, healthy, stale } from "./helpers.js";
+import { NOW, at, failed, healthy, stale, SCOPE } from "./helpers.js";
+
+const plan = (input: PlanInput) => planSync(input).actions;
 
 /** Applies the planner's create/update to an in-memory issue, as a forge would. */
 function apply(actions: PlannedAction[], issue: { title: string; body: string } | null) {
@@ -14,25 +16,25 @@ const asIssue = ({ title, body }: { title: string; body: string }) => [
 
 it("keeps when a job's incident began across a change of status, and the closing comment counts from there", () => {
   // 12:00 sync is stale (alerting since 09:00); at 13:00 it has failed instead; at 14:00 it is fine.
-  let issue = apply(planSync({ mode: "rollup", states: [stale("sync")], issues: [], now: NOW }), null)!;
+  let issue = apply(plan({ scope: SCOPE, mode: "rollup", states: [stale("sync")], issues: [], now: NOW }), null)!;
   expect(issue.body).toContain("2025-03-10 09:00 UTC");
   const later = at(1);
-  const second = planSync({ mode: "rollup", states: [failed("sync", later)], issues: asIssue(issue), now: later });
-  expect(second.map((a) => a.kind)).toEqual(["comment", "update"]);
+  const second = plan({ scope: SCOPE, mode: "rollup", states: [failed("sync", later)], issues: asIssue(issue), now: later });
+  expect(second.map((a) => a.kind)).toEqual(["update", "comment"]);
   issue = apply(second, issue)!;
   expect(issue.body).toContain("| sync | **failed** |");
   expect(issue.body).toMatch(/\| 2025-03-10 09:00 UTC \| 1h \|/); // still since 09:00, not 12:40
   const end = at(2);
-  const close = planSync({ mode: "rollup", states: [healthy("sync", end)], issues: asIssue(issue), now: end });
+  const close = plan({ scope: SCOPE, mode: "rollup", states: [healthy("sync", end)], issues: asIssue(issue), now: end });
   expect(close).toMatchObject([{ kind: "close" }]);
   expect((close[0] as { comment: string }).comment).toContain("after alerting for 4h 50m (since 2025-03-10 09:00 UTC)");
 });
 
 it("dates a missing job from the run that first saw it, then keeps that date so the body is stable", () => {
   const missing = (now: Date): JobState => evaluate(undefined, { intervalSeconds: 3600 }, now, { job: "invoices" });
-  const first = planSync({ mode: "rollup", states: [missing(NOW)], issues: [], now: NOW });
+  const first = plan({ scope: SCOPE, mode: "rollup", states: [missing(NOW)], issues: [], now: NOW });
   const issue = apply(first, null)!;
   expect(issue.body).toContain("2025-03-10 12:00 UTC");
-  const again = planSync({ mode: "rollup", states: [missing(at(1))], issues: asIssue(issue), now: at(1) });
+  const again = plan({ scope: SCOPE, mode: "rollup", states: [missing(at(1))], issues: asIssue(issue), now: at(1) });
   expect(again).toEqual([{ kind: "none", key: "rollup", issue: 1 }]);
 });

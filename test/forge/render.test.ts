@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { renderChangeComment, renderCloseComment, renderJobIssue, renderRollupIssue, snapshotOf, snapshotOfBody } from "@lastbeat/forge";
-import { NOW, failed, healthy, stale, state, at } from "./helpers.js";
+import { NOW, failed, healthy, stale, state, at, SCOPE } from "./helpers.js";
 
 describe("issue bodies", () => {
   it("renders the rollup issue: markers, table worst first, output in a fence", () => {
@@ -9,13 +9,13 @@ describe("issue bodies", () => {
       stale("backup"),
       failed("db-dump", NOW, { output_tail: "pg_dump: error: connection refused\nexit 2\n" }),
     ];
-    const { title, body } = renderRollupIssue(states);
-    expect(title).toMatchInlineSnapshot(`"[heartbeat-checker] 2 jobs alerting: db-dump, backup"`);
+    const { title, body } = renderRollupIssue(states, SCOPE);
+    expect(title).toMatchInlineSnapshot(`"[heartbeat-checker] web-1: 2 jobs alerting: db-dump, backup"`);
     expect(body).toMatchInlineSnapshot(`
-      "<!-- lastbeat:rollup -->
-      <!-- lastbeat:state db-dump=failed@2025-03-10T11:40:00.000Z;backup=stale@2025-03-10T09:00:00.000Z -->
+      "<!-- lastbeat:rollup scope=web-1 -->
+      <!-- lastbeat:state v2 fp=154d1a7e9cffe9f0 h=82623c246198c3c2 failed:db-dump@ha57g;stale:backup@ha530 -->
 
-      **2 jobs alerting.** This issue is kept up to date by \`lastbeat check\`: it is edited when the set of alerting jobs changes and closed when every job has recovered.
+      **2 jobs alerting.** This issue is kept up to date by \`lastbeat check\` (scope \`web-1\`): it is edited when the set of alerting jobs, a status or a reason changes, and closed when every job has recovered.
 
       | Job | Status | Last beat | Alerting since | Interval | Why |
       | --- | --- | --- | --- | --- | --- |
@@ -34,20 +34,20 @@ describe("issue bodies", () => {
 
   it("renders the same body on every run of an unchanged situation", () => {
     const beat = { at: at(-5), message: "last seen" };
-    const first = renderRollupIssue([state("backup", beat, NOW)]);
-    const later = renderRollupIssue([state("backup", beat, at(0.25))]);
+    const first = renderRollupIssue([state("backup", beat, NOW)], SCOPE);
+    const later = renderRollupIssue([state("backup", beat, at(0.25))], SCOPE);
     expect(first.body).toContain("| backup | **stale** |");
     expect(later).toEqual(first);
   });
 
   it("renders a per-job issue", () => {
-    const { title, body } = renderJobIssue(stale("backup"));
-    expect(title).toMatchInlineSnapshot(`"[heartbeat-checker] backup is stale"`);
+    const { title, body } = renderJobIssue(stale("backup"), SCOPE);
+    expect(title).toMatchInlineSnapshot(`"[heartbeat-checker] web-1: backup is stale"`);
     expect(body).toMatchInlineSnapshot(`
-      "<!-- lastbeat:job:backup -->
-      <!-- lastbeat:state backup=stale@2025-03-10T09:00:00.000Z -->
+      "<!-- lastbeat:job:backup scope=web-1 -->
+      <!-- lastbeat:state v2 fp=e1d37d04d5b5cae0 h=4b8aaa4bf95c7359 stale:backup@ha530 -->
 
-      **backup is stale.** This issue is kept up to date by \`lastbeat check\` and closed when the job recovers.
+      **backup is stale.** This issue is kept up to date by \`lastbeat check\` (scope \`web-1\`) and closed when the job recovers.
 
       | Job | Status | Last beat | Alerting since | Interval | Why |
       | --- | --- | --- | --- | --- | --- |
@@ -66,7 +66,7 @@ describe("issue bodies", () => {
       "
     `);
     const recovered = [state("backup", { at: at(-0.5) }), healthy("db-dump")];
-    expect(renderCloseComment(snapshotOfBody(renderRollupIssue(after).body), recovered, NOW)).toMatchInlineSnapshot(`
+    expect(renderCloseComment(snapshotOfBody(renderRollupIssue(after, SCOPE).body), recovered, NOW)).toMatchInlineSnapshot(`
       "Every job has recovered; closing.
 
       - **db-dump** is now ok after alerting for 10m (since 2025-03-10 11:40 UTC)

@@ -6,21 +6,26 @@ export { createGiteaForge, apiBase } from "./gitea.js";
 export type { GiteaForgeOptions } from "./gitea.js";
 export { createFileForge, parseIssueFile } from "./file.js";
 export type { FileForgeOptions } from "./file.js";
-export { ROLLUP_MARKER, markerFor, jobKey, keyOfBody, snapshotOfBody } from "./markers.js";
-export type { IssueKey, AlertSnapshot } from "./markers.js";
+export { markerFor, jobKey, keyOfBody, markerOfBody, snapshotOfBody, stateOfBody, isValidScope, SCOPE_PATTERN, MAX_STATE_CHARS } from "./markers.js";
+export type { IssueKey, AlertSnapshot, IssueState, MarkerInfo } from "./markers.js";
 export { inlineText, codeBlock, cutStart, cutEnd } from "./markdown.js";
 export {
   TITLE_PREFIX,
   renderRollupIssue,
   renderJobIssue,
+  renderStormIssue,
   renderChangeComment,
   renderCloseComment,
   formatTime,
   snapshotOf,
+  titlePrefix,
+  MAX_TITLE_CHARS,
+  MAX_BODY_CHARS,
+  MAX_COMMENT_CHARS,
 } from "./render.js";
 export type { RenderedIssue } from "./render.js";
-export { planSync, groupByKey } from "./plan.js";
-export type { PlannedAction, PlanInput, SyncMode } from "./plan.js";
+export { planSync, ownIssues, writesOf, DEFAULT_MAX_NEW_ISSUES, DEFAULT_MAX_WRITES, REMOVED_REASON } from "./plan.js";
+export type { PlannedAction, PlanInput, SyncPlan, SyncMode } from "./plan.js";
 export { syncAlerts, applyPlan } from "./sync.js";
 export type { AppliedAction, SyncOptions, SyncResult } from "./sync.js";
 export { acquireSyncLock } from "./lock.js";

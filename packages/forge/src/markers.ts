@@ -1,38 +1,55 @@
-import type { JobStatus } from "lastbeat";
+import { createHash } from "node:crypto";
 
 /*
- * Hidden HTML comments that make an issue ours (SPEC §6). The marker is the first line of every
- * body we write; job names are URI-encoded inside it because names of broken files may hold
- * anything, `-->` included.
+ * Hidden HTML comments that make an issue ours (docs/forges.md). The marker is the first line of
+ * every body we write and names the issue's key and the checker's scope; job names are
+ * URI-encoded inside it because names of broken files may hold anything, `-->` included.
  */
 
-export const ROLLUP_MARKER = "<!-- lastbeat:rollup -->";
+/** `rollup`, `storm` (per-job mode past --max-new-issues), or `job:<name>` in per-job mode. */
+export type IssueKey = "rollup" | "storm" | `job:${string}`;
 
-/** `rollup`, or `job:<name>` in per-job mode. */
-export type IssueKey = "rollup" | `job:${string}`;
+/**
+ * A checker's scope: which checker an issue belongs to when many share one repository. The same
+ * rule as job names, so it needs no escaping in markers or titles.
+ */
+export const SCOPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
-export function markerFor(key: IssueKey): string {
-  return key === "rollup" ? ROLLUP_MARKER : `<!-- lastbeat:job:${encodeURIComponent(key.slice(4))} -->`;
+export function isValidScope(scope: string): boolean {
+  return SCOPE_PATTERN.test(scope);
+}
+
+export function markerFor(key: IssueKey, scope: string): string {
+  const name = key.startsWith("job:") ? `job:${encodeURIComponent(key.slice(4))}` : key;
+  return `<!-- lastbeat:${name} scope=${scope} -->`;
 }
 
 export function jobKey(job: string): IssueKey {
   return `job:${job}`;
 }
 
-const MARKER_LINE = /^<!-- lastbeat:(rollup|job:(\S+)) -->$/;
-const STATE_LINE = /^<!-- lastbeat:state (.*) -->$/;
+/** What the first marker line of a body says; `scope: null` for markers written before scopes. */
+export interface MarkerInfo {
+  key: IssueKey;
+  scope: string | null;
+}
+
+const MARKER_LINE = /^<!-- lastbeat:(rollup|storm|job:(\S+))(?: scope=(\S+))? -->$/;
 
 /**
- * The key of the first marker line, or null when the body is not ours. Text from heartbeats only
- * appears after our own marker line, so a forged marker in an output tail is never the first.
+ * The key and scope of the first marker line, or null when the body is not ours. Text from
+ * heartbeats only appears after our own marker line, so a forged marker in an output tail is
+ * never the first.
  */
-export function keyOfBody(body: string): IssueKey | null {
+export function markerOfBody(body: string): MarkerInfo | null {
   for (const line of body.split("\n")) {
     const m = MARKER_LINE.exec(line.trim());
     if (!m) continue;
-    if (m[1] === "rollup") return "rollup";
+    const scope = m[3] ?? null;
+    if (scope !== null && !isValidScope(scope)) return null;
+    if (m[1] === "rollup" || m[1] === "storm") return { key: m[1], scope };
     try {
-      return jobKey(decodeURIComponent(m[2]!));
+      return { key: jobKey(decodeURIComponent(m[2]!)), scope };
     } catch {
       return null;
     }
@@ -40,33 +57,134 @@ export function keyOfBody(body: string): IssueKey | null {
   return null;
 }
 
-/** What an issue last said about each alerting job: its status and since when it alerts. */
-export type AlertSnapshot = Map<string, { status: JobStatus | string; since: string | null }>;
-
-export function stateLine(snapshot: AlertSnapshot): string {
-  const parts = [...snapshot].map(
-    ([job, { status, since }]) => `${encodeURIComponent(job)}=${encodeURIComponent(status)}@${since ?? "-"}`,
-  );
-  return `<!-- lastbeat:state ${parts.join(";")} -->`;
+/** The key of the first marker line, whatever its scope. */
+export function keyOfBody(body: string): IssueKey | null {
+  return markerOfBody(body)?.key ?? null;
 }
 
-/** The snapshot our last write left in the body, or null when a person removed it. */
-export function snapshotOfBody(body: string): AlertSnapshot | null {
+/** What an issue last said about each alerting job: its status and since when it alerts. */
+export type AlertSnapshot = Map<string, { status: string; since: string | null }>;
+
+/**
+ * The checker's memory, kept in the issue itself: the alerting jobs as last written, a
+ * fingerprint of what a reader acts on (the set, each status and reason), and a hash of the
+ * visible body (so a person's edit is noticed and restored). `forgotten` counts jobs that did not
+ * fit the bounded line.
+ */
+export interface IssueState {
+  snapshot: AlertSnapshot;
+  fingerprint: string | null;
+  bodyHash: string | null;
+  forgotten: number;
+}
+
+/** The state line never takes more than this of the 65,536 characters a body may have. */
+export const MAX_STATE_CHARS = 40_000;
+
+const STATE_LINE = /^<!-- lastbeat:state (.*) -->$/;
+
+/**
+ * `<!-- lastbeat:state v2 fp=… h=… stale:backup@m1x2y3,db@-;failed:… +12 -->`: jobs grouped by
+ * status, each with the minute its alert began (base 36, minutes since 1970); jobs that do not
+ * fit `maxChars` are counted in `+N`, never cut mid-name.
+ */
+export function stateLine(state: Omit<IssueState, "forgotten">, maxChars = MAX_STATE_CHARS): string {
+  const head = `<!-- lastbeat:state v2 fp=${state.fingerprint ?? "-"} h=${state.bodyHash ?? "-"}`;
+  const tail = " -->";
+  const groups = new Map<string, string[]>();
+  let used = head.length + tail.length + 12; // room for " +NNNNNNNNN"
+  let forgotten = 0;
+  for (const [job, { status, since }] of state.snapshot) {
+    const entry = `${encodeURIComponent(job)}@${sinceToken(since)}`;
+    const group = groups.get(status);
+    const cost = entry.length + 1 + (group ? 0 : encodeURIComponent(status).length + 2);
+    if (used + cost > maxChars) {
+      forgotten += 1;
+      continue;
+    }
+    used += cost;
+    if (group) group.push(entry);
+    else groups.set(status, [entry]);
+  }
+  const parts = [...groups].map(([status, entries]) => `${encodeURIComponent(status)}:${entries.join(",")}`);
+  const body = parts.length > 0 ? ` ${parts.join(";")}` : "";
+  return `${head}${body}${forgotten > 0 ? ` +${forgotten}` : ""}${tail}`;
+}
+
+/** The state our last write left in the body, or null when a person removed it. */
+export function stateOfBody(body: string): IssueState | null {
   for (const line of body.split("\n")) {
     const m = STATE_LINE.exec(line.trim());
     if (!m) continue;
-    const snapshot: AlertSnapshot = new Map();
-    for (const part of m[1]!.split(";").filter(Boolean)) {
-      const p = /^([^=]+)=([^@]+)@(\S+)$/.exec(part);
-      if (!p) return null;
-      try {
-        const since = p[3] === "-" || Number.isNaN(Date.parse(p[3]!)) ? null : p[3]!;
-        snapshot.set(decodeURIComponent(p[1]!), { status: decodeURIComponent(p[2]!), since });
-      } catch {
-        return null;
-      }
-    }
-    return snapshot;
+    const text = m[1]!;
+    return text.startsWith("v2 ") ? parseV2(text.slice(3)) : parseV1(text);
   }
   return null;
+}
+
+/** The snapshot of `stateOfBody`, or null. */
+export function snapshotOfBody(body: string): AlertSnapshot | null {
+  return stateOfBody(body)?.snapshot ?? null;
+}
+
+function parseV2(text: string): IssueState | null {
+  const snapshot: AlertSnapshot = new Map();
+  let fingerprint: string | null = null;
+  let bodyHash: string | null = null;
+  let forgotten = 0;
+  for (const word of text.split(" ").filter(Boolean)) {
+    if (word.startsWith("fp=")) fingerprint = word === "fp=-" ? null : word.slice(3);
+    else if (word.startsWith("h=")) bodyHash = word === "h=-" ? null : word.slice(2);
+    else if (/^\+\d+$/.test(word)) forgotten = Number(word.slice(1));
+    else {
+      for (const group of word.split(";")) {
+        const colon = group.indexOf(":");
+        if (colon <= 0) return null;
+        try {
+          const status = decodeURIComponent(group.slice(0, colon));
+          for (const entry of group.slice(colon + 1).split(",").filter(Boolean)) {
+            const at = entry.lastIndexOf("@");
+            if (at <= 0) return null;
+            snapshot.set(decodeURIComponent(entry.slice(0, at)), { status, since: sinceOfToken(entry.slice(at + 1)) });
+          }
+        } catch {
+          return null;
+        }
+      }
+    }
+  }
+  return { snapshot, fingerprint, bodyHash, forgotten };
+}
+
+/** The first format: `job=status@ISO;…`, kept readable so issues open before an upgrade carry on. */
+function parseV1(text: string): IssueState | null {
+  const snapshot: AlertSnapshot = new Map();
+  for (const part of text.split(";").filter(Boolean)) {
+    const p = /^([^=]+)=([^@]+)@(\S+)$/.exec(part);
+    if (!p) return null;
+    try {
+      const since = p[3] === "-" || Number.isNaN(Date.parse(p[3]!)) ? null : p[3]!;
+      snapshot.set(decodeURIComponent(p[1]!), { status: decodeURIComponent(p[2]!), since });
+    } catch {
+      return null;
+    }
+  }
+  return { snapshot, fingerprint: null, bodyHash: null, forgotten: 0 };
+}
+
+function sinceToken(since: string | null): string {
+  const ms = since === null ? NaN : Date.parse(since);
+  return Number.isFinite(ms) ? Math.floor(ms / 60_000).toString(36) : "-";
+}
+
+function sinceOfToken(token: string): string | null {
+  if (!/^[0-9a-z]{1,9}$/.test(token)) return null;
+  const ms = Number.parseInt(token, 36) * 60_000;
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
+
+/** A short, stable hash for fingerprints and body hashes. */
+export function shortHash(text: string): string {
+  return createHash("sha256").update(text).digest("hex").slice(0, 16);
 }

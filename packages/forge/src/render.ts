@@ -1,22 +1,34 @@
 import type { JobState } from "lastbeat";
 import { formatDuration, sortJobStates } from "lastbeat/internal";
 import { codeBlock, inlineText, titleText } from "./markdown.js";
-import { jobKey, markerFor, stateLine, type AlertSnapshot } from "./markers.js";
+import { jobKey, markerFor, shortHash, stateLine, type AlertSnapshot, type IssueKey } from "./markers.js";
 
 /*
  * Issue bodies are a pure function of the alerting job states: no "checked at" clock, so an
- * unchanged situation renders the same body and the checker writes nothing (SPEC §6).
+ * unchanged situation renders the same body and the checker writes nothing (docs/forges.md).
  * Comments may mention durations up to `now`: they are written once, never compared.
+ *
+ * Everything fits GitHub's limits, which Gitea and the file forge are held to as well: a title
+ * of at most 256 characters, a body or comment of at most 65,536. A table that would not fit is
+ * cut worst-first with "…and N more (by status: …)".
  */
 
 export const TITLE_PREFIX = "[heartbeat-checker]";
-/** GitHub refuses bodies over 65 536 characters; stay well below. */
-const MAX_BODY_CHARS = 60_000;
+export const MAX_TITLE_CHARS = 256;
+export const MAX_BODY_CHARS = 65_536;
+export const MAX_COMMENT_CHARS = 65_536;
 const MAX_TITLE_JOBS = 5;
+/** Room kept for the "…and N more" line and the note after it. */
+const CUT_RESERVE = 400;
 
 export interface RenderedIssue {
   title: string;
   body: string;
+  /**
+   * What a reader acts on (the alerting jobs, each status and reason), hashed: when it is the
+   * one stored in the open issue, nothing is written even if times or output moved on.
+   */
+  fingerprint: string;
 }
 
 /** `2025-01-31 06:00 UTC`: exact to the minute, the same on every run. */
@@ -34,32 +46,100 @@ export function snapshotOf(states: readonly JobState[]): AlertSnapshot {
   return snapshot;
 }
 
-export function renderRollupIssue(states: readonly JobState[]): RenderedIssue {
-  const alerting = sortJobStates(states.filter((s) => s.alerting));
-  const count = `${alerting.length} ${alerting.length === 1 ? "job" : "jobs"}`;
+/** The fingerprint of `RenderedIssue`: the set of alerting jobs, their statuses and reasons. */
+export function fingerprintOf(alerting: readonly JobState[]): string {
+  const lines = alerting.map((s) => `${s.job}\u0000${s.status}\u0000${s.reason}`).sort();
+  return shortHash(lines.join("\n"));
+}
+
+/** `web-1: ` in front of what a title says, so each checker's issues are told apart at a glance. */
+function titleOf(scope: string, text: string): string {
+  return cutTitle(`${TITLE_PREFIX} ${scope}: ${text}`);
+}
+
+/** The title prefix of a scope's issues: how an issue whose marker a person removed is recognised. */
+export function titlePrefix(scope: string): string {
+  return `${TITLE_PREFIX} ${scope}: `;
+}
+
+function countOf(n: number): string {
+  return `${grouped(n)} ${n === 1 ? "job" : "jobs"}`;
+}
+
+/** `1,880`: the same on every machine, whatever its locale. */
+function grouped(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+}
+
+function namesForTitle(alerting: readonly JobState[]): string {
   const names = alerting.slice(0, MAX_TITLE_JOBS).map((s) => titleText(s.job));
-  const more = alerting.length > MAX_TITLE_JOBS ? ` and ${alerting.length - MAX_TITLE_JOBS} more` : "";
-  const title = cutTitle(`${TITLE_PREFIX} ${count} alerting: ${names.join(", ")}${more}`);
-  const intro =
-    `**${count} alerting.** This issue is kept up to date by \`lastbeat check\`: ` +
-    "it is edited when the set of alerting jobs changes and closed when every job has recovered.";
-  return { title, body: renderBody("rollup", alerting, intro) };
+  const more = alerting.length > MAX_TITLE_JOBS ? ` and ${grouped(alerting.length - MAX_TITLE_JOBS)} more` : "";
+  return `${names.join(", ")}${more}`;
 }
 
-export function renderJobIssue(state: JobState): RenderedIssue {
-  const title = cutTitle(`${TITLE_PREFIX} ${titleText(state.job)} is ${state.status}`);
+export function renderRollupIssue(states: readonly JobState[], scope: string): RenderedIssue {
+  const alerting = sortJobStates(states.filter((s) => s.alerting));
+  const count = countOf(alerting.length);
+  const title = titleOf(scope, `${count} alerting: ${namesForTitle(alerting)}`);
   const intro =
-    `**${inlineText(state.job)} is ${state.status}.** This issue is kept up to date by \`lastbeat check\` ` +
+    `**${count} alerting.** This issue is kept up to date by \`lastbeat check\` (scope \`${scope}\`): ` +
+    "it is edited when the set of alerting jobs, a status or a reason changes, and closed when every job has recovered.";
+  return { title, body: renderBody("rollup", scope, alerting, intro), fingerprint: fingerprintOf(alerting) };
+}
+
+export function renderJobIssue(state: JobState, scope: string): RenderedIssue {
+  const title = titleOf(scope, `${titleText(state.job)} is ${state.status}`);
+  const intro =
+    `**${inlineText(state.job)} is ${state.status}.** This issue is kept up to date by \`lastbeat check\` (scope \`${scope}\`) ` +
     "and closed when the job recovers.";
-  return { title, body: renderBody(jobKey(state.job), [state], intro) };
+  return { title, body: renderBody(jobKey(state.job), scope, [state], intro), fingerprint: fingerprintOf([state]) };
 }
 
-function renderBody(key: Parameters<typeof markerFor>[0], alerting: readonly JobState[], intro: string): string {
-  const head = [markerFor(key), stateLine(snapshotOf(alerting)), "", intro, "", table(alerting)].join("\n");
-  const details = alerting.map(detail).filter((d): d is string => d !== null);
-  let body = head;
-  for (const d of details) {
-    if (body.length + d.length + 2 > MAX_BODY_CHARS) {
+/**
+ * Per-job mode past `--max-new-issues`: the jobs that started alerting beyond the cap share one
+ * issue, so a mass outage is one notification and a bounded number of writes.
+ */
+export function renderStormIssue(states: readonly JobState[], scope: string, maxNewIssues: number): RenderedIssue {
+  const alerting = sortJobStates(states.filter((s) => s.alerting));
+  const count = countOf(alerting.length);
+  const title = titleOf(scope, `storm: ${count} alerting: ${namesForTitle(alerting)}`);
+  const intro =
+    `**${count} alerting in a storm.** More jobs started alerting at once than \`--max-new-issues\` (${maxNewIssues}) ` +
+    `allows new issues in one run, so these share one issue (scope \`${scope}\`). It is edited when the set of jobs, ` +
+    "a status or a reason changes, and closed when every job listed here has recovered.";
+  return { title, body: renderBody("storm", scope, alerting, intro), fingerprint: fingerprintOf(alerting) };
+}
+
+function renderBody(key: IssueKey, scope: string, alerting: readonly JobState[], intro: string): string {
+  const fingerprint = fingerprintOf(alerting);
+  const snapshot = snapshotOf(alerting);
+  // The hash is fixed-length, so the line's length is known before the rest is rendered.
+  const draft = stateLine({ snapshot, fingerprint, bodyHash: "0".repeat(16) });
+  const headLength = markerFor(key, scope).length + draft.length + 2;
+  const rest = renderVisible(alerting, intro, MAX_BODY_CHARS - headLength - 1);
+  const line = stateLine({ snapshot, fingerprint, bodyHash: visibleHash(rest) });
+  return `${markerFor(key, scope)}\n${line}\n${rest}`;
+}
+
+/** The hash of what follows the state line, as the checker wrote it: a person's edit changes it. */
+export function visibleHash(rest: string): string {
+  return shortHash(rest.replace(/\r\n/g, "\n").trimEnd());
+}
+
+/** The part of a body after the state line. */
+export function visiblePart(body: string): string {
+  const lines = body.replace(/\r\n/g, "\n").split("\n");
+  const index = lines.findIndex((l) => l.trim().startsWith("<!-- lastbeat:state "));
+  return index < 0 ? body : lines.slice(index + 1).join("\n");
+}
+
+function renderVisible(alerting: readonly JobState[], intro: string, budget: number): string {
+  const head = `\n${intro}\n\n`;
+  const tableText = table(alerting, budget - head.length - 1);
+  let body = `${head}${tableText}`;
+  for (const d of alerting.map(detail)) {
+    if (d === null) continue;
+    if (body.length + d.length + 2 + 80 > budget) {
       body += "\n\n_Further output left out: the issue would be too long._";
       break;
     }
@@ -68,22 +148,36 @@ function renderBody(key: Parameters<typeof markerFor>[0], alerting: readonly Job
   return `${body}\n`;
 }
 
-function table(alerting: readonly JobState[]): string {
-  const rows = alerting.map((s) =>
-    [
+const TABLE_HEAD = ["| Job | Status | Last beat | Alerting since | Interval | Why |", "| --- | --- | --- | --- | --- | --- |"].join("\n");
+
+/** The table, worst first, cut to `budget` characters with a count of what was left out. */
+function table(alerting: readonly JobState[], budget: number): string {
+  let text = TABLE_HEAD;
+  let shown = 0;
+  for (const s of alerting) {
+    const row = `\n| ${[
       inlineText(s.job, 128),
       `**${s.status}**`,
       formatTime(s.lastBeatAt),
       s.alertingSince ? formatTime(s.alertingSince) : "—",
       s.intervalSeconds ? formatDuration(s.intervalSeconds) : "—",
       inlineText(s.reason, 240) || "—",
-    ].join(" | "),
-  );
-  return [
-    "| Job | Status | Last beat | Alerting since | Interval | Why |",
-    "| --- | --- | --- | --- | --- | --- |",
-    ...rows.map((r) => `| ${r} |`),
-  ].join("\n");
+    ].join(" | ")} |`;
+    if (text.length + row.length > budget - CUT_RESERVE) break;
+    text += row;
+    shown += 1;
+  }
+  const left = alerting.slice(shown);
+  if (left.length === 0) return text;
+  return `${text}\n\n${moreLine(left.map((s) => s.status))}`;
+}
+
+/** `…and 1,880 more (by status: 1,200 stale, 680 failed)`, statuses in the order given (worst first). */
+function moreLine(statuses: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const status of statuses) counts.set(status, (counts.get(status) ?? 0) + 1);
+  const by = [...counts].map(([status, n]) => `${grouped(n)} ${inlineText(status, 20)}`).join(", ");
+  return `…and ${grouped(statuses.length)} more (by status: ${by})`;
 }
 
 /** The message and the end of the output, in a fence, when the heartbeat has any. */
@@ -101,21 +195,48 @@ function detail(state: JobState): string | null {
 }
 
 function cutTitle(title: string): string {
-  return title.length <= 200 ? title : `${title.slice(0, 199)}…`;
+  if (title.length <= MAX_TITLE_CHARS) return title;
+  let end = MAX_TITLE_CHARS - 1;
+  const code = title.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
+  return `${title.slice(0, end)}…`;
+}
+
+/** Why a job left the alert: it beats again, or a person retired it on purpose. */
+export interface Departures {
+  /** Jobs retired with `lastbeat retire` since they last alerted. */
+  retired: ReadonlySet<string>;
 }
 
 /** How a recovered job is described: what it is now and how long it was alerting. */
-function recoveryLine(job: string, since: string | null, current: JobState | undefined, now: Date): string {
+function recoveryLine(job: string, since: string | null, current: JobState | undefined, now: Date, departures: Departures): string {
   const name = `**${inlineText(job, 128)}**`;
   const sinceDate = since ? new Date(since) : null;
   // The beat that ended the alert, when there is one; else this check.
   const recoveredAt =
     current?.lastBeatAt && sinceDate && current.lastBeatAt > sinceDate && current.lastBeatAt <= now ? current.lastBeatAt : now;
-  const how = current ? `is now ${current.status}` : "no longer reports (heartbeat removed)";
+  const how = departures.retired.has(job)
+    ? "was retired on purpose (`lastbeat retire`)"
+    : current
+      ? `is now ${current.status}`
+      : "is no longer listed";
   const span = sinceDate
     ? ` after alerting for ${formatDuration(Math.max(0, (recoveredAt.getTime() - sinceDate.getTime()) / 1000))} (since ${formatTime(sinceDate)})`
     : "";
   return `- ${name} ${how}${span}`;
+}
+
+/** Lines joined under `head`, cut to the comment limit with a count of what was left out. */
+function boundedList(head: string, lines: readonly string[]): string {
+  let text = head;
+  let shown = 0;
+  for (const line of lines) {
+    if (text.length + line.length + 1 > MAX_COMMENT_CHARS - CUT_RESERVE) break;
+    text += `\n${line}`;
+    shown += 1;
+  }
+  if (shown < lines.length) text += `\n\n…and ${grouped(lines.length - shown)} more`;
+  return `${text}\n`;
 }
 
 /** One comment per change of the alerting set or of a job's status. */
@@ -124,6 +245,7 @@ export function renderChangeComment(
   next: AlertSnapshot,
   states: readonly JobState[],
   now: Date,
+  departures: Departures = { retired: new Set() },
 ): string {
   const byJob = new Map(states.map((s) => [s.job, s]));
   const lines: string[] = [];
@@ -133,19 +255,23 @@ export function renderChangeComment(
     else if (before.status !== status) lines.push(`- **${inlineText(job, 128)}** changed: ${inlineText(before.status, 20)} → ${status}`);
   }
   for (const [job, { since }] of previous) {
-    if (!next.has(job)) lines.push(recoveryLine(job, since, byJob.get(job), now));
+    if (!next.has(job)) lines.push(recoveryLine(job, since, byJob.get(job), now, departures));
   }
-  const count = `${next.size} ${next.size === 1 ? "job" : "jobs"}`;
-  return `The alerting jobs changed (${count} alerting now):\n\n${lines.join("\n")}\n`;
+  return boundedList(`The alerting jobs changed (${countOf(next.size)} alerting now):\n`, lines);
 }
 
 /** The last word on an incident: what recovered and for how long it was alerting. */
-export function renderCloseComment(previous: AlertSnapshot | null, states: readonly JobState[], now: Date): string {
+export function renderCloseComment(
+  previous: AlertSnapshot | null,
+  states: readonly JobState[],
+  now: Date,
+  departures: Departures = { retired: new Set() },
+): string {
   const byJob = new Map(states.map((s) => [s.job, s]));
   if (!previous || previous.size === 0) return "Every job has recovered; closing.\n";
-  const lines = [...previous].map(([job, { since }]) => recoveryLine(job, since, byJob.get(job), now));
+  const lines = [...previous].map(([job, { since }]) => recoveryLine(job, since, byJob.get(job), now, departures));
   const what = previous.size === 1 ? "The job has recovered" : "Every job has recovered";
-  return `${what}; closing.\n\n${lines.join("\n")}\n`;
+  return boundedList(`${what}; closing.\n`, lines);
 }
 
 export function renderDuplicateComment(keep: number): string {

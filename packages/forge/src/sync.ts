@@ -2,7 +2,7 @@ import type { JobState } from "lastbeat";
 import { ForgeError } from "./errors.js";
 import type { Forge, ForgeIssue } from "./forge.js";
 import type { IssueKey } from "./markers.js";
-import { groupByKey, planSync, type PlannedAction, type SyncMode } from "./plan.js";
+import { ownIssues, planSync, type PlannedAction, type SyncMode } from "./plan.js";
 import { renderDuplicateComment } from "./render.js";
 
 /** One action as it was applied (or would be, in a dry run): the `actions` of `check --json`. */
@@ -18,15 +18,27 @@ export interface AppliedAction {
 
 export interface SyncOptions {
   mode: SyncMode;
+  /** The checker's scope: it never touches another scope's issues. */
+  scope: string;
   label: string;
   states: readonly JobState[];
   now: Date;
   dryRun?: boolean;
+  /** Per-job mode: new issues a run may open; past it, one storm issue (default 10). */
+  maxNewIssues?: number;
+  /** Writes a run may make (default 40); the rest is left for the next run. */
+  maxWrites?: number;
+  /** Jobs retired on purpose (`lastbeat retire`): their vanished heartbeat is not `missing`. */
+  retired?: ReadonlySet<string>;
 }
 
 export interface SyncResult {
   planned: PlannedAction[];
   applied: AppliedAction[];
+  /** The states synced: the scan's plus remembered alerting jobs whose file vanished. */
+  states: JobState[];
+  /** Writes left for the next run (this run's budget was spent). */
+  deferredWrites: number;
 }
 
 /**
@@ -35,10 +47,22 @@ export interface SyncResult {
  */
 export async function syncAlerts(forge: Forge, options: SyncOptions): Promise<SyncResult> {
   const issues = await forge.listOpenIssues(options.label);
-  const planned = planSync({ mode: options.mode, states: options.states, issues, now: options.now });
-  if (options.dryRun) return { planned, applied: planned.map(toApplied) };
-  const applied = await applyPlan(forge, planned, { label: options.label, known: issues });
-  return { planned, applied };
+  const plan = planSync({
+    mode: options.mode,
+    scope: options.scope,
+    states: options.states,
+    issues,
+    now: options.now,
+    ...(options.maxNewIssues !== undefined && { maxNewIssues: options.maxNewIssues }),
+    ...(options.maxWrites !== undefined && { maxWrites: options.maxWrites }),
+    ...(options.retired !== undefined && { retired: options.retired }),
+  });
+  const planned = plan.actions;
+  const result = { planned, states: plan.states, deferredWrites: plan.deferredWrites };
+  if (options.dryRun) return { ...result, applied: planned.map(toApplied) };
+  const jobs = new Set(options.states.map((s) => s.job));
+  const applied = await applyPlan(forge, planned, { label: options.label, known: issues, scope: options.scope, jobs });
+  return { ...result, applied };
 }
 
 function toApplied(action: PlannedAction): AppliedAction {
@@ -60,7 +84,7 @@ function toApplied(action: PlannedAction): AppliedAction {
 export async function applyPlan(
   forge: Forge,
   actions: readonly PlannedAction[],
-  context: { label: string; known: readonly ForgeIssue[] },
+  context: { label: string; known: readonly ForgeIssue[]; scope: string; jobs: ReadonlySet<string> },
 ): Promise<AppliedAction[]> {
   const applied: AppliedAction[] = [];
   let labelEnsured = false;
@@ -90,7 +114,7 @@ export async function applyPlan(
           await forge.ensureLabel(context.label);
           labelEnsured = true;
         }
-        const result = await createOnce(forge, action, context.label, knownNumbers);
+        const result = await createOnce(forge, action, context, knownNumbers);
         knownNumbers.add(result.issue.number);
         created = true;
         applied.push({ kind: "create", issue: result.issue.number, key: action.key, ...(result.recovered && { recovered: true as const }) });
@@ -98,7 +122,7 @@ export async function applyPlan(
       }
     }
   }
-  if (created) applied.push(...(await closeRacedDuplicates(forge, context.label, applied)));
+  if (created) applied.push(...(await closeRacedDuplicates(forge, context, applied)));
   return applied;
 }
 
@@ -110,9 +134,10 @@ export async function applyPlan(
 async function createOnce(
   forge: Forge,
   action: Extract<PlannedAction, { kind: "create" }>,
-  label: string,
+  context: { label: string; scope: string; jobs: ReadonlySet<string> },
   knownNumbers: ReadonlySet<number>,
 ): Promise<{ issue: ForgeIssue; recovered: boolean }> {
+  const { label } = context;
   const attempts = 2;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -122,7 +147,7 @@ async function createOnce(
       let found: ForgeIssue | undefined;
       try {
         const issues = await forge.listOpenIssues(label);
-        found = groupByKey(issues.filter((i) => !knownNumbers.has(i.number))).get(action.key)?.[0];
+        found = ownIssues(issues.filter((i) => !knownNumbers.has(i.number)), context.scope, context.jobs).get(action.key)?.[0];
       } catch {
         throw error;
       }
@@ -133,10 +158,14 @@ async function createOnce(
 }
 
 /** After creating: if another checker created the same issue meanwhile, keep the oldest. */
-async function closeRacedDuplicates(forge: Forge, label: string, applied: AppliedAction[]): Promise<AppliedAction[]> {
+async function closeRacedDuplicates(
+  forge: Forge,
+  context: { label: string; scope: string; jobs: ReadonlySet<string> },
+  applied: AppliedAction[],
+): Promise<AppliedAction[]> {
   const extra: AppliedAction[] = [];
   const createdKeys = new Set(applied.filter((a) => a.kind === "create").map((a) => a.key));
-  const groups = groupByKey(await forge.listOpenIssues(label));
+  const groups = ownIssues(await forge.listOpenIssues(context.label), context.scope, context.jobs);
   for (const key of createdKeys) {
     const [oldest, ...newer] = groups.get(key!) ?? [];
     if (!oldest) continue;

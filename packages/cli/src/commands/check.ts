@@ -1,12 +1,14 @@
 import { createHash } from "node:crypto";
-import { tmpdir } from "node:os";
+import { readdir } from "node:fs/promises";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Option } from "commander";
 import { scanHeartbeats, writeHeartbeat, type JobState } from "lastbeat";
-import { CHECKER_JOB, defaultHeartbeatDir, formatDuration, resolveHeartbeatDir, sortJobStates, statusJson } from "lastbeat/internal";
+import { CHECKER_JOB, defaultHeartbeatDir, expandDirs, isValidJobName, formatDuration, resolveHeartbeatDir, sortJobStates, statusJson } from "lastbeat/internal";
 import type { AppliedAction, Forge, SyncMode } from "@lastbeat/forge";
 import { UsageError, type CliIo, type RegisterCommand } from "../io.js";
 import { absolute, addScanOptions, durationOption, jsonOption, scanOptionsFrom, type ScanFlags } from "../options.js";
+import { InvalidArgumentError } from "commander";
 import { redactStates } from "../redact.js";
 
 /** The checker's own heartbeat: a stale checker is itself an alert (SPEC §5, §7). */
@@ -22,6 +24,8 @@ interface CheckFlags extends ScanFlags {
   label?: string;
   dryRun?: boolean;
   every?: number;
+  scope?: string;
+  maxNewIssues?: number;
 }
 
 interface CheckConfig {
@@ -33,6 +37,10 @@ interface CheckConfig {
   label: string;
   dryRun: boolean;
   everySeconds: number;
+  scope: string;
+  maxNewIssues: number;
+  /** Writes one run may make, from how often it runs: GitHub allows 500 content writes an hour. */
+  maxWrites: number;
 }
 
 export const registerCheck: RegisterCommand = (program, io, setExit) => {
@@ -46,6 +54,8 @@ export const registerCheck: RegisterCommand = (program, io, setExit) => {
     .option("--url <url>", "API base: GitHub Enterprise (https://ghe.example.com/api/v3) or Gitea/Forgejo (https://git.example.com)")
     .addOption(new Option("--mode <mode>", "one issue for all alerting jobs, or one per job").choices(["rollup", "per-job"]).default("rollup"))
     .option("--label <name>", "label that marks the alert issues (created when missing)", "heartbeat")
+    .option("--scope <name>", "which checker the issues belong to when many share a repository (default: $LASTBEAT_SCOPE, else the host name)")
+    .addOption(new Option("--max-new-issues <n>", "per-job mode: new issues a run may open; the rest share one storm issue").argParser(parseCount).default(10))
     .option("--dry-run", "print the planned forge actions and change nothing")
     .addOption(durationOption("--every <duration>", "how often cron runs this check, for its own heartbeat (default 15m)"))
     .addOption(jsonOption("print the SPEC §5 JSON object plus the forge actions"))
@@ -53,6 +63,8 @@ export const registerCheck: RegisterCommand = (program, io, setExit) => {
       "after",
       `
 Token: $LASTBEAT_TOKEN, else $GITHUB_TOKEN (github) or $GITEA_TOKEN (gitea). Never printed.
+Scope: checkers on many hosts can share one repository and label; each only touches the issues
+of its own scope. In Kubernetes (a new host name every run) --scope is required.
 
 Examples:
   */15 * * * *  lastbeat check --forge github --repo acme/ops
@@ -75,13 +87,30 @@ Examples:
         if (!config.dryRun) await beat(config, ownDir, io, beatTime(), "start");
         const states = redactStates(await scanHeartbeats(scan), io.env);
         let applied: AppliedAction[] = [];
+        // The scan's states, plus remembered alerting jobs whose heartbeat file vanished.
+        let synced: readonly JobState[] = states;
+        let deferredWrites = 0;
         let failure: Error | null = null;
         let forge: Forge | null = null;
         if (config.forge !== "none") {
           try {
             forge = await createForge(config, io);
             const { syncAlerts } = await import("@lastbeat/forge");
-            applied = (await syncAlerts(forge, { mode: config.mode, label: config.label, states, now: scan.now, dryRun: config.dryRun })).applied;
+            const retired = await retiredJobs(scan.dirs, io);
+            const result = await syncAlerts(forge, {
+              mode: config.mode,
+              scope: config.scope,
+              label: config.label,
+              states,
+              now: scan.now,
+              dryRun: config.dryRun,
+              maxNewIssues: config.maxNewIssues,
+              maxWrites: config.maxWrites,
+              retired,
+            });
+            applied = result.applied;
+            synced = result.states;
+            deferredWrites = result.deferredWrites;
           } catch (error) {
             if (!(error instanceof ForgeError)) throw error;
             failure = error;
@@ -90,9 +119,9 @@ Examples:
         if (!config.dryRun) {
           await beat(config, ownDir, io, beatTime(), failure ? "fail" : "ok", failure ? `forge not synced: ${failure.message}` : undefined);
         }
-        print(io, flags, config, states, applied, forge, scan.now, failure);
+        print(io, flags, config, synced, applied, forge, scan.now, failure, deferredWrites);
         if (failure) throw failure;
-        setExit(states.some((s) => s.alerting) ? 1 : 0);
+        setExit(synced.some((s) => s.alerting) ? 1 : 0);
       } finally {
         await lock?.release();
       }
@@ -115,9 +144,16 @@ function configFrom(flags: CheckFlags, io: CliIo): CheckConfig {
     label: (flags.label ?? "heartbeat").trim(),
     dryRun: flags.dryRun === true,
     everySeconds: flags.every ?? 15 * 60,
+    scope: "",
+    maxNewIssues: flags.maxNewIssues ?? 10,
+    maxWrites: 0,
   };
+  // Four runs an hour may write 40 each; a checker run more often writes less each time, so
+  // that an hour never sends more than 400 (GitHub stops at 500).
+  config.maxWrites = Math.max(6, Math.min(40, Math.floor((400 * config.everySeconds) / 3600)));
   if (config.label === "" || /[,\n]/.test(config.label)) throw new UsageError(`--label must be one label name, got ${JSON.stringify(flags.label)}`);
   if (forge === "none") return config;
+  config.scope = scopeFrom(flags, io);
   if (forge === "file") {
     if (!flags.repo) throw new UsageError("--forge file needs --repo <folder> (where the issue files go)");
     config.repo = absolute(flags.repo, io);
@@ -139,6 +175,60 @@ function configFrom(flags: CheckFlags, io: CliIo): CheckConfig {
   }
   config.token = token;
   return config;
+}
+
+/**
+ * `--scope`, else LASTBEAT_SCOPE, else the host name. A Kubernetes pod has a new host name on
+ * every run, so there a scope must be given: a default would leave each run's issues behind.
+ */
+function scopeFrom(flags: CheckFlags, io: CliIo): string {
+  const given = flags.scope ?? (io.env.LASTBEAT_SCOPE?.trim() || undefined);
+  if (given === undefined && io.env.KUBERNETES_SERVICE_HOST) {
+    throw new UsageError(
+      "check needs --scope <name> (or LASTBEAT_SCOPE) in Kubernetes: a pod's host name changes every run, so the default scope would never find its own issues again",
+    );
+  }
+  const scope = given ?? hostname();
+  if (!isValidScope(scope)) {
+    const from = flags.scope !== undefined ? "--scope" : given !== undefined ? "LASTBEAT_SCOPE" : "the host name";
+    throw new UsageError(
+      `--scope must be letters, digits, '.', '_' or '-' (at most 128, starting with a letter or digit); ${from} gives ${JSON.stringify(scope)}`,
+    );
+  }
+  return scope;
+}
+
+function parseCount(value: string): number {
+  if (!/^\d{1,6}$/.test(value.trim())) throw new InvalidArgumentError("Use a whole number like 10.");
+  return Number(value);
+}
+
+/** Same rule as job names: it goes into markers and titles as it is. */
+function isValidScope(scope: string): boolean {
+  return isValidJobName(scope);
+}
+
+/**
+ * Jobs retired on purpose: `lastbeat retire <job>` leaves `<job>.retired` in the heartbeat folder.
+ * Only the names are read, never the contents.
+ */
+async function retiredJobs(dirs: readonly string[] | undefined, io: CliIo): Promise<Set<string>> {
+  const retired = new Set<string>();
+  const patterns = dirs && dirs.length > 0 ? dirs : [defaultHeartbeatDir(io.env)];
+  for (const dir of await expandDirs(patterns, io.cwd)) {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      if (!name.endsWith(".retired")) continue;
+      const job = name.slice(0, -".retired".length);
+      if (isValidJobName(job)) retired.add(job);
+    }
+  }
+  return retired;
 }
 
 /** Where the checker's own heartbeat and the lock go: the first plain `--dir`, else the default. */
@@ -219,6 +309,7 @@ function print(
   forge: Forge | null,
   now: Date,
   failure: Error | null,
+  deferredWrites: number,
 ): void {
   const actions = applied.map((a) => ({
     kind: a.kind,
@@ -230,6 +321,7 @@ function print(
       ...statusJson(states, now),
       actions,
       ...(config.dryRun && { dry_run: true }),
+      ...(deferredWrites > 0 && { deferred_writes: deferredWrites }),
       ...(failure && { error: failure.message }),
     };
     io.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
@@ -262,5 +354,8 @@ function print(
               ? `${would}comment on ${ref(a.issue)}`
               : `${would}close ${ref(a.issue)}${a.duplicate_of !== undefined ? ` (duplicate of #${a.duplicate_of})` : ""}`;
     io.stdout.write(`${forge.target}: ${line}\n`);
+  }
+  if (deferredWrites > 0) {
+    io.stdout.write(`${forge.target}: ${deferredWrites} more ${deferredWrites === 1 ? "write" : "writes"} left for the next run (at most ${config.maxWrites} a run)\n`);
   }
 }
