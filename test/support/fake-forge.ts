@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { answersInstead, FaultQueue, faultReply, type Fault } from "./fake-forge/faults.js";
+import { WriteLimits } from "./fake-forge/limits.js";
 import { Routes, type Reply } from "./fake-forge/routes.js";
 import { ForgeState, type FakeIssue, type FakeLabel, type Flavor, type IssueFields } from "./fake-forge/state.js";
 
@@ -36,6 +37,11 @@ export interface FakeForgeOptions {
   repo?: string;
   /** The server's clock for created/updated times; defaults to a fixed instant ticking 1 s per write. */
   now?: () => Date;
+  /**
+   * The clock GitHub's secondary limits (80 writes a minute, 500 an hour) are counted by: real
+   * time by default; tests of many runs pin it to each run's time. Gitea has no such limits.
+   */
+  limitsClock?: () => Date;
 }
 
 export interface FakeForge {
@@ -47,6 +53,8 @@ export interface FakeForge {
   readonly issues: FakeIssue[];
   readonly labels: FakeLabel[];
   readonly requests: LoggedRequest[];
+  /** GitHub's secondary limits: writes refused with 403 for going past them, and counts. */
+  readonly limits: WriteLimits;
   fault(fault: Fault): void;
   /** Requests since the last `resetLog`, split by reads and writes. */
   counts(): { reads: number; writes: number; total: number };
@@ -77,6 +85,7 @@ export async function startFakeForge(options: FakeForgeOptions): Promise<FakeFor
   let logStart = 0;
   let origin = "";
   const routes = new Routes(state, { owner, repoName, prefix, origin: () => origin });
+  const limits = new WriteLimits(options.limitsClock ?? (() => new Date()));
 
   function authorised(req: IncomingMessage): boolean {
     const header = req.headers.authorization ?? "";
@@ -129,6 +138,8 @@ export async function startFakeForge(options: FakeForgeOptions): Promise<FakeFor
       if (fault && !fault.afterHandling) {
         return later(fault.delayMs, () => finish(fault.drop ? "drop" : answersInstead(fault) ? faultReply(fault) : routes.route(method, entry.path, url.searchParams, body)));
       }
+      const refused = flavor === "github" ? limits.check(method) : null;
+      if (refused) return finish(refused);
       const reply = routes.route(method, entry.path, url.searchParams, body);
       if (fault?.afterHandling) return later(fault.delayMs, () => finish(fault.drop ? "drop" : faultReply(fault)));
       finish(reply);
@@ -149,6 +160,7 @@ export async function startFakeForge(options: FakeForgeOptions): Promise<FakeFor
     issues: state.issues,
     labels: state.labels,
     requests,
+    limits,
     fault(fault) {
       faults.add(fault);
     },

@@ -8,13 +8,14 @@ import { jobKey, markerFor, shortHash, stateLine, type AlertSnapshot, type Issue
  * unchanged situation renders the same body and the checker writes nothing (docs/forges.md).
  * Comments may mention durations up to `now`: they are written once, never compared.
  *
- * Everything fits GitHub's limits, which Gitea and the file forge are held to as well: a title
- * of at most 256 characters, a body or comment of at most 65,536. A table that would not fit is
+ * Everything fits every forge's limits: a title of at most 255 characters (Gitea's; GitHub's is
+ * 256), a body or comment of at most 65,536 (GitHub's, kept on Gitea and the file forge too). A table that would not fit is
  * cut worst-first with "…and N more (by status: …)".
  */
 
 export const TITLE_PREFIX = "[heartbeat-checker]";
-export const MAX_TITLE_CHARS = 256;
+/** GitHub allows 256; Gitea and Forgejo 255. */
+export const MAX_TITLE_CHARS = 255;
 export const MAX_BODY_CHARS = 65_536;
 export const MAX_COMMENT_CHARS = 65_536;
 const MAX_TITLE_JOBS = 5;

@@ -22,6 +22,13 @@ export interface Site {
   origin(): string;
 }
 
+/** Titles and bodies longer than these are refused; `null` when the forge sets no limit. */
+export const LENGTH_LIMITS: Record<Flavor, { title: number; body: number | null }> = {
+  github: { title: 256, body: 65_536 },
+  // Gitea: `binding:"MaxSize(255)"` on the title; bodies are LONGTEXT.
+  gitea: { title: 255, body: null },
+};
+
 export class Routes {
   private readonly flavor: Flavor;
 
@@ -50,6 +57,23 @@ export class Routes {
     };
   }
 
+  /**
+   * The forges' length limits, answered as they answer them: GitHub refuses a title over 256
+   * characters and a body or comment over 65,536 (422 "is too long"); Gitea a title over 255.
+   */
+  private tooLong(resource: "Issue" | "IssueComment", b: Record<string, unknown>): Reply | null {
+    const limits = LENGTH_LIMITS[this.flavor];
+    for (const field of ["title", "body"] as const) {
+      const value = b[field];
+      const max = field === "title" ? limits.title : limits.body;
+      if (typeof value !== "string" || max === null || value.length <= max) continue;
+      if (field === "title" && resource === "IssueComment") continue;
+      const message = `${field} is too long (maximum is ${max} characters)`;
+      return this.invalid(message, [{ resource, code: "custom", field, message }]);
+    }
+    return null;
+  }
+
   route(method: string, path: string, query: URLSearchParams, body: unknown): Reply {
     const { state, flavor } = this;
     const { owner, repoName, prefix } = this.site;
@@ -63,6 +87,8 @@ export class Routes {
     if (rest === "/issues" && method === "GET") return this.listIssues(path, query);
     if (rest === "/issues" && method === "POST") {
       if (typeof b.title !== "string" || b.title === "") return this.invalid("title is required", [{ resource: "Issue", field: "title", code: "missing_field" }]);
+      const tooLong = this.tooLong("Issue", b);
+      if (tooLong) return tooLong;
       const wanted = Array.isArray(b.labels) ? b.labels : [];
       let names: string[];
       if (flavor === "gitea") {
@@ -83,6 +109,8 @@ export class Routes {
       if (!issue) return this.notFound();
       if (method === "GET") return { status: 200, body: this.issueJson(issue) };
       if (method === "PATCH") {
+        const tooLong = this.tooLong("Issue", b);
+        if (tooLong) return tooLong;
         if (typeof b.title === "string") issue.title = b.title;
         if (typeof b.body === "string") issue.body = b.body;
         if (b.state === "closed" && issue.state === "open") {
@@ -103,6 +131,8 @@ export class Routes {
       const issue = state.findIssue(Number(m[1]));
       if (!issue) return this.notFound();
       if (typeof b.body !== "string" || b.body === "") return this.invalid("body is required");
+      const tooLong = this.tooLong("IssueComment", b);
+      if (tooLong) return tooLong;
       const comment = state.addComment(issue, b.body);
       return { status: 201, body: this.commentJson(issue, comment) };
     }
