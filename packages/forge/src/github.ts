@@ -180,11 +180,24 @@ function toForgeError(error: unknown, what: string, token: string): ForgeError {
   // Octokit reports a request that got no answer (refused, reset, timeout) as a 500 without a response.
   const answered = e?.response !== undefined;
   const status = answered ? e.status : undefined;
-  const detail = redact((e?.message ?? String(error)).split("\n")[0]!.trim(), token);
+  const detail = redact((validationMessage(e?.response) ?? e?.message ?? String(error)).split("\n")[0]!.trim(), token);
   const head = status !== undefined ? `${what} failed with HTTP ${status}` : `${what} failed: no answer`;
   return new ForgeError(`${head}${detail ? ` (${detail})` : ""}`, {
     ...(status !== undefined && { status }),
     unclear: isUnclearStatus(status),
     cause: error,
   });
+}
+
+/**
+ * GitHub's 422 says what is wrong in `errors[].message` ("body is too long (maximum is 65536
+ * characters)"); Octokit's own message is that list as JSON plus a documentation link.
+ */
+function validationMessage(response: unknown): string | undefined {
+  const data = (response as { data?: { message?: unknown; errors?: unknown } } | undefined)?.data;
+  if (!data || typeof data.message !== "string" || !Array.isArray(data.errors)) return undefined;
+  const messages = data.errors
+    .map((item) => (typeof item === "string" ? item : (item as { message?: unknown } | null)?.message))
+    .filter((m): m is string => typeof m === "string" && m !== "");
+  return messages.length > 0 ? `${data.message}: ${messages.join("; ")}` : undefined;
 }
