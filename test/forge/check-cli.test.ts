@@ -1,4 +1,5 @@
-import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runCli, type CliIo } from "@lastbeat/cli";
@@ -100,6 +101,61 @@ describe("lastbeat check", () => {
     const r = await check(["--forge", "none", "--dir", hb, "--json"], {});
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout).actions).toEqual([]);
+  });
+
+  describe("scopes", () => {
+    it("defaults to the host name, takes LASTBEAT_SCOPE and --scope, and shows it in the title", async () => {
+      const issues = join(dir, "issues");
+      await check(["--forge", "file", "--repo", issues, "--dir", hb], {});
+      expect(await readFile(join(issues, "issue-1.md"), "utf8")).toContain(`title: "[heartbeat-checker] ${hostname()}: 1 job alerting: backup"`);
+      const other = join(dir, "other");
+      await check(["--forge", "file", "--repo", other, "--dir", hb], { LASTBEAT_SCOPE: "nightly" });
+      expect(await readFile(join(other, "issue-1.md"), "utf8")).toContain("<!-- lastbeat:rollup scope=nightly -->");
+      const flag = await check(["--forge", "file", "--repo", other, "--dir", hb, "--scope", "batch-2", "--json"], { LASTBEAT_SCOPE: "nightly" });
+      // Another scope: its own issue; "nightly"'s #1 is left alone.
+      expect(JSON.parse(flag.stdout).actions).toEqual([{ kind: "create", issue: 2 }]);
+    });
+
+    it("in Kubernetes, a missing --scope is a configuration error naming the flag", async () => {
+      const r = await check(["--forge", "file", "--repo", join(dir, "issues"), "--dir", hb], { KUBERNETES_SERVICE_HOST: "10.0.0.1" });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatchInlineSnapshot(`
+        "error: check needs --scope <name> (or LASTBEAT_SCOPE) in Kubernetes: a pod's host name changes every run, so the default scope would never find its own issues again
+        "
+      `);
+      const given = await check(["--forge", "file", "--repo", join(dir, "issues"), "--dir", hb, "--scope", "reports"], { KUBERNETES_SERVICE_HOST: "10.0.0.1" });
+      expect(given.code).toBe(1);
+      // --forge none syncs nothing, so it needs no scope.
+      expect((await check(["--forge", "none", "--dir", hb], { KUBERNETES_SERVICE_HOST: "10.0.0.1" })).code).toBe(1);
+    });
+
+    it("refuses a scope that could not go into a marker, and a bad --max-new-issues", async () => {
+      const r = await check(["--forge", "file", "--repo", join(dir, "issues"), "--dir", hb, "--scope", "web 1 -->"], {});
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatchInlineSnapshot(`
+        "error: --scope must be letters, digits, '.', '_' or '-' (at most 128, starting with a letter or digit); --scope gives "web 1 -->"
+        "
+      `);
+      const n = await check(["--forge", "file", "--repo", join(dir, "issues"), "--dir", hb, "--max-new-issues", "ten"], {});
+      expect(n.code).toBe(2);
+      expect(n.stderr).toContain("--max-new-issues");
+    });
+  });
+
+  it("keeps a job whose heartbeat vanished alerting as missing, until it is retired", async () => {
+    const issues = join(dir, "issues");
+    const args = ["--forge", "file", "--repo", issues, "--dir", hb, "--scope", "web-1", "--json"];
+    expect((await check(args, {})).code).toBe(1);
+    await rm(join(hb, "backup.last"));
+    const gone = await check(args, {});
+    expect(gone.code).toBe(1);
+    expect(JSON.parse(gone.stdout).jobs.find((j: { job: string }) => j.job === "backup")).toMatchObject({ status: "missing", alerting: true, reason: "heartbeat file removed" });
+    // `lastbeat retire backup` leaves backup.retired in the heartbeat folder.
+    await writeFile(join(hb, "backup.retired"), "{}");
+    const retired = await check(args, {});
+    expect(retired.code).toBe(0);
+    expect(JSON.parse(retired.stdout).actions).toEqual([{ kind: "close", issue: 1 }]);
+    expect(await readFile(join(issues, "issue-1.md"), "utf8")).toContain("**backup** was retired on purpose (`lastbeat retire`)");
   });
 
   describe("against a forge server", () => {
