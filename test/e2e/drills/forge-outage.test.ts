@@ -147,7 +147,7 @@ describe.each(["github", "gitea"] as const)("drill: forge outage (%s)", (flavor)
     expect(back.stderr).toBe("");
     expect(back.code).toBe(1);
     expect(openIssues()).toHaveLength(3);
-    const markers = openIssues().map((i) => /<!-- lastbeat:job:([^ ]+) -->/.exec(i.body)?.[1]).sort();
+    const markers = openIssues().map((i) => /<!-- lastbeat:job:([^ ]+) scope=\S+ -->/.exec(i.body)?.[1]).sort();
     expect(markers).toEqual(["alpha", "beta", "gamma"]);
     expect(fake.requests.filter((r) => r.method === "POST" && /\/issues$/.test(r.path))).toHaveLength(3);
   });

@@ -72,7 +72,7 @@ describe("drill: many files, some broken", () => {
     const files = readdirSync(issues).filter((f) => f.endsWith(".md"));
     expect(files).toHaveLength(1);
     const issue = readFileSync(join(issues, files[0]!), "utf8");
-    expect(issue).toContain("<!-- lastbeat:rollup -->");
+    expect(issue).toMatch(/<!-- lastbeat:rollup scope=\S+ -->/);
     const missing = [...broken.keys()].filter((job) => !issue.includes(job));
     expect(missing).toEqual([]);
     // Only the broken ones: a healthy job is not in the issue.
