@@ -53,3 +53,30 @@ it("replaces a symlink itself instead of writing through it", async () => {
   expect(await readFile(outside, "utf8")).toBe("precious");
   expect((await lstat(join(dir, "a.last"))).isFile()).toBe(true);
 });
+
+it("exclusive: creates a new file whole, fails with EEXIST on an existing one and leaves no temp file", async () => {
+  const path = join(dir, "x.lock");
+  await writeFileAtomically(path, "first", 0o644, undefined, { exclusive: true });
+  await expect(writeFileAtomically(path, "second", 0o644, undefined, { exclusive: true })).rejects.toMatchObject({ code: "EEXIST" });
+  expect(await readFile(path, "utf8")).toBe("first");
+  expect(await readdir(dir)).toEqual(["x.lock"]);
+});
+
+it("exclusive: of ten writers racing for one name exactly one wins", async () => {
+  const path = join(dir, "x.lock");
+  const results = await Promise.allSettled(
+    Array.from({ length: 10 }, (_, i) => writeFileAtomically(path, `writer ${i}`, 0o644, undefined, { exclusive: true })),
+  );
+  const won = results.flatMap((r, i) => (r.status === "fulfilled" ? [i] : []));
+  expect(won).toHaveLength(1);
+  expect(await readFile(path, "utf8")).toBe(`writer ${won[0]}`);
+  expect(await readdir(dir)).toEqual(["x.lock"]);
+});
+
+it("exclusive: never follows a symlink planted at the name", async () => {
+  const outside = join(dir, "outside");
+  await writeFile(outside, "precious");
+  await symlink(outside, join(dir, "x.lock"));
+  await expect(writeFileAtomically(join(dir, "x.lock"), "new", 0o644, undefined, { exclusive: true })).rejects.toMatchObject({ code: "EEXIST" });
+  expect(await readFile(outside, "utf8")).toBe("precious");
+});

@@ -1,6 +1,6 @@
-import { randomBytes } from "node:crypto";
-import { link, mkdir, open, readdir, readFile, rename, unlink } from "node:fs/promises";
+import { mkdir, readdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { writeFileAtomically } from "lastbeat/internal";
 import { ForgeError } from "./errors.js";
 import type { Forge, ForgeIssue, NewIssue } from "./forge.js";
 import { formatTime } from "./render.js";
@@ -29,9 +29,9 @@ interface FileIssue {
 
 /**
  * Issues as markdown files in a folder (`issue-<n>.md`: front matter, body, comments appended):
- * the forge that needs no account. Every write is atomic (temp file, fsync, rename), and a new
- * issue claims its number with link(2), which fails when the name exists, so two checkers never
- * write the same number.
+ * the forge that needs no account. Every write goes through lastbeat's atomic writer (temp file
+ * opened O_EXCL|O_NOFOLLOW, fsync, rename), and a new issue claims its number with its exclusive
+ * create, which fails when the name exists, so two checkers never write the same number.
  */
 export function createFileForge(options: FileForgeOptions): Forge {
   const dir = resolve(options.dir);
@@ -73,11 +73,9 @@ export function createFileForge(options: FileForgeOptions): Forge {
   }
 
   async function write(issue: FileIssue): Promise<void> {
-    const temp = await writeTemp(dir, serialiseIssue(issue));
     try {
-      await rename(temp, pathOf(issue.number));
+      await writeFileAtomically(pathOf(issue.number), serialiseIssue(issue));
     } catch (error) {
-      await unlink(temp).catch(() => {});
       throw fsError(`writing ${pathOf(issue.number)}`, error);
     }
   }
@@ -120,14 +118,12 @@ export function createFileForge(options: FileForgeOptions): Forge {
       };
       for (let tries = 0; tries < 1000; tries++, number++) {
         issue.number = number;
-        const temp = await writeTemp(dir, serialiseIssue(issue));
         try {
-          await link(temp, pathOf(number));
+          // Exclusive: a number another checker claimed meanwhile fails with EEXIST; take the next.
+          await writeFileAtomically(pathOf(number), serialiseIssue(issue), 0o644, undefined, { exclusive: true });
           return toForgeIssue(issue);
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw fsError(`creating ${pathOf(number)}`, error);
-        } finally {
-          await unlink(temp).catch(() => {});
         }
       }
       throw new ForgeError(`file forge: no free issue number in ${dir}`);
@@ -211,22 +207,6 @@ export function parseIssueFile(text: string, fallbackNumber: number): FileIssue 
     body: rest,
     comments,
   };
-}
-
-async function writeTemp(dir: string, text: string): Promise<string> {
-  const temp = join(dir, `.issue.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-  let handle;
-  try {
-    handle = await open(temp, "wx", 0o644);
-    await handle.writeFile(text, "utf8");
-    await handle.sync();
-  } catch (error) {
-    await handle?.close().catch(() => {});
-    await unlink(temp).catch(() => {});
-    throw fsError(`writing a temporary file in ${dir}`, error);
-  }
-  await handle.close();
-  return temp;
 }
 
 function fsError(what: string, error: unknown): ForgeError {

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { open, rename, unlink } from "node:fs/promises";
+import { link, open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
 /** The file-system calls the atomic write makes; tests inject failures here. */
@@ -8,6 +8,17 @@ export interface AtomicFs {
   open: typeof open;
   rename: typeof rename;
   unlink: typeof unlink;
+  /** Used by `exclusive` writes only. */
+  link?: typeof link;
+}
+
+export interface AtomicWriteOptions {
+  /**
+   * Create `file` only if it does not exist yet: the complete temp file is linked into place
+   * (link(2) fails with EEXIST when the name is taken), so nobody ever sees it half-written and
+   * two writers racing for one name cannot both win. Lock files and new issue files use it.
+   */
+  exclusive?: boolean;
 }
 
 const realFs: AtomicFs = { open, rename, unlink };
@@ -31,12 +42,19 @@ export function isTempName(name: string): boolean {
  * Replaces `file` atomically: a new temp file in the same folder (O_EXCL | O_NOFOLLOW, so a link
  * planted at the temp name is never followed) → write → fsync → rename over `file`. Readers see
  * the old content or the new, never a torn file. On any failure the temp file is removed.
+ * With `{ exclusive: true }` it creates `file` instead, failing with EEXIST when it exists.
  *
  * Written by hand rather than with write-file-atomic, whose predictable temp name is opened with
  * plain "w" (following a planted symlink) and which resolves `file` through symlinks: both unsafe
  * for root's cron jobs in a shared folder (SPEC §2).
  */
-export async function writeFileAtomically(file: string, data: string, mode = 0o644, fs: AtomicFs = realFs): Promise<void> {
+export async function writeFileAtomically(
+  file: string,
+  data: string,
+  mode = 0o644,
+  fs: AtomicFs = realFs,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
   const temp = join(dirname(file), `.${basename(file)}.${randomBytes(8).toString("hex")}.tmp`);
   const handle = await fs.open(
     temp,
@@ -52,8 +70,12 @@ export async function writeFileAtomically(file: string, data: string, mode = 0o6
     } finally {
       await handle.close();
     }
-    await fs.rename(temp, file);
-    renamed = true;
+    if (options.exclusive) {
+      await (fs.link ?? link)(temp, file); // the temp name is removed below either way
+    } else {
+      await fs.rename(temp, file);
+      renamed = true;
+    }
   } finally {
     if (!renamed) await fs.unlink(temp).catch(() => {});
   }

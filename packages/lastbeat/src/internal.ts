@@ -1,7 +1,7 @@
 // "lastbeat/internal": what @lastbeat/forge, @lastbeat/report and @lastbeat/cli share with the
 // library beyond its public API. Not for users: these names change without a major version.
 export { writeFileAtomically } from "./atomic.js";
-export type { AtomicFs } from "./atomic.js";
+export type { AtomicFs, AtomicWriteOptions } from "./atomic.js";
 export { buildHeartbeat } from "./write.js";
 export { readBoundedFile, readHeartbeatFile } from "./read.js";
 export type { BoundedRead, ReadResult } from "./read.js";
