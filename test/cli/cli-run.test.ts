@@ -195,6 +195,36 @@ describe("lastbeat run --no-overlap", () => {
     expect(await heartbeat("job")).toMatchObject({ status: "ok" });
   });
 
+  it("a lock whose pid now belongs to another process (pid 1 after a reboot) is replaced, and stderr says so", async () => {
+    const { hostname } = await import("node:os");
+    const host = hostname();
+    const lock = join(dir, `.job@${host.replace(/[^A-Za-z0-9._-]/g, "_")}.lock`);
+    // Written before a restart: the same pid is alive now, but it is not the run that took the lock.
+    await writeFile(lock, JSON.stringify({ pid: 1, host, at: "2025-01-01T00:00:00.000Z", run_id: "old", start_ticks: -1, boot_id: "before-the-reboot" }));
+    const result = await run("job", `console.log("ran")`, ["--no-overlap"]);
+    expect(result).toMatchObject({ code: 0, stdout: "ran\n" });
+    expect(result.stderr).toMatch(/^lastbeat: job: replaced a stale lock .*\(pid 1 on .*, taken 2025-01-01T00:00:00.000Z\): (the machine has restarted since it was taken|pid 1 now belongs to another process)\n$/);
+    expect((await readdir(dir)).filter((name) => name.includes(".lock"))).toEqual([]);
+  });
+
+  it("a hung run stays overrun while later runs are skipped (deadline from its own start)", async () => {
+    const first = start("job", waitForStdin, ["--no-overlap"]);
+    await printed(first, "ready");
+    const running = await heartbeat("job");
+    const second = await run("job", `console.log("never")`, ["--no-overlap"]);
+    expect(second).toMatchObject({ code: 0, stdout: "" });
+    const skipped = await heartbeat("job");
+    expect(skipped.started_at).toBe(running.started_at);
+    // Ten minutes and a millisecond after the hung run's start: past its grace (2 × 5m).
+    const after = new Date(Date.parse(running.started_at!) + 600_001).toISOString();
+    const status = await runLastbeat(["status", "--json", "--now", after], { env: env() });
+    const [job] = JSON.parse(status.stdout).jobs;
+    expect(job).toMatchObject({ job: "job", status: "overrun", alerting: true });
+    expect(job.reason).toMatch(/skipped the run/);
+    first.stdin!.end();
+    await exited(first);
+  });
+
   it("breaks the lock of a run that died without releasing it", async () => {
     const { hostname } = await import("node:os");
     const host = hostname();

@@ -91,7 +91,8 @@ function errorExit(error: unknown, io: CliIo): number {
   const message = error instanceof Error ? error.message : String(error);
   io.stderr.write(`error: ${message.trim().replace(/\s*\n\s*/g, " ")}\n`);
   if (io.env.LASTBEAT_DEBUG === "1" && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
-  return code === "E_FORGE" ? EXIT.forge : EXIT.usage;
+  // Another checker holding the lock past the wait means this run did not sync: exit 3 too.
+  return code === "E_FORGE" || code === "E_LOCK" ? EXIT.forge : EXIT.usage;
 }
 
 /** Replaces the value of any token variable in everything the CLI prints. */

@@ -28,5 +28,3 @@ export { planSync, ownIssues, writesOf, DEFAULT_MAX_NEW_ISSUES, DEFAULT_MAX_WRIT
 export type { PlannedAction, PlanInput, SyncPlan, SyncMode } from "./plan.js";
 export { syncAlerts, applyPlan } from "./sync.js";
 export type { AppliedAction, SyncOptions, SyncResult } from "./sync.js";
-export { acquireSyncLock } from "./lock.js";
-export type { SyncLock, LockOptions } from "./lock.js";

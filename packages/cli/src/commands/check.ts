@@ -7,6 +7,7 @@ import { scanHeartbeats, writeHeartbeat, type JobState } from "lastbeat";
 import { CHECKER_JOB, defaultHeartbeatDir, expandDirs, isValidJobName, formatDuration, resolveHeartbeatDir, sortJobStates, statusJson } from "lastbeat/internal";
 import type { AppliedAction, Forge, SyncMode } from "@lastbeat/forge";
 import { UsageError, type CliIo, type RegisterCommand } from "../io.js";
+import { acquireCheckLock, LockError } from "../lock.js";
 import { absolute, addScanOptions, durationOption, jsonOption, scanOptionsFrom, type ScanFlags } from "../options.js";
 import { InvalidArgumentError } from "commander";
 import { redactStates } from "../redact.js";
@@ -246,7 +247,6 @@ const REFUSALS = new Set(["ENOSPC", "EROFS", "EACCES", "EPERM", "ENOENT", "ENOTD
  * none with a warning: a full, read-only or foreign heartbeat folder must never silence the alerts.
  */
 async function lockFor(ownDir: string | undefined, io: CliIo): Promise<{ release(): Promise<void> } | null> {
-  const { acquireSyncLock } = await import("@lastbeat/forge");
   let dir: string;
   try {
     dir = await resolveHeartbeatDir({ ...(ownDir !== undefined && { dir: ownDir }), env: io.env });
@@ -257,10 +257,9 @@ async function lockFor(ownDir: string | undefined, io: CliIo): Promise<{ release
   const candidates = [join(dir, ".lastbeat-check.lock"), join(tmpdir(), `lastbeat-check-${key}.lock`)];
   for (const path of candidates) {
     try {
-      return await acquireSyncLock(path);
+      return await acquireCheckLock(path, { clock: io.now, onStale: (message) => io.stderr.write(`lastbeat: ${message}\n`) });
     } catch (error) {
-      const code = ((error as { cause?: { code?: string } }).cause ?? {}).code;
-      if (code === undefined || !REFUSALS.has(code)) throw error;
+      if (!(error instanceof LockError) || error.errno === undefined || !REFUSALS.has(error.errno)) throw error;
     }
   }
   io.stderr.write(`warning: no lock file could be created (${candidates.join(", ")}); syncing without one\n`);

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { constants as osConstants, hostname } from "node:os";
+import { constants as osConstants } from "node:os";
 import { StringDecoder } from "node:string_decoder";
 import { Option } from "commander";
 import { writeHeartbeat, type WriteHeartbeatOptions } from "lastbeat";
@@ -8,7 +8,7 @@ import { MAX_OUTPUT_TAIL_BYTES, buildHeartbeat, resolveHeartbeatDir } from "last
 import { UsageError, type CliIo, type OutputStream, type RegisterCommand } from "../io.js";
 import { dirOption, durationOption, parseGraceArg, required, singleDir } from "../options.js";
 import { OutputTail } from "../output-tail.js";
-import { acquireRunLock, type LockHolder } from "../overlap-lock.js";
+import { acquireRunLock, holderOf, type LockHolder } from "../lock.js";
 
 interface RunFlags {
   every?: number;
@@ -81,21 +81,24 @@ async function runJob(job: string, command: string[], flags: RunFlags, io: CliIo
   if (flags.overlap) {
     await beat({ status: "start", startedAt });
   } else {
-    const self: LockHolder = { pid: process.pid, host: hostname(), run_id: runId, started_at: startedAt.toISOString() };
     const lock = await acquireRunLock({
       dir,
       job,
-      self,
+      self: holderOf(startedAt, { run_id: runId }),
+      clock: io.now,
+      ...(flags.maxRuntime !== undefined && { maxAgeMs: flags.maxRuntime * 1000 }),
       onAcquired: () => beat({ status: "start", startedAt }),
       onBusy: (holder) =>
-        // Keeps the running run's identity and start, so `running`/`overrun` still measure it.
+        // Keeps the running run's identity and start: a hung run stays `overrun`, measured from
+        // its own start, however many runs are skipped.
         beat({
           status: "start",
-          startedAt: new Date(holder.started_at),
+          startedAt: new Date(holder.at),
           pid: holder.pid,
-          runId: holder.run_id,
+          ...(holder.run_id !== undefined && { runId: holder.run_id }),
           message: skipMessage(io.now(), holder),
         }),
+      onStale: (message) => io.stderr.write(`lastbeat: ${job}: ${message}\n`),
     });
     if (!lock.acquired) {
       io.stderr.write(`lastbeat: ${job}: ${skipMessage(io.now(), lock.holder)}\n`);
@@ -123,7 +126,7 @@ async function runJob(job: string, command: string[], flags: RunFlags, io: CliIo
 }
 
 function skipMessage(now: Date, holder: LockHolder): string {
-  return `skipped the run at ${now.toISOString()}: the previous run (pid ${holder.pid} on ${holder.host}, started ${holder.started_at}) is still running`;
+  return `skipped the run at ${now.toISOString()}: the previous run (pid ${holder.pid} on ${holder.host}, started ${holder.at}) is still running`;
 }
 
 interface CommandOutcome {
