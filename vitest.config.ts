@@ -6,6 +6,7 @@ const src = (pkg: string, entry = "index") => fileURLToPath(new URL(`./packages/
 // Tests run against the TypeScript sources: no build needed first.
 const alias = [
   { find: /^lastbeat\/internal$/, replacement: src("lastbeat", "internal") },
+  { find: /^lastbeat\/text$/, replacement: src("lastbeat", "text") },
   { find: /^lastbeat$/, replacement: src("lastbeat") },
   { find: /^@lastbeat\/forge$/, replacement: src("forge") },
   { find: /^@lastbeat\/report$/, replacement: src("report") },

@@ -3,7 +3,7 @@ import type { JobState } from "lastbeat";
 import { buildBrief, renderBrief } from "@lastbeat/report";
 import { describe, expect, it } from "vitest";
 import { NOW, sampleStates } from "./fixtures.js";
-import { allNodes, parseMarkdown, tableCells, textOf } from "./markdown.js";
+import { allNodes, parseMarkdown, tableCells, textOf } from "../support/markdown.js";
 
 const options = { now: NOW, tz: "Europe/Berlin" } as const;
 
@@ -250,7 +250,7 @@ describe("the checker's own freshness", () => {
         "text": "✗ stale — last ran 3 hours ago (every 15 minutes): alert issues are not being opened or closed — check the cron entry that runs lastbeat check",
       }
     `);
-    expect(brief.alerting.map((s) => s.job)).toEqual(["heartbeat-checker"]);
+    expect(brief.alerts.map((alert) => alert.job)).toEqual(["heartbeat-checker"]);
     const markdown = renderBrief([checker("2026-04-08T04:10:00Z")], options);
     expect(markdown.split("\n## Heartbeat panel")[0]).toMatchInlineSnapshot(`
       "# Morning brief — Wednesday 8 April 2026
@@ -278,7 +278,7 @@ describe("the checker's own freshness", () => {
         "text": "✗ missing — no heartbeat-checker.last: lastbeat check has never run against these heartbeats, so nobody is alerted",
       }
     `);
-    expect(brief.alerting.map((s) => `${s.status} ${s.job}`)).toContain("missing heartbeat-checker");
+    expect(brief.alerts.map((alert) => `${alert.status} ${alert.job}`)).toContain("missing heartbeat-checker");
   });
 
   it("a failing checker says alert issues may be out of date", () => {

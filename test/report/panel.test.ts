@@ -3,7 +3,7 @@ import { parseHeartbeat } from "lastbeat/internal";
 import { formatRatio, panelRows, renderPanel } from "@lastbeat/report";
 import { describe, expect, it } from "vitest";
 import { NOW, sampleStates } from "./fixtures.js";
-import { tableCells } from "./markdown.js";
+import { tableCells } from "../support/markdown.js";
 
 const options = { now: NOW, tz: "UTC" } as const;
 

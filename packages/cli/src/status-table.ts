@@ -1,5 +1,6 @@
 import { summarizeJobs } from "lastbeat/internal";
 import type { JobState, JobStatus } from "lastbeat";
+import { plainLine } from "lastbeat/text";
 
 const RED = "\u001b[31m";
 const YELLOW = "\u001b[33m";
@@ -26,14 +27,16 @@ export function statusTable(
   options: { color: boolean; formatDuration: (seconds: number) => string },
 ): string {
   const header = ["JOB", "STATUS", "LAST BEAT", "AGE", "INTERVAL", "RATIO", "NOTE"];
+  // Job names of broken files and reasons quoting a job's message are untrusted: no terminal
+  // escapes or line breaks from a heartbeat file reach the reader's terminal.
   const rows = states.map((s) => [
-    s.job,
+    plainLine(s.job),
     s.status,
     shortTime(s.lastBeatAt),
     s.ageSeconds === null ? "-" : options.formatDuration(s.ageSeconds),
     s.intervalSeconds === null ? "-" : options.formatDuration(s.intervalSeconds),
     s.ratio === null ? "-" : `${s.ratio.toFixed(1)}×`,
-    s.reason,
+    plainLine(s.reason),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: string[], state?: JobState) =>

@@ -8,7 +8,6 @@ export { createFileForge, parseIssueFile } from "./file.js";
 export type { FileForgeOptions } from "./file.js";
 export { markerFor, jobKey, keyOfBody, markerOfBody, snapshotOfBody, stateOfBody, isValidScope, SCOPE_PATTERN, MAX_STATE_CHARS } from "./markers.js";
 export type { IssueKey, AlertSnapshot, IssueState, MarkerInfo } from "./markers.js";
-export { inlineText, codeBlock, cutStart, cutEnd } from "./markdown.js";
 export {
   TITLE_PREFIX,
   renderRollupIssue,

@@ -1,6 +1,6 @@
 import type { JobState } from "lastbeat";
 import { formatDuration, sortJobStates } from "lastbeat/internal";
-import { codeBlock, inlineText, titleText } from "./markdown.js";
+import { fencedBlock, firstChars, inlineMarkdown, plainLine } from "lastbeat/text";
 import { jobKey, markerFor, shortHash, stateLine, type AlertSnapshot, type IssueKey } from "./markers.js";
 
 /*
@@ -73,7 +73,7 @@ function grouped(n: number): string {
 }
 
 function namesForTitle(alerting: readonly JobState[]): string {
-  const names = alerting.slice(0, MAX_TITLE_JOBS).map((s) => titleText(s.job));
+  const names = alerting.slice(0, MAX_TITLE_JOBS).map((s) => plainLine(s.job));
   const more = alerting.length > MAX_TITLE_JOBS ? ` and ${grouped(alerting.length - MAX_TITLE_JOBS)} more` : "";
   return `${names.join(", ")}${more}`;
 }
@@ -89,9 +89,9 @@ export function renderRollupIssue(states: readonly JobState[], scope: string): R
 }
 
 export function renderJobIssue(state: JobState, scope: string): RenderedIssue {
-  const title = titleOf(scope, `${titleText(state.job)} is ${state.status}`);
+  const title = titleOf(scope, `${plainLine(state.job)} is ${state.status}`);
   const intro =
-    `**${inlineText(state.job)} is ${state.status}.** This issue is kept up to date by \`lastbeat check\` (scope \`${scope}\`) ` +
+    `**${inlineMarkdown(state.job, 200)} is ${state.status}.** This issue is kept up to date by \`lastbeat check\` (scope \`${scope}\`) ` +
     "and closed when the job recovers.";
   return { title, body: renderBody(jobKey(state.job), scope, [state], intro), fingerprint: fingerprintOf([state]) };
 }
@@ -157,12 +157,12 @@ function table(alerting: readonly JobState[], budget: number): string {
   let shown = 0;
   for (const s of alerting) {
     const row = `\n| ${[
-      inlineText(s.job, 128),
+      inlineMarkdown(s.job, 128),
       `**${s.status}**`,
       formatTime(s.lastBeatAt),
       s.alertingSince ? formatTime(s.alertingSince) : "—",
       s.intervalSeconds ? formatDuration(s.intervalSeconds) : "—",
-      inlineText(s.reason, 240) || "—",
+      inlineMarkdown(s.reason, 240) || "—",
     ].join(" | ")} |`;
     if (text.length + row.length > budget - CUT_RESERVE) break;
     text += row;
@@ -177,7 +177,7 @@ function table(alerting: readonly JobState[], budget: number): string {
 function moreLine(statuses: readonly string[]): string {
   const counts = new Map<string, number>();
   for (const status of statuses) counts.set(status, (counts.get(status) ?? 0) + 1);
-  const by = [...counts].map(([status, n]) => `${grouped(n)} ${inlineText(status, 20)}`).join(", ");
+  const by = [...counts].map(([status, n]) => `${grouped(n)} ${inlineMarkdown(status, 20)}`).join(", ");
   return `…and ${grouped(statuses.length)} more (by status: ${by})`;
 }
 
@@ -188,19 +188,15 @@ function detail(state: JobState): string | null {
   const parts: string[] = [];
   // The table's "Why" already holds a short one-line message (`last run failed: <message>`).
   const messageShown = hb.message !== undefined && hb.message.length <= 200 && !/[\r\n]/.test(hb.message) && state.reason.includes(hb.message);
-  if (hb.message && !messageShown) parts.push(`**${inlineText(state.job, 128)}** — message:\n\n${codeBlock(hb.message, { maxChars: 1024, maxLines: 10 })}`);
+  if (hb.message && !messageShown) parts.push(`**${inlineMarkdown(state.job, 128)}** — message:\n\n${fencedBlock(hb.message, { maxChars: 1024, maxLines: 10 })}`);
   if (hb.output_tail) {
-    parts.push(`**${inlineText(state.job, 128)}** — end of output:\n\n${codeBlock(hb.output_tail, { maxChars: 2000, maxLines: 40 })}`);
+    parts.push(`**${inlineMarkdown(state.job, 128)}** — end of output:\n\n${fencedBlock(hb.output_tail, { maxChars: 2000, maxLines: 40 })}`);
   }
   return parts.length > 0 ? parts.join("\n\n") : null;
 }
 
 function cutTitle(title: string): string {
-  if (title.length <= MAX_TITLE_CHARS) return title;
-  let end = MAX_TITLE_CHARS - 1;
-  const code = title.charCodeAt(end - 1);
-  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
-  return `${title.slice(0, end)}…`;
+  return firstChars(title, MAX_TITLE_CHARS);
 }
 
 /** Why a job left the alert: it beats again, or a person retired it on purpose. */
@@ -211,7 +207,7 @@ export interface Departures {
 
 /** How a recovered job is described: what it is now and how long it was alerting. */
 function recoveryLine(job: string, since: string | null, current: JobState | undefined, now: Date, departures: Departures): string {
-  const name = `**${inlineText(job, 128)}**`;
+  const name = `**${inlineMarkdown(job, 128)}**`;
   const sinceDate = since ? new Date(since) : null;
   // The beat that ended the alert, when there is one; else this check.
   const recoveredAt =
@@ -252,8 +248,8 @@ export function renderChangeComment(
   const lines: string[] = [];
   for (const [job, { status }] of next) {
     const before = previous.get(job);
-    if (!before) lines.push(`- **${inlineText(job, 128)}** started alerting: ${status}`);
-    else if (before.status !== status) lines.push(`- **${inlineText(job, 128)}** changed: ${inlineText(before.status, 20)} → ${status}`);
+    if (!before) lines.push(`- **${inlineMarkdown(job, 128)}** started alerting: ${status}`);
+    else if (before.status !== status) lines.push(`- **${inlineMarkdown(job, 128)}** changed: ${inlineMarkdown(before.status, 20)} → ${status}`);
   }
   for (const [job, { since }] of previous) {
     if (!next.has(job)) lines.push(recoveryLine(job, since, byJob.get(job), now, departures));

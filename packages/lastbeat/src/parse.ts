@@ -1,5 +1,6 @@
 import { isValidJobName } from "./job-name.js";
 import { HEARTBEAT_FORMAT, MAX_HEARTBEAT_BYTES, MAX_MESSAGE_BYTES, MAX_OUTPUT_TAIL_BYTES } from "./types.js";
+import { firstBytes, lastBytes } from "./text.js";
 import type { BeatStatus, Heartbeat } from "./types.js";
 
 export type ParseResult = { ok: true; heartbeat: Heartbeat } | { ok: false; reason: string };
@@ -87,8 +88,8 @@ export function parseHeartbeat(text: string, stem: string): ParseResult {
     heartbeat[field] = value;
   }
   // Foreign writers may exceed the documented sizes: keep the start of a message, the end of output.
-  if (typeof heartbeat.message === "string") heartbeat.message = cutStart(heartbeat.message, MAX_MESSAGE_BYTES);
-  if (typeof heartbeat.output_tail === "string") heartbeat.output_tail = cutEnd(heartbeat.output_tail, MAX_OUTPUT_TAIL_BYTES);
+  if (typeof heartbeat.message === "string") heartbeat.message = firstBytes(heartbeat.message, MAX_MESSAGE_BYTES);
+  if (typeof heartbeat.output_tail === "string") heartbeat.output_tail = lastBytes(heartbeat.output_tail, MAX_OUTPUT_TAIL_BYTES);
   return { ok: true, heartbeat: heartbeat as unknown as Heartbeat };
 }
 
@@ -106,22 +107,4 @@ function parseLegacy(record: Record<string, unknown>, stem: string): ParseResult
     return { ok: false, reason: `job field ${JSON.stringify(record.job.slice(0, 64))} does not match the file name` };
   }
   return { ok: true, heartbeat: { job: stem, status: "ok", at: at.toISOString(), interval_s: interval } };
-}
-
-/** The first `maxBytes` bytes of `text`, never splitting a UTF-8 character. */
-export function cutStart(text: string, maxBytes: number): string {
-  const bytes = Buffer.from(text);
-  if (bytes.length <= maxBytes) return text;
-  let end = maxBytes;
-  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
-  return bytes.subarray(0, end).toString("utf8");
-}
-
-/** The last `maxBytes` bytes of `text`, never splitting a UTF-8 character. */
-export function cutEnd(text: string, maxBytes: number): string {
-  const bytes = Buffer.from(text);
-  if (bytes.length <= maxBytes) return text;
-  let start = bytes.length - maxBytes;
-  while (start < bytes.length && ((bytes[start] ?? 0) & 0xc0) === 0x80) start++;
-  return bytes.subarray(start).toString("utf8");
 }

@@ -6,10 +6,10 @@ import { resolveSafeHeartbeatDir } from "./dir.js";
 import { parseDuration, parseGrace } from "./duration.js";
 import { LastbeatError, errnoText } from "./errors.js";
 import { validateJobName } from "./job-name.js";
-import { cutEnd, cutStart } from "./parse.js";
 import { readHeartbeatFile } from "./read.js";
 import { validateSchedule, validateTimeZone } from "./schedule.js";
 import { redact, secretsIn } from "./secrets.js";
+import { firstBytes, lastBytes, plainLine } from "./text.js";
 import { HEARTBEAT_FORMAT, MAX_MESSAGE_BYTES, MAX_OUTPUT_TAIL_BYTES } from "./types.js";
 import type { BeatStatus, Heartbeat } from "./types.js";
 
@@ -86,20 +86,16 @@ export function buildHeartbeat(job: string, options: WriteHeartbeatOptions, prev
   // What a job says may end up in a public issue: never with a forge token in it.
   const secrets = secretsIn(options.env ?? process.env);
   if (options.message !== undefined) {
-    heartbeat.message = cutStart(oneLine(redact(options.message, secrets)), MAX_MESSAGE_BYTES);
+    heartbeat.message = firstBytes(plainLine(redact(options.message, secrets)), MAX_MESSAGE_BYTES);
   }
   if (options.outputTail !== undefined) {
-    heartbeat.output_tail = cutEnd(redact(options.outputTail, secrets), MAX_OUTPUT_TAIL_BYTES);
+    heartbeat.output_tail = lastBytes(redact(options.outputTail, secrets), MAX_OUTPUT_TAIL_BYTES);
   }
   return heartbeat;
 }
 
 function machineTimeZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s*[\r\n]+\s*/g, " ").trim();
 }
 
 /**

@@ -1,7 +1,8 @@
 import { CHECKER_JOB, sortJobStates, summarizeJobs } from "lastbeat/internal";
 import type { JobState, JobStatus } from "lastbeat";
-import { escapeMarkdownInline, lastLines, markdownFence, oneLine, MAX_TAIL_LINES } from "./escape.js";
-import { jobJson, noteFor, panelRows, renderPanelMarkdown, renderPanelText } from "./panel.js";
+import { fencedBlock, inlineMarkdown, lastLines, plainLine } from "lastbeat/text";
+import type { Tail } from "lastbeat/text";
+import { jobJson, MAX_CELL_CHARS, noteFor, panelRows, renderPanelMarkdown, renderPanelText } from "./panel.js";
 import type { PanelRow, RenderOptions } from "./panel.js";
 import { statusLabel } from "./status.js";
 import { formatAgo, formatClock, formatLongDate, formatSpan, formatWhen } from "./time.js";
@@ -22,6 +23,28 @@ export interface CheckerFreshness {
   text: string;
 }
 
+/** Lines of a job's output tail shown in the brief. */
+const MAX_TAIL_LINES = 20;
+/** Longest note or line of facts about an alerting job, in characters. */
+const MAX_LINE_CHARS = 300;
+
+/** One alerting job as every format of the brief shows it: plain (unescaped) text, computed once. */
+export interface BriefAlert {
+  job: string;
+  status: JobStatus;
+  /** `✗ failed` */
+  statusLabel: string;
+  /** Why it alerts, in words: the panel's note, on one line. */
+  note: string;
+  /** `last beat today 04:03 (5 hours ago)`, `every 1 day`, `alerting since today 04:03`. */
+  facts: string[];
+  file: string | null;
+  /** The end of the job's output, when it left any. */
+  tail: Tail | null;
+  /** `Output (last 20 lines)` or `Output (end)`. */
+  tailCaption: string;
+}
+
 /** Everything a brief shows, computed once; each format only lays it out. */
 export interface Brief {
   now: Date;
@@ -36,7 +59,7 @@ export interface Brief {
   /** `7 jobs: 5 ok, 1 late, 1 stale` */
   summary: string;
   counts: Partial<Record<JobStatus, number>>;
-  alerting: JobState[];
+  alerts: BriefAlert[];
   checker: CheckerFreshness | null;
 }
 
@@ -58,7 +81,7 @@ export function buildBrief(input: readonly JobState[], options: BriefOptions): B
     rows: panelRows(states, { now: options.now, tz }),
     summary: summarizeJobs(states),
     counts,
-    alerting: states.filter((state) => state.alerting),
+    alerts: states.filter((state) => state.alerting).map((state) => briefAlert(state, options.now, tz)),
     checker: checkerState ? checkerFreshness(checkerState, options.now) : null,
   };
 }
@@ -110,7 +133,7 @@ function checkerFreshness(state: JobState, now: Date): CheckerFreshness {
     default:
       detail = state.reason;
   }
-  return { status: state.status, alerting: state.alerting, text: `${statusLabel(state.status)} — ${oneLine(detail, 300)}` };
+  return { status: state.status, alerting: state.alerting, text: `${statusLabel(state.status)} — ${plainLine(detail, MAX_LINE_CHARS)}` };
 }
 
 /** ` (forge 502)` or ` (exit code 3)`, from the failed beat. */
@@ -120,45 +143,44 @@ function failure(state: JobState): string {
   return hb?.exit_code !== undefined ? ` (exit code ${hb.exit_code})` : "";
 }
 
-/** One line of facts about an alerting job: when it last beat, its rhythm, since when it alerts. */
-function alertFacts(state: JobState, brief: Brief): string {
+function briefAlert(state: JobState, now: Date, tz: string): BriefAlert {
   const facts: string[] = [];
-  if (state.lastBeatAt) {
-    facts.push(`last beat ${formatWhen(state.lastBeatAt, brief.now, brief.tz)} (${formatAgo(state.lastBeatAt, brief.now)})`);
-  } else {
-    facts.push("never beat");
-  }
+  facts.push(state.lastBeatAt ? `last beat ${formatWhen(state.lastBeatAt, now, tz)} (${formatAgo(state.lastBeatAt, now)})` : "never beat");
   if (state.intervalSeconds) facts.push(`every ${formatSpan(state.intervalSeconds)}`);
-  if (state.alertingSince) facts.push(`alerting since ${formatWhen(state.alertingSince, brief.now, brief.tz)}`);
-  if (state.file) facts.push(`file ${state.file}`);
-  return facts.join(" · ");
+  if (state.alertingSince) facts.push(`alerting since ${formatWhen(state.alertingSince, now, tz)}`);
+  const output = state.heartbeat?.output_tail;
+  const tail = output === undefined || output.trim() === "" ? null : lastLines(output, { maxLines: MAX_TAIL_LINES });
+  return {
+    job: state.job,
+    status: state.status,
+    statusLabel: statusLabel(state.status),
+    note: plainLine(noteFor(state, now, tz), MAX_LINE_CHARS),
+    facts,
+    file: state.file,
+    tail,
+    tailCaption: tail?.cut ? `Output (last ${MAX_TAIL_LINES} lines)` : "Output (end)",
+  };
 }
 
-function tailOf(state: JobState): { text: string; cut: boolean } | null {
-  const tail = state.heartbeat?.output_tail;
-  if (tail === undefined || tail.trim() === "") return null;
-  return lastLines(tail);
-}
-
-function tailCaption(cut: boolean): string {
-  return cut ? `Output (last ${MAX_TAIL_LINES} lines):` : "Output (end):";
+/** The facts on one line, with the file (the HTML page shows the file apart, as code). */
+function factsLine(alert: BriefAlert): string {
+  return [...alert.facts, ...(alert.file ? [`file ${alert.file}`] : [])].join(" · ");
 }
 
 /** The brief in GitHub-flavoured markdown: for a mail, a wiki page, or an issue. */
 export function renderBriefMarkdown(brief: Brief): string {
   const out: string[] = [];
   out.push(`# Morning brief — ${brief.date}`);
-  out.push(`**${brief.summary}** · as of ${brief.time} ${escapeMarkdownInline(brief.tz)}`);
-  if (brief.checker) out.push(`**Checker:** ${escapeMarkdownInline(brief.checker.text)}`);
-  if (brief.alerting.length === 0) {
+  out.push(`**${brief.summary}** · as of ${brief.time} ${inlineMarkdown(brief.tz)}`);
+  if (brief.checker) out.push(`**Checker:** ${inlineMarkdown(brief.checker.text)}`);
+  if (brief.alerts.length === 0) {
     out.push("## Needs attention", "Nothing: no job is alerting.");
   } else {
-    out.push(`## Needs attention (${brief.alerting.length})`);
-    for (const state of brief.alerting) {
-      out.push(`### ${statusLabel(state.status)}: ${escapeMarkdownInline(state.job)}`);
-      out.push(`${escapeMarkdownInline(noteFor(state, brief.now, brief.tz))}  \n${escapeMarkdownInline(alertFacts(state, brief))}`);
-      const tail = tailOf(state);
-      if (tail) out.push(tailCaption(tail.cut), markdownFence(tail.text));
+    out.push(`## Needs attention (${brief.alerts.length})`);
+    for (const alert of brief.alerts) {
+      out.push(`### ${alert.statusLabel}: ${inlineMarkdown(alert.job)}`);
+      out.push(`${inlineMarkdown(alert.note)}  \n${inlineMarkdown(factsLine(alert))}`);
+      if (alert.tail) out.push(`${alert.tailCaption}:`, fencedBlock(alert.tail.text));
     }
   }
   out.push(renderPanelMarkdown(brief.rows).trimEnd());
@@ -168,27 +190,26 @@ export function renderBriefMarkdown(brief: Brief): string {
 /** The brief as plain text with aligned columns, for a terminal or a plain-text mail. */
 export function renderBriefText(brief: Brief): string {
   const out: string[] = [];
-  const title = `Morning brief — ${brief.date}, ${brief.time} ${oneLine(brief.tz)}`;
+  const title = `Morning brief — ${brief.date}, ${brief.time} ${plainLine(brief.tz)}`;
   out.push(`${title}\n${"=".repeat(Array.from(title).length)}`);
   const head = [brief.summary];
   if (brief.checker) head.push(`Checker: ${brief.checker.text}`);
   out.push(head.join("\n"));
-  if (brief.alerting.length === 0) {
+  if (brief.alerts.length === 0) {
     out.push("Needs attention: nothing, no job is alerting.");
   } else {
-    const items = brief.alerting.map((state) => {
+    const items = brief.alerts.map((alert) => {
       const lines = [
-        `${statusLabel(state.status)}: ${oneLine(state.job)}`,
-        `  ${oneLine(noteFor(state, brief.now, brief.tz), 300)}`,
-        `  ${oneLine(alertFacts(state, brief), 300)}`,
+        `${alert.statusLabel}: ${plainLine(alert.job, MAX_CELL_CHARS)}`,
+        `  ${alert.note}`,
+        `  ${plainLine(factsLine(alert), MAX_LINE_CHARS)}`,
       ];
-      const tail = tailOf(state);
-      if (tail) {
-        lines.push(`  ${tailCaption(tail.cut)}`, ...tail.text.split("\n").map((line) => `    │ ${line}`.trimEnd()));
+      if (alert.tail) {
+        lines.push(`  ${alert.tailCaption}:`, ...alert.tail.text.split("\n").map((line) => `    │ ${line}`.trimEnd()));
       }
       return lines.join("\n");
     });
-    out.push(`Needs attention (${brief.alerting.length})\n\n${items.join("\n\n")}`);
+    out.push(`Needs attention (${brief.alerts.length})\n\n${items.join("\n\n")}`);
   }
   out.push(`Heartbeat panel\n\n${renderPanelText(brief.rows).trimEnd()}`);
   return `${out.join("\n\n")}\n`;
@@ -202,7 +223,7 @@ export function briefJson(brief: Brief) {
     title: `Morning brief — ${brief.date}`,
     summary: brief.summary,
     counts: brief.counts,
-    alerting: brief.alerting.length,
+    alerting: brief.alerts.length,
     checker: brief.checker && { status: brief.checker.status, alerting: brief.checker.alerting, text: brief.checker.text },
     jobs: brief.states.map((state) => jobJson(state, brief.now, brief.tz)),
   };

@@ -1,6 +1,6 @@
 import { jobStateToJson, sortJobStates } from "lastbeat/internal";
 import type { JobState, JobStatus } from "lastbeat";
-import { markdownCell, oneLine } from "./escape.js";
+import { inlineMarkdown, MENTION_BREAK, plainLine } from "lastbeat/text";
 import { STATUS_SYMBOL, statusLabel } from "./status.js";
 import { formatAgo, formatRatio, formatRunLength, formatSpan, formatWhen } from "./time.js";
 
@@ -38,6 +38,8 @@ export const PANEL_COLUMNS = [
 ] as const;
 
 const NONE = "—";
+/** Longest text kept in a panel cell, in characters. */
+export const MAX_CELL_CHARS = 120;
 
 /** The panel's rows, worst first. */
 export function panelRows(states: readonly JobState[], options: RenderOptions): PanelRow[] {
@@ -66,7 +68,7 @@ export function panelRows(states: readonly JobState[], options: RenderOptions): 
  */
 export function noteFor(state: JobState, now: Date, tz = "UTC"): string {
   const hb = state.heartbeat;
-  const message = hb?.message !== undefined ? oneLine(hb.message) : "";
+  const message = hb?.message !== undefined ? plainLine(hb.message, MAX_CELL_CHARS) : "";
   const withMessage = (text: string) => (message ? `${text}: ${message}` : text);
   switch (state.status) {
     case "ok":
@@ -118,7 +120,7 @@ export function renderPanelMarkdown(rows: readonly PanelRow[]): string {
       row.ratio,
       row.lastDuration,
       row.note,
-    ].map((cell) => markdownCell(cell)),
+    ].map((cell) => inlineMarkdown(cell, MAX_CELL_CHARS)),
   );
   const widths = PANEL_COLUMNS.map((title, i) =>
     Math.max(3, charLength(title), ...cells.map((row) => charLength(row[i] ?? ""))),
@@ -135,14 +137,14 @@ export function renderPanelText(rows: readonly PanelRow[]): string {
   if (rows.length === 0) return `${EMPTY_PANEL}\n`;
   const header = PANEL_COLUMNS.map((title) => title.toUpperCase());
   const cells = rows.map((row) => [
-    oneLine(row.job),
+    plainLine(row.job, MAX_CELL_CHARS),
     row.statusLabel,
     row.lastBeat,
     row.age,
     row.interval,
     row.ratio,
     row.lastDuration,
-    oneLine(row.note),
+    plainLine(row.note, MAX_CELL_CHARS),
   ]);
   return `${alignColumns([header, ...cells], new Set([5]))}\n`;
 }
@@ -189,9 +191,9 @@ export function renderPanelJson(states: readonly JobState[], options: RenderOpti
   return `${JSON.stringify(panelJson(states, options), null, 2)}\n`;
 }
 
-/** Columns as a terminal counts them: code points, minus the zero-width space that defuses mentions. */
+/** Columns as a terminal counts them: code points, minus the zero-width joiner that defuses mentions. */
 function charLength(text: string): number {
-  return Array.from(text.replace(/\u200b/g, "")).length;
+  return Array.from(text.replaceAll(MENTION_BREAK, "")).length;
 }
 
 function padEnd(text: string, width: number): string {

@@ -64,7 +64,7 @@ Examples:
       } else {
         const brief = report.buildBrief(states, { ...options, checker: flags.checker });
         text = report.formatBrief(brief, format);
-        alerting = brief.alerting.length > 0;
+        alerting = brief.alerts.length > 0;
       }
       if (flags.out === undefined) io.stdout.write(text);
       else await writeOut(absolute(flags.out, io), text);

@@ -1,0 +1,367 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { runCli } from "@lastbeat/cli";
+import { renderJobIssue, renderRollupIssue } from "@lastbeat/forge";
+import { renderBrief, renderPanel } from "@lastbeat/report";
+import { evaluate, type Heartbeat, type JobState } from "lastbeat";
+import {
+  MENTION_BREAK,
+  escapeHtml,
+  fencedBlock,
+  firstBytes,
+  firstChars,
+  inlineMarkdown,
+  lastBytes,
+  lastChars,
+  lastLines,
+  plainLine,
+  stripControls,
+} from "lastbeat/text";
+import { fakeIo } from "./support/fake-io.js";
+import { allNodes, parseMarkdown, tableCells, textOf, type MarkdownNode } from "./support/markdown.js";
+
+/*
+ * Text from heartbeat files is untrusted (docs/spec.md, "Untrusted text"). One rule, in
+ * `lastbeat/text`, makes it inert wherever it goes: the alert issue, the morning brief (markdown,
+ * text, HTML) and the terminal. This suite checks the rule itself, property by property, then
+ * every place it is used, by parsing the rendered markdown as GitHub-flavoured renderers do.
+ */
+
+const NOW = new Date("2026-04-08T07:00:00Z");
+const SCOPE = "web-1";
+const minutesAgo = (minutes: number) => new Date(NOW.getTime() - minutes * 60_000).toISOString();
+
+function beat(job: string, fields: Partial<Heartbeat>): JobState {
+  const heartbeat: Heartbeat = { format: "lastbeat/1", job, status: "ok", at: minutesAgo(5), interval_s: 3600, ...fields };
+  return evaluate(heartbeat, undefined, NOW, { file: `/var/run/lastbeat/heartbeats/${job}.last` });
+}
+const failedWith = (job: string, message: string, outputTail = message) =>
+  beat(job, { status: "fail", exit_code: 1, message, output_tail: outputTail });
+const okWith = (job: string, message: string) => beat(job, { message });
+const staleJob = (job: string) => beat(job, { at: minutesAgo(300) });
+const invalidJob = (job: string, reason: string) =>
+  evaluate(undefined, undefined, NOW, { job, file: `/hb/${job}.last`, invalidReason: reason, modifiedAt: new Date(minutesAgo(60)) });
+
+const unbroken = (text: string) => text.replaceAll(MENTION_BREAK, "");
+// A mention or issue reference a forge would act on: `@name`, `#12`, `GH-12`.
+const PINGABLE = /@[\p{L}\p{N}_-]|#\d|\bGH-\d/iu;
+// The control set: C0 but newline, C1, DEL, bidi marks, embeddings, overrides and isolates.
+const CONTROL = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
+
+/** Text a job (or whoever can write its heartbeat file) might put in `message` or `output_tail`. */
+const HOSTILE = [
+  "a | b || c \\| d",
+  "line one\nline two\r\nline three",
+  "`code` and ``` a fence ```",
+  "<script>alert(1)</script><img src=x onerror=alert(1)>",
+  "@everyone @here please look, cc @octocat and GH-12 and #34",
+  "[click me](https://evil.example) ![x](https://evil.example/x.png) <https://evil.example> www.evil.example",
+  "**bold** _em_ ~~gone~~ &amp; &#60; $x^2$",
+  "\u001b[31mred\u001b[0m \u202eevil\u202c bell\u0007",
+  "trailing backslash \\",
+];
+
+/** Any text, weighted towards what markdown, mentions and terminals react to. */
+const anyText = fc.oneof(
+  fc.string({ unit: "binary", maxLength: 200 }),
+  fc.string({
+    unit: fc.constantFrom("`", "|", "@", "<", ">", "\\", "\n", "\r", "\t", "~", "#", "1", "a", "G", "H", " ", "[", "]", "(", ")", "!", "*", "_", "&", "-", ":", "/", "w", ".", "$", "^", "\u001b", "\u202e", "\u200d", "😀"),
+    maxLength: 200,
+  }),
+);
+
+describe("the text rule (lastbeat/text)", () => {
+  it("cuts bytes on UTF-8 character boundaries, keeping the start or the end", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "grapheme", maxLength: 60 }), fc.nat(200), (text, max) => {
+        const head = firstBytes(text, max);
+        const tail = lastBytes(text, max);
+        expect(Buffer.byteLength(head)).toBeLessThanOrEqual(Math.max(max, 0));
+        expect(Buffer.byteLength(tail)).toBeLessThanOrEqual(max);
+        expect(text.startsWith(head)).toBe(true);
+        expect(text.endsWith(tail)).toBe(true);
+        // Nothing is cut that fits, and a cut loses less than one character (4 bytes).
+        expect(Buffer.byteLength(head)).toBeGreaterThan(Math.min(Buffer.byteLength(text), max) - 4);
+        expect(Buffer.byteLength(tail)).toBeGreaterThan(Math.min(Buffer.byteLength(text), max) - 4);
+      }),
+    );
+    expect(firstBytes("añb", 2)).toBe("a");
+    expect(lastBytes("añb", 2)).toBe("b");
+  });
+
+  it("cuts characters with a visible … and never splits a surrogate pair", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "grapheme", maxLength: 60 }), fc.integer({ min: 1, max: 80 }), (text, max) => {
+        for (const cut of [firstChars(text, max), lastChars(text, max)]) {
+          expect(cut.length).toBeLessThanOrEqual(max);
+          expect(cut).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/);
+          if (text.length <= max) expect(cut).toBe(text);
+          else expect(cut).toContain("…");
+        }
+      }),
+    );
+    expect(firstChars("backup is late", 8)).toBe("backup…");
+    expect(lastChars("a😀b😀", 4)).toBe("…b😀");
+  });
+
+  it("strips terminal escapes whole and the one control set, keeping line breaks as \\n", () => {
+    expect(stripControls("\u001b[31mred\u001b[0m \u001b]8;;http://x\u0007link\u001b]8;;\u0007 \u202eevil\u202c\u0007 a\r\nb\rc\u2028d\te")).toBe(
+      "red link evil a\nb\nc\nd  e",
+    );
+    fc.assert(
+      fc.property(anyText, (text) => {
+        const clean = stripControls(text);
+        expect(clean).not.toMatch(CONTROL);
+        expect(stripControls(clean)).toBe(clean);
+        const line = plainLine(text);
+        expect(line).not.toMatch(/[\n\r]|^\s|\s$|\s{2}/);
+        expect(plainLine(line)).toBe(line);
+      }),
+    );
+  });
+
+  it("inline markdown reads as the plain line in a table cell, with no markup taking effect", () => {
+    fc.assert(
+      fc.property(fc.array(anyText, { minLength: 1, maxLength: 4 }), (texts) => {
+        const markdown = ["| a | b |", "| --- | --- |", ...texts.map((text) => `| ${inlineMarkdown(text)} | x |`)].join("\n");
+        const cells = tableCells(markdown);
+        expect(cells).toHaveLength(1 + texts.length);
+        texts.forEach((text, i) => {
+          expect(cells[i + 1]).toHaveLength(2);
+          expect(unbroken(cells[i + 1]![0]!)).toBe(unbroken(plainLine(text)));
+          expect(cells[i + 1]![0]).not.toMatch(PINGABLE);
+        });
+        const types = new Set(allNodes(parseMarkdown(markdown)).map((node) => node.type));
+        for (const type of types) expect(["root", "table", "tableRow", "tableCell", "text"]).toContain(type);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("a fenced block holds the text's end verbatim and nothing can close it", () => {
+    fc.assert(
+      fc.property(anyText, fc.integer({ min: 1, max: 8 }), (text, maxLines) => {
+        const markdown = `before\n\n${fencedBlock(text, { maxLines, maxChars: 120 })}\n\nafter`;
+        const tree = parseMarkdown(markdown);
+        expect((tree.children ?? []).map((node) => node.type)).toEqual(["paragraph", "code", "paragraph"]);
+        const code = allNodes(tree, "code")[0]!;
+        expect(unbroken(code.value ?? "")).toBe(unbroken(lastLines(text, { maxLines, maxChars: 120 }).text));
+        expect(code.value).not.toMatch(PINGABLE);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("keeps the end of a long output and says it was cut", () => {
+    const output = Array.from({ length: 50 }, (_, i) => `line ${i + 1}`).join("\n");
+    expect(lastLines(output, { maxLines: 3 })).toEqual({ text: "…\nline 48\nline 49\nline 50", cut: true });
+    expect(lastLines(`${output}\n\n`, { maxChars: 9 })).toEqual({ text: "…\nline 50", cut: true });
+    expect(lastLines("done\n")).toEqual({ text: "done", cut: false });
+  });
+
+  it("HTML text has no markup and decodes to the text itself", () => {
+    fc.assert(
+      fc.property(anyText, (text) => {
+        const html = escapeHtml(text);
+        expect(html).not.toMatch(/[<>"']/);
+        const decoded = html.replace(/&(amp|lt|gt|quot|#39);/g, (_, e: string) => ({ amp: "&", lt: "<", gt: ">", quot: '"', "#39": "'" })[e] ?? "");
+        expect(decoded).toBe(stripControls(text));
+      }),
+    );
+  });
+
+  it("breaks mentions and issue references, once", () => {
+    const once = inlineMarkdown("@everyone see #12, GH-3 and gh-4; mail a@b.example");
+    expect(unbroken(once)).toBe("@everyone see \\#12, GH-3 and gh-4; mail a@b.example");
+    expect(once).not.toMatch(PINGABLE);
+    expect(fencedBlock(fencedBlock("@x"))).toContain(`@${MENTION_BREAK}x`);
+    expect(fencedBlock(fencedBlock("@x"))).not.toContain(`@${MENTION_BREAK}${MENTION_BREAK}`);
+  });
+});
+
+/** The invariants of every issue body, whatever the heartbeats said. */
+function expectInertIssue(body: string, alerting: number): MarkdownNode {
+  const tree = parseMarkdown(body);
+  const tables = allNodes(tree, "table");
+  expect(tables).toHaveLength(1);
+  const rows = allNodes(tables[0]!, "tableRow");
+  expect(rows).toHaveLength(alerting + 1);
+  for (const row of rows) expect(allNodes(row, "tableCell")).toHaveLength(6);
+  // The only raw HTML is our own markers.
+  for (const html of allNodes(tree, "html")) expect(html.value).toMatch(/^<!-- lastbeat:(rollup scope=web-1|storm scope=web-1|job:\S+ scope=web-1|state .*) -->$/);
+  for (const type of ["link", "image", "linkReference", "footnoteReference", "inlineMath", "math"]) {
+    expect(allNodes(tree, type), type).toHaveLength(0);
+  }
+  // No mention or issue reference survives, in text or in code.
+  for (const node of [...allNodes(tree, "text"), ...allNodes(tree, "inlineCode"), ...allNodes(tree, "code")]) {
+    expect(node.value).not.toMatch(PINGABLE);
+  }
+  // Nothing but our markers, the intro, the table and the fenced details at the top level.
+  for (const child of tree.children ?? []) expect(["html", "paragraph", "table", "code"]).toContain(child.type);
+  expect(body.length).toBeLessThanOrEqual(65_536);
+  return tree;
+}
+
+const HOSTILE_MESSAGE =
+  "@everyone look | here </td><script>alert(1)</script> ``` [x](http://evil.example) www.evil.example #1 \n| a | b |\n<!-- lastbeat:rollup -->";
+const HOSTILE_TAIL = `${"x".repeat(1024 * 1024)}\n\`\`\`\n@team ping\n<img src=x onerror=alert(1)>\n\`\`\`\`\`\`\n~~~\n</details>\n@admin the end`;
+
+describe("the alert issue", () => {
+  it("cannot be broken, ping anyone, close the fence or inject HTML (rollup)", () => {
+    const states = [
+      failedWith("backup", HOSTILE_MESSAGE, HOSTILE_TAIL),
+      staleJob("web"),
+      invalidJob("evil|<b>@root`x", "not JSON: <script>@here | ```"),
+    ];
+    const { body, title } = renderRollupIssue(states, SCOPE);
+    const tree = expectInertIssue(body, 3);
+    expect(title).not.toMatch(/[\n\r]/);
+
+    // The text is still there for a person to read, just inert.
+    const cells = allNodes(tree, "tableCell").map((cell) => unbroken(textOf(cell)));
+    expect(cells.some((c) => c.includes("look | here </td><script>"))).toBe(true);
+    expect(cells.some((c) => c.startsWith("evil|<b>@"))).toBe(true);
+    const code = allNodes(tree, "code").map((c) => c.value ?? "");
+    expect(code).toHaveLength(2);
+    // The fence outlived every backtick run: the tail's own fences are content.
+    expect(code[1]).toContain("``````\n~~~");
+    // 1 MiB was cut to the end of the output.
+    expect(code[1]!.length).toBeLessThan(2100);
+    expect(code[1]).toMatch(/the end$/);
+  });
+
+  it("keeps per-job bodies inert as well", () => {
+    expectInertIssue(renderJobIssue(failedWith("backup", HOSTILE_MESSAGE, HOSTILE_TAIL), SCOPE).body, 1);
+  });
+
+  it("keeps any message and output inert (property)", () => {
+    fc.assert(
+      fc.property(anyText, anyText, (message, tail) => {
+        expectInertIssue(renderRollupIssue([failedWith("job-a", message, tail), staleJob("job-b")], SCOPE).body, 2);
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describe("the heartbeat panel", () => {
+  const states = HOSTILE.flatMap((message, i) => [failedWith(`failed-${i}`, message), okWith(`ok-${i}`, message)]);
+  const markdown = renderPanel(states, { now: NOW, tz: "UTC" });
+
+  it("keeps one row per job and eight cells per row", () => {
+    const cells = tableCells(markdown);
+    expect(cells).toHaveLength(1 + states.length);
+    for (const row of cells) expect(row).toHaveLength(8);
+  });
+
+  it("shows each message on one line in the Note cell, with no markup taking effect", () => {
+    const notes = new Map(tableCells(markdown).slice(1).map((row) => [row[0], unbroken(row[7]!)]));
+    expect(notes.get("ok-0")).toBe("a | b || c \\| d");
+    expect(notes.get("ok-1")).toBe("line one line two line three");
+    expect(notes.get("ok-2")).toBe("`code` and ``` a fence ```");
+    expect(notes.get("ok-3")).toBe("<script>alert(1)</script><img src=x onerror=alert(1)>");
+    expect(notes.get("ok-4")).toBe("@everyone @here please look, cc @octocat and GH-12 and #34");
+    expect(notes.get("ok-6")).toBe("**bold** _em_ ~~gone~~ &amp; &#60; $x^2$");
+    expect(notes.get("ok-7")).toBe("red evil bell");
+    expect(notes.get("ok-8")).toBe("trailing backslash \\");
+    expect(notes.get("failed-3")).toBe("last run failed with exit code 1: <script>alert(1)</script><img src=x onerror=alert(1)>");
+  });
+
+  it("produces no HTML, images, code, emphasis, strikethrough, math or links", () => {
+    const types = new Set(allNodes(parseMarkdown(markdown)).map((node) => node.type));
+    for (const type of ["html", "image", "inlineCode", "emphasis", "strong", "delete", "code", "link", "inlineMath"]) {
+      expect(types.has(type), type).toBe(false);
+    }
+  });
+
+  it("keeps the raw markdown free of control characters and of pingable mentions", () => {
+    expect(markdown).not.toMatch(CONTROL);
+    expect(markdown).not.toMatch(PINGABLE);
+  });
+
+  it("holds for any text at all (property)", () => {
+    fc.assert(
+      fc.property(fc.array(anyText, { minLength: 1, maxLength: 5 }), (messages) => {
+        const panel = renderPanel(
+          messages.map((message, i) => okWith(`job-${i}`, message)),
+          { now: NOW, tz: "UTC" },
+        );
+        const cells = tableCells(panel);
+        expect(cells).toHaveLength(1 + messages.length);
+        for (const row of cells) expect(row).toHaveLength(8);
+        const types = allNodes(parseMarkdown(panel)).map((n) => n.type);
+        for (const type of ["html", "image", "link"]) expect(types).not.toContain(type);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("keeps one line per job in the text format", () => {
+    const text = renderPanel(states, { now: NOW, tz: "UTC", format: "text" });
+    expect(text.trimEnd().split("\n")).toHaveLength(1 + states.length);
+    expect(text).not.toMatch(CONTROL);
+  });
+});
+
+describe("the morning brief", () => {
+  const tail = "```\n# Injected heading\n````\n<script>alert(1)</script>\n@everyone\n~~~\n";
+  const markdown = renderBrief([failedWith("backup", "boom", tail), okWith("heartbeat-checker", "fine")], { now: NOW, tz: "UTC" });
+
+  it("shows a hostile output tail as one code block, and the panel still follows", () => {
+    const nodes = allNodes(parseMarkdown(markdown));
+    const code = nodes.filter((node) => node.type === "code");
+    expect(code.map((node) => unbroken(node.value ?? ""))).toEqual([tail.trimEnd()]);
+    expect(code[0]?.value).not.toMatch(PINGABLE);
+    expect(nodes.filter((node) => node.type === "heading").map(textOf)).toEqual([
+      "Morning brief — Wednesday 8 April 2026",
+      "Needs attention (1)",
+      "✗ failed: backup",
+      "Heartbeat panel",
+    ]);
+    expect(nodes.some((node) => node.type === "html")).toBe(false);
+    expect(tableCells(markdown)).toHaveLength(3);
+  });
+
+  it("escapes every message and tail in HTML", () => {
+    const html = renderBrief(
+      HOSTILE.map((message, i) => failedWith(`job-${i}`, message)),
+      { now: NOW, tz: "UTC", format: "html" },
+    );
+    expect(html).not.toMatch(/<script|<img|<a |href=/i);
+    expect(html).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
+    expect(html).not.toMatch(CONTROL);
+  });
+
+  it("escapes a hostile job name (from a file name the reader flagged invalid) too", () => {
+    const state = evaluate(undefined, undefined, NOW, {
+      job: "evil|name<b>@admin",
+      file: "/hb/evil|name<b>@admin.last",
+      invalidReason: "file name is not a valid job name",
+    });
+    const cells = tableCells(renderBrief([state], { now: NOW, tz: "UTC", checker: false }));
+    expect(cells[1]?.[0]).toBe(`evil|name<b>@${MENTION_BREAK}admin`);
+    expect(cells[1]).toHaveLength(8);
+  });
+});
+
+describe("the status table in a terminal", () => {
+  it("shows a hostile message on its job's line, with no escape sequence reaching the terminal", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "lastbeat-hostile-"));
+    try {
+      const message = "\u001b]0;pwned\u0007\u001b[2Jdisk\nfull\u202e";
+      const heartbeat = { format: "lastbeat/1", job: "backup", status: "fail", at: minutesAgo(5), interval_s: 3600, message };
+      await writeFile(join(dir, "backup.last"), JSON.stringify(heartbeat));
+      const io = fakeIo({ env: { LASTBEAT_DIR: dir }, cwd: dir });
+      expect(await runCli(["status", "--now", NOW.toISOString()], io)).toBe(1);
+      const lines = io.out().split("\n\n")[0]!.split("\n");
+      expect(lines).toHaveLength(2);
+      expect(lines[1]).toMatch(/^backup\s+failed\s.*: disk full$/);
+      expect(io.out()).not.toMatch(CONTROL);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
