@@ -1,8 +1,13 @@
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runCli } from "@lastbeat/cli";
-import { afterEach, beforeEach, expect, it } from "vitest";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { EXIT, LockError, UsageError, exitCodeOf, runCli } from "@lastbeat/cli";
+import { ForgeError } from "@lastbeat/forge";
+import { LastbeatError } from "lastbeat";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { lastbeatArgs, runCommand } from "../support/cli.js";
 import { fakeIo } from "../support/fake-io.js";
 
 let dir: string;
@@ -24,4 +29,77 @@ it("a forge that cannot be reached exits 3 with one line, token never shown, eve
     if (debug === "0") expect(io.err().trim().split("\n")).toHaveLength(1);
     expect(io.out() + io.err()).not.toContain(token);
   }
+});
+
+/** What `fn` throws: real errors of the runtime, not hand-made look-alikes. */
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected a throw");
+}
+
+describe("the error map", () => {
+  it.each([
+    ["a LastbeatError (the library refused a value)", EXIT.usage, new LastbeatError("E_SCHEDULE", "bad schedule")],
+    ["a UsageError (a flag the CLI refuses)", EXIT.usage, new UsageError("--dir can be given only once")],
+    ["a ForgeError (the forge could not be synced)", EXIT.forge, new ForgeError("gitea ops/alerts: ECONNREFUSED")],
+    ["a LockError (another checker kept the lock)", EXIT.forge, new LockError("another lastbeat check (pid 1 on web-1) still holds /x.lock")],
+    ["an operating-system error (it names the path)", EXIT.usage, thrown(() => readFileSync("/nonexistent/lastbeat.json"))],
+    ["a TypeError (a bug)", EXIT.bug, new TypeError("Cannot read properties of undefined")],
+    ["a Node argument error (a bug, though it has a code)", EXIT.bug, thrown(() => readFileSync(undefined as never))],
+    ["a thrown string (a bug)", EXIT.bug, "oops"],
+  ])("%s: exit %i", (_, exit, error) => {
+    expect(exitCodeOf(error)).toBe(exit);
+  });
+
+  it("gives a bug its own exit code, apart from every documented one", () => {
+    expect(EXIT).toEqual({ healthy: 0, alerting: 1, usage: 2, forge: 3, bug: 70 });
+  });
+});
+
+describe("an unexpected throw is a bug, not a usage error", () => {
+  // A clock that returns nothing makes `status --json` throw a real TypeError inside lastbeat.
+  const brokenClock = (env: Record<string, string> = {}) => ({
+    ...fakeIo({ env: { LASTBEAT_DIR: dir, ...env } }),
+    now: () => undefined as unknown as Date,
+  });
+
+  it("prints one line saying what happened, asks for a report, exits 70", async () => {
+    const io = brokenClock();
+    expect(await runCli(["status", "--json"], io)).toBe(70);
+    expect(io.out()).toBe("");
+    expect(io.err()).toMatchInlineSnapshot(`
+      "error: bug in lastbeat: TypeError: Cannot read properties of undefined (reading 'toISOString') (please report it with this line and the output of lastbeat --version; LASTBEAT_DEBUG=1 shows where it happened)
+      "
+    `);
+  });
+
+  it("adds the stack trace only with LASTBEAT_DEBUG=1", async () => {
+    const io = brokenClock({ LASTBEAT_DEBUG: "1" });
+    expect(await runCli(["status", "--json"], io)).toBe(70);
+    const [line, ...stack] = io.err().trimEnd().split("\n");
+    expect(line).toMatch(/^error: bug in lastbeat: TypeError: /);
+    expect(stack[0]).toBe("TypeError: Cannot read properties of undefined (reading 'toISOString')");
+    expect(stack[1]).toMatch(/^ {4}at /);
+  });
+
+  it("exits 70 from the real bin too, in one line", async () => {
+    const fixture = pathToFileURL(fileURLToPath(new URL("./fixtures/no-iso-dates.mjs", import.meta.url))).href;
+    const run = await runCommand(process.execPath, ["--import", fixture, ...lastbeatArgs(["status", "--json", "--now", "2025-01-31T06:00:00Z"])], {
+      env: { LASTBEAT_DIR: dir },
+    });
+    expect({ code: run.code, stdout: run.stdout }).toEqual({ code: 70, stdout: "" });
+    expect(run.stderr).toMatch(/^error: bug in lastbeat: TypeError: [^\n]+ \(please report it with this line[^\n]+\)\n$/);
+  });
+});
+
+describe("--out of report and metrics: one writer", () => {
+  it.each([["report"], ["metrics"]])("%s --out into a missing folder: exit 2, one line naming the file", async (command) => {
+    const io = fakeIo({ env: { LASTBEAT_DIR: dir }, cwd: dir });
+    expect(await runCli([command, "--now", "2025-01-31T06:00:00Z", "--out", "no/such/folder/out"], io)).toBe(2);
+    expect(io.err()).toBe(`error: cannot write --out ${join(dir, "no/such/folder/out")}: no such file or directory (ENOENT)\n`);
+  });
 });

@@ -99,7 +99,8 @@ describe("help", () => {
         $ lastbeat status                                  # every job and its status
         $ lastbeat check --forge github --repo acme/ops    # open/close the alert issue
 
-      Exit codes: 0 all healthy, 1 a job is alerting, 2 usage or configuration error, 3 forge not synced.
+      Exit codes: 0 all healthy, 1 a job is alerting, 2 usage or configuration error, 3 forge not synced,
+      70 a bug in lastbeat (please report it).
 
       "
     `);

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
-import { Command, CommanderError } from "commander";
-import { EXIT, type CliIo, type OutputStream, type RegisterCommand } from "./io.js";
+import { Command } from "commander";
+import { EXIT, reportError } from "./errors.js";
+import type { CliIo, OutputStream, RegisterCommand } from "./io.js";
 import { redact, secretsIn } from "lastbeat/internal";
 
 /**
@@ -32,7 +33,19 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     exitCode = code;
   };
 
-  const program = new Command("lastbeat")
+  try {
+    // Inside the try: even a failure to build the program is reported like any other error.
+    const program = createProgram(safeIo);
+    for (const [, load] of await commandsFor(argv)) (await load())(program, safeIo, setExit);
+    await program.parseAsync([...argv], { from: "user" });
+    return exitCode;
+  } catch (error) {
+    return reportError(error, safeIo.stderr, safeIo.env);
+  }
+}
+
+function createProgram(safeIo: CliIo): Command {
+  return new Command("lastbeat")
     .description("Make silent cron failures impossible to miss: heartbeat files, alerts, a morning brief.")
     .version(version(), "-V, --version", "print the version")
     .helpOption("-h, --help", "show help")
@@ -59,17 +72,10 @@ Examples:
   $ lastbeat status                                  # every job and its status
   $ lastbeat check --forge github --repo acme/ops    # open/close the alert issue
 
-Exit codes: 0 all healthy, 1 a job is alerting, 2 usage or configuration error, 3 forge not synced.
+Exit codes: 0 all healthy, 1 a job is alerting, 2 usage or configuration error, 3 forge not synced,
+70 a bug in lastbeat (please report it).
 `,
     );
-
-  try {
-    for (const [, load] of await commandsFor(argv)) (await load())(program, safeIo, setExit);
-    await program.parseAsync([...argv], { from: "user" });
-    return exitCode;
-  } catch (error) {
-    return errorExit(error, safeIo);
-  }
 }
 
 /** The command named by argv, or all of them for help and unknown commands. */
@@ -77,22 +83,6 @@ async function commandsFor(argv: readonly string[]): Promise<typeof COMMANDS> {
   const first = argv.find((arg) => !arg.startsWith("-"));
   const named = COMMANDS.filter(([name]) => name === first);
   return named.length === 1 ? named : COMMANDS;
-}
-
-function errorExit(error: unknown, io: CliIo): number {
-  if (error instanceof CommanderError) {
-    // Help and version are "errors" only to exitOverride; commander has printed the rest already.
-    if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return EXIT.healthy;
-    // `lastbeat` alone: commander has printed the help on stderr; no command is a usage error.
-    if (error.code === "commander.help") return EXIT.usage;
-    return EXIT.usage;
-  }
-  const code = (error as { code?: unknown } | null)?.code;
-  const message = error instanceof Error ? error.message : String(error);
-  io.stderr.write(`error: ${message.trim().replace(/\s*\n\s*/g, " ")}\n`);
-  if (io.env.LASTBEAT_DEBUG === "1" && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
-  // Another checker holding the lock past the wait means this run did not sync: exit 3 too.
-  return code === "E_FORGE" || code === "E_LOCK" ? EXIT.forge : EXIT.usage;
 }
 
 /** Replaces the value of any token variable in everything the CLI prints. */

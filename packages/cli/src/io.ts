@@ -23,23 +23,9 @@ export interface OutputStream {
   drained?(): Promise<void>;
 }
 
-/** A bad flag, value or configuration: exit code 2, one line on stderr. */
-export class UsageError extends Error {
-  override readonly name = "UsageError";
-  readonly code = "E_USAGE";
-}
-
-/** Exit codes of SPEC §5. */
-export const EXIT = {
-  healthy: 0,
-  alerting: 1,
-  usage: 2,
-  forge: 3,
-} as const;
-
 /**
  * Every command module exports a registrar: it adds its command to the program and reports its
- * exit code through `setExit` (0/1; errors are thrown: UsageError → 2, a forge error → 3).
+ * exit code through `setExit` (0/1); errors are thrown and mapped to exit codes in errors.ts.
  */
 export type RegisterCommand = (
   program: import("commander").Command,

@@ -1,7 +1,8 @@
 import { isAbsolute, resolve } from "node:path";
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { parseDuration, parseGrace } from "lastbeat/internal";
-import { UsageError, type CliIo } from "./io.js";
+import { UsageError } from "./errors.js";
+import type { CliIo } from "./io.js";
 
 /*
  * Shared flags of SPEC §5. Every parser throws commander's InvalidArgumentError, which the CLI

@@ -1,7 +1,8 @@
 import { Option } from "commander";
 import { writeHeartbeat, type BeatStatus } from "lastbeat";
 import { MAX_FUTURE_SKEW_MS } from "lastbeat/internal";
-import { UsageError, type RegisterCommand } from "../io.js";
+import { UsageError } from "../errors.js";
+import type { RegisterCommand } from "../io.js";
 import {
   dirOption,
   durationOption,

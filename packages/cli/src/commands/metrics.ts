@@ -1,8 +1,8 @@
 import { InvalidArgumentError, Option } from "commander";
 import { scanHeartbeats } from "lastbeat";
-import { errnoText, writeFileAtomically } from "lastbeat/internal";
 import type { RegisterCommand } from "../io.js";
 import { absolute, addScanOptions, scanOptionsFrom, type ScanFlags } from "../options.js";
+import { writeOut } from "../out-file.js";
 import { renderMetrics } from "../prometheus.js";
 import { redactStates } from "../redact.js";
 
@@ -40,13 +40,4 @@ function parseLabelName(value: string): string {
     throw new InvalidArgumentError("Use a Prometheus label name like job or lastbeat_job.");
   }
   return value;
-}
-
-/** Temp file in the same folder, fsync, rename: a reader never sees half a file. */
-async function writeOut(file: string, text: string): Promise<void> {
-  try {
-    await writeFileAtomically(file, text);
-  } catch (error) {
-    throw new Error(`cannot write metrics file ${file}: ${errnoText(error)}`, { cause: error });
-  }
 }

@@ -1,8 +1,9 @@
 import { Option } from "commander";
 import { scanHeartbeats } from "lastbeat";
-import { errnoText, writeFileAtomically } from "lastbeat/internal";
-import { UsageError, type CliIo, type RegisterCommand } from "../io.js";
+import { UsageError } from "../errors.js";
+import type { CliIo, RegisterCommand } from "../io.js";
 import { absolute, addScanOptions, scanOptionsFrom, type ScanFlags } from "../options.js";
+import { writeOut } from "../out-file.js";
 import { redactStates } from "../redact.js";
 
 interface ReportFlags extends ScanFlags {
@@ -76,13 +77,4 @@ Examples:
 function defaultTimeZone(io: CliIo, report: typeof import("@lastbeat/report")): string {
   const tz = io.env.TZ?.replace(/^:/, "");
   return tz && report.isValidTimeZone(tz) ? tz : report.localTimeZone();
-}
-
-/** Temp file in the same folder, fsync, rename: a reader never sees half a file. */
-async function writeOut(path: string, text: string): Promise<void> {
-  try {
-    await writeFileAtomically(path, text);
-  } catch (error) {
-    throw new UsageError(`cannot write --out ${path}: ${errnoText(error)}`, { cause: error });
-  }
 }
