@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "@lastbeat/cli";
+import type { Heartbeat } from "lastbeat";
 import { afterAll, describe, expect, it } from "vitest";
 import { fakeIo } from "../support/fake-io.js";
 
@@ -124,7 +125,7 @@ describe("help", () => {
                                   machine's, as cron uses)
         --grace <2x|duration>     alert after this multiple of the interval, or this
                                   long past due
-        --max-runtime <duration>  a started run older than this is overrun
+        --max-runtime <duration>  a run still going after this is overrun (alerts)
         --status <status>         what this beat reports (default ok) (choices: "ok",
                                   "fail", "start")
         --exit-code <code>        the job's exit code: 0 is ok, anything else fail
@@ -252,5 +253,26 @@ describe("help", () => {
 
   it("lastbeat --version", async () => {
     expect(await cli(["--version"])).toEqual({ code: 0, stdout: "0.1.0\n", stderr: "" });
+  });
+});
+
+describe("beat and run share one definition of a job's flags", () => {
+  it("lists --every, --schedule, --tz, --grace and --max-runtime alike in both helps", async () => {
+    const declaration = async (command: string) => {
+      const lines = (await cli([command, "--help"])).stdout.split("\n");
+      const from = lines.findIndex((line) => line.startsWith("  --every"));
+      const to = lines.findIndex((line, i) => i > from && /^ {2}--(?!schedule|tz|grace|max-runtime)/.test(line));
+      return lines.slice(from, to);
+    };
+    const beat = await declaration("beat");
+    expect(beat.filter((line) => line.startsWith("  --"))).toHaveLength(5);
+    expect(await declaration("run")).toEqual(beat);
+  });
+
+  it("reads them the same way: run takes --grace 3X as beat does", async () => {
+    const result = await cli(["run", "nightly", "--every", "1h", "--grace", "3X", "--max-runtime", "30m", "--", process.execPath, "-e", ""]);
+    expect(result).toEqual({ code: 0, stdout: "", stderr: "" });
+    const heartbeat = JSON.parse(readFileSync(join(dir, "nightly.last"), "utf8")) as Heartbeat;
+    expect(heartbeat).toMatchObject({ status: "ok", interval_s: 3600, grace: "3X", max_runtime_s: 1800 });
   });
 });

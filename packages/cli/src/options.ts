@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from "node:path";
 import { InvalidArgumentError, Option, type Command } from "commander";
+import type { WriteHeartbeatOptions } from "lastbeat";
 import { parseDuration, parseGrace } from "lastbeat/internal";
 import { UsageError } from "./errors.js";
 import type { CliIo } from "./io.js";
@@ -84,6 +85,49 @@ export function manifestOption(): Option {
 
 export function durationOption(flags: string, description: string): Option {
   return new Option(flags, description).argParser(parseDurationArg);
+}
+
+/** The flags `beat` and `run` share: the job's declaration and where its heartbeat goes. */
+export interface BeatFlags {
+  every?: number;
+  schedule?: string;
+  tz?: string;
+  grace?: string;
+  maxRuntime?: number;
+  dir?: string[];
+}
+
+/**
+ * Adds `--every`, `--schedule`, `--tz`, `--grace` and `--max-runtime`: one definition for `beat`
+ * and `run`, so a job wrapped either way declares itself with the same flags.
+ */
+export function addBeatOptions(command: Command): Command {
+  return command
+    .addOption(durationOption("--every <duration>", "how often the job runs: 300, 90s, 5m, 1h, 1d, 1w (required)"))
+    .option("--schedule <cron>", "5-field cron expression of the expected run times")
+    .option("--tz <zone>", "IANA time zone of --schedule (default: this machine's, as cron uses)")
+    .addOption(
+      new Option("--grace <2x|duration>", "alert after this multiple of the interval, or this long past due").argParser(
+        parseGraceArg,
+      ),
+    )
+    .addOption(durationOption("--max-runtime <duration>", "a run still going after this is overrun (alerts)"));
+}
+
+/** `--dir` of the writing commands: one folder, found as `writeHeartbeat` finds it. */
+export function beatDirOption(): Option {
+  return dirOption("heartbeat folder (default: $LASTBEAT_DIR, /var/run/lastbeat/heartbeats, ~/.lastbeat/heartbeats)");
+}
+
+/** The declaration the beat flags make, as `writeHeartbeat` options (which validate it). */
+export function declarationFrom(flags: BeatFlags): Pick<WriteHeartbeatOptions, "every" | "schedule" | "tz" | "grace" | "maxRuntime"> {
+  return {
+    every: required(flags.every, "--every <duration>"),
+    ...(flags.schedule !== undefined && { schedule: flags.schedule }),
+    ...(flags.tz !== undefined && { tz: flags.tz }),
+    ...(flags.grace !== undefined && { grace: flags.grace }),
+    ...(flags.maxRuntime !== undefined && { maxRuntime: flags.maxRuntime }),
+  };
 }
 
 /** Adds `--dir`, `--manifest` and `--now`: what every reading command takes. */

@@ -2,41 +2,30 @@ import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { constants as osConstants } from "node:os";
 import { StringDecoder } from "node:string_decoder";
-import { Option } from "commander";
 import { writeHeartbeat, type WriteHeartbeatOptions } from "lastbeat";
 import { MAX_OUTPUT_TAIL_BYTES, buildHeartbeat, resolveHeartbeatDir } from "lastbeat/internal";
 import { UsageError } from "../errors.js";
 import type { CliIo, OutputStream, RegisterCommand } from "../io.js";
-import { dirOption, durationOption, parseGraceArg, required, singleDir } from "../options.js";
+import { addBeatOptions, beatDirOption, declarationFrom, singleDir, type BeatFlags } from "../options.js";
 import { OutputTail } from "../output-tail.js";
 import { acquireRunLock, holderOf, type LockHolder } from "../lock.js";
 
-interface RunFlags {
-  every?: number;
-  schedule?: string;
-  tz?: string;
-  grace?: string;
-  maxRuntime?: number;
+interface RunFlags extends BeatFlags {
   overlap: boolean;
-  dir?: string[];
 }
 
 /** Signals a supervisor (cron, systemd, Kubernetes, a terminal) sends to stop the job. */
 const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"];
 
 export const registerRun: RegisterCommand = (program, io, setExit) => {
-  program
+  const run = program
     .command("run")
     .description("run a command between a start beat and an ok/fail beat (exit code, duration, output tail)")
     .argument("<job>", "job name: letters, digits, . _ - (the file is <dir>/<job>.last)")
-    .argument("<command...>", "the command and its arguments, after --")
-    .addOption(durationOption("--every <duration>", "how often the job runs: 300, 90s, 5m, 1h, 1d, 1w (required)"))
-    .option("--schedule <cron>", "5-field cron expression of the expected run times")
-    .option("--tz <zone>", "IANA time zone of --schedule (default: this machine's, as cron uses)")
-    .addOption(new Option("--grace <2x|duration>", "alert after this multiple of the interval, or this long past due").argParser(parseGraceArg))
-    .addOption(durationOption("--max-runtime <duration>", "a run still going after this is overrun (alerts)"))
+    .argument("<command...>", "the command and its arguments, after --");
+  addBeatOptions(run)
     .option("--no-overlap", "skip (exit 0) while the previous run of this job on this host is still alive")
-    .addOption(dirOption("heartbeat folder (default: $LASTBEAT_DIR, /var/run/lastbeat/heartbeats, ~/.lastbeat/heartbeats)"))
+    .addOption(beatDirOption())
     .addHelpText(
       "after",
       `
@@ -59,13 +48,9 @@ async function runJob(job: string, command: string[], flags: RunFlags, io: CliIo
   }
   const given = singleDir(flags, io);
   const base: WriteHeartbeatOptions = {
-    every: required(flags.every, "--every <duration>"),
+    ...declarationFrom(flags),
     env: io.env,
     stderr: io.stderr,
-    ...(flags.schedule !== undefined && { schedule: flags.schedule }),
-    ...(flags.tz !== undefined && { tz: flags.tz }),
-    ...(flags.grace !== undefined && { grace: flags.grace }),
-    ...(flags.maxRuntime !== undefined && { maxRuntime: flags.maxRuntime }),
   };
   // Every option is checked before the command starts: a typo must not cost a run.
   buildHeartbeat(job, { ...base, status: "start" });
