@@ -141,6 +141,11 @@ describe("the lastbeat tarball", () => {
     expect(check.stdout).toContain("open #1");
     expect((await run("report", "--panel")).stdout).toMatch(/\| sync +\| ✗ failed +\|/);
     expect((await run("metrics")).stdout).toContain('lastbeat_job_status{job="sync",status="failed"} 1');
+    // What the bundle carries, with the licence texts their terms ask to ship along.
+    const notices = await readFile(join(dir, "package", "dist", "cli", "THIRD-PARTY-LICENSES.txt"), "utf8");
+    for (const name of ["commander", "@octokit/rest", "@octokit/plugin-throttling", "date-fns", "croner", "content-type"]) {
+      expect(notices).toMatch(new RegExp(`^${name}@\\d+\\.\\d+\\.\\d+ \\(MIT\\)\\n\\n\\S`, "m"));
+    }
   });
 });
 
