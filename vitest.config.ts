@@ -1,24 +1,20 @@
-import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
-const src = (pkg: string, entry = "index") => fileURLToPath(new URL(`./packages/${pkg}/src/${entry}.ts`, import.meta.url));
-
-// Tests run against the TypeScript sources: no build needed first.
-const alias = [
-  { find: /^lastbeat\/internal$/, replacement: src("lastbeat", "internal") },
-  { find: /^lastbeat\/text$/, replacement: src("lastbeat", "text") },
-  { find: /^lastbeat$/, replacement: src("lastbeat") },
-  { find: /^@lastbeat\/forge$/, replacement: src("forge") },
-  { find: /^@lastbeat\/report$/, replacement: src("report") },
-  { find: /^@lastbeat\/cli$/, replacement: src("cli") },
-];
+// Tests run against the TypeScript sources, no build needed first: every workspace package's
+// `exports` map points the `lastbeat-source` condition at its `src/` (the same condition
+// `npm run demo` and the bin use through `node --conditions=lastbeat-source`).
+const conditions = ["lastbeat-source"];
+const resolve = { conditions };
+const ssr = { resolve: { conditions, externalConditions: conditions } };
 
 export default defineConfig({
-  resolve: { alias },
+  resolve,
+  ssr,
   test: {
     projects: [
       {
-        resolve: { alias },
+        resolve,
+        ssr,
         test: {
           name: "unit",
           include: ["packages/*/src/**/*.test.ts", "test/**/*.test.ts"],
@@ -28,13 +24,15 @@ export default defineConfig({
         },
       },
       {
-        resolve: { alias },
+        resolve,
+        ssr,
         test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
           testTimeout: 180_000,
           hookTimeout: 180_000,
-          fileParallelism: false,
+          // One file at a time: `fileParallelism` is not a per-project option, so `test:e2e` passes
+          // --no-file-parallelism.
         },
       },
     ],
