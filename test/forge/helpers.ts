@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import Bottleneck from "bottleneck/light.js";
+import Bottleneck from "bottleneck";
 import { createFileForge, createGiteaForge, createGitHubForge, type Forge } from "@lastbeat/forge";
 import { evaluate, type Heartbeat, type JobState } from "lastbeat";
 import type { FakeForge } from "../support/fake-forge.js";
@@ -14,7 +14,7 @@ export function at(hoursFromNow: number): Date {
 }
 
 /** A job state as `scanHeartbeats` would return it, from a heartbeat evaluated at `now`. */
-export function state(job: string, beat: Partial<Heartbeat> & { at: Date | string }, now: Date = NOW): JobState {
+export function state(job: string, beat: Omit<Partial<Heartbeat>, "at"> & { at: Date | string }, now: Date = NOW): JobState {
   const heartbeat: Heartbeat = {
     format: "lastbeat/1",
     job,
