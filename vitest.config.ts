@@ -17,7 +17,7 @@ export default defineConfig({
         ssr,
         test: {
           name: "unit",
-          include: ["packages/*/src/**/*.test.ts", "test/**/*.test.ts"],
+          include: ["test/**/*.test.ts"],
           exclude: ["test/e2e/**", "**/node_modules/**"],
           testTimeout: 60_000,
           hookTimeout: 60_000,

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runCli, type CliIo } from "@lastbeat/cli";
 import { startFakeForge, type FakeForge } from "../support/fake-forge.js";
 import { runLastbeat } from "../support/cli.js";
-import { NOW, tempDir } from "./helpers.js";
+import { NOW, tempDir } from "../forge/helpers.js";
 
 /* `lastbeat check` end to end: flags, tokens, exit codes, --json, --dry-run, the lock. */
 

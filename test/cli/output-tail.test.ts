@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { OutputTail } from "./output-tail.js";
+import { OutputTail } from "../../packages/cli/src/output-tail.js";
 
 describe("OutputTail", () => {
   it("keeps everything below the limit", () => {

@@ -1,6 +1,6 @@
 import { evaluate } from "lastbeat";
 import { describe, expect, it } from "vitest";
-import { escapeLabelValue, renderMetrics } from "./prometheus.js";
+import { escapeLabelValue, renderMetrics } from "../../packages/cli/src/prometheus.js";
 
 const now = new Date("2025-01-31T06:00:00Z");
 
