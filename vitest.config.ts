@@ -17,6 +17,7 @@ export default defineConfig({
         ssr,
         test: {
           name: "unit",
+          setupFiles: ["test/support/setup.ts"],
           include: ["test/**/*.test.ts"],
           exclude: ["test/e2e/**", "**/node_modules/**"],
           testTimeout: 60_000,
@@ -28,6 +29,7 @@ export default defineConfig({
         ssr,
         test: {
           name: "e2e",
+          setupFiles: ["test/support/setup.ts"],
           include: ["test/e2e/**/*.test.ts"],
           testTimeout: 180_000,
           hookTimeout: 180_000,

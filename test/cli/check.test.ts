@@ -5,7 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runCli, type CliIo } from "@lastbeat/cli";
 import { startFakeForge, type FakeForge } from "../support/fake-forge.js";
 import { runLastbeat } from "../support/cli.js";
-import { NOW, tempDir } from "../forge/helpers.js";
+import { NOW } from "../forge/helpers.js";
+import { testdir } from "../support/testdir.js";
 
 /* `lastbeat check` end to end: flags, tokens, exit codes, --json, --dry-run, the lock. */
 
@@ -36,15 +37,13 @@ async function beatFile(dir: string, job: string, beat: Record<string, unknown>)
 
 describe("lastbeat check", () => {
   let dir: string;
-  let cleanup: () => Promise<void>;
   let hb: string;
   beforeEach(async () => {
-    ({ dir, cleanup } = await tempDir("lastbeat-check-"));
+    dir = await testdir("lastbeat-check-");
     hb = join(dir, "hb");
     await beatFile(hb, "backup", { at: "2025-03-10T07:00:00Z" });
     await beatFile(hb, "web", { at: "2025-03-10T11:55:00Z" });
   });
-  afterEach(() => cleanup());
 
   it("refuses a real forge without a token (exit 2, one clear line)", async () => {
     const r = await check(["--forge", "github", "--repo", "acme/ops", "--dir", hb], {});
@@ -194,7 +193,7 @@ describe("lastbeat check", () => {
 
 describe("eight checkers at once", () => {
   it("end with exactly one open issue", async () => {
-    const { dir, cleanup } = await tempDir("lastbeat-race-");
+    const dir = await testdir("lastbeat-race-");
     const fake = await startFakeForge({ flavor: "github" });
     try {
       const hb = join(dir, "hb");
@@ -207,7 +206,6 @@ describe("eight checkers at once", () => {
       expect(runs.filter((r) => r.stdout.includes("open #1"))).toHaveLength(1);
     } finally {
       await fake.close();
-      await cleanup();
     }
   });
 });

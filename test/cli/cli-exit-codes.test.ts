@@ -1,21 +1,17 @@
 import { readFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { EXIT, LockError, UsageError, exitCodeOf, runCli } from "@lastbeat/cli";
 import { ForgeError } from "@lastbeat/forge";
 import { LastbeatError } from "lastbeat";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { lastbeatArgs, runCommand } from "../support/cli.js";
 import { fakeIo } from "../support/fake-io.js";
+import { testdir } from "../support/testdir.js";
 
 let dir: string;
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "lastbeat-exit-"));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
+  dir = await testdir("lastbeat-exit-");
 });
 
 it("a forge that cannot be reached exits 3 with one line, token never shown, even with LASTBEAT_DEBUG", async () => {

@@ -1,16 +1,16 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { lastbeatArgs, repoRoot } from "../support/cli.js";
+import { testdir } from "../support/testdir.js";
 
 // `lastbeat beat` runs in tight cron loops: it must never load Octokit or date-fns (SPEC §1,
 // STYLE 6). A module-resolution hook records every module the real binary loads.
 let dir: string;
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "lastbeat-startup-"));
+  dir = await testdir("lastbeat-startup-");
   await writeFile(
     join(dir, "hooks.mjs"),
     `import { appendFileSync } from "node:fs";
@@ -24,9 +24,6 @@ export async function resolve(specifier, context, next) {
     join(dir, "register.mjs"),
     `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(join(dir, "hooks.mjs")).href)});\n`,
   );
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
 });
 
 async function loadedBy(args: string[]): Promise<string[]> {

@@ -1,19 +1,14 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { runCli } from "@lastbeat/cli";
 import { scanHeartbeats, writeHeartbeat } from "lastbeat";
 import { statusJson } from "lastbeat/internal";
-import { afterAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { fakeIo } from "../support/fake-io.js";
+import { testdir } from "../support/testdir.js";
 
 let dir: string;
-afterAll(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
 
 it("status --json streams exactly the bytes of JSON.stringify(statusJson(…), null, 2), over several slices", async () => {
-  dir = await mkdtemp(join(tmpdir(), "lastbeat-stream-"));
+  dir = await testdir("lastbeat-stream-");
   const now = new Date("2025-01-31T06:00:00Z");
   for (let i = 0; i < 2100; i++) {
     const at = new Date(now.getTime() - (i % 9) * 60_000);
@@ -28,10 +23,9 @@ it("status --json streams exactly the bytes of JSON.stringify(statusJson(…), n
 });
 
 it("status --json of an empty folder is the same as JSON.stringify", async () => {
-  const empty = await mkdtemp(join(tmpdir(), "lastbeat-empty-"));
+  const empty = await testdir("lastbeat-empty-");
   const now = new Date("2025-01-31T06:00:00Z");
   const io = fakeIo({ env: { LASTBEAT_DIR: empty }, cwd: empty, now });
   expect(await runCli(["status", "--json"], io)).toBe(0);
   expect(io.out()).toBe(`${JSON.stringify({ now: now.toISOString(), jobs: [] }, null, 2)}\n`);
-  await rm(empty, { recursive: true, force: true });
 });

@@ -1,13 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "@lastbeat/cli";
 import type { Heartbeat } from "lastbeat";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { fakeIo } from "../support/fake-io.js";
+import { testdirSync } from "../support/testdir.js";
 
-const dir = mkdtempSync(join(tmpdir(), "lastbeat-usage-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = testdirSync("lastbeat-usage-");
 
 async function cli(args: string[], env: Record<string, string> = {}) {
   const io = fakeIo({ env: { LASTBEAT_DIR: dir, ...env } });

@@ -1,12 +1,12 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { runCli } from "@lastbeat/cli";
 import { writeHeartbeat } from "lastbeat";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { lastbeatArgs, repoRoot } from "../support/cli.js";
+import { testdir } from "../support/testdir.js";
 
 const NOW = "2026-04-08T07:00:00Z";
 const minutesAgo = (m: number) => new Date(Date.parse(NOW) - m * 60_000);
@@ -14,10 +14,7 @@ const minutesAgo = (m: number) => new Date(Date.parse(NOW) - m * 60_000);
 let dir: string;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "lastbeat-report-"));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
+  dir = await testdir("lastbeat-report-");
 });
 
 async function writeSamples(): Promise<void> {

@@ -1,10 +1,9 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../support/cli.js";
+import { testdir } from "../support/testdir.js";
 
 // The executable a user runs: bin/lastbeat → the bundled packages/lastbeat/dist/cli/lastbeat.mjs that
 // `npm ci` builds (root `prepare`). Everything else tests the TypeScript source.
@@ -14,10 +13,7 @@ beforeAll(async () => {
   if (!existsSync(join(repoRoot, "packages", "lastbeat", "dist", "cli", "lastbeat.mjs"))) {
     execFileSync("npm", ["run", "build"], { cwd: repoRoot, stdio: "ignore" });
   }
-  dir = await mkdtemp(join(tmpdir(), "lastbeat-bin-"));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
+  dir = await testdir("lastbeat-bin-");
 });
 
 const run = (...args: string[]) => spawnSync(bin, args, { encoding: "utf8", env: { ...process.env, NO_COLOR: "1", LASTBEAT_DIR: dir } });

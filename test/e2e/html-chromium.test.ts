@@ -1,10 +1,9 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { runLastbeat } from "../support/cli.js";
+import { testdir } from "../support/testdir.js";
 
 // `lastbeat report --format html` is read in a browser: render it in Debian's Chromium
 // (.ci/run installs the package `chromium`).
@@ -22,10 +21,7 @@ const flags = [
 
 let dir: string;
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "lastbeat-html-"));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
+  dir = await testdir("lastbeat-html-");
 });
 
 describe.skipIf(!chromium)("the HTML brief in a real browser (Chromium)", () => {

@@ -1,10 +1,10 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { repoRoot, runLastbeat } from "../support/cli.js";
+import { testdir } from "../support/testdir.js";
 
 // promtool comes from the Debian package `prometheus` (installed by .ci/run).
 const exec = promisify(execFile);
@@ -12,10 +12,7 @@ const rulesDir = join(repoRoot, "examples", "prometheus");
 
 let dir: string;
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "lastbeat-promtool-"));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
+  dir = await testdir("lastbeat-promtool-");
 });
 
 async function promtool(args: string[], input?: string): Promise<{ code: number; output: string }> {

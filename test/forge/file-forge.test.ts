@@ -1,15 +1,12 @@
 import { readdir, stat, symlink, writeFile, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { fileForge, tempDir } from "./helpers.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import { testdir } from "../support/testdir.js";
+import { fileForge } from "./helpers.js";
 
 let dir: string;
-let cleanup: () => Promise<void>;
 beforeEach(async () => {
-  ({ dir, cleanup } = await tempDir("lastbeat-file-forge-"));
-});
-afterEach(async () => {
-  await cleanup();
+  dir = await testdir("lastbeat-file-forge-");
 });
 
 describe("the file forge writes through lastbeat's atomic writer", () => {

@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import Bottleneck from "bottleneck";
 import { createFileForge, createGiteaForge, createGitHubForge, type Forge } from "@lastbeat/forge";
 import { evaluate, type Heartbeat, type JobState } from "lastbeat";
@@ -45,10 +42,6 @@ export async function forgeFor(fake: FakeForge, extra: { timeoutMs?: number; ret
   return createGiteaForge({ repo: fake.repo, token: fake.token, url: fake.url, retryBaseMs: 1, sleep: async () => {}, ...extra });
 }
 
-export async function tempDir(prefix = "lastbeat-forge-"): Promise<{ dir: string; cleanup: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
-}
 
 export function fileForge(dir: string, now: () => Date = () => NOW): Forge {
   return createFileForge({ dir, now });

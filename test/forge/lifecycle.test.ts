@@ -4,7 +4,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { syncAlerts, type Forge, type SyncMode } from "@lastbeat/forge";
 import type { JobState } from "lastbeat";
 import { startFakeForge, type FakeForge } from "../support/fake-forge.js";
-import { NOW, at, fileForge, forgeFor, state, tempDir, SCOPE } from "./helpers.js";
+import { NOW, at, fileForge, forgeFor, state, SCOPE } from "./helpers.js";
+import { testdir } from "../support/testdir.js";
 
 /*
  * The whole life of an alert, in both modes, on GitHub, Gitea and the file forge:
@@ -34,7 +35,7 @@ interface Harness {
 
 async function harness(kind: "github" | "gitea" | "file"): Promise<Harness> {
   if (kind === "file") {
-    const { dir, cleanup } = await tempDir();
+    const dir = await testdir();
     const forge = fileForge(dir);
     const read = async () => {
       const all = [];
@@ -55,7 +56,7 @@ async function harness(kind: "github" | "gitea" | "file"): Promise<Harness> {
       dir,
       open: async () => (await read()).filter((i) => i.state === "open"),
       all: read,
-      cleanup,
+      cleanup: async () => {},
     };
   }
   const fake = await startFakeForge({ flavor: kind });

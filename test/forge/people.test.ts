@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { markerFor, renderRollupIssue, syncAlerts, type Forge } from "@lastbeat/forge";
 import { startFakeForge, type FakeForge } from "../support/fake-forge.js";
-import { NOW, at, fileForge, forgeFor, state, tempDir, SCOPE } from "./helpers.js";
+import { NOW, at, fileForge, forgeFor, state, SCOPE } from "./helpers.js";
+import { testdir } from "../support/testdir.js";
 
 /* What people (and other checkers) do to the forge between two runs. */
 
@@ -98,25 +99,21 @@ describe.each(["github", "gitea"] as const)("on %s", (flavor) => {
 
 describe("on the file forge", () => {
   it("handles a person closing, editing and two duplicate issue files", async () => {
-    const { dir, cleanup } = await tempDir();
-    try {
-      const forge = fileForge(dir);
-      const sync = () => syncAlerts(forge, { scope: SCOPE, mode: "rollup", label: LABEL, states: [backupStale], now: NOW });
-      const first = (await sync()).applied[0]!.issue!;
-      await forge.updateIssue(first, { title: "edited", body: `${markerFor("rollup", SCOPE)}\nedited by hand\n` });
-      expect((await sync()).applied.map((a) => a.kind)).toEqual(["update"]);
-      expect((await sync()).applied.map((a) => a.kind)).toEqual(["none"]);
-      await forge.closeIssue(first);
-      const second = (await sync()).applied[0]!;
-      expect(second.kind).toBe("create");
-      // Another checker (on another host sharing the folder) created one too.
-      const { title, body } = renderRollupIssue([backupStale], SCOPE);
-      await forge.createIssue({ title, body, label: LABEL });
-      const r = await sync();
-      expect(r.applied.map((a) => a.kind)).toEqual(["close", "none"]);
-      expect((await forge.listOpenIssues(LABEL)).map((i) => i.number)).toEqual([second.issue]);
-    } finally {
-      await cleanup();
-    }
+    const dir = await testdir();
+    const forge = fileForge(dir);
+    const sync = () => syncAlerts(forge, { scope: SCOPE, mode: "rollup", label: LABEL, states: [backupStale], now: NOW });
+    const first = (await sync()).applied[0]!.issue!;
+    await forge.updateIssue(first, { title: "edited", body: `${markerFor("rollup", SCOPE)}\nedited by hand\n` });
+    expect((await sync()).applied.map((a) => a.kind)).toEqual(["update"]);
+    expect((await sync()).applied.map((a) => a.kind)).toEqual(["none"]);
+    await forge.closeIssue(first);
+    const second = (await sync()).applied[0]!;
+    expect(second.kind).toBe("create");
+    // Another checker (on another host sharing the folder) created one too.
+    const { title, body } = renderRollupIssue([backupStale], SCOPE);
+    await forge.createIssue({ title, body, label: LABEL });
+    const r = await sync();
+    expect(r.applied.map((a) => a.kind)).toEqual(["close", "none"]);
+    expect((await forge.listOpenIssues(LABEL)).map((i) => i.number)).toEqual([second.issue]);
   });
 });

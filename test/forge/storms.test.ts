@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { MAX_BODY_CHARS, MAX_COMMENT_CHARS, MAX_TITLE_CHARS, syncAlerts, type Forge, type SyncMode, type SyncResult } from "@lastbeat/forge";
 import type { JobState } from "lastbeat";
 import { startFakeForge, type FakeForge, type Flavor } from "../support/fake-forge.js";
-import { HOUR, NOW, SCOPE, fileForge, forgeFor, state, tempDir } from "./helpers.js";
+import { HOUR, NOW, SCOPE, fileForge, forgeFor, state } from "./helpers.js";
+import { testdir } from "../support/testdir.js";
 
 /*
  * A mass outage, against forges that enforce GitHub's limits: titles ≤ 256, bodies and comments
@@ -37,7 +38,7 @@ interface Story {
 async function story(kind: Flavor | "file"): Promise<Story> {
   const clock = { now: NOW };
   if (kind === "file") {
-    const { dir, cleanup } = await tempDir();
+    const dir = await testdir();
     const forge = fileForge(dir, () => clock.now);
     return {
       forge,
@@ -47,7 +48,7 @@ async function story(kind: Flavor | "file"): Promise<Story> {
         return { ...r, writes: r.applied.filter((a) => a.kind !== "none").length };
       },
       open: () => forge.listOpenIssues(LABEL),
-      cleanup,
+      cleanup: async () => {},
     };
   }
   const fake = await startFakeForge({ flavor: kind, limitsClock: () => clock.now });

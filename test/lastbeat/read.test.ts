@@ -1,18 +1,15 @@
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, symlink, writeFile } from "node:fs/promises";
 import { execFileSync } from "node:child_process";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { scanHeartbeats, writeHeartbeat } from "lastbeat";
 import { MAX_HEARTBEAT_BYTES, expandDirs, parseHeartbeat, readBoundedFile, readHeartbeatFile } from "lastbeat/internal";
+import { testdir } from "../support/testdir.js";
 
 let root: string;
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), "lastbeat-read-"));
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
+  root = await testdir("lastbeat-read-");
 });
 const now = new Date("2026-11-23T10:00:00.000Z");
 let n = 0;

@@ -1,19 +1,19 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { scanHeartbeats } from "lastbeat";
 import { parseHeartbeat } from "lastbeat/internal";
+import { testdir } from "../support/testdir.js";
 
 const source = fileURLToPath(new URL("./fixtures/beat-loop.ts", import.meta.url));
 let dir: string;
 let loop: string;
 // Bundle the writer once so each of the hundreds of children starts as plain `node`.
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "lastbeat-torn-"));
+  dir = await testdir("lastbeat-torn-");
   loop = join(dir, "..", `${dir.split("/").pop()}-beat-loop.mjs`);
   await build({ entryPoints: [source], bundle: true, platform: "node", format: "esm", outfile: loop, conditions: ["lastbeat-source"], logLevel: "error",
     // Should a CommonJS dependency be bundled, give it require() and __filename.
@@ -23,7 +23,6 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
   await rm(loop, { force: true });
 });
 

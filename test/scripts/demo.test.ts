@@ -1,11 +1,11 @@
 import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { copyFile, mkdir, readdir, readFile, symlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../support/cli.js";
+import { testdir } from "../support/testdir.js";
 
 const WORKSPACES = { lastbeat: "packages/lastbeat", "@lastbeat/cli": "packages/cli", "@lastbeat/forge": "packages/forge", "@lastbeat/report": "packages/report" };
 
@@ -58,16 +58,12 @@ describe("npm run demo", () => {
   let before: string[];
 
   beforeAll(async () => {
-    scratch = await mkdtemp(join(tmpdir(), "lastbeat-demo-test-"));
+    scratch = await testdir("lastbeat-demo-test-");
     copy = join(scratch, "clone");
     demo = join(scratch, "demo");
     await cleanCopy(copy);
     before = (await readdir(copy)).sort();
     run = await npmRunDemo(copy, demo);
-  });
-
-  afterAll(async () => {
-    await rm(scratch, { recursive: true, force: true });
   });
 
   it("runs to the end from a clean copy", () => {
