@@ -27,6 +27,7 @@ for (const file of files) {
       findings.push(`${at}: import another package by its name, not a relative path into its src (STYLE 2)`);
     }
     if (/\bvi\.mock\(/.test(line)) findings.push(`${at}: no vi.mock of our own modules (STYLE 7)`);
+    if (i === 0 && /^packages\/.*\.test\.ts$/.test(rel)) findings.push(`${at}: tests live in test/<package>/, mirroring packages/<package>/ (vitest runs only test/**)`);
     if (/\b(it|test|describe)\.only\(/.test(line)) findings.push(`${at}: .only would skip the rest of the suite`);
   });
 }

@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
-import { hostname, tmpdir } from "node:os";
+import { readFile, readdir, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { acquireCheckLock, acquireRunLock, holderOf, LockError, procProcessTable, readLockHolder, staleReason, type LockHolder } from "./lock.js";
+import { acquireCheckLock, acquireRunLock, holderOf, LockError, procProcessTable, readLockHolder, staleReason, type LockHolder } from "../../packages/cli/src/lock.js";
+import { testdir } from "../support/testdir.js";
 
 /*
  * Real processes, real /proc: a pid that is gone is one we started and waited for; a pid reused
@@ -13,11 +14,10 @@ import { acquireCheckLock, acquireRunLock, holderOf, LockError, procProcessTable
 let dir: string;
 const children: ChildProcess[] = [];
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "lastbeat-lock-"));
+  dir = await testdir("lastbeat-lock-");
 });
 afterEach(async () => {
   for (const child of children.splice(0)) child.kill("SIGKILL");
-  await rm(dir, { recursive: true, force: true });
 });
 
 const host = hostname();
