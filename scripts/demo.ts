@@ -1,5 +1,5 @@
 /**
- * `npm run demo` (SPEC §9): shows in under a minute what lastbeat does, with no account and no
+ * `npm run demo` (README, "Quick start"): shows in under a minute what lastbeat does, with no account and no
  * network. Writes sample heartbeats (ok, late, stale, failed, running, one corrupt file) into a
  * fresh temporary folder, then runs `lastbeat status`, `lastbeat check --forge file` and
  * `lastbeat report` in-process and prints their output and where the issue file and brief are.

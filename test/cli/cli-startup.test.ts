@@ -6,8 +6,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { lastbeatArgs, repoRoot } from "../support/cli.js";
 import { testdir } from "../support/testdir.js";
 
-// `lastbeat beat` runs in tight cron loops: it must never load Octokit or date-fns (SPEC §1,
-// STYLE 6). A module-resolution hook records every module the real binary loads.
+// `lastbeat beat` runs in tight cron loops: it must never load Octokit or date-fns (README, Performance).
+// A module-resolution hook records every module the real binary loads.
 let dir: string;
 beforeAll(async () => {
   dir = await testdir("lastbeat-startup-");

@@ -19,7 +19,7 @@ async function cli(args: string[], options: { tty?: boolean; env?: Record<string
 const T0 = "2025-01-31T06:00:00.000Z";
 
 describe("lastbeat status --json", () => {
-  it("prints SPEC §5 field by field, worst first, and exits 1 when alerting", async () => {
+  it("prints the JSON output of docs/spec.md field by field, worst first, and exits 1 when alerting", async () => {
     expect((await cli(["beat", "backup", "--every", "1h", "--now", T0])).code).toBe(0);
     expect((await cli(["beat", "sync", "--every", "5m", "--now", T0, "--exit-code", "3"])).code).toBe(0);
     await writeFile(join(dir, "lastbeat.json"), JSON.stringify({ jobs: { backup: { every: "1h" }, report: { every: "1d" } } }));

@@ -196,7 +196,8 @@ describe("help", () => {
         --manifest <file>  lastbeat.json declaring the jobs that must exist (default:
                            $LASTBEAT_MANIFEST)
         --now <iso>        evaluate as of this time instead of the clock
-        --json             print the SPEC §5 JSON object: { now, jobs: [...] }
+        --json             print one JSON object { now, jobs: [...] }
+                           (docs/status.schema.json)
         -h, --help         show help
 
       Statuses: ok, late, running, paused (no alert); stale, failed, overrun, missing, invalid (alerting).

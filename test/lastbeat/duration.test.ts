@@ -45,7 +45,7 @@ describe("parseManifest", () => {
     expect(bad({ jobs: { backup: { every: "1d", paused: "later" } } })).toThrow(/paused must be/);
     expect(() => parseManifest("{", "m.json")).toThrow(/^m\.json: not valid JSON/);
   });
-  it("reads the full example of SPEC §4", () => {
+  it("reads the manifest example of docs/spec.md", () => {
     const m = parseManifest(
       JSON.stringify({ jobs: { backup: { every: "1d", schedule: "0 2 * * *", tz: "Europe/Berlin", grace: "2h", max_runtime: "30m", paused: false } } }),
     );

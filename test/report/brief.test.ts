@@ -228,7 +228,7 @@ describe("summary line", () => {
     expect(buildBrief(sampleStates(), options).summary).toBe("8 jobs: 3 ok, 1 running, 1 late, 1 stale, 1 failed, 1 invalid");
   });
 
-  it("reads `N jobs: a ok, b late, c stale` like the SPEC's example", () => {
+  it("reads `N jobs: a ok, b late, c stale` like the example in docs/spec.md", () => {
     const at = (minutesAgo: number) => new Date(NOW.getTime() - minutesAgo * 60_000).toISOString();
     const states = [
       ...["a", "b", "c", "d"].map((job) => evaluate({ job, status: "ok", at: at(1), interval_s: 600 }, undefined, NOW)),

@@ -20,7 +20,7 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<RegisterCommand>]>
 
 /**
  * The `lastbeat` command as a function of (argv, env, output streams): returns the exit code of
- * SPEC §5 and never calls `process.exit`. Only this function turns errors into exit codes.
+ * docs/spec.md and never calls `process.exit`. Only this function turns errors into exit codes.
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const safeIo: CliIo = {

@@ -3,7 +3,7 @@ import type { LastbeatErrorCode } from "lastbeat";
 import type { OutputStream } from "./io.js";
 
 /**
- * The exit codes of every command, documented in the README ("Exit codes"). `bug` is sysexits'
+ * The exit codes of every command (docs/spec.md, "Exit codes and errors"). `bug` is sysexits'
  * EX_SOFTWARE, far from the 0–3 a cron wrapper scripts against.
  */
 export const EXIT = {

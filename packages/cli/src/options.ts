@@ -6,7 +6,7 @@ import { UsageError } from "./errors.js";
 import type { CliIo } from "./io.js";
 
 /*
- * Shared flags of SPEC §5. Every parser throws commander's InvalidArgumentError, which the CLI
+ * Shared flags (docs/spec.md, "Command line"). Every parser throws commander's InvalidArgumentError, which the CLI
  * prints as one line naming the flag and the value: `error: option '--every <duration>' argument
  * '5x' is invalid. …` and exits 2.
  */

@@ -18,7 +18,7 @@ export interface NewIssue {
 
 /**
  * What the checker needs from a forge, nothing more. Every adapter lists through the plain issue
- * list filtered by label (never a search endpoint, which lags behind writes: SPEC §6).
+ * list filtered by label (never a search endpoint, which lags behind writes: docs/spec.md, "Alert issues").
  */
 export interface Forge {
   readonly kind: "github" | "gitea" | "file";

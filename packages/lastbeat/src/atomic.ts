@@ -46,7 +46,7 @@ export function isTempName(name: string): boolean {
  *
  * Written by hand rather than with write-file-atomic, whose predictable temp name is opened with
  * plain "w" (following a planted symlink) and which resolves `file` through symlinks: both unsafe
- * for root's cron jobs in a shared folder (SPEC §2).
+ * for root's cron jobs in a shared folder (docs/spec.md, "Folders").
  */
 export async function writeFileAtomically(
   file: string,

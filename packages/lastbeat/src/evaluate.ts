@@ -64,7 +64,7 @@ function dateOf(ms: number, field: string): Date {
 const iso = (d: Date) => d.toISOString();
 
 /**
- * The status model of SPEC §3, pure: a function of the last heartbeat (if any), the job's
+ * The status model of docs/spec.md, pure: a function of the last heartbeat (if any), the job's
  * declaration (manifest wins over the file) and `now`.
  */
 export function evaluate(

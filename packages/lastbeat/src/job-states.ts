@@ -18,7 +18,7 @@ export function sortJobStates<T extends Pick<JobState, "job" | "status" | "ratio
   );
 }
 
-/** The per-job object of `status --json` (SPEC §5). */
+/** The per-job object of `status --json` (docs/spec.md, "JSON output"; docs/status.schema.json). */
 export function jobStateToJson(state: JobState) {
   return {
     job: state.job,
@@ -37,7 +37,7 @@ export function jobStateToJson(state: JobState) {
 
 export type JobStateJson = ReturnType<typeof jobStateToJson>;
 
-/** The whole `status --json` object (SPEC §5). */
+/** The whole `status --json` object (docs/spec.md, "JSON output"; docs/status.schema.json). */
 export function statusJson(states: readonly JobState[], now: Date): { now: string; jobs: JobStateJson[] } {
   return { now: iso(now), jobs: sortJobStates(states).map(jobStateToJson) };
 }

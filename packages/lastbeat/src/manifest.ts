@@ -5,7 +5,7 @@ import { validateJobName } from "./job-name.js";
 import { nextOccurrence, validateSchedule } from "./schedule.js";
 import type { Declaration } from "./types.js";
 
-/** `lastbeat.json`: the jobs that must exist, and how often they run (SPEC §4). */
+/** `lastbeat.json`: the jobs that must exist, and how often they run (docs/spec.md, "Manifest"). */
 export interface Manifest {
   jobs: Map<string, Declaration>;
 }

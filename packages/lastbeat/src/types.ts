@@ -9,7 +9,7 @@ export const MAX_OUTPUT_TAIL_BYTES = 4096;
 
 export type BeatStatus = "ok" | "fail" | "start";
 
-/** One `<job>.last` file, format `lastbeat/1` (SPEC §2). Field names are the file's own. */
+/** One `<job>.last` file, format `lastbeat/1` (docs/spec.md, "Heartbeat files"). Field names are the file's own. */
 export interface Heartbeat {
   format?: typeof HEARTBEAT_FORMAT;
   job: string;
@@ -80,7 +80,7 @@ export interface Declaration {
   paused?: boolean | string;
 }
 
-/** The evaluation of one job at one instant (SPEC §3). */
+/** The evaluation of one job at one instant (docs/spec.md, "Status model"). */
 export interface JobState {
   job: string;
   status: JobStatus;

@@ -5,7 +5,7 @@ import type { PanelRow } from "./panel.js";
 import type { JobStatus } from "lastbeat";
 
 /**
- * HTML output (SPEC §7): one self-contained page — inline CSS, no scripts, no fonts, images or
+ * HTML output (docs/spec.md, "Morning brief"): one self-contained page — inline CSS, no scripts, no fonts, images or
  * links to fetch — so it can be mailed, archived or opened from disk. Every piece of text goes
  * through `escapeHtml`; a Content-Security-Policy forbids anything but the inline style anyway.
  */

@@ -166,7 +166,7 @@ export function alignColumns(table: readonly (readonly string[])[], rightAligned
     .join("\n");
 }
 
-/** The panel as JSON: the `status --json` shape (SPEC §5) plus the job's message and the panel's note. */
+/** The panel as JSON: the `status --json` shape (docs/spec.md, "JSON output") plus the job's message and the panel's note. */
 export function panelJson(states: readonly JobState[], options: RenderOptions) {
   return {
     now: options.now.toISOString(),

@@ -13,7 +13,7 @@ import { absolute, addScanOptions, durationOption, jsonOption, scanOptionsFrom, 
 import { InvalidArgumentError } from "commander";
 import { redactStates } from "../redact.js";
 
-/** The checker's own heartbeat: a stale checker is itself an alert (SPEC §5, §7). */
+/** The checker's own heartbeat: a stale checker is itself an alert (docs/spec.md, "Morning brief"). */
 
 const FORGES = ["github", "gitea", "file", "none"] as const;
 type ForgeFlag = (typeof FORGES)[number];
@@ -60,7 +60,7 @@ export const registerCheck: RegisterCommand = (program, io, setExit) => {
     .addOption(new Option("--max-new-issues <n>", "per-job mode: new issues a run may open; the rest share one storm issue").argParser(parseCount).default(10))
     .option("--dry-run", "print the planned forge actions and change nothing")
     .addOption(durationOption("--every <duration>", "how often cron runs this check, for its own heartbeat (default 15m)"))
-    .addOption(jsonOption("print the SPEC §5 JSON object plus the forge actions"))
+    .addOption(jsonOption("print the status JSON object (docs/spec.md) plus the forge actions"))
     .addHelpText(
       "after",
       `

@@ -11,7 +11,7 @@ export const registerStatus: RegisterCommand = (program, io, setExit) => {
       .command("status")
       .description("show every job and its status; exit 1 when a job is alerting"),
   )
-    .addOption(jsonOption("print the SPEC §5 JSON object: { now, jobs: [...] }"))
+    .addOption(jsonOption("print one JSON object { now, jobs: [...] } (docs/status.schema.json)"))
     .addHelpText(
       "after",
       `
@@ -47,7 +47,7 @@ Examples:
 };
 
 /**
- * The same bytes as `JSON.stringify({ now, jobs }, null, 2)` (SPEC §5), written 1,000 jobs at a
+ * The same bytes as `JSON.stringify({ now, jobs }, null, 2)` (docs/spec.md, "JSON output"), written 1,000 jobs at a
  * time instead of as one string the size of the whole fleet. Each slice is serialised natively
  * inside the same `{ "jobs": [...] }` frame, so its rows come out indented exactly as in the whole.
  */
