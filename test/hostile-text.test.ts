@@ -1,5 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -21,6 +20,7 @@ import {
   stripControls,
 } from "lastbeat/text";
 import { fakeIo } from "./support/fake-io.js";
+import { testdir } from "./support/testdir.js";
 import { allNodes, parseMarkdown, tableCells, textOf, type MarkdownNode } from "./support/markdown.js";
 
 /*
@@ -349,19 +349,15 @@ describe("the morning brief", () => {
 
 describe("the status table in a terminal", () => {
   it("shows a hostile message on its job's line, with no escape sequence reaching the terminal", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "lastbeat-hostile-"));
-    try {
-      const message = "\u001b]0;pwned\u0007\u001b[2Jdisk\nfull\u202e";
-      const heartbeat = { format: "lastbeat/1", job: "backup", status: "fail", at: minutesAgo(5), interval_s: 3600, message };
-      await writeFile(join(dir, "backup.last"), JSON.stringify(heartbeat));
-      const io = fakeIo({ env: { LASTBEAT_DIR: dir }, cwd: dir });
-      expect(await runCli(["status", "--now", NOW.toISOString()], io)).toBe(1);
-      const lines = io.out().split("\n\n")[0]!.split("\n");
-      expect(lines).toHaveLength(2);
-      expect(lines[1]).toMatch(/^backup\s+failed\s.*: disk full$/);
-      expect(io.out()).not.toMatch(CONTROL);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const dir = await testdir("lastbeat-hostile-");
+    const message = "\u001b]0;pwned\u0007\u001b[2Jdisk\nfull\u202e";
+    const heartbeat = { format: "lastbeat/1", job: "backup", status: "fail", at: minutesAgo(5), interval_s: 3600, message };
+    await writeFile(join(dir, "backup.last"), JSON.stringify(heartbeat));
+    const io = fakeIo({ env: { LASTBEAT_DIR: dir }, cwd: dir });
+    expect(await runCli(["status", "--now", NOW.toISOString()], io)).toBe(1);
+    const lines = io.out().split("\n\n")[0]!.split("\n");
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(/^backup\s+failed\s.*: disk full$/);
+    expect(io.out()).not.toMatch(CONTROL);
   });
 });

@@ -1,10 +1,10 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Validator, type Schema } from "@cfworker/json-schema";
 import { runCli } from "@lastbeat/cli";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { fakeIo } from "../support/fake-io.js";
+import { testdir } from "../support/testdir.js";
 
 /*
  * docs/status.schema.json is the published shape of `lastbeat status --json`. This validates real
@@ -19,10 +19,7 @@ const minutesBefore = (minutes: number) => new Date(NOW.getTime() - minutes * 60
 
 let dir: string;
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "lastbeat-schema-"));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
+  dir = await testdir("lastbeat-schema-");
 });
 
 async function cli(args: string[]) {
