@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, unlink, writeFile } from "node:fs/promises";
+import { mkdir, readFile, unlink, writeFile } from "node:fs/promises";
 import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createTcpServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot, runLastbeat } from "../support/cli.js";
+import { testdir } from "../support/testdir.js";
 
 // The fleet path, end to end, with Debian's prometheus, prometheus-node-exporter and
 // prometheus-alertmanager (installed by .ci/run), all on loopback ports started and stopped here:
@@ -93,7 +93,7 @@ function seen(alert: Alert): string {
 }
 
 beforeAll(async () => {
-  tmp = await mkdtemp(join(tmpdir(), "lastbeat-fleet-"));
+  tmp = await testdir("lastbeat-fleet-");
   for (const [name, side] of Object.entries(exporter)) {
     side.dir = join(tmp, `textfile-${name}`);
     await mkdir(side.dir);
@@ -185,8 +185,8 @@ afterAll(async () => {
         }),
     ),
   );
+  // Every process is gone before testdir's cleanup removes their folders.
   await new Promise<void>((resolve) => (webhook ? webhook.close(() => resolve()) : resolve()));
-  await rm(tmp, { recursive: true, force: true });
 });
 
 describe("lastbeat metrics → node_exporter → Prometheus (example rules) → Alertmanager (example route) → webhook", () => {

@@ -1,10 +1,10 @@
 import { execFileSync } from "node:child_process";
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { dirname, join, posix } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { repoRoot, runCommand, type CliRun } from "../support/cli.js";
+import { testdir } from "../support/testdir.js";
 
 // What users get is what `npm pack` makes: the tarballs, installed without the registry into an
 // empty project and an empty global prefix, must give the library (ESM, CJS, types) and the
@@ -50,7 +50,7 @@ function expectOk(run: CliRun): CliRun {
 }
 
 beforeAll(async () => {
-  tmp = await mkdtemp(join(tmpdir(), "lastbeat-pack-"));
+  tmp = await testdir("lastbeat-pack-");
   registry = `http://127.0.0.1:${await closedPort()}/`;
   await writeFile(join(tmp, "user-npmrc"), "");
   await writeFile(join(tmp, "global-npmrc"), "");
@@ -64,9 +64,6 @@ beforeAll(async () => {
   // The registry would supply the library's one dependency: pack the copy npm ci installed.
   const croner = expectOk(await npm(["pack", join(repoRoot, "node_modules", "croner"), "--ignore-scripts", "--json"], join(tmp, "tarballs")));
   tarballs.push(join(tmp, "tarballs", (JSON.parse(croner.stdout) as Array<{ filename: string }>)[0]!.filename));
-});
-afterAll(async () => {
-  await rm(tmp, { recursive: true, force: true });
 });
 
 describe("the lastbeat tarball", () => {
