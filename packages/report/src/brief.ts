@@ -1,5 +1,5 @@
+import { evaluate, type JobState, type JobStatus } from "lastbeat";
 import { CHECKER_JOB, sortJobStates, summarizeJobs } from "lastbeat/internal";
-import type { JobState, JobStatus } from "lastbeat";
 import { fencedBlock, inlineMarkdown, lastLines, plainLine } from "lastbeat/text";
 import type { Tail } from "lastbeat/text";
 import { jobJson, MAX_CELL_CHARS, noteFor, panelRows, renderPanelMarkdown, renderPanelText } from "./panel.js";
@@ -66,7 +66,7 @@ export interface Brief {
 export function buildBrief(input: readonly JobState[], options: BriefOptions): Brief {
   const tz = options.tz ?? "UTC";
   const watchChecker = options.checker ?? true;
-  const withChecker = watchChecker && !input.some(isChecker) ? [...input, missingChecker()] : input;
+  const withChecker = watchChecker && !input.some(isChecker) ? [...input, missingChecker(options.now)] : input;
   const states = sortJobStates(withChecker);
   const counts: Partial<Record<JobStatus, number>> = {};
   for (const state of states) counts[state.status] = (counts[state.status] ?? 0) + 1;
@@ -91,23 +91,8 @@ function isChecker(state: JobState): boolean {
   return state.job === CHECKER_JOB || state.job.startsWith(`${CHECKER_JOB}@`);
 }
 
-function missingChecker(): JobState {
-  return {
-    job: CHECKER_JOB,
-    status: "missing",
-    alerting: true,
-    reason: "lastbeat check never ran here, so nobody is alerted",
-    lastBeatAt: null,
-    lastOkAt: null,
-    ageSeconds: null,
-    intervalSeconds: null,
-    ratio: null,
-    dueAt: null,
-    graceEndAt: null,
-    alertingSince: null,
-    file: null,
-    heartbeat: null,
-  };
+function missingChecker(now: Date): JobState {
+  return { ...evaluate(undefined, undefined, now, { job: CHECKER_JOB }), reason: "lastbeat check never ran here, so nobody is alerted" };
 }
 
 function checkerFreshness(state: JobState, now: Date): CheckerFreshness {

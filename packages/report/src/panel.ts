@@ -106,22 +106,16 @@ function startedAt(state: JobState): Date {
 
 const EMPTY_PANEL = "No heartbeat files found.";
 
+/** A row's cells in PANEL_COLUMNS order, unescaped. */
+function cellsOf(row: PanelRow): string[] {
+  return [row.job, row.statusLabel, row.lastBeat, row.age, row.interval, row.ratio, row.lastDuration, row.note];
+}
+
 /** The panel as a GFM table under a `## Heartbeat panel` heading, padded so it also reads as plain text. */
 export function renderPanelMarkdown(rows: readonly PanelRow[]): string {
   const heading = "## Heartbeat panel";
   if (rows.length === 0) return `${heading}\n\n${EMPTY_PANEL}\n`;
-  const cells = rows.map((row) =>
-    [
-      row.job,
-      row.statusLabel,
-      row.lastBeat,
-      row.age,
-      row.interval,
-      row.ratio,
-      row.lastDuration,
-      row.note,
-    ].map((cell) => inlineMarkdown(cell, MAX_CELL_CHARS)),
-  );
+  const cells = rows.map((row) => cellsOf(row).map((cell) => inlineMarkdown(cell, MAX_CELL_CHARS)));
   const widths = PANEL_COLUMNS.map((title, i) =>
     Math.max(3, charLength(title), ...cells.map((row) => charLength(row[i] ?? ""))),
   );
@@ -136,16 +130,7 @@ export function renderPanelMarkdown(rows: readonly PanelRow[]): string {
 export function renderPanelText(rows: readonly PanelRow[]): string {
   if (rows.length === 0) return `${EMPTY_PANEL}\n`;
   const header = PANEL_COLUMNS.map((title) => title.toUpperCase());
-  const cells = rows.map((row) => [
-    plainLine(row.job, MAX_CELL_CHARS),
-    row.statusLabel,
-    row.lastBeat,
-    row.age,
-    row.interval,
-    row.ratio,
-    row.lastDuration,
-    plainLine(row.note, MAX_CELL_CHARS),
-  ]);
+  const cells = rows.map((row) => cellsOf(row).map((cell) => plainLine(cell, MAX_CELL_CHARS)));
   return `${alignColumns([header, ...cells], new Set([5]))}\n`;
 }
 
