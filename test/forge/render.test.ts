@@ -1,5 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { renderChangeComment, renderCloseComment, renderJobIssue, renderRollupIssue, snapshotOf, snapshotOfBody } from "@lastbeat/forge";
+import {
+  MAX_BODY_CHARS,
+  MAX_COMMENT_CHARS,
+  MAX_STATE_CHARS,
+  markerOfBody,
+  renderChangeComment,
+  renderCloseComment,
+  renderJobIssue,
+  renderRollupIssue,
+  renderStormIssue,
+  snapshotOf,
+  snapshotOfBody,
+  stateOfBody,
+} from "@lastbeat/forge";
 import { NOW, failed, healthy, stale, state, at, SCOPE } from "./helpers.js";
 
 describe("issue bodies", () => {
@@ -73,5 +86,67 @@ describe("issue bodies", () => {
       - **backup** is now ok after alerting for 2h 30m (since 2025-03-10 09:00 UTC)
       "
     `);
+  });
+});
+
+describe("bounded bodies", () => {
+  const many = (n: number, prefix = "job-") => Array.from({ length: n }, (_, i) => stale(`${prefix}${String(i).padStart(4, "0")}`));
+
+  it("renders the storm issue of per-job mode", () => {
+    const { title, body } = renderStormIssue([stale("backup"), failed("db-dump")], SCOPE, 10);
+    expect(title).toMatchInlineSnapshot(`"[heartbeat-checker] web-1: storm: 2 jobs alerting: db-dump, backup"`);
+    expect(body.split("\n").slice(0, 4).join("\n")).toMatchInlineSnapshot(`
+      "<!-- lastbeat:storm scope=web-1 -->
+      <!-- lastbeat:state v2 fp=154d1a7e9cffe9f0 h=0fd637b43e0e214c failed:db-dump@ha57g;stale:backup@ha530 -->
+
+      **2 jobs alerting in a storm.** More jobs started alerting at once than \`--max-new-issues\` (10) allows new issues in one run, so these share one issue (scope \`web-1\`). It is edited when the set of jobs, a status or a reason changes, and closed when every job listed here has recovered."
+    `);
+  });
+
+  it("cuts the table worst first and counts the rest by status", () => {
+    const states = [...many(1500), ...Array.from({ length: 500 }, (_, i) => failed(`fail-${i}`))];
+    const { title, body } = renderRollupIssue(states, SCOPE);
+    expect(title).toBe("[heartbeat-checker] web-1: 2,000 jobs alerting: fail-0, fail-1, fail-10, fail-100, fail-101 and 1,995 more");
+    expect(body.length).toBeLessThanOrEqual(MAX_BODY_CHARS);
+    const rows = body.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| Job") && !l.startsWith("| ---"));
+    expect(rows.every((r) => r.includes("**failed**"))).toBe(true);
+    expect(body).toMatch(new RegExp(`\\n\\n…and ${(2000 - rows.length).toLocaleString("en-US")} more \\(by status: ${(500 - rows.length).toLocaleString("en-US")} failed, 1,500 stale\\)\\n`));
+    // Every job is still remembered in the state marker.
+    expect(snapshotOfBody(body)?.size).toBe(2000);
+  });
+
+  it("bounds the state marker: names past 40,000 characters are counted, not cut", () => {
+    const long = many(2000, `${"x".repeat(120)}-`);
+    const { title, body } = renderRollupIssue(long, SCOPE);
+    expect(title.length).toBeLessThanOrEqual(255);
+    expect(title.endsWith("…")).toBe(true);
+    expect(body.length).toBeLessThanOrEqual(MAX_BODY_CHARS);
+    const state = stateOfBody(body)!;
+    expect(state.snapshot.size + state.forgotten).toBe(2000);
+    expect(state.forgotten).toBeGreaterThan(0);
+    const line = body.split("\n")[1]!;
+    expect(line.length).toBeLessThanOrEqual(MAX_STATE_CHARS);
+    expect(line).toMatch(new RegExp(` \\+${state.forgotten} -->$`));
+  });
+
+  it("bounds change and closing comments", () => {
+    const states = many(2000, `${"y".repeat(60)}-`);
+    const comment = renderChangeComment(new Map(), snapshotOf(states), states, NOW);
+    expect(comment.length).toBeLessThanOrEqual(MAX_COMMENT_CHARS);
+    expect(comment).toMatch(/\n\n…and [\d,]+ more\n$/);
+    const close = renderCloseComment(snapshotOf(states), [], NOW, { retired: new Set(states.map((s) => s.job)) });
+    expect(close.length).toBeLessThanOrEqual(MAX_COMMENT_CHARS);
+    expect(close.startsWith("Every job was retired; closing.")).toBe(true);
+  });
+
+  it("reads the first state format, and a marker without a scope, for issues opened before", () => {
+    const body = "<!-- lastbeat:job:a%20b -->\n<!-- lastbeat:state a%20b=stale@2025-03-10T09:00:00.000Z -->\n";
+    expect(markerOfBody(body)).toEqual({ key: "job:a b", scope: null });
+    expect(stateOfBody(body)).toEqual({
+      snapshot: new Map([["a b", { status: "stale", since: "2025-03-10T09:00:00.000Z" }]]),
+      fingerprint: null,
+      bodyHash: null,
+      forgotten: 0,
+    });
   });
 });

@@ -267,7 +267,14 @@ export function renderCloseComment(
   const byJob = new Map(states.map((s) => [s.job, s]));
   if (!previous || previous.size === 0) return "Every job has recovered; closing.\n";
   const lines = [...previous].map(([job, { since }]) => recoveryLine(job, since, byJob.get(job), now, departures));
-  const what = previous.size === 1 ? "The job has recovered" : "Every job has recovered";
+  const allRetired = [...previous.keys()].every((job) => departures.retired.has(job));
+  const what = allRetired
+    ? previous.size === 1
+      ? "The job was retired"
+      : "Every job was retired"
+    : previous.size === 1
+      ? "The job has recovered"
+      : "Every job has recovered";
   return boundedList(`${what}; closing.\n`, lines);
 }
 
