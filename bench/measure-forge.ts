@@ -107,6 +107,83 @@ async function story(config: BenchConfig, flavor: Flavor): Promise<Row[]> {
   return rows;
 }
 
+const STORM_JOBS = 300;
+
+/**
+ * A mass outage: 300 jobs go stale at once, stay stale, then all recover. Writes per `check` run,
+ * per mode, at the GitHub fake, which counts GitHub's secondary limits (80 writes a minute, 500
+ * an hour) by each run's own time and refuses writes past them with 403.
+ */
+export async function measureStorm(config: BenchConfig): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const mode of ["per-job", "rollup"] as const) {
+    const dir = await mkdtemp(join(tmpdir(), `lastbeat-bench-storm-${mode}-`));
+    let clock = at(0);
+    const forge = await startFakeForge({ flavor: "github", limitsClock: () => clock });
+    try {
+      const beatAll = async (minutes: number) => {
+        for (let i = 0; i < STORM_JOBS; i++) {
+          await writeHeartbeat(`job-${String(i).padStart(3, "0")}`, { every: "5m", dir, now: at(minutes), strict: true });
+        }
+      };
+      await beatAll(0);
+      const steps = [
+        { id: "outage", measure: `${STORM_JOBS} jobs go stale at once`, checkAt: 20 },
+        { id: "again", measure: "the next run, nothing changed", checkAt: 35 },
+        { id: "recovery", measure: `all ${STORM_JOBS} recover`, checkAt: 51, beatAt: 50 },
+        { id: "after", measure: "the run after the recovery (jobs beating again)", checkAt: 66, beatAt: 65 },
+      ];
+      const perRun: number[] = [];
+      for (const step of steps) {
+        if (step.beatAt !== undefined) await beatAll(step.beatAt);
+        clock = at(step.checkAt);
+        forge.resetLog();
+        const from = forge.requests.length;
+        const args = ["check", "--forge", "github", "--url", forge.url, "--repo", forge.repo, "--dir", dir, "--mode", mode, "--scope", "bench", "--now", clock.toISOString()];
+        const result = await run(config, args, { LASTBEAT_TOKEN: forge.token });
+        if (result.code !== 0 && result.code !== 1) throw new Error(`bench: storm (${mode}, ${step.id}) exited ${result.code}: ${result.stderr.trim()}`);
+        const { writes } = forge.counts();
+        perRun.push(writes);
+        const kinds = new Map<string, number>();
+        for (const r of forge.requests.slice(from).filter((q) => q.method !== "GET")) {
+          const what = `${r.method} ${shortPath(r.path).replace(/\d+/g, "n")}`;
+          kinds.set(what, (kinds.get(what) ?? 0) + 1);
+        }
+        const detail = [...kinds].map(([what, n]) => `${n}× ${what}`).join(", ");
+        rows.push({
+          id: `storm.${mode}.${step.id}`,
+          measure: `\`check --mode ${mode}\` (github): ${step.measure}`,
+          unit: "requests",
+          lastbeat: null,
+          baseline: null,
+          baselineLabel: "",
+          ratio: null,
+          target: "≤ 40 writes, none refused",
+          met: writes <= 40 && forge.limits.refused === 0,
+          text: `${writes} write${writes === 1 ? "" : "s"}${detail ? `: ${detail}` : ""}`,
+        });
+      }
+      if (forge.openIssues().length !== 0) throw new Error(`bench: the ${mode} storm should end with no open issue: ${forge.openIssues().map((i) => i.title).join("; ")}`);
+      rows.push({
+        id: `storm.${mode}.hour`,
+        measure: `\`check --mode ${mode}\` (github): writes in the storm's hour`,
+        unit: "requests",
+        lastbeat: null,
+        baseline: null,
+        baselineLabel: "",
+        ratio: null,
+        target: "≤ 500 an hour",
+        met: forge.limits.inHourBefore(clock) <= 500,
+        text: `${perRun.reduce((a, b) => a + b, 0)} writes over ${perRun.length} runs`,
+      });
+    } finally {
+      await forge.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  return rows;
+}
+
 function shortPath(path: string): string {
   return path.replace(/^\/repos\/[^/]+\/[^/]+/, "");
 }

@@ -3,7 +3,7 @@ import { cpus, loadavg, release, tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT, loadConfig } from "./config.js";
 import { heartbeatFolder } from "./fixtures.js";
-import { measureForge } from "./measure-forge.js";
+import { measureForge, measureStorm } from "./measure-forge.js";
 import { measureMemory } from "./measure-memory.js";
 import { measureScan, scalingRow, type ScanTimes } from "./measure-scan.js";
 import { measureStart } from "./measure-start.js";
@@ -73,6 +73,11 @@ try {
   if (config.only.has("forge")) {
     log("forge requests per check run");
     rows.push(...(await measureForge(config)));
+  }
+
+  if (config.only.has("storm")) {
+    log("forge writes per check run in a 300-job storm");
+    rows.push(...(await measureStorm(config)));
   }
 } finally {
   closeDevNull();
