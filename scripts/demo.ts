@@ -97,7 +97,7 @@ section("2. lastbeat status: every job and its status");
 await lastbeat(["status"]);
 
 section("3. lastbeat check: the alert issue (file forge: no account needed)");
-const checkCode = await lastbeat(["check", "--forge", "file", "--repo", issues]);
+const checkCode = await lastbeat(["check", "--forge", "file", "--repo", issues, "--scope", "web-1"]);
 const issueFiles = (await readdir(issues).catch(() => [] as string[])).filter((name) => name.endsWith(".md")).sort();
 if (issueFiles.length > 0) {
   for (const name of issueFiles) {
@@ -125,6 +125,6 @@ const bin = fileURLToPath(new URL("../bin/lastbeat", import.meta.url));
 if (existsSync(bin)) {
   out.write("Fix a job and check again: the issue gets one comment per change, and closes once all recover.\n");
   out.write(`  ${bin} beat backup --every 1d --dir ${heartbeats}\n`);
-  out.write(`  ${bin} check --forge file --repo ${issues} --dir ${heartbeats}\n`);
+  out.write(`  ${bin} check --forge file --repo ${issues} --scope web-1 --dir ${heartbeats}\n`);
 }
 out.write(`Clean up: rm -r ${root}\n`);
