@@ -16,6 +16,11 @@ export const EXIT = {
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
+/** How a command that read the jobs ends: 1 while any job is alerting, so cron notices. */
+export function healthExit(alerting: boolean): ExitCode {
+  return alerting ? EXIT.alerting : EXIT.healthy;
+}
+
 /** A bad flag, value or configuration: exit code 2, one line on stderr. */
 export class UsageError extends Error {
   override readonly name = "UsageError";

@@ -6,7 +6,7 @@ import { Option } from "commander";
 import { scanHeartbeats, writeHeartbeat, type JobState } from "lastbeat";
 import { CHECKER_JOB, defaultHeartbeatDir, expandDirs, isValidJobName, formatDuration, resolveHeartbeatDir, sortJobStates, statusJson } from "lastbeat/internal";
 import type { AppliedAction, Forge, SyncMode } from "@lastbeat/forge";
-import { UsageError } from "../errors.js";
+import { UsageError, healthExit } from "../errors.js";
 import type { CliIo, RegisterCommand } from "../io.js";
 import { acquireCheckLock, LockError } from "../lock.js";
 import { absolute, addScanOptions, durationOption, jsonOption, scanOptionsFrom, type ScanFlags } from "../options.js";
@@ -123,7 +123,7 @@ Examples:
         }
         print(io, flags, config, synced, applied, forge, scan.now, failure, deferredWrites);
         if (failure) throw failure;
-        setExit(synced.some((s) => s.alerting) ? 1 : 0);
+        setExit(healthExit(synced.some((s) => s.alerting)));
       } finally {
         await lock?.release();
       }

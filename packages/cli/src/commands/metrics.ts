@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option } from "commander";
 import { scanHeartbeats } from "lastbeat";
+import { EXIT } from "../errors.js";
 import type { RegisterCommand } from "../io.js";
 import { absolute, addScanOptions, scanOptionsFrom, type ScanFlags } from "../options.js";
 import { writeOut } from "../out-file.js";
@@ -31,7 +32,7 @@ Examples:
       const text = renderMetrics(redactStates(await scanHeartbeats(options), io.env), options.now, flags.jobLabel);
       if (flags.out === undefined) io.stdout.write(text);
       else await writeOut(absolute(flags.out, io), text);
-      setExit(0);
+      setExit(EXIT.healthy);
     });
 };
 

@@ -1,6 +1,6 @@
 import { Option } from "commander";
 import { scanHeartbeats } from "lastbeat";
-import { UsageError } from "../errors.js";
+import { UsageError, healthExit } from "../errors.js";
 import type { CliIo, RegisterCommand } from "../io.js";
 import { absolute, addScanOptions, scanOptionsFrom, type ScanFlags } from "../options.js";
 import { writeOut } from "../out-file.js";
@@ -69,7 +69,7 @@ Examples:
       }
       if (flags.out === undefined) io.stdout.write(text);
       else await writeOut(absolute(flags.out, io), text);
-      setExit(alerting ? 1 : 0);
+      setExit(healthExit(alerting));
     });
 };
 

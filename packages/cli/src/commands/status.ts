@@ -1,5 +1,6 @@
 import { scanHeartbeats, type JobState } from "lastbeat";
 import { formatDuration, jobStateToJson, secretsIn, sortJobStates, type JobStateJson } from "lastbeat/internal";
+import { healthExit } from "../errors.js";
 import { colorEnabled, type CliIo, type RegisterCommand } from "../io.js";
 import { addScanOptions, jsonOption, scanOptionsFrom, type ScanFlags } from "../options.js";
 import { statusSummary, statusTable } from "../status-table.js";
@@ -31,7 +32,7 @@ Examples:
           return { job, status, ratio, alerting, json: jobStateToJson(redactState(state, secrets)) };
         });
         await writeStatusJson(io, options.now, sortJobStates(rows).map((r) => r.json));
-        setExit(rows.some((r) => r.alerting) ? 1 : 0);
+        setExit(healthExit(rows.some((r) => r.alerting)));
         return;
       }
       const states: JobState[] = redactStates(await scanHeartbeats(options), io.env);
@@ -42,7 +43,7 @@ Examples:
         io.stdout.write(statusTable(sorted, { color: colorEnabled(io.stdout, io.env), formatDuration }));
         io.stdout.write(`\n${statusSummary(sorted)}\n`);
       }
-      setExit(states.some((s) => s.alerting) ? 1 : 0);
+      setExit(healthExit(states.some((s) => s.alerting)));
     });
 };
 
