@@ -77,3 +77,51 @@ it("exclusive: never follows a symlink planted at the name", async () => {
   await expect(writeFileAtomically(join(dir, "x.lock"), "new", 0o644, undefined, { exclusive: true })).rejects.toMatchObject({ code: "EEXIST" });
   expect(await readFile(outside, "utf8")).toBe("precious");
 });
+
+// The temp name is unpredictable in production; a known suffix lets a test plant something there.
+const SUFFIX = "0123456789abcdef";
+const knownSuffix = { tempSuffix: () => SUFFIX };
+
+it("refuses a regular file planted at the temp name (O_EXCL) and leaves it as it was", async () => {
+  const planted = join(dir, `.a.last.${SUFFIX}.tmp`);
+  await writeFile(planted, "planted by someone else");
+  await expect(writeFileAtomically(join(dir, "a.last"), "new", 0o644, undefined, knownSuffix)).rejects.toMatchObject({ code: "EEXIST" });
+  expect(await readFile(planted, "utf8")).toBe("planted by someone else");
+  expect((await readdir(dir)).sort()).toEqual([`.a.last.${SUFFIX}.tmp`]);
+});
+
+it("refuses a symlink planted at the temp name and never writes through it", async () => {
+  const outside = join(dir, "outside");
+  await writeFile(outside, "precious");
+  await symlink(outside, join(dir, `.a.last.${SUFFIX}.tmp`));
+  await expect(writeFileAtomically(join(dir, "a.last"), "new", 0o644, undefined, knownSuffix)).rejects.toMatchObject({ code: "EEXIST" });
+  expect(await readFile(outside, "utf8")).toBe("precious");
+});
+
+it("writes, fsyncs and closes the temp file before renaming it into place", async () => {
+  const events: string[] = [];
+  const observedOpen: typeof fsp.open = async (...args) => {
+    const handle = await fsp.open(...args);
+    const { writeFile: write, sync, close } = handle;
+    handle.writeFile = async (...a: Parameters<typeof write>) => {
+      events.push("write");
+      return write.apply(handle, a);
+    };
+    handle.sync = async () => {
+      events.push("fsync");
+      return sync.apply(handle);
+    };
+    handle.close = async () => {
+      events.push("close");
+      return close.apply(handle);
+    };
+    return handle;
+  };
+  const rename: typeof fsp.rename = async (from, to) => {
+    events.push("rename");
+    return fsp.rename(from, to);
+  };
+  await writeFileAtomically(join(dir, "a.last"), "new", 0o644, { open: observedOpen, unlink: fsp.unlink, rename });
+  expect(events).toEqual(["write", "fsync", "close", "rename"]);
+  expect(await readFile(join(dir, "a.last"), "utf8")).toBe("new");
+});

@@ -19,7 +19,14 @@ export interface AtomicWriteOptions {
    * two writers racing for one name cannot both win. Lock files and new issue files use it.
    */
   exclusive?: boolean;
+  /**
+   * Where the temp name's 16 hex digits come from (default: the system's random source). Tests
+   * inject a known one to plant a file or link at the temp name, which O_EXCL must refuse.
+   */
+  tempSuffix?: () => string;
 }
+
+const randomSuffix = () => randomBytes(8).toString("hex");
 
 const realFs: AtomicFs = { open, rename, unlink };
 
@@ -55,7 +62,7 @@ export async function writeFileAtomically(
   fs: AtomicFs = realFs,
   options: AtomicWriteOptions = {},
 ): Promise<void> {
-  const temp = join(dirname(file), `.${basename(file)}.${randomBytes(8).toString("hex")}.tmp`);
+  const temp = join(dirname(file), `.${basename(file)}.${(options.tempSuffix ?? randomSuffix)()}.tmp`);
   const handle = await fs.open(
     temp,
     constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
