@@ -161,6 +161,22 @@ describe("readBoundedFile", () => {
     expect(whole.ok && whole.text).toMatch(/^Name:/);
     expect(await readBoundedFile("/proc/self/status", 16)).toMatchObject({ ok: false, reason: "too large" });
   });
+  it("reads a file of exactly the cap and refuses one byte more", async () => {
+    const exact = join(root, "exact");
+    await writeFile(exact, "x".repeat(MAX_HEARTBEAT_BYTES));
+    const read = await readBoundedFile(exact, MAX_HEARTBEAT_BYTES);
+    expect(read.ok && read.text.length).toBe(MAX_HEARTBEAT_BYTES);
+    await writeFile(exact, "x".repeat(MAX_HEARTBEAT_BYTES + 1));
+    expect(await readBoundedFile(exact, MAX_HEARTBEAT_BYTES)).toMatchObject({ ok: false, reason: "too large", size: MAX_HEARTBEAT_BYTES + 1 });
+  });
+  it("reads /proc files (size 0 to fstat) of exactly the cap, and refuses one byte more", async () => {
+    // cmdline, unlike status, does not change between two reads.
+    const whole = await readBoundedFile("/proc/self/cmdline", MAX_HEARTBEAT_BYTES);
+    const length = whole.ok ? Buffer.byteLength(whole.text) : 0;
+    expect(length).toBeGreaterThan(16);
+    expect(await readBoundedFile("/proc/self/cmdline", length)).toMatchObject({ ok: true, text: whole.ok && whole.text });
+    expect(await readBoundedFile("/proc/self/cmdline", length - 1)).toMatchObject({ ok: false, reason: "too large" });
+  });
   it("says ENOENT for no file", async () => {
     expect(await readBoundedFile(join(root, "nope"), 10)).toMatchObject({ ok: false, code: "ENOENT" });
   });
