@@ -174,7 +174,12 @@ function toIssue(i: GitHubIssue): ForgeIssue {
   };
 }
 
-/** Octokit's RequestError already redacts the authorization header; the message is redacted too. */
+/**
+ * Octokit's RequestError redacts the authorization header, not the forge's answer: a proxy that
+ * echoes the credentials puts the token in its message and `response.data`. So the message is
+ * redacted here and the RequestError is not kept as `cause` (a caller's `console.error(error)`
+ * would print it whole).
+ */
 function toForgeError(error: unknown, what: string, token: string): ForgeError {
   const e = error as { status?: number; message?: string; response?: unknown; name?: string };
   // Octokit reports a request that got no answer (refused, reset, timeout) as a 500 without a response.
@@ -185,7 +190,6 @@ function toForgeError(error: unknown, what: string, token: string): ForgeError {
   return new ForgeError(`${head}${detail ? ` (${detail})` : ""}`, {
     ...(status !== undefined && { status }),
     unclear: isUnclearStatus(status),
-    cause: error,
   });
 }
 
