@@ -71,6 +71,18 @@ export interface FakeForge {
   close(): Promise<void>;
 }
 
+/**
+ * Error answers echo the credentials the client presented, as some proxies and misconfigured
+ * servers do: a client that shows a forge's error message unredacted shows its token, so the
+ * "never shows the token" tests can fail.
+ */
+function echoCredentials(reply: Reply, authorization: string | undefined): Reply {
+  if (reply.status < 400 || !authorization) return reply;
+  const body = reply.body as { message?: unknown } | undefined;
+  if (typeof body?.message !== "string") return reply;
+  return { ...reply, body: { ...body, message: `${body.message} (credentials presented: ${authorization})` } };
+}
+
 export async function startFakeForge(options: FakeForgeOptions): Promise<FakeForge> {
   const flavor = options.flavor;
   const token = options.token ?? "fake-token-0123456789abcdef";
@@ -111,12 +123,14 @@ export async function startFakeForge(options: FakeForgeOptions): Promise<FakeFor
       const entry: LoggedRequest = { method, path: path.startsWith(prefix) ? path.slice(prefix.length) : path, query: Object.fromEntries(url.searchParams), body, status: 0 };
       requests.push(entry);
 
-      const finish = (reply: Reply | "drop") => {
+      const finish = (answer: Reply | "drop") => {
+        let reply = answer;
         if (reply === "drop") {
           entry.status = "dropped";
           req.socket.destroy();
           return;
         }
+        reply = echoCredentials(reply, req.headers.authorization);
         entry.status = reply.status;
         entry.response = reply.body;
         entry.headers = reply.headers ?? {};
