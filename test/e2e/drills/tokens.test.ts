@@ -7,17 +7,17 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runLastbeat, type CliRun } from "../../support/cli.js";
 import { startFakeForge, type FakeForge } from "../../support/fake-forge.js";
 import { filesUnder, sharedTempDir } from "../../support/tmpfs.js";
+import { findLeaks } from "../../support/leaks.js";
 
 /*
  * Drill: a distinctive token never leaks. Every command is run with it in every token variable,
  * driven into errors (forge 401, 500, a forge that echoes the Authorization header back in its
  * error, connection refused, bad flags) with LASTBEAT_DEBUG=1 stack traces on; then stdout,
  * stderr, every file under the drill's folder (heartbeats, issue files, brief, metrics) and
- * everything the forge stored are searched for the token and for its base64 form: zero hits.
+ * every request body the forge received are searched for every form of the token: zero hits.
  */
 
 const TOKEN = "lbtok_Dr1ll-7f3c9e1d-SECRET-5a2bq9";
-const FORMS = [TOKEN, Buffer.from(TOKEN).toString("base64"), encodeURIComponent(TOKEN)];
 const NOW = "2025-03-10T12:00:00.000Z";
 const ENV = { LASTBEAT_TOKEN: TOKEN, GITHUB_TOKEN: TOKEN, GITEA_TOKEN: TOKEN, FORGEJO_TOKEN: TOKEN, GH_TOKEN: TOKEN, LASTBEAT_DEBUG: "1" };
 
@@ -28,8 +28,9 @@ let echoUrl: string;
 let closedUrl: string;
 const fakes: FakeForge[] = [];
 
+/** Every form the token can take on its way out (raw, markdown/HTML/JSON-escaped, URL, base64). */
 function leaks(text: string): string[] {
-  return FORMS.filter((form) => text.includes(form));
+  return findLeaks(text, TOKEN);
 }
 
 function expectNoLeak(what: string, run: CliRun) {
@@ -43,7 +44,7 @@ function expectNoLeakInFiles() {
 }
 
 function expectNoLeakInForge(fake: FakeForge) {
-  const stored = JSON.stringify({ issues: fake.issues, labels: fake.labels, bodies: fake.requests.map((r) => r.body) });
+  const stored = JSON.stringify({ issues: fake.issues, labels: fake.labels, bodies: fake.requests.map((r) => r.body), query: fake.requests.map((r) => r.query) });
   expect(leaks(stored), `${fake.flavor} forge`).toEqual([]);
 }
 
