@@ -38,3 +38,19 @@ it("dates a missing job from the run that first saw it, then keeps that date so 
   const again = plan({ scope: SCOPE, mode: "rollup", states: [missing(at(1))], issues: asIssue(issue), now: at(1) });
   expect(again).toEqual([{ kind: "none", key: "rollup", issue: 1 }]);
 });
+
+it("reads a body the forge stored with CRLF line ends (a web edit) as the same body: no write", () => {
+  const states = [stale("backup"), failed("db")];
+  const issue = apply(plan({ scope: SCOPE, mode: "rollup", states, issues: [], now: NOW }), null)!;
+  const crlf = { title: issue.title, body: issue.body.replace(/\n/g, "\r\n") };
+  expect(crlf.body).not.toBe(issue.body);
+  expect(plan({ scope: SCOPE, mode: "rollup", states, issues: asIssue(crlf), now: NOW })).toEqual([{ kind: "none", key: "rollup", issue: 1 }]);
+});
+
+it("reads a per-job body stored with CRLF line ends as the same body: no write", () => {
+  const states = [failed("db")];
+  const created = plan({ scope: SCOPE, mode: "per-job", states, issues: [], now: NOW });
+  const issue = apply(created, null)!;
+  const crlf = { title: issue.title, body: issue.body.replace(/\n/g, "\r\n") };
+  expect(plan({ scope: SCOPE, mode: "per-job", states, issues: asIssue(crlf), now: NOW }).map((a) => a.kind)).toEqual(["none"]);
+});
