@@ -179,12 +179,20 @@ describe("lastbeat run --no-overlap", () => {
     const script = `require("fs").appendFileSync(${JSON.stringify(counter)}, "x"); ${waitForStdin}`;
     const runs = Array.from({ length: 20 }, () => start("job", script, ["--no-overlap"]));
     const results = runs.map((child) => exited(child));
-    // Everyone but the winner skips and exits on its own; the winner waits for its stdin.
-    const skipped = await new Promise<number>((resolve) => {
-      let done = 0;
-      for (const child of runs) child.on("close", () => ++done === 19 && resolve(done));
+    // Everyone but the winner skips and exits on its own; the winner waits for its stdin. Each
+    // process says what it did on stderr: 19 say they skipped, and the one still running did not.
+    const stderrOf = runs.map((child) => {
+      let err = "";
+      child.stderr!.setEncoding("utf8").on("data", (d: string) => (err += d));
+      return () => err;
     });
-    expect(skipped).toBe(19);
+    const closed = await new Promise<number[]>((resolve) => {
+      const order: number[] = [];
+      runs.forEach((child, i) => child.on("close", () => order.push(i) === 19 && resolve([...order])));
+    });
+    expect(closed.map((i) => stderrOf[i]!()).filter((err) => /skipped the run at .*still running/.test(err))).toHaveLength(19);
+    const winner = runs.findIndex((_, i) => !closed.includes(i));
+    expect(stderrOf[winner]!()).not.toMatch(/skipped/);
     for (const child of runs) child.stdin!.end();
     const codes = await Promise.all(results);
     expect(codes.every((r) => r.code === 0)).toBe(true);
