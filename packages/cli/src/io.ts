@@ -6,6 +6,8 @@ export interface CliIo {
   cwd: string;
   /** The clock; `--now` overrides it per command. */
   now: () => Date;
+  /** Waits between forge retries (backoff, `retry-after`); tests pass one that returns at once. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface OutputStream {

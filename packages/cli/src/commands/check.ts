@@ -273,7 +273,7 @@ async function createForge(config: CheckConfig, io: CliIo): Promise<Forge> {
     case "github":
       return forge.createGitHubForge({ repo: config.repo, token: config.token, ...(config.url !== undefined && { baseUrl: config.url }) });
     case "gitea":
-      return forge.createGiteaForge({ repo: config.repo, token: config.token, url: config.url! });
+      return forge.createGiteaForge({ repo: config.repo, token: config.token, url: config.url!, ...(io.sleep && { sleep: io.sleep }) });
     case "file":
       return forge.createFileForge({ dir: config.repo, now: io.now });
     default:
