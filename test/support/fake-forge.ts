@@ -72,12 +72,13 @@ export interface FakeForge {
 }
 
 /**
- * Error answers echo the credentials the client presented, as some proxies and misconfigured
- * servers do: a client that shows a forge's error message unredacted shows its token, so the
- * "never shows the token" tests can fail.
+ * Auth failures and server errors echo the credentials the client presented, as some proxies and
+ * misconfigured servers do: a client that shows a forge's error message unredacted shows its
+ * token, so the "never shows the token" tests can fail. (The forge's own validation answers, 4xx,
+ * are left as GitHub and Gitea word them.)
  */
 function echoCredentials(reply: Reply, authorization: string | undefined): Reply {
-  if (reply.status < 400 || !authorization) return reply;
+  if (!(reply.status === 401 || reply.status >= 500) || !authorization) return reply;
   const body = reply.body as { message?: unknown } | undefined;
   if (typeof body?.message !== "string") return reply;
   return { ...reply, body: { ...body, message: `${body.message} (credentials presented: ${authorization})` } };
