@@ -191,20 +191,27 @@ describe("help", () => {
       show every job and its status; exit 1 when a job is alerting
 
       Options:
-        --dir <path>       heartbeat folder; repeatable, globs allowed (default:
-                           $LASTBEAT_DIR)
-        --manifest <file>  lastbeat.json declaring the jobs that must exist (default:
-                           $LASTBEAT_MANIFEST)
-        --now <iso>        evaluate as of this time instead of the clock
-        --json             print one JSON object { now, jobs: [...] }
-                           (docs/status.schema.json)
-        -h, --help         show help
+        --dir <path>          heartbeat folder; repeatable, globs allowed (default:
+                              $LASTBEAT_DIR)
+        --manifest <file>     lastbeat.json declaring the jobs that must exist
+                              (default: $LASTBEAT_MANIFEST)
+        --now <iso>           evaluate as of this time instead of the clock
+        --crontab <file>      a crontab whose \`lastbeat run/beat\` lines declare jobs;
+                              repeatable
+        --crontabs            read the system's crontabs: /etc/crontab, /etc/cron.d/*,
+                              the user spool
+        --unmonitored <mode>  cron lines that run no lastbeat: list them (default) or
+                              alert on them (choices: "list", "alert")
+        --json                print one JSON object { now, jobs: [...] }
+                              (docs/status.schema.json)
+        -h, --help            show help
 
       Statuses: ok, late, running, paused (no alert); stale, failed, overrun, missing, invalid (alerting).
 
       Examples:
         $ lastbeat status
         $ lastbeat status --dir '/mnt/fleet/*/heartbeats' --manifest /etc/lastbeat.json --json
+        $ lastbeat status --crontabs          # jobs the system's crontabs declare, and unmonitored lines
       "
     `);
   });
@@ -216,16 +223,22 @@ describe("help", () => {
       print Prometheus metrics of every job (for node_exporter's textfile collector)
 
       Options:
-        --dir <path>        heartbeat folder; repeatable, globs allowed (default:
-                            $LASTBEAT_DIR)
-        --manifest <file>   lastbeat.json declaring the jobs that must exist (default:
-                            $LASTBEAT_MANIFEST)
-        --now <iso>         evaluate as of this time instead of the clock
-        --out <file.prom>   write the metrics to this file atomically instead of
-                            stdout
-        --job-label <name>  label name carrying the job (default job; Prometheus
-                            renames it exported_job on scrape)
-        -h, --help          show help
+        --dir <path>          heartbeat folder; repeatable, globs allowed (default:
+                              $LASTBEAT_DIR)
+        --manifest <file>     lastbeat.json declaring the jobs that must exist
+                              (default: $LASTBEAT_MANIFEST)
+        --now <iso>           evaluate as of this time instead of the clock
+        --crontab <file>      a crontab whose \`lastbeat run/beat\` lines declare jobs;
+                              repeatable
+        --crontabs            read the system's crontabs: /etc/crontab, /etc/cron.d/*,
+                              the user spool
+        --unmonitored <mode>  cron lines that run no lastbeat: list them (default) or
+                              alert on them (choices: "list", "alert")
+        --out <file.prom>     write the metrics to this file atomically instead of
+                              stdout
+        --job-label <name>    label name carrying the job (default job; Prometheus
+                              renames it exported_job on scrape)
+        -h, --help            show help
 
       Exits 0 once the metrics are written, whatever the jobs' status: Prometheus does the alerting.
 

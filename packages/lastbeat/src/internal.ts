@@ -9,7 +9,7 @@ export { parseHeartbeat } from "./parse.js";
 export type { ParseResult } from "./parse.js";
 export { sortJobStates, summarizeJobs, jobStateToJson, statusJson } from "./job-states.js";
 export type { JobStateJson } from "./job-states.js";
-export { parseManifest } from "./manifest.js";
+export { parseManifest, loadManifest, scheduleInterval } from "./manifest.js";
 export type { Manifest } from "./manifest.js";
 export { parseDuration, parseGrace, formatDuration } from "./duration.js";
 export { validateSchedule, validateTimeZone } from "./schedule.js";

@@ -8,6 +8,11 @@ import type { Declaration } from "./types.js";
 /** `lastbeat.json`: the jobs that must exist, and how often they run (docs/spec.md, "Manifest"). */
 export interface Manifest {
   jobs: Map<string, Declaration>;
+  /**
+   * Crontabs whose `lastbeat run/beat` lines declare jobs too: `true` for the system's, or a list
+   * of files (relative to the manifest). Read by the CLI; see docs/crontab.md.
+   */
+  crontabs?: boolean | string[];
 }
 
 const JOB_KEYS = new Set(["every", "schedule", "tz", "grace", "max_runtime", "paused"]);
@@ -25,7 +30,11 @@ export function parseManifest(text: string, source = "lastbeat.json"): Manifest 
   }
   if (typeof data !== "object" || data === null || Array.isArray(data)) fail("must be a JSON object with a \"jobs\" key");
   const top = data as Record<string, unknown>;
-  for (const key of Object.keys(top)) if (key !== "jobs") fail(`unknown key ${JSON.stringify(key)}`);
+  for (const key of Object.keys(top)) if (key !== "jobs" && key !== "crontabs") fail(`unknown key ${JSON.stringify(key)}`);
+  const crontabs = top.crontabs;
+  if (crontabs !== undefined && typeof crontabs !== "boolean" && !(Array.isArray(crontabs) && crontabs.every((c) => typeof c === "string" && c !== ""))) {
+    fail("\"crontabs\" must be true, false or a list of crontab files");
+  }
   const jobs = top.jobs ?? {};
   if (typeof jobs !== "object" || jobs === null || Array.isArray(jobs)) fail("\"jobs\" must be an object");
   const result = new Map<string, Declaration>();
@@ -70,7 +79,7 @@ export function parseManifest(text: string, source = "lastbeat.json"): Manifest 
     }
     result.set(name, declaration);
   }
-  return { jobs: result };
+  return { jobs: result, ...(crontabs !== undefined && { crontabs: crontabs as boolean | string[] }) };
 }
 
 function asString(value: unknown, what: string): string {

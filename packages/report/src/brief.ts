@@ -13,6 +13,18 @@ export interface BriefOptions extends RenderOptions {
    * without `heartbeat-checker` treats the checker as `missing`: nobody would be alerted.
    */
   checker?: boolean;
+  /** Cron lines that run no lastbeat (from `--crontabs`): a short section, never an alert by itself. */
+  unmonitored?: readonly UnmonitoredLine[];
+}
+
+/** A cron line that runs no lastbeat. */
+export interface UnmonitoredLine {
+  /** `/etc/cron.d/php:9` */
+  where: string;
+  /** As written: `09,39 * * * *`, `@daily`. */
+  schedule: string;
+  user: string | null;
+  command: string;
 }
 
 /** What the checker's own heartbeat says about whether anyone is being alerted. */
@@ -61,6 +73,7 @@ export interface Brief {
   counts: Partial<Record<JobStatus, number>>;
   alerts: BriefAlert[];
   checker: CheckerFreshness | null;
+  unmonitored: readonly UnmonitoredLine[];
 }
 
 export function buildBrief(input: readonly JobState[], options: BriefOptions): Brief {
@@ -83,6 +96,7 @@ export function buildBrief(input: readonly JobState[], options: BriefOptions): B
     counts,
     alerts: states.filter((state) => state.alerting).map((state) => briefAlert(state, options.now, tz)),
     checker: checkerState ? checkerFreshness(checkerState, options.now) : null,
+    unmonitored: options.unmonitored ?? [],
   };
 }
 
@@ -169,6 +183,10 @@ export function renderBriefMarkdown(brief: Brief): string {
     }
   }
   out.push(renderPanelMarkdown(brief.rows).trimEnd());
+  if (brief.unmonitored.length > 0) {
+    out.push(`## Unmonitored cron lines (${brief.unmonitored.length})`, UNMONITORED_NOTE);
+    out.push(brief.unmonitored.map((line) => `- ${inlineMarkdown(unmonitoredText(line))}`).join("\n"));
+  }
   return `${out.join("\n\n")}\n`;
 }
 
@@ -197,6 +215,10 @@ export function renderBriefText(brief: Brief): string {
     out.push(`Needs attention (${brief.alerts.length})\n\n${items.join("\n\n")}`);
   }
   out.push(`Heartbeat panel\n\n${renderPanelText(brief.rows).trimEnd()}`);
+  if (brief.unmonitored.length > 0) {
+    const lines = brief.unmonitored.map((line) => `  ${unmonitoredText(line)}`);
+    out.push(`Unmonitored cron lines (${brief.unmonitored.length})\n${UNMONITORED_NOTE}\n\n${lines.join("\n")}`);
+  }
   return `${out.join("\n\n")}\n`;
 }
 
@@ -211,9 +233,17 @@ export function briefJson(brief: Brief) {
     alerting: brief.alerts.length,
     checker: brief.checker && { status: brief.checker.status, alerting: brief.checker.alerting, text: brief.checker.text },
     jobs: brief.states.map((state) => jobJson(state, brief.now, brief.tz)),
+    ...(brief.unmonitored.length > 0 && { unmonitored: brief.unmonitored }),
   };
 }
 
 export function renderBriefJson(brief: Brief): string {
   return `${JSON.stringify(briefJson(brief), null, 2)}\n`;
+}
+
+export const UNMONITORED_NOTE = "Not watched: nothing alerts when they fail. `lastbeat discover` wraps them in `lastbeat run`.";
+
+/** `/etc/cron.d/php:9 · 09,39 * * * * · root: /usr/lib/php/sessionclean`, on one line. */
+export function unmonitoredText(line: UnmonitoredLine): string {
+  return plainLine(`${line.where} · ${line.schedule} · ${line.user === null ? "" : `${line.user}: `}${line.command}`, 200);
 }

@@ -3,13 +3,14 @@ import { readdir } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Option } from "commander";
-import { scanHeartbeats, writeHeartbeat, type JobState } from "lastbeat";
+import { writeHeartbeat, type JobState } from "lastbeat";
 import { CHECKER_JOB, defaultHeartbeatDir, expandDirs, isValidJobName, formatDuration, resolveHeartbeatDir, sortJobStates, statusJson } from "lastbeat/internal";
 import type { AppliedAction, Forge, SyncMode } from "@lastbeat/forge";
 import { UsageError, healthExit } from "../errors.js";
 import type { CliIo, RegisterCommand } from "../io.js";
 import { acquireCheckLock, LockError } from "../lock.js";
-import { absolute, addScanOptions, durationOption, jsonOption, scanOptionsFrom, type ScanFlags } from "../options.js";
+import { absolute, addScanOptions, durationOption, jsonOption, type ScanFlags } from "../options.js";
+import { addCronOptions, cronScan, scanStates, type CronFlags } from "../cron-scan.js";
 import { InvalidArgumentError } from "commander";
 import { redactStates } from "../redact.js";
 
@@ -18,7 +19,7 @@ import { redactStates } from "../redact.js";
 const FORGES = ["github", "gitea", "file", "none"] as const;
 type ForgeFlag = (typeof FORGES)[number];
 
-interface CheckFlags extends ScanFlags {
+interface CheckFlags extends ScanFlags, CronFlags {
   forge?: ForgeFlag;
   repo?: string;
   url?: string;
@@ -46,10 +47,12 @@ interface CheckConfig {
 }
 
 export const registerCheck: RegisterCommand = (program, io, setExit) => {
-  addScanOptions(
-    program
-      .command("check")
-      .description("open, update or close the alert issue on a forge; exit 1 when a job is alerting"),
+  addCronOptions(
+    addScanOptions(
+      program
+        .command("check")
+        .description("open, update or close the alert issue on a forge; exit 1 when a job is alerting"),
+    ),
   )
     .addOption(new Option("--forge <forge>", "where the alert issue lives (default: $LASTBEAT_FORGE)").choices(FORGES))
     .option("--repo <repo>", "owner/name on GitHub or Gitea; a folder for --forge file")
@@ -75,7 +78,7 @@ Examples:
     )
     .action(async (flags: CheckFlags) => {
       const config = configFrom(flags, io);
-      const scan = scanOptionsFrom(flags, io);
+      const scan = await cronScan(flags, io);
       const ownDir = checkerDir(flags, io);
       const syncing = config.forge !== "none" && !config.dryRun;
       // The checker's own beats carry the real time, unless the whole run is pinned with --now.
@@ -87,7 +90,7 @@ Examples:
       try {
         // While it runs, the checker is `running`, not stale from its previous run.
         if (!config.dryRun) await beat(config, ownDir, io, beatTime(), "start");
-        const states = redactStates(await scanHeartbeats(scan), io.env);
+        const states = redactStates(await scanStates(scan), io.env);
         let applied: AppliedAction[] = [];
         // The scan's states, plus remembered alerting jobs whose heartbeat file vanished.
         let synced: readonly JobState[] = states;
@@ -98,7 +101,7 @@ Examples:
           try {
             forge = await createForge(config, io);
             const { syncAlerts } = await import("@lastbeat/forge");
-            const retired = await retiredJobs(scan.dirs, io);
+            const retired = await retiredJobs(scan.options.dirs, io);
             const result = await syncAlerts(forge, {
               mode: config.mode,
               scope: config.scope,

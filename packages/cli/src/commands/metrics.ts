@@ -1,17 +1,19 @@
 import { InvalidArgumentError, Option } from "commander";
-import { scanHeartbeats } from "lastbeat";
 import { EXIT } from "../errors.js";
 import type { RegisterCommand } from "../io.js";
-import { absolute, addScanOptions, scanOptionsFrom, type ScanFlags } from "../options.js";
+import { absolute, addScanOptions, type ScanFlags } from "../options.js";
 import { writeOut } from "../out-file.js";
+import { addCronOptions, cronScan, scanStates, type CronFlags } from "../cron-scan.js";
 import { renderMetrics } from "../prometheus.js";
 import { redactStates } from "../redact.js";
 
 export const registerMetrics: RegisterCommand = (program, io, setExit) => {
-  addScanOptions(
-    program
-      .command("metrics")
-      .description("print Prometheus metrics of every job (for node_exporter's textfile collector)"),
+  addCronOptions(
+    addScanOptions(
+      program
+        .command("metrics")
+        .description("print Prometheus metrics of every job (for node_exporter's textfile collector)"),
+    ),
   )
     .addOption(new Option("--out <file.prom>", "write the metrics to this file atomically instead of stdout"))
     .addOption(
@@ -27,9 +29,9 @@ Examples:
   $ lastbeat metrics
   $ lastbeat metrics --out /var/lib/prometheus/node-exporter/lastbeat.prom`,
     )
-    .action(async (flags: ScanFlags & { out?: string; jobLabel?: string }) => {
-      const options = scanOptionsFrom(flags, io);
-      const text = renderMetrics(redactStates(await scanHeartbeats(options), io.env), options.now, flags.jobLabel);
+    .action(async (flags: ScanFlags & CronFlags & { out?: string; jobLabel?: string }) => {
+      const scan = await cronScan(flags, io);
+      const text = renderMetrics(redactStates(await scanStates(scan), io.env), scan.now, flags.jobLabel);
       if (flags.out === undefined) io.stdout.write(text);
       else await writeOut(absolute(flags.out, io), text);
       setExit(EXIT.healthy);

@@ -1,12 +1,12 @@
 import { Option } from "commander";
-import { scanHeartbeats } from "lastbeat";
 import { UsageError, healthExit } from "../errors.js";
 import type { CliIo, RegisterCommand } from "../io.js";
-import { absolute, addScanOptions, scanOptionsFrom, type ScanFlags } from "../options.js";
+import { absolute, addScanOptions, type ScanFlags } from "../options.js";
 import { writeOut } from "../out-file.js";
+import { addCronOptions, cronScan, scanStates, unmonitoredJson, type CronFlags } from "../cron-scan.js";
 import { redactStates } from "../redact.js";
 
-interface ReportFlags extends ScanFlags {
+interface ReportFlags extends ScanFlags, CronFlags {
   panel?: boolean;
   format?: "md" | "text" | "json" | "html";
   out?: string;
@@ -18,7 +18,7 @@ export const registerReport: RegisterCommand = (program, io, setExit) => {
   const command = program
     .command("report")
     .description("render the morning brief: summary, alerting jobs with their output, the heartbeat panel");
-  addScanOptions(command)
+  addCronOptions(addScanOptions(command))
     .option("--panel", "print only the heartbeat panel, for embedding in another report")
     .addOption(
       new Option("--format <format>", "md (default), text for a terminal or mail, json, html (one page)").choices([
@@ -54,8 +54,8 @@ Examples:
       if (!report.isValidTimeZone(tz)) {
         throw new UsageError(`--tz ${JSON.stringify(tz)} is not a time zone; use an IANA name like Europe/Berlin or UTC`);
       }
-      const scan = scanOptionsFrom(flags, io);
-      const states = redactStates(await scanHeartbeats({ ...scan, cwd: io.cwd }), io.env);
+      const scan = await cronScan(flags, io);
+      const states = redactStates(await scanStates(scan), io.env);
       const options = { now: scan.now, tz, format };
       let text: string;
       let alerting: boolean;
@@ -63,7 +63,11 @@ Examples:
         text = report.renderPanel(states, options);
         alerting = states.some((state) => state.alerting);
       } else {
-        const brief = report.buildBrief(states, { ...options, checker: flags.checker });
+        const unmonitored = (scan.inventory?.unmonitored ?? []).map((entry) => {
+          const { source, line, schedule, user, command } = unmonitoredJson(entry);
+          return { where: `${source}:${line}`, schedule, user, command };
+        });
+        const brief = report.buildBrief(states, { ...options, checker: flags.checker, unmonitored });
         text = report.formatBrief(brief, format);
         alerting = brief.alerts.length > 0;
       }

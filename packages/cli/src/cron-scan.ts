@@ -1,0 +1,141 @@
+import { basename, dirname, resolve } from "node:path";
+import { Option, type Command } from "commander";
+import { evaluate, scanHeartbeats, type Declaration, type JobState } from "lastbeat";
+import { loadManifest, type Manifest } from "lastbeat/internal";
+import { readCronInventory, systemCrontabs, type CronInventory, type CrontabSource } from "./cron-jobs.js";
+import type { CronEntry } from "./crontab.js";
+import type { CliIo } from "./io.js";
+import { absolute, collect, scanOptionsFrom, type ScanFlags } from "./options.js";
+
+/*
+ * The readers' crontab flags (`--crontab`, `--crontabs`, `--unmonitored`) and the manifest's
+ * `"crontabs"`: turned into declarations merged under the manifest's (the manifest wins), plus
+ * states for the lines that cannot declare anything. See docs/crontab.md.
+ */
+
+export interface CronFlags {
+  crontab?: string[];
+  crontabs?: boolean;
+  unmonitored?: "list" | "alert";
+}
+
+export function addCronOptions(command: Command): Command {
+  return command
+    .addOption(new Option("--crontab <file>", "a crontab whose `lastbeat run/beat` lines declare jobs; repeatable").argParser(collect))
+    .addOption(new Option("--crontabs", "read the system's crontabs: /etc/crontab, /etc/cron.d/*, the user spool"))
+    .addOption(
+      new Option("--unmonitored <mode>", "cron lines that run no lastbeat: list them (default) or alert on them").choices(["list", "alert"]),
+    );
+}
+
+export interface CronScan {
+  now: Date;
+  /** `scanHeartbeats` options with the manifest (file and crontabs) already merged. */
+  options: { dirs?: string[]; manifest?: Manifest; now: Date; env: Record<string, string | undefined>; cwd: string };
+  /** Null when no crontab was read. */
+  inventory: CronInventory | null;
+  /** Lines cron would reject (`invalid`) and, with `--unmonitored alert`, unmonitored lines (`missing`). */
+  extraStates: JobState[];
+  /** Names the cron line in the reason of a crontab-declared job that never beat. */
+  explain(state: JobState): JobState;
+}
+
+export async function cronScan(flags: ScanFlags & CronFlags, io: CliIo): Promise<CronScan> {
+  const base = scanOptionsFrom(flags, io);
+  const manifest = base.manifest === undefined ? undefined : await loadManifest(base.manifest);
+  const { dirs, now, env } = base;
+  const sources: CrontabSource[] = [];
+  const strict = new Set<string>();
+  const warnings: string[] = [];
+  const root = absolute(io.env.LASTBEAT_CRON_ROOT || "/", io);
+  const fromManifest = manifest?.crontabs;
+  if (flags.crontabs || fromManifest === true) {
+    const system = await systemCrontabs(root);
+    sources.push(...system.sources);
+    warnings.push(...system.warnings);
+  }
+  const named = [
+    ...(flags.crontab ?? []).map((file) => absolute(file, io)),
+    ...(Array.isArray(fromManifest) && base.manifest !== undefined ? fromManifest.map((file) => resolve(dirname(base.manifest as string), file)) : []),
+  ];
+  for (const path of named) {
+    strict.add(path);
+    if (!sources.some((s) => s.path === path)) sources.push({ path, kind: kindOf(path) });
+  }
+  const merged: Manifest = { ...manifest, jobs: new Map(manifest?.jobs) };
+  const result: CronScan = {
+    now,
+    options: { ...(dirs !== undefined && { dirs }), now, env, cwd: io.cwd },
+    inventory: null,
+    extraStates: [],
+    explain: (state) => state,
+  };
+  if (sources.length === 0) {
+    if (manifest !== undefined) result.options.manifest = manifest;
+    return result;
+  }
+  const inventory = await readCronInventory(sources, { hostTimeZone: hostTimeZone(io), strict });
+  inventory.warnings.unshift(...warnings);
+  for (const warning of inventory.warnings) io.stderr.write(`lastbeat: ${warning}\n`);
+  const declaredBy = new Map<string, CronEntry>();
+  for (const { job, declaration, entry } of inventory.declared) {
+    if (declaredBy.has(job)) continue; // the first line that names a job declares it
+    declaredBy.set(job, entry);
+    if (!merged.jobs.has(job)) merged.jobs.set(job, declaration satisfies Declaration);
+  }
+  result.options.manifest = merged;
+  result.inventory = inventory;
+  for (const problem of inventory.problems) {
+    result.extraStates.push(
+      evaluate(undefined, undefined, now, {
+        job: `crontab:${problem.source}:${problem.line}`,
+        file: problem.source,
+        invalidReason: `cron line not understood: ${problem.reason}`,
+      }),
+    );
+  }
+  if (flags.unmonitored === "alert") {
+    for (const entry of inventory.unmonitored) {
+      const state = evaluate(undefined, {}, now, { job: `cron:${entry.source}:${entry.line}` });
+      result.extraStates.push({ ...state, file: entry.source, reason: `cron line runs no lastbeat: ${entry.command}` });
+    }
+  }
+  result.explain = (state) => {
+    const entry = declaredBy.get(state.job);
+    if (entry === undefined || state.status !== "missing" || manifest?.jobs.has(state.job) || state.heartbeat !== null) return state;
+    if (!state.reason.startsWith("declared in the manifest")) return state;
+    return { ...state, reason: `declared by ${entry.source}:${entry.line} but no heartbeat file was found` };
+  };
+  return result;
+}
+
+/**
+ * Files named `crontab` (like `/etc/crontab`) and files in a `cron.d` folder have a user column;
+ * any other file is read as a user crontab (the spool, `crontab -l` output), as `crontab` installs it.
+ */
+export function kindOf(path: string): "system" | "user" {
+  return basename(path) === "crontab" || basename(dirname(path)) === "cron.d" ? "system" : "user";
+}
+
+function hostTimeZone(io: CliIo): string {
+  const tz = io.env.TZ?.replace(/^:/, "");
+  if (tz) {
+    try {
+      new Intl.DateTimeFormat("en-US", { timeZone: tz });
+      return tz;
+    } catch {
+      // Not an IANA name (e.g. a POSIX rule): fall back to the runtime's zone.
+    }
+  }
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+}
+
+/** One JSON object per unmonitored line, for `status --json` and the brief. */
+export function unmonitoredJson(entry: CronEntry) {
+  return { source: entry.source, line: entry.line, user: entry.user, schedule: entry.scheduleText, command: entry.command };
+}
+
+/** Every job's state: the heartbeat folders and the declarations, plus the crontab lines' own states. */
+export async function scanStates(scan: CronScan): Promise<JobState[]> {
+  return [...(await scanHeartbeats(scan.options)).map(scan.explain), ...scan.extraStates];
+}

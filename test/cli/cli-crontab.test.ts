@@ -1,0 +1,142 @@
+import { readFileSync } from "node:fs";
+import { cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Validator, type Schema } from "@cfworker/json-schema";
+import { runCli } from "@lastbeat/cli";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { fakeIo } from "../support/fake-io.js";
+
+const fixtureRoot = fileURLToPath(new URL("./fixtures/cron-root", import.meta.url));
+
+let dir: string;
+let root: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "lastbeat-crontab-"));
+  root = join(dir, "root");
+  await cp(fixtureRoot, root, { recursive: true });
+  await mkdir(join(dir, "hb"));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const NOW = "2025-01-31T06:00:00Z";
+const schema = JSON.parse(readFileSync(new URL("../../docs/status.schema.json", import.meta.url), "utf8")) as Schema;
+
+async function cli(args: string[], env: Record<string, string> = {}) {
+  const io = fakeIo({ env: { LASTBEAT_DIR: join(dir, "hb"), LASTBEAT_CRON_ROOT: root, TZ: "UTC", ...env }, cwd: dir });
+  const code = await runCli(args, io);
+  return { code, stdout: io.out().replaceAll(root, "<root>"), stderr: io.err().replaceAll(root, "<root>") };
+}
+
+interface StatusJson {
+  jobs: { job: string; status: string; alerting: boolean; reason: string; interval_s: number | null; due_at: string | null }[];
+  unmonitored?: { source: string; line: number; user: string | null; schedule: string; command: string }[];
+}
+
+describe("status --crontabs", () => {
+  it("every lastbeat line declares its job: never beat is missing, and alerts", async () => {
+    const result = await cli(["status", "--crontabs", "--json", "--now", NOW]);
+    expect(result.code).toBe(1);
+    const json = JSON.parse(result.stdout) as StatusJson;
+    expect(new Validator(schema, "2020-12", false).validate(json).errors).toEqual([]);
+    expect(json.jobs.map((j) => `${j.job} ${j.status} ${j.interval_s}: ${j.reason}`)).toMatchInlineSnapshot(`
+      [
+        "crontab:<root>/etc/cron.d/shop:11 invalid null: cron line not understood: minute "61": 61 is outside 0-59",
+        "backup missing 86400: declared by <root>/etc/cron.d/shop:4 but no heartbeat file was found",
+        "standup-mail missing 86400: declared by <root>/var/spool/cron/crontabs/app:5 but no heartbeat file was found",
+        "sync-orders missing 900: declared by <root>/etc/cron.d/shop:5 but no heartbeat file was found",
+        "warm-cache missing null: declared by <root>/etc/cron.d/shop:8 but no heartbeat file was found",
+        "winter-report missing 86400: declared by <root>/etc/cron.d/shop:6 but no heartbeat file was found",
+      ]
+    `);
+    expect(json.unmonitored?.map((u) => `${u.source}:${u.line}`)).toEqual([
+      "<root>/etc/crontab:19",
+      "<root>/etc/crontab:20",
+      "<root>/etc/crontab:21",
+      "<root>/etc/crontab:22",
+      "<root>/etc/cron.d/e2scrub_all:1",
+      "<root>/etc/cron.d/e2scrub_all:2",
+      "<root>/etc/cron.d/php:9",
+      "<root>/etc/cron.d/shop:7",
+      "<root>/etc/cron.d/shop:10",
+      "<root>/var/spool/cron/crontabs/app:6",
+    ]);
+  });
+
+  it("a job that beat is judged by its cron line's schedule and zone, not the file's", async () => {
+    // The file claims every 1w; the cron line says 02:00 Europe/Berlin daily.
+    expect((await cli(["beat", "backup", "--every", "1w", "--now", "2025-01-30T01:00:00Z"])).code).toBe(0);
+    const result = await cli(["status", "--crontab", join(root, "etc/cron.d/shop"), "--json", "--now", NOW]);
+    const backup = (JSON.parse(result.stdout) as StatusJson).jobs.find((j) => j.job === "backup");
+    expect(backup).toMatchObject({ status: "late", interval_s: 86400, due_at: "2025-01-31T01:00:00.000Z" });
+  });
+
+  it("the manifest wins where both declare; the manifest can ask for crontabs itself", async () => {
+    await writeFile(join(dir, "lastbeat.json"), JSON.stringify({ crontabs: ["root/etc/cron.d/shop"], jobs: { backup: { every: "1h" } } }));
+    const result = await cli(["status", "--manifest", "lastbeat.json", "--json", "--now", NOW]);
+    const jobs = (JSON.parse(result.stdout) as StatusJson).jobs;
+    expect(jobs.find((j) => j.job === "backup")).toMatchObject({ status: "missing", interval_s: 3600, reason: "declared in the manifest but no heartbeat file was found" });
+    expect(jobs.find((j) => j.job === "sync-orders")).toMatchObject({ status: "missing", interval_s: 900 });
+  });
+
+  it("a declared schedule that never comes or an unknown zone is one invalid line, not a failed scan", async () => {
+    const file = join(dir, "jobs");
+    await writeFile(file, "0 0 30 2 * lastbeat run never -- true\nCRON_TZ=Mars/Olympus\n0 1 * * * lastbeat run marsian -- true\n");
+    const result = await cli(["status", "--crontab", file, "--json", "--now", NOW]);
+    expect(result.code).toBe(1);
+    expect((JSON.parse(result.stdout) as StatusJson).jobs.map((j) => `${j.job}: ${j.reason}`).map((t) => t.replace(dir, "<dir>"))).toEqual([
+      `crontab:<dir>/jobs:1: cron line not understood: schedule "0 0 30 2 *" does not repeat; declare "every"`,
+      `crontab:<dir>/jobs:3: cron line not understood: unknown time zone "Mars/Olympus" (use an IANA name like Europe/Berlin)`,
+    ]);
+  });
+
+  it("a manifest's crontabs must be true, false or a list of files", async () => {
+    await writeFile(join(dir, "lastbeat.json"), JSON.stringify({ crontabs: "yes", jobs: {} }));
+    const result = await cli(["status", "--manifest", "lastbeat.json", "--now", NOW]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(`error: ${join(dir, "lastbeat.json")}: "crontabs" must be true, false or a list of crontab files\n`);
+  });
+
+  it("prints unmonitored lines under the table; --unmonitored alert makes them alert", async () => {
+    const listed = await cli(["status", "--crontab", join(root, "etc/cron.d/php"), "--now", NOW]);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatchInlineSnapshot(`
+      "No heartbeat files found.
+
+      Unmonitored cron lines: 1 (not alerting; \`lastbeat discover\` wraps them in lastbeat run)
+        <root>/etc/cron.d/php:9  09,39 * * * *  root: [ -x /usr/lib/php/sessionclean ] && if [ ! -d /run/systemd/system ]; then /usr/lib/php/sessionclean…
+      "
+    `);
+    const alerting = await cli(["status", "--crontab", join(root, "etc/cron.d/php"), "--unmonitored", "alert", "--json", "--now", NOW]);
+    expect(alerting.code).toBe(1);
+    expect((JSON.parse(alerting.stdout) as StatusJson).jobs.map((j) => [j.job, j.status, j.alerting])).toEqual([
+      ["cron:<root>/etc/cron.d/php:9", "missing", true],
+    ]);
+  });
+
+  it("a named crontab that cannot be read is a usage error naming it; the ignore marker silences a line", async () => {
+    const missing = await cli(["status", "--crontab", "nope/crontab", "--now", NOW]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe(`error: cannot read crontab ${join(dir, "nope/crontab")}: no such file or directory (ENOENT)\n`);
+    const status = await cli(["status", "--crontab", join(root, "etc/cron.d/shop"), "--json", "--now", NOW]);
+    expect((JSON.parse(status.stdout) as StatusJson).unmonitored?.map((u) => u.command)).not.toContain("/usr/local/sbin/vacuum.sh # lastbeat: ignore");
+    expect((JSON.parse(status.stdout) as StatusJson).unmonitored?.map((u) => u.line)).toEqual([7, 10]);
+  });
+
+  it("the brief lists unmonitored lines in a short section; metrics count declared jobs", async () => {
+    const report = await cli(["report", "--crontab", join(root, "etc/cron.d/e2scrub_all"), "--format", "text", "--no-checker", "--now", NOW]);
+    expect(report.stdout.slice(report.stdout.indexOf("Unmonitored"))).toMatchInlineSnapshot(`
+      "Unmonitored cron lines (2)
+      Not watched: nothing alerts when they fail. \`lastbeat discover\` wraps them in \`lastbeat run\`.
+
+        <root>/etc/cron.d/e2scrub_all:1 · 30 3 * * 0 · root: test -e /run/systemd/system || SERVICE_MODE=1 /usr/lib/x86_64-linux-gnu/e2fsprogs/e2scrub_all_cron
+        <root>/etc/cron.d/e2scrub_all:2 · 10 3 * * * · root: test -e /run/systemd/system || SERVICE_MODE=1 /sbin/e2scrub_all -A -r
+      "
+    `);
+    const metrics = await cli(["metrics", "--crontab", join(root, "etc/cron.d/shop"), "--now", NOW]);
+    expect(metrics.stdout).toContain('job="sync-orders"');
+  });
+});

@@ -1,0 +1,201 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Cron } from "croner";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { FIELDS, cronToCroner, parseCronField, parseCrontab } from "../../packages/cli/src/crontab.js";
+import { lastbeatInvocation, runPartsFolder } from "../../packages/cli/src/cron-jobs.js";
+
+const fixture = (path: string) => fileURLToPath(new URL(`./fixtures/cron-root/${path}`, import.meta.url));
+const read = (path: string) => readFileSync(fixture(path), "utf8");
+
+/** Each entry as one line: where, user, schedule as written → as evaluated, zone, command. */
+function summary(text: string, kind: "system" | "user", user?: string) {
+  const parsed = parseCrontab(text, { source: "f", kind, ...(user !== undefined && { user }) });
+  return {
+    entries: parsed.entries.map(
+      (e) => `${e.line} ${e.user} [${e.scheduleText}] → [${e.schedule}] tz=${e.tz ?? "-"}${e.ignored ? " ignored" : ""}: ${e.command}`,
+    ),
+    problems: parsed.problems.map((p) => `${p.line}: ${p.reason}`),
+  };
+}
+
+describe("crontab files as Debian's cron reads them", () => {
+  it("Debian's /etc/crontab: environment, comments, the user column, run-parts lines", () => {
+    expect(summary(read("etc/crontab"), "system")).toMatchInlineSnapshot(`
+      {
+        "entries": [
+          "19 root [17 * * * *] → [17 * * * *] tz=-: cd / && run-parts --report /etc/cron.hourly",
+          "20 root [25 6 * * *] → [25 6 * * *] tz=-: test -x /usr/sbin/anacron || { cd / && run-parts --report /etc/cron.daily; }",
+          "21 root [47 6 * * 7] → [47 6 * * 0] tz=-: test -x /usr/sbin/anacron || { cd / && run-parts --report /etc/cron.weekly; }",
+          "22 root [52 6 1 * *] → [52 6 1 * *] tz=-: test -x /usr/sbin/anacron || { cd / && run-parts --report /etc/cron.monthly; }",
+        ],
+        "problems": [],
+      }
+    `);
+  });
+
+  it("a cron.d file: CRON_TZ, names, nicknames, % as stdin, \\% literal, ignore marker, a bad field reported", () => {
+    expect(summary(read("etc/cron.d/shop"), "system")).toMatchInlineSnapshot(`
+      {
+        "entries": [
+          "4 root [0 2 * * *] → [0 2 * * *] tz=Europe/Berlin: /usr/local/bin/lastbeat run backup --every 1d -- /usr/local/bin/backup.sh --full",
+          "5 app [*/15 * * * *] → [*/15 * * * *] tz=Europe/Berlin: cd /srv/shop && LASTBEAT_DIR=/var/lib/lastbeat lastbeat run --max-runtime 10m sync-orders -- ./bin/sync",
+          "6 app [30 6 * jan-mar mon-fri] → [30 6 * 1-3 1-5] tz=Europe/Berlin: /srv/shop/bin/report.sh; lastbeat beat winter-report --exit-code $? --every 1d",
+          "7 app [@hourly] → [0 * * * *] tz=Europe/Berlin: /srv/shop/bin/rotate-logs",
+          "8 app [@reboot] → [null] tz=Europe/Berlin: lastbeat run warm-cache -- /srv/shop/bin/warm",
+          "9 root [5 4 * * sun] → [5 4 * * 0] tz=Europe/Berlin ignored: /usr/local/sbin/vacuum.sh # lastbeat: ignore",
+          "10 root [0 0 * * *] → [0 0 * * *] tz=Europe/Berlin: date +%F > /tmp/today",
+        ],
+        "problems": [
+          "11: minute "61": 61 is outside 0-59",
+        ],
+      }
+    `);
+  });
+
+  it("a user spool file: no user column, the owner from the file name, TZ", () => {
+    expect(summary(read("var/spool/cron/crontabs/app"), "user", "app")).toMatchInlineSnapshot(`
+      {
+        "entries": [
+          "5 app [0 9 * * 1-5] → [0 9 * * 1-5] tz=America/New_York: lastbeat run standup-mail --every 1d -- /home/app/bin/standup.sh",
+          "6 app [*/5 * * * *] → [*/5 * * * *] tz=America/New_York: /home/app/bin/poll-queue",
+        ],
+        "problems": [],
+      }
+    `);
+  });
+
+  it("reports every line cron would not run, naming the field", () => {
+    const text = [
+      "* * * *  root echo four fields",
+      "5/10 * * * * root echo stepped number",
+      "0 0 31-1 * * root echo backwards",
+      "0 0 * foo * root echo bad month",
+      "0 0 * * * root",
+      "@sometimes root echo",
+      "*/0 * * * * root echo zero step",
+      "0 0 * * 8 root echo day 8",
+      "0 0 * * * root echo last line without newline",
+    ].join("\n");
+    expect(summary(text, "system").problems).toMatchInlineSnapshot(`
+      [
+        "1: day of week "root": "root" is not a number or a name like mon",
+        "2: minute "5/10": a step needs a range or * (cron reads 5/10 as 5 alone); write 5-59/10",
+        "3: day of month "31-1": range 31-1 runs backwards",
+        "4: month "foo": "foo" is not a number or a name like feb",
+        "5: a user but no command",
+        "6: unknown nickname @sometimes (cron knows @reboot, @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly)",
+        "7: minute "*/0": a step must be at least 1",
+        "8: day of week "8": 8 is outside 0-7",
+        "9: no newline at the end of the file: cron does not run this last line",
+      ]
+    `);
+  });
+
+  it("environment lines: spaces around =, quotes; later assignments apply to later lines only", () => {
+    const text = 'CRON_TZ = "Asia/Tokyo"\n0 1 * * * a\nTZ=UTC\nCRON_TZ=\n0 2 * * * b\n';
+    expect(summary(text, "user", "u").entries).toEqual([
+      "2 u [0 1 * * *] → [0 1 * * *] tz=Asia/Tokyo: a",
+      "5 u [0 2 * * *] → [0 2 * * *] tz=UTC: b",
+    ]);
+  });
+});
+
+describe("cron fields", () => {
+  it("keeps the written form where croner reads it the same, rewrites where it would not", () => {
+    expect(cronToCroner(["*/15", "9-17", "*", "*", "mon-fri"])).toBe("*/15 9-17 * * 1-5");
+    expect(cronToCroner(["0", "0", "*/2", "*", "1"])).toBe("0 0 */2 * +1"); // a starred day field: both must match
+    expect(cronToCroner(["0", "0", "1,15", "*", "fri"])).toBe("0 0 1,15 * 5"); // neither starred: either
+    expect(cronToCroner(["0", "0", "1-31", "*", "1"])).toBe("0 0 * * *"); // every day OR Monday = every day
+    expect(cronToCroner(["0-58/2", "*", "*", "*", "5-7"])).toBe("0-58/2 * * * 0,5-6");
+    expect(cronToCroner(["1,2,3,10", "*", "*", "DEC", "*"])).toBe("1-3,10 * * 12 *");
+  });
+});
+
+/** A random field as people write them: numbers, names, ranges, steps, lists. */
+function fieldArb(index: number): fc.Arbitrary<string> {
+  const spec = FIELDS[index] as (typeof FIELDS)[number];
+  const value = fc.integer({ min: spec.low, max: spec.high });
+  const named = spec.names
+    ? fc.oneof(value.map(String), fc.integer({ min: 0, max: spec.names.length - 1 }).map((i) => (spec.names as readonly string[])[i] as string))
+    : value.map(String);
+  const range = fc.tuple(value, value).map(([a, b]) => `${Math.min(a, b)}-${Math.max(a, b)}`);
+  const step = fc.integer({ min: 1, max: spec.high + 1 });
+  const item = fc.oneof(
+    named,
+    range,
+    fc.constant("*"),
+    step.map((s) => `*/${s}`),
+    fc.tuple(range, step).map(([r, s]) => `${r}/${s}`),
+  );
+  return fc.array(item, { minLength: 1, maxLength: 4 }).map((items) => items.join(","));
+}
+
+/** Every match of `expression` (croner) from `from` for `count` runs, as epoch minutes. */
+function croner(expression: string, from: string, count: number): number[] {
+  return new Cron(expression, { timezone: "UTC", paused: true }).nextRuns(count, new Date(from)).map((d) => d.getTime() / 60_000);
+}
+
+describe("property: croner fires exactly when cron would", () => {
+  it("minute and hour fields", () => {
+    fc.assert(
+      fc.property(fieldArb(0), fieldArb(1), (minute, hour) => {
+        const minutes = parseCronField(minute, FIELDS[0] as (typeof FIELDS)[number]).values;
+        const hours = parseCronField(hour, FIELDS[1] as (typeof FIELDS)[number]).values;
+        const expected: number[] = [];
+        const start = Date.parse("2026-01-05T00:00:00Z") / 60_000;
+        for (let m = 1; m < 24 * 60; m++) if (minutes.has(m % 60) && hours.has(Math.floor(m / 60))) expected.push(start + m);
+        const got = croner(cronToCroner([minute, hour, "*", "*", "*"]), "2026-01-05T00:00:00Z", expected.length + 1);
+        expect(got.slice(0, expected.length)).toEqual(expected);
+        expect(got[expected.length]).toBeGreaterThanOrEqual(start + 24 * 60); // nothing else that day
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("day of month, month and day of week, with cron's star rule", () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.constant("*"), fieldArb(2)), fieldArb(3), fc.oneof(fc.constant("*"), fieldArb(4)), (dom, month, dow) => {
+        const days = parseCronField(dom, FIELDS[2] as (typeof FIELDS)[number]);
+        const months = parseCronField(month, FIELDS[3] as (typeof FIELDS)[number]).values;
+        const weekdays = parseCronField(dow, FIELDS[4] as (typeof FIELDS)[number]);
+        const expected: number[] = [];
+        // Two years from a Monday: every weekday of every day of month, leap day included.
+        const start = Date.parse("2027-01-01T00:00:00Z");
+        for (let d = 1; d <= 731; d++) {
+          const date = new Date(start + d * 86_400_000);
+          const domHit = days.values.has(date.getUTCDate());
+          const dowHit = weekdays.values.has(date.getUTCDay());
+          const dayHit = days.star || weekdays.star ? domHit && dowHit : domHit || dowHit;
+          if (dayHit && months.has(date.getUTCMonth() + 1)) expected.push(date.getTime() / 60_000);
+        }
+        const end = start / 60_000 + 732 * 1440;
+        const got = croner(cronToCroner(["0", "0", dom, month, dow]), "2027-01-01T00:00:00Z", expected.length + 1);
+        expect(got.slice(0, expected.length)).toEqual(expected);
+        if (got.length > expected.length) expect(got[expected.length]).toBeGreaterThanOrEqual(end);
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describe("finding lastbeat in a cron command", () => {
+  it.each([
+    ["lastbeat run backup --every 1d -- /bin/backup", "run backup"],
+    ["/usr/local/bin/lastbeat run --every 1d --no-overlap backup -- x", "run backup"],
+    ["cd /srv && LASTBEAT_DIR=/x npx lastbeat beat 'nightly.db' --every=1d", "beat nightly.db"],
+    ["./job.sh; lastbeat beat job --exit-code $? --every 5m", "beat job"],
+    ["lastbeat status --crontabs", null],
+    ["echo lastbeat run fake", null],
+    ["/usr/bin/backup --lastbeat run", null],
+  ])("%s → %s", (command, expected) => {
+    const found = lastbeatInvocation(command);
+    expect(found === null ? null : `${found.command} ${found.job}`).toBe(expected);
+  });
+
+  it("finds run-parts' folder", () => {
+    expect(runPartsFolder("test -x /usr/sbin/anacron || { cd / && run-parts --report /etc/cron.daily; }")).toBe("/etc/cron.daily");
+    expect(runPartsFolder("/bin/true")).toBeNull();
+  });
+});
