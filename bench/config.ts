@@ -7,15 +7,15 @@ import { fileURLToPath } from "node:url";
  * Everything the bench can be told through the environment, so `npm run bench` needs no flags:
  *   LASTBEAT_BENCH_QUICK=1         small sizes and few rounds: a smoke run in well under a minute
  *   LASTBEAT_BENCH_SIZES=1000,…    heartbeat-file counts for the scan measures
- *   LASTBEAT_BENCH_ONLY=write,…    run only these measures: write, start, scan, memory, forge, storm
+ *   LASTBEAT_BENCH_ONLY=write,…    run only these measures: write, start, scan, memory, run, forge, storm
  *   LASTBEAT_BENCH_ROUNDS=n        timed rounds per measure (after the warm-up)
  *   LASTBEAT_BENCH_CACHE=dir       where generated heartbeat folders are kept between runs
  */
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
-export type MeasureName = "write" | "start" | "scan" | "memory" | "forge" | "storm";
-const ALL: readonly MeasureName[] = ["write", "start", "scan", "memory", "forge", "storm"];
+export type MeasureName = "write" | "start" | "scan" | "memory" | "run" | "forge" | "storm";
+const ALL: readonly MeasureName[] = ["write", "start", "scan", "memory", "run", "forge", "storm"];
 
 export interface BenchConfig {
   quick: boolean;

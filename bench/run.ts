@@ -5,6 +5,7 @@ import { ROOT, loadConfig } from "./config.js";
 import { heartbeatFolder } from "./fixtures.js";
 import { measureForge, measureStorm } from "./measure-forge.js";
 import { measureMemory } from "./measure-memory.js";
+import { measureRun } from "./measure-run.js";
 import { measureScan, scalingRow, type ScanTimes } from "./measure-scan.js";
 import { measureStart } from "./measure-start.js";
 import { measureWrite } from "./measure-write.js";
@@ -68,6 +69,13 @@ try {
   if (config.only.has("memory") && config.memorySize > 0) {
     log(`peak memory scanning ${config.memorySize} files`);
     rows.push(...(await measureMemory(config, config.memorySize, folders.get(config.memorySize)!)));
+  }
+
+  if (config.only.has("run")) {
+    log("peak memory of lastbeat run through a slow reader");
+    const dir = join(work, "run");
+    await mkdir(dir);
+    rows.push(...(await measureRun(config, dir)));
   }
 
   if (config.only.has("forge")) {

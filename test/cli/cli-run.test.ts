@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
 import { chmod, readFile, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Heartbeat } from "lastbeat";
@@ -77,6 +78,59 @@ describe("lastbeat run", () => {
     expect(tail.endsWith("line 1999 é\nTHE END\n")).toBe(true);
     expect(tail).not.toContain("line 0 é");
     expect(tail).not.toContain("\uFFFD");
+  });
+
+  it("backpressure: while our reader is slow the command waits for it; its output arrives byte-exact", async () => {
+    const MiB = 1 << 20;
+    const chunks = 64;
+    // 64 MiB of a pattern that is not UTF-8, then "wrote all" on stderr once every write returned.
+    const script = `const b = Buffer.alloc(${MiB}); for (let i = 0; i < b.length; i++) b[i] = (i * 7 + 3) & 255;
+      let n = 0; const w = () => { while (n < ${chunks}) { n++; if (!process.stdout.write(b)) return process.stdout.once("drain", w); } process.stderr.write("wrote all\\n"); }; w();`;
+    const child = spawn(node, lastbeatArgs(["run", "big", "--every", "5m", "--", node, "-e", script]), {
+      cwd: repoRoot,
+      env: { ...process.env, ...env() },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let consumed = 0;
+    let consumedWhenDone: number | undefined;
+    const hash = createHash("sha256");
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      if (d.includes("wrote all")) consumedWhenDone ??= consumed;
+    });
+    // A slow reader: one buffered chunk per timer tick. What it proves holds at any pace.
+    const readSlowly = new Promise<void>((resolve) => {
+      const step = () => {
+        const chunk = child.stdout.read() as Buffer | null;
+        if (chunk) {
+          hash.update(chunk);
+          consumed += chunk.length;
+        }
+        if (child.stdout.readableEnded) resolve();
+        else setTimeout(step, 1);
+      };
+      child.stdout.once("end", () => resolve());
+      step();
+    });
+    const [{ code }] = await Promise.all([exited(child), readSlowly]);
+    expect(code).toBe(0);
+    const expected = Buffer.alloc(MiB);
+    for (let i = 0; i < expected.length; i++) expected[i] = (i * 7 + 3) & 255;
+    const whole = createHash("sha256");
+    for (let i = 0; i < chunks; i++) whole.update(expected);
+    expect(consumed).toBe(chunks * MiB);
+    expect(hash.digest("hex")).toBe(whole.digest("hex"));
+    // The command could finish writing only once nearly all of it had reached the reader: what
+    // sat in between (pipes, stream buffers, the command's own last write) is a few MiB at most.
+    expect(consumedWhenDone).toBeGreaterThanOrEqual((chunks - 4) * MiB);
+  });
+
+  it("duration_ms ends when the command exits, not when a background child it left lets go of the pipes", async () => {
+    // The background sleep holds our pipes; `run` stops reading them after 2 s of silence.
+    const result = await runLastbeat(["run", "job", "--every", "5m", "--", "sh", "-c", "sleep 4 & echo started"], { env: env() });
+    expect(result).toMatchObject({ code: 0, stdout: "started\n" });
+    const beat = await heartbeat("job");
+    const wholeRunMs = Date.parse(beat.at) - Date.parse(beat.started_at!);
+    expect(beat.duration_ms!).toBeLessThanOrEqual(wholeRunMs - 1900);
   });
 
   it("a missing command is a fail beat and exit 127", async () => {

@@ -9,8 +9,18 @@ function realStream(stream: NodeJS.WriteStream): OutputStream {
     write: (chunk: string) => stream.write(chunk),
     writeBytes: (chunk: Uint8Array) => stream.write(chunk),
     isTTY: stream.isTTY === true,
+    // Also settles when the stream fails or closes (a reader that went away): `run` must never
+    // wait forever for a drain that will not come.
     drained: () =>
-      stream.writableNeedDrain ? new Promise<void>((resolve) => stream.once("drain", () => resolve())) : Promise.resolve(),
+      stream.writableNeedDrain && !stream.destroyed
+        ? new Promise<void>((resolve) => {
+            const done = () => {
+              stream.off("drain", done).off("close", done).off("error", done);
+              resolve();
+            };
+            stream.once("drain", done).once("close", done).once("error", done);
+          })
+        : Promise.resolve(),
   };
 }
 

@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { constants as osConstants } from "node:os";
+import type { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import { writeHeartbeat, type WriteHeartbeatOptions } from "lastbeat";
 import { MAX_OUTPUT_TAIL_BYTES, buildHeartbeat, resolveHeartbeatDir } from "lastbeat/internal";
@@ -93,9 +94,8 @@ async function runJob(job: string, command: string[], flags: RunFlags, io: CliIo
     release = lock.release;
   }
 
-  const started = process.hrtime.bigint();
   const outcome = await runCommand(file, args, io, { LASTBEAT_JOB: job, LASTBEAT_RUN_ID: runId });
-  const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+  const durationMs = outcome.durationMs;
   const final = () =>
     beat({
       status: outcome.exitCode === 0 ? "ok" : "fail",
@@ -120,11 +120,20 @@ interface CommandOutcome {
   signal?: string;
   message?: string;
   tail: string;
+  /** From spawn to the command's own exit: not the wait for children it left holding the pipes. */
+  durationMs: number;
 }
+
+/** How long the pipes may stay silent, once the command has exited, before we stop reading them. */
+const LINGER_MS = 2000;
 
 /**
  * Spawns the command with stdin inherited and stdout/stderr piped through to ours, keeping the
  * last 4 KiB of both, and forwards stop signals to it. Resolves once its output is drained.
+ *
+ * Backpressure: while our stdout (or stderr) cannot take more, the command's pipe is not read, so
+ * the command waits on its own write and our memory stays bounded however much it prints and
+ * however slowly our reader reads.
  */
 function runCommand(file: string, args: string[], io: CliIo, extraEnv: Record<string, string>): Promise<CommandOutcome> {
   return new Promise((resolve) => {
@@ -132,6 +141,8 @@ function runCommand(file: string, args: string[], io: CliIo, extraEnv: Record<st
     // whole here, so writeHeartbeat can redact it before cutting to MAX_OUTPUT_TAIL_BYTES.
     const tail = new OutputTail(MAX_OUTPUT_TAIL_BYTES + 1024);
     let received: NodeJS.Signals | undefined;
+    const started = process.hrtime.bigint();
+    let exitedAt: bigint | undefined;
     const child = spawn(file, args, {
       cwd: io.cwd,
       env: { ...io.env, ...extraEnv },
@@ -143,17 +154,41 @@ function runCommand(file: string, args: string[], io: CliIo, extraEnv: Record<st
     };
     for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
     let settled = false;
-    let drainTimer: NodeJS.Timeout | undefined;
-    const finish = (outcome: Omit<CommandOutcome, "tail">) => {
+    let lingerTimer: NodeJS.Timeout | undefined;
+    let waitingForReader = 0;
+    // A background process the command left behind may hold the pipes open for hours: once the
+    // command has exited, stop reading after LINGER_MS of silence. Time spent waiting for our own
+    // slow reader is not silence: that output is still coming through.
+    const linger = () => {
+      clearTimeout(lingerTimer);
+      if (exitedAt === undefined || settled || waitingForReader > 0) return;
+      lingerTimer = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+      }, LINGER_MS).unref();
+    };
+    const flow: FlowControl = {
+      onData: linger,
+      onWait: () => {
+        waitingForReader++;
+        clearTimeout(lingerTimer);
+      },
+      onResume: () => {
+        waitingForReader--;
+        linger();
+      },
+    };
+    const finish = (outcome: Omit<CommandOutcome, "tail" | "durationMs">) => {
       if (settled) return;
       settled = true;
-      clearTimeout(drainTimer);
+      clearTimeout(lingerTimer);
       for (const signal of FORWARDED_SIGNALS) process.off(signal, forward);
-      resolve({ ...outcome, tail: tail.text() });
+      const durationMs = Number((exitedAt ?? process.hrtime.bigint()) - started) / 1e6;
+      resolve({ ...outcome, tail: tail.text(), durationMs });
     };
 
-    pipeThrough(child.stdout, io.stdout, tail);
-    pipeThrough(child.stderr, io.stderr, tail);
+    pipeThrough(child.stdout, io.stdout, tail, flow);
+    pipeThrough(child.stderr, io.stderr, tail, flow);
 
     child.on("error", (error: NodeJS.ErrnoException) => {
       // Like a shell: 127 when the command is not found, 126 when it cannot be executed.
@@ -167,12 +202,8 @@ function runCommand(file: string, args: string[], io: CliIo, extraEnv: Record<st
       finish({ exitCode: notFound ? 127 : 126, message: `${file}: ${what}` });
     });
     child.on("exit", () => {
-      // A background process the command left behind may hold the pipes open for hours; do not
-      // wait for it longer than a moment once the command itself has exited.
-      drainTimer = setTimeout(() => {
-        child.stdout.destroy();
-        child.stderr.destroy();
-      }, 2000).unref();
+      exitedAt = process.hrtime.bigint();
+      linger();
     });
     child.on("close", (code, signal) => {
       if (signal !== null) {
@@ -186,18 +217,34 @@ function runCommand(file: string, args: string[], io: CliIo, extraEnv: Record<st
   });
 }
 
-function pipeThrough(from: NodeJS.ReadableStream, to: OutputStream, tail: OutputTail): void {
+interface FlowControl {
+  /** Output arrived. */
+  onData(): void;
+  /** Our side is full: the pipe is paused until it drains. */
+  onWait(): void;
+  onResume(): void;
+}
+
+function pipeThrough(from: Readable, to: OutputStream, tail: OutputTail, flow: FlowControl): void {
   const decoder = new StringDecoder("utf8");
   from.on("data", (chunk: Buffer) => {
     tail.push(chunk);
-    if (to.writeBytes) to.writeBytes(chunk);
-    else to.write(decoder.write(chunk));
+    const more = to.writeBytes ? to.writeBytes(chunk) : to.write(decoder.write(chunk));
+    flow.onData();
+    if (more === false && to.drained) {
+      from.pause();
+      flow.onWait();
+      void to.drained().then(() => {
+        flow.onResume();
+        from.resume();
+      });
+    }
   });
   from.on("end", () => {
     const rest = decoder.end();
     if (rest && !to.writeBytes) to.write(rest);
   });
   from.on("error", () => {
-    // A destroyed pipe (see "exit" above) is not the command's failure.
+    // A destroyed pipe (see `linger` above) is not the command's failure.
   });
 }
