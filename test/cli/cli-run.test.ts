@@ -189,13 +189,51 @@ describe("lastbeat run", () => {
     expect(result.stdout).toBe(`job ${beat.run_id} ${token}\n`);
     expect(beat.output_tail).toBe(`job ${beat.run_id} ***\n`);
   });
+});
 
-  it("checks every option before starting the command", async () => {
-    const marker = join(dir, "ran");
-    const result = await run("job", `require("fs").writeFileSync(${JSON.stringify(marker)}, "")`, ["--schedule", "not a cron"]);
-    expect(result.code).toBe(2);
-    expect(result.stderr.trim().split("\n")).toHaveLength(1);
-    await expect(readFile(marker)).rejects.toThrow();
+describe("lastbeat run: its own usage errors never stop the job after --", () => {
+  const marker = () => join(dir, "ran");
+  const job = `require("fs").writeFileSync(${JSON.stringify(join("DIR", "ran"))}.replace("DIR", process.env.MARKER_DIR), ""); process.exit(3)`;
+  const runRaw = (args: string[]) => runLastbeat(["run", ...args, "--", node, "-e", job], { env: { ...env(), MARKER_DIR: dir } });
+  const statusOf = async (name: string) => {
+    const status = await runLastbeat(["status", "--json"], { env: env() });
+    return (JSON.parse(status.stdout).jobs as { job: string; status: string; alerting: boolean; reason: string }[]).find((j) => j.job === name);
+  };
+
+  it.each([
+    [["backup", "--evry", "1d"], "error: unknown option '--evry' (Did you mean --every?)\n", /bad flags: unknown option '--evry'/],
+    [["backup", "--every", "5x"], /^error: option '--every <duration>' argument '5x' is invalid\. .*\n$/, /bad flags: option '--every <duration>' argument '5x' is invalid/],
+    [["backup", "--every", "1d", "--schedule", "not a cron"], /^error: schedule "not a cron" must have 5 fields .* \(the command runs anyway; backup is reported invalid until this is fixed\)\n$/, /bad flags: schedule "not a cron"/],
+    [["backup", "--schedule", "0 2 * * *"], "error: required option '--every <duration>' not specified (the command runs anyway; backup is reported invalid until this is fixed)\n", /bad flags: required option '--every <duration>'/],
+  ])("lastbeat run %j -- <command>: one line on stderr, the command runs, its exit code passes through, the job is invalid", async (args, stderr, reason) => {
+    const result = await runRaw(args);
+    expect(result.code).toBe(3);
+    if (typeof stderr === "string") expect(result.stderr).toBe(stderr);
+    else expect(result.stderr).toMatch(stderr);
+    await readFile(marker());
+    expect(await heartbeat("backup")).toMatchObject({ job: "backup", status: "fail", exit_code: 3 });
+    const state = await statusOf("backup");
+    expect(state).toMatchObject({ status: "invalid", alerting: true });
+    expect(state!.reason).toMatch(reason);
+
+    // Fixed flags: the next run's beat replaces the error.
+    expect((await runRaw(["backup", "--every", "1d"])).code).toBe(3);
+    expect(await statusOf("backup")).toMatchObject({ status: "failed" });
+  });
+
+  it("a job name left out is named as such; the command still runs and passes its exit code", async () => {
+    const result = await runLastbeat(["run", "--every", "1d", "--", node, "-e", job], { env: { ...env(), MARKER_DIR: dir } });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toBe(
+      "error: missing the job name: lastbeat run <job> --every <duration> -- <command> [args…] (the command runs anyway; no heartbeat is written)\n",
+    );
+    expect(await readdir(dir)).toEqual(["ran"]);
+  });
+
+  it("without --, a usage error stays exit 2 and nothing runs", async () => {
+    const result = await runLastbeat(["run", "backup", "--evry", "1d", node, "-e", job], { env: { ...env(), MARKER_DIR: dir } });
+    expect(result).toMatchObject({ code: 2, stderr: "error: unknown option '--evry' (Did you mean --every?)\n" });
+    expect(await readdir(dir)).toEqual([]);
   });
 });
 

@@ -39,7 +39,7 @@ describe("usage errors: one clear line, exit 2", () => {
       ["beat", "backup", "--every", "1d", "--grace", "0.5x"],
       "error: option '--grace <2x|duration>' argument '0.5x' is invalid. Use a multiple of the interval of at least 1x, like 2x, or a duration like 30m.\n",
     ],
-    [["run", "backup", "--every", "1d"], "error: missing required argument 'command'\n"],
+    [["run", "backup", "--every", "1d"], "error: missing the command: lastbeat run <job> --every <duration> -- <command> [args…]\n"],
     [["stauts"], "error: unknown command 'stauts' (Did you mean status?)\n"],
     [["metrics", "--job-label", "bad-label"], "error: option '--job-label <name>' argument 'bad-label' is invalid. Use a Prometheus label name like job or lastbeat_job.\n"],
   ])("lastbeat %j", async (args, stderr) => {
@@ -80,7 +80,7 @@ describe("help", () => {
       Commands:
         beat [options] <job>              write one heartbeat for a job (at the end of
                                           a shell or cron job)
-        run [options] <job> <command...>  run a command between a start beat and an
+        run [options] <job> [command...]  run a command between a start beat and an
                                           ok/fail beat (exit code, duration, output
                                           tail)
         status [options]                  show every job and its status; exit 1 when a
@@ -148,7 +148,7 @@ describe("help", () => {
 
   it("lastbeat run --help", async () => {
     expect((await cli(["run", "--help"])).stdout).toMatchInlineSnapshot(`
-      "Usage: lastbeat run [options] <job> <command...>
+      "Usage: lastbeat run [options] <job> -- <command> [args...]
 
       run a command between a start beat and an ok/fail beat (exit code, duration,
       output tail)
@@ -176,6 +176,8 @@ describe("help", () => {
 
       The command's stdout and stderr pass through; the last 4 KiB are kept in the heartbeat.
       lastbeat exits with the command's exit code (127 not found, 126 not executable, 128+n killed by signal n).
+      A mistake in lastbeat's own flags never stops the command after --: it is reported on stderr,
+      the command runs, and the job shows as invalid (alerting) until the flags are fixed.
 
       Examples:
         $ lastbeat run backup --every 1d --max-runtime 2h -- /usr/local/bin/backup.sh --full

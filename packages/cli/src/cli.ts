@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { Command } from "commander";
+import { Command, CommanderError } from "commander";
 import { EXIT, reportError } from "./errors.js";
 import type { CliIo, OutputStream, RegisterCommand } from "./io.js";
 import { redact, secretsIn } from "lastbeat/internal";
@@ -33,14 +33,22 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     exitCode = code;
   };
 
+  let program: Command | undefined;
   try {
     // Inside the try: even a failure to build the program is reported like any other error.
-    const program = createProgram(safeIo);
+    program = createProgram(safeIo);
     for (const [, load] of await commandsFor(argv)) (await load())(program, safeIo, setExit);
     await program.parseAsync([...argv], { from: "user" });
     return exitCode;
   } catch (error) {
-    return reportError(error, safeIo.stderr, safeIo.env);
+    const code = reportError(error, safeIo.stderr, safeIo.env);
+    if (code === EXIT.usage && error instanceof CommanderError && error.exitCode !== 0) {
+      // `run`'s own usage errors never stop the job that follows `--`.
+      const { runAfterRefusedFlags } = await import("./commands/run.js");
+      const run = program?.commands.find((command) => command.name() === "run");
+      return (await runAfterRefusedFlags(argv, run, error, safeIo)) ?? code;
+    }
+    return code;
   }
 }
 

@@ -2,7 +2,8 @@
 // library beyond its public API. Not for users: these names change without a major version.
 export { writeFileAtomically } from "./atomic.js";
 export type { AtomicFs, AtomicWriteOptions } from "./atomic.js";
-export { buildHeartbeat } from "./write.js";
+export { buildHeartbeat, writeConfigErrorBeat } from "./write.js";
+export type { ConfigErrorBeatOptions } from "./write.js";
 export { readBoundedFile, readHeartbeatFile } from "./read.js";
 export type { BoundedRead, ReadResult } from "./read.js";
 export { parseHeartbeat } from "./parse.js";

@@ -67,6 +67,10 @@ export function parseHeartbeat(text: string, stem: string): ParseResult {
       ? { ok: false, reason: `job field ${JSON.stringify(record.job.slice(0, 64))} does not match the file name` }
       : { ok: false, reason: "job field missing or not a string" };
   }
+  if (typeof record.config_error === "string") {
+    // Written by `lastbeat run` when its own flags were wrong: the job ran, but is not monitored.
+    return { ok: false, reason: `written by lastbeat run with bad flags: ${firstBytes(record.config_error, MAX_MESSAGE_BYTES)}` };
+  }
   if (typeof record.status !== "string" || !STATUSES.has(record.status)) {
     return { ok: false, reason: "status must be ok, fail or start" };
   }

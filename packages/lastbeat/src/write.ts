@@ -105,10 +105,22 @@ function machineTimeZone(): string {
  * `strict: true` throws instead.
  */
 export async function writeHeartbeat(job: string, options: WriteHeartbeatOptions): Promise<WrittenHeartbeat> {
+  return writeBeatFile(job, options, (previous) => buildHeartbeat(job, options, previous));
+}
+
+/** What `writeBeatFile` needs besides the record: where, and how to report a failure. */
+type BeatFileOptions = Pick<WriteHeartbeatOptions, "dir" | "env" | "status" | "strict" | "stderr" | "now">;
+
+/** The safe write shared by every beat: folder checks, no symlink, previous beat, atomic replace. */
+async function writeBeatFile(
+  job: string,
+  options: BeatFileOptions,
+  build: (previous: Heartbeat | null) => Heartbeat,
+): Promise<WrittenHeartbeat> {
   let file: string | null = null;
   try {
     validateJobName(job);
-    buildHeartbeat(job, options); // validate every option before touching the disk
+    build(null); // validate every option before touching the disk
     const dir = await resolveSafeHeartbeatDir({
       ...(options.dir !== undefined && { dir: options.dir }),
       ...(options.env && { env: options.env }),
@@ -127,7 +139,7 @@ export async function writeHeartbeat(job: string, options: WriteHeartbeatOptions
     const status = options.status ?? "ok";
     // last_ok_at survives start and fail beats: read it from the beat being replaced.
     const previous = existing && status !== "ok" ? await readHeartbeatFile(file) : null;
-    const heartbeat = buildHeartbeat(job, options, previous?.ok ? previous.heartbeat : null);
+    const heartbeat = build(previous?.ok ? previous.heartbeat : null);
     try {
       await writeFileAtomically(file, `${JSON.stringify(heartbeat)}\n`, 0o644);
     } catch (error) {
@@ -151,6 +163,50 @@ export async function writeHeartbeat(job: string, options: WriteHeartbeatOptions
       error: failure,
     };
   }
+}
+
+export interface ConfigErrorBeatOptions {
+  /** What was wrong with the flags, in one line. */
+  error: string;
+  status: BeatStatus;
+  dir?: string;
+  now?: Date;
+  startedAt?: Date;
+  durationMs?: number;
+  exitCode?: number;
+  outputTail?: string;
+  runId?: string;
+  env?: Record<string, string | undefined>;
+  stderr?: { write(chunk: string): unknown };
+}
+
+/**
+ * The beat of a `lastbeat run` whose own flags could not be read: the command still runs, and
+ * this beat carries `config_error`, which every reader reports as `invalid` (so it alerts) until
+ * a run with good flags replaces it. Never throws; a failure is reported on stderr.
+ */
+export async function writeConfigErrorBeat(job: string, options: ConfigErrorBeatOptions): Promise<WrittenHeartbeat> {
+  const secrets = secretsIn(options.env ?? process.env);
+  const build = (): Heartbeat => {
+    const at = (options.now ?? new Date()).toISOString();
+    const record: Record<string, unknown> = {
+      format: HEARTBEAT_FORMAT,
+      job,
+      status: options.status,
+      at,
+      config_error: firstBytes(plainLine(redact(options.error, secrets)), MAX_MESSAGE_BYTES),
+    };
+    if (options.startedAt !== undefined) record.started_at = options.startedAt.toISOString();
+    if (options.durationMs !== undefined) record.duration_ms = Math.max(0, Math.round(options.durationMs));
+    if (options.exitCode !== undefined) record.exit_code = options.exitCode;
+    if (options.runId !== undefined) record.run_id = options.runId;
+    record.pid = process.pid;
+    record.host = (cachedHost ??= hostname());
+    if (options.outputTail !== undefined) record.output_tail = lastBytes(redact(options.outputTail, secrets), MAX_OUTPUT_TAIL_BYTES);
+    // No interval: the flags that declare it are what could not be read.
+    return record as unknown as Heartbeat;
+  };
+  return writeBeatFile(job, { ...options, strict: false }, build);
 }
 
 export type WithHeartbeatOptions = Omit<WriteHeartbeatOptions, "status" | "durationMs" | "startedAt" | "exitCode">;

@@ -3,11 +3,19 @@ import { randomUUID } from "node:crypto";
 import { constants as osConstants } from "node:os";
 import type { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
-import { writeHeartbeat, type WriteHeartbeatOptions } from "lastbeat";
-import { MAX_OUTPUT_TAIL_BYTES, buildHeartbeat, resolveHeartbeatDir } from "lastbeat/internal";
+import type { Command } from "commander";
+import { LastbeatError, writeHeartbeat, type WriteHeartbeatOptions } from "lastbeat";
+import {
+  MAX_OUTPUT_TAIL_BYTES,
+  buildHeartbeat,
+  isValidJobName,
+  resolveHeartbeatDir,
+  writeConfigErrorBeat,
+  type ConfigErrorBeatOptions,
+} from "lastbeat/internal";
 import { UsageError } from "../errors.js";
 import type { CliIo, OutputStream, RegisterCommand } from "../io.js";
-import { addBeatOptions, beatDirOption, declarationFrom, singleDir, type BeatFlags } from "../options.js";
+import { absolute, addBeatOptions, beatDirOption, declarationFrom, singleDir, type BeatFlags } from "../options.js";
 import { OutputTail } from "../output-tail.js";
 import { acquireRunLock, holderOf, type LockHolder } from "../lock.js";
 
@@ -23,7 +31,8 @@ export const registerRun: RegisterCommand = (program, io, setExit) => {
     .command("run")
     .description("run a command between a start beat and an ok/fail beat (exit code, duration, output tail)")
     .argument("<job>", "job name: letters, digits, . _ - (the file is <dir>/<job>.last)")
-    .argument("<command...>", "the command and its arguments, after --");
+    .argument("[command...]", "the command and its arguments, after --")
+    .usage("[options] <job> -- <command> [args...]");
   addBeatOptions(run)
     .option("--no-overlap", "skip (exit 0) while the previous run of this job on this host is still alive")
     .addOption(beatDirOption())
@@ -32,30 +41,43 @@ export const registerRun: RegisterCommand = (program, io, setExit) => {
       `
 The command's stdout and stderr pass through; the last 4 KiB are kept in the heartbeat.
 lastbeat exits with the command's exit code (127 not found, 126 not executable, 128+n killed by signal n).
+A mistake in lastbeat's own flags never stops the command after --: it is reported on stderr,
+the command runs, and the job shows as invalid (alerting) until the flags are fixed.
 
 Examples:
   $ lastbeat run backup --every 1d --max-runtime 2h -- /usr/local/bin/backup.sh --full
   $ lastbeat run sync --every 5m --no-overlap -- rsync -a /srv/ backup:/srv/`,
     )
-    .action(async (job: string, command: string[], flags: RunFlags) => {
-      setExit(await runJob(job, command, flags, io));
+    .action(async (job: string, command: string[], flags: RunFlags, self: Command) => {
+      // commander keeps the words as given on its root command (untyped): needed to tell
+      // `run -- backup.sh` (no job name) from `run backup.sh` (no command).
+      const argv = (self.parent as unknown as { rawArgs?: string[] } | null)?.rawArgs ?? [];
+      setExit(await runJob(job, command, flags, io, argv));
     });
 };
 
-async function runJob(job: string, command: string[], flags: RunFlags, io: CliIo): Promise<number> {
-  const [file, ...args] = command;
-  if (file === undefined || file === "") {
-    throw new UsageError("missing the command: lastbeat run <job> --every <duration> -- <command> [args…]");
+const SYNOPSIS = "lastbeat run <job> --every <duration> -- <command> [args…]";
+
+async function runJob(job: string, command: string[], flags: RunFlags, io: CliIo, argv: readonly string[]): Promise<number> {
+  const dash = argv.indexOf("--");
+  // With no word before `--`, commander took the command's first word for the job name.
+  const noJob = dash >= 0 && argv.length - dash - 1 === command.length + 1 && argv[dash + 1] === job;
+  const [file, ...args] = noJob ? [job, ...command] : command;
+  if (file === undefined || file === "") throw new UsageError(`missing the command: ${SYNOPSIS}`);
+  if (noJob) return runUnmonitored(null, [file, ...args], io, new UsageError(`missing the job name: ${SYNOPSIS}`), flags.dir?.[0]);
+
+  let base: WriteHeartbeatOptions;
+  let dir: string;
+  try {
+    const given = singleDir(flags, io);
+    base = { ...declarationFrom(flags), env: io.env, stderr: io.stderr };
+    // Every option is checked before the command starts, and a bad one never costs the run.
+    buildHeartbeat(job, { ...base, status: "start" });
+    dir = await resolveHeartbeatDir({ env: io.env, ...(given !== undefined && { dir: given }) });
+  } catch (error) {
+    if (!(error instanceof UsageError || error instanceof LastbeatError)) throw error;
+    return runUnmonitored(job, [file, ...args], io, error, flags.dir?.[0]);
   }
-  const given = singleDir(flags, io);
-  const base: WriteHeartbeatOptions = {
-    ...declarationFrom(flags),
-    env: io.env,
-    stderr: io.stderr,
-  };
-  // Every option is checked before the command starts: a typo must not cost a run.
-  buildHeartbeat(job, { ...base, status: "start" });
-  const dir = await resolveHeartbeatDir({ env: io.env, ...(given !== undefined && { dir: given }) });
   const runId = randomUUID();
   const startedAt = io.now();
   const beat = async (options: Partial<WriteHeartbeatOptions>) => {
@@ -109,6 +131,76 @@ async function runJob(job: string, command: string[], flags: RunFlags, io: CliIo
   if (release) await release(final);
   else await final();
   return outcome.exitCode;
+}
+
+/**
+ * `lastbeat run`'s own flags were wrong: say so in one line, run the command all the same (a typo
+ * in the wrapper must not cost the job its run) and pass its exit code through. The heartbeat
+ * records the error, so every reader reports the job `invalid` and the checker alerts.
+ */
+async function runUnmonitored(
+  job: string | null,
+  command: string[],
+  io: CliIo,
+  error: Error,
+  dirFlag: string | undefined,
+  alreadySaid = false,
+): Promise<number> {
+  const problem = error.message.replace(/^error: /, "").trim().replace(/\s*\n\s*/g, " ");
+  const named = job !== null && isValidJobName(job);
+  const consequence = named ? `${job} is reported invalid until this is fixed` : "no heartbeat is written";
+  if (!alreadySaid) io.stderr.write(`error: ${problem} (the command runs anyway; ${consequence})\n`);
+  const [file = "", ...args] = command;
+  const beat = async (options: Omit<ConfigErrorBeatOptions, "error" | "env" | "stderr" | "dir">) => {
+    if (!named) return;
+    await writeConfigErrorBeat(job, {
+      error: problem,
+      env: io.env,
+      stderr: io.stderr,
+      ...(dirFlag !== undefined && { dir: absolute(dirFlag, io) }),
+      ...options,
+    });
+  };
+  const startedAt = io.now();
+  await beat({ status: "start", now: startedAt, startedAt });
+  const outcome = await runCommand(file, args, io, { ...(named && { LASTBEAT_JOB: job }) });
+  await beat({
+    status: outcome.exitCode === 0 ? "ok" : "fail",
+    now: io.now(),
+    startedAt,
+    durationMs: outcome.durationMs,
+    exitCode: outcome.exitCode,
+    ...(outcome.tail !== "" && { outputTail: outcome.tail }),
+  });
+  return outcome.exitCode;
+}
+
+/**
+ * For the CLI entry: when commander itself refused `run`'s flags (an unknown option, a bad
+ * value) and a command follows `--`, run it anyway as above. Undefined when that does not apply.
+ * Commander has printed the error line already.
+ */
+export async function runAfterRefusedFlags(argv: readonly string[], runCommandDef: Command | undefined, error: Error, io: CliIo): Promise<number | undefined> {
+  const at = argv.findIndex((arg) => !arg.startsWith("-"));
+  const dash = argv.indexOf("--");
+  if (argv[at] !== "run" || dash < at || dash === argv.length - 1) return undefined;
+  const own = argv.slice(at + 1, dash);
+  const takesValue = new Set(
+    (runCommandDef?.options ?? []).filter((option) => option.required || option.optional).map((option) => option.long),
+  );
+  let job: string | null = null;
+  let dirFlag: string | undefined;
+  for (let i = 0; i < own.length; i++) {
+    const word = own[i]!;
+    if (word === "--dir") dirFlag ??= own[i + 1];
+    else if (word.startsWith("--dir=")) dirFlag ??= word.slice("--dir=".length);
+    if (word.startsWith("-")) {
+      if (takesValue.has(word)) i++;
+      continue;
+    }
+    job ??= word;
+  }
+  return runUnmonitored(job, argv.slice(dash + 1), io, error, dirFlag, true);
 }
 
 function skipMessage(now: Date, holder: LockHolder): string {
