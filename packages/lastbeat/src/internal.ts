@@ -16,6 +16,6 @@ export { parseDuration, parseGrace, formatDuration } from "./duration.js";
 export { validateSchedule, validateTimeZone } from "./schedule.js";
 export { resolveHeartbeatDir, defaultHeartbeatDir, expandDirs } from "./dir.js";
 export { errnoText } from "./errors.js";
-export { isValidJobName } from "./job-name.js";
+export { isValidJobName, validateJobName } from "./job-name.js";
 export { secretsIn, redact } from "./secrets.js";
 export { MAX_HEARTBEAT_BYTES, MAX_FUTURE_SKEW_MS, MAX_OUTPUT_TAIL_BYTES, STATUS_SEVERITY, CHECKER_JOB } from "./types.js";
