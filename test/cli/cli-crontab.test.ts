@@ -106,7 +106,7 @@ describe("status --crontabs", () => {
     expect(listed.stdout).toMatchInlineSnapshot(`
       "No heartbeat files found.
 
-      Unmonitored cron lines: 1 (not alerting; \`lastbeat discover\` wraps them in lastbeat run)
+      Unmonitored cron lines: 1 (not alerting; wrap them in \`lastbeat run <job> --\`)
         <root>/etc/cron.d/php:9  09,39 * * * *  root: [ -x /usr/lib/php/sessionclean ] && if [ ! -d /run/systemd/system ]; then /usr/lib/php/sessionclean…
       "
     `);
@@ -130,7 +130,7 @@ describe("status --crontabs", () => {
     const report = await cli(["report", "--crontab", join(root, "etc/cron.d/e2scrub_all"), "--format", "text", "--no-checker", "--now", NOW]);
     expect(report.stdout.slice(report.stdout.indexOf("Unmonitored"))).toMatchInlineSnapshot(`
       "Unmonitored cron lines (2)
-      Not watched: nothing alerts when they fail. \`lastbeat discover\` wraps them in \`lastbeat run\`.
+      Not watched: nothing alerts when they fail. Wrap them in \`lastbeat run <job> --\`.
 
         <root>/etc/cron.d/e2scrub_all:1 · 30 3 * * 0 · root: test -e /run/systemd/system || SERVICE_MODE=1 /usr/lib/x86_64-linux-gnu/e2fsprogs/e2scrub_all_cron
         <root>/etc/cron.d/e2scrub_all:2 · 10 3 * * * · root: test -e /run/systemd/system || SERVICE_MODE=1 /sbin/e2scrub_all -A -r

@@ -91,6 +91,12 @@ describe("help", () => {
                                           jobs with their output, the heartbeat panel
         metrics [options]                 print Prometheus metrics of every job (for
                                           node_exporter's textfile collector)
+        init [options]                    create the shared heartbeat folder (mode
+                                          1777, or group-writable) and its tmpfiles.d
+                                          line
+        retire [options] <job>            remove a job on purpose: delete its
+                                          heartbeat and leave <job>.retired so it is
+                                          not missed
         help [command]                    show help for a command
 
       Examples:

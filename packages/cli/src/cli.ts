@@ -15,6 +15,7 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<RegisterCommand>]>
   ["check", async () => (await import("./commands/check.js")).registerCheck],
   ["report", async () => (await import("./commands/report.js")).registerReport],
   ["metrics", async () => (await import("./commands/metrics.js")).registerMetrics],
+  ["init", async () => (await import("./commands/init.js")).registerInit],
   ["retire", async () => (await import("./commands/retire.js")).registerRetire],
 
 ];

@@ -31,7 +31,7 @@ export interface CronEntry {
   tz: string | undefined;
   /** The shell command as cron runs it (before the first unescaped `%`, `\%` unescaped). */
   command: string;
-  /** The command text exactly as written, `%` part included (for `discover`). */
+  /** The command text exactly as written, `%` part included. */
   commandText: string;
   /** Ends with `# lastbeat: ignore`. */
   ignored: boolean;

@@ -241,7 +241,7 @@ export function renderBriefJson(brief: Brief): string {
   return `${JSON.stringify(briefJson(brief), null, 2)}\n`;
 }
 
-export const UNMONITORED_NOTE = "Not watched: nothing alerts when they fail. `lastbeat discover` wraps them in `lastbeat run`.";
+export const UNMONITORED_NOTE = "Not watched: nothing alerts when they fail. Wrap them in `lastbeat run <job> --`.";
 
 /** `/etc/cron.d/php:9 · 09,39 * * * * · root: /usr/lib/php/sessionclean`, on one line. */
 export function unmonitoredText(line: UnmonitoredLine): string {

@@ -67,7 +67,7 @@ function unmonitoredText(entries: readonly CronEntry[], alerting: boolean): stri
     (e, i) => `  ${(where[i] as string).padEnd(width)}  ${e.scheduleText.padEnd(whenWidth)}  ${e.user === null ? "" : `${e.user}: `}${oneLine(e.command)}`,
   );
   const note = alerting ? "alerting (--unmonitored alert)" : "not alerting";
-  return `\nUnmonitored cron lines: ${entries.length} (${note}; \`lastbeat discover\` wraps them in lastbeat run)\n${lines.join("\n")}\n`;
+  return `\nUnmonitored cron lines: ${entries.length} (${note}; wrap them in \`lastbeat run <job> --\`)\n${lines.join("\n")}\n`;
 }
 
 function oneLine(text: string): string {
