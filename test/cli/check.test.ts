@@ -2,12 +2,13 @@ import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { runCli, type CliIo } from "@lastbeat/cli";
+import { runCli } from "@lastbeat/cli";
 import { startFakeForge, type FakeForge } from "../support/fake-forge.js";
 import { runLastbeat } from "../support/cli.js";
 import { NOW } from "../forge/helpers.js";
 import { testdir } from "../support/testdir.js";
 import { findLeaks } from "../support/leaks.js";
+import { fakeIo } from "../support/fake-io.js";
 
 /* `lastbeat check` end to end: flags, tokens, exit codes, --json, --dry-run, the lock. */
 
@@ -18,17 +19,9 @@ interface Captured {
 }
 
 async function check(args: string[], env: Record<string, string | undefined>, now = NOW): Promise<Captured> {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIo = {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    env,
-    cwd: process.cwd(),
-    now: () => now,
-  };
+  const io = fakeIo({ env, now });
   const code = await runCli(["check", ...args], io);
-  return { code, stdout, stderr };
+  return { code, stdout: io.out(), stderr: io.err() };
 }
 
 async function beatFile(dir: string, job: string, beat: Record<string, unknown>): Promise<void> {

@@ -7,6 +7,7 @@ import { writeHeartbeat } from "lastbeat";
 import { beforeEach, describe, expect, it } from "vitest";
 import { lastbeatArgs, repoRoot } from "../support/cli.js";
 import { testdir } from "../support/testdir.js";
+import { fakeIo } from "../support/fake-io.js";
 
 const NOW = "2026-04-08T07:00:00Z";
 const minutesAgo = (m: number) => new Date(Date.parse(NOW) - m * 60_000);
@@ -34,16 +35,9 @@ async function writeSamples(): Promise<void> {
 }
 
 async function report(args: string[], env: Record<string, string> = {}) {
-  let stdout = "";
-  let stderr = "";
-  const code = await runCli(["report", "--dir", dir, "--now", NOW, ...args], {
-    stdout: { write: (chunk: string) => (stdout += chunk) },
-    stderr: { write: (chunk: string) => (stderr += chunk) },
-    env: { NO_COLOR: "1", ...env },
-    cwd: dir,
-    now: () => new Date("2000-01-01T00:00:00Z"),
-  });
-  return { code, stdout, stderr };
+  const io = fakeIo({ env: { NO_COLOR: "1", ...env }, cwd: dir, now: new Date("2000-01-01T00:00:00Z") });
+  const code = await runCli(["report", "--dir", dir, "--now", NOW, ...args], io);
+  return { code, stdout: io.out(), stderr: io.err() };
 }
 
 describe("lastbeat report", () => {
@@ -137,13 +131,7 @@ describe("lastbeat report", () => {
   });
 
   it("a missing heartbeat folder is an alert, not an empty all-clear", async () => {
-    const run = await runCli(["report", "--dir", join(dir, "typo"), "--now", NOW, "--format", "text", "--no-checker"], {
-      stdout: { write: () => true },
-      stderr: { write: () => true },
-      env: {},
-      cwd: dir,
-      now: () => new Date(NOW),
-    });
+    const run = await runCli(["report", "--dir", join(dir, "typo"), "--now", NOW, "--format", "text", "--no-checker"], fakeIo({ cwd: dir, now: new Date(NOW) }));
     expect(run).toBe(1);
   });
 });
