@@ -2,6 +2,7 @@ import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { runCli } from "@lastbeat/cli";
 import { evaluate, type Heartbeat } from "lastbeat";
+import { redact, secretsIn } from "lastbeat/internal";
 import { beforeEach, describe, expect, it } from "vitest";
 import { redactStates } from "../../packages/cli/src/redact.js";
 import { fakeIo } from "../support/fake-io.js";
@@ -83,5 +84,17 @@ describe("a heartbeat that carries the token", () => {
     expect(findLeaks(io.out(), TOKEN), "stdout").toEqual([]);
     expect(findLeaks(io.err(), TOKEN), "stderr").toEqual([]);
     for (const [file, text] of Object.entries(written)) expect(findLeaks(text, TOKEN), file).toEqual([]);
+  });
+});
+
+describe("secretsIn and redact (lastbeat/internal)", () => {
+  it("takes every token variable of six characters or more, and nothing else", () => {
+    const env = { LASTBEAT_TOKEN: "abcdef", GITHUB_TOKEN: "abcde", GITEA_TOKEN: undefined, GH_TOKEN: "gh-token-1", HOME: "/root-home" };
+    expect(secretsIn(env)).toEqual(["abcdef", "gh-token-1"]);
+  });
+
+  it("replaces every occurrence of every secret with ***", () => {
+    expect(redact("a tok1 b tok1 c tok2", ["tok1", "tok2"])).toBe("a *** b *** c ***");
+    expect(redact("nothing here", [])).toBe("nothing here");
   });
 });
