@@ -1,7 +1,7 @@
 import { inspect } from "node:util";
 import { createServer } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ForgeError, createGiteaForge, createGitHubForge, syncAlerts, type Forge } from "@lastbeat/forge";
+import { ForgeError, createGiteaForge, createGitHubForge, redact, syncAlerts, type Forge } from "@lastbeat/forge";
 import { startFakeForge, type FakeForge } from "../support/fake-forge.js";
 import { NOW, at, fastThrottle, forgeFor, state, SCOPE } from "./helpers.js";
 import { findLeaks } from "../support/leaks.js";
@@ -142,6 +142,8 @@ describe.each(["github", "gitea"] as const)("faults on %s", (flavor) => {
     // The fake's 401 answer carries the token: the check below can fail.
     expect(JSON.stringify(fake.requests.at(-1)?.response)).toContain(token);
     expect(findLeaks(error.message, token)).toEqual([]);
+    expect(error.message).toContain("[REDACTED]"); // the echo is shown, the token cut out
+    expect(error).toMatchObject({ name: "ForgeError", code: "E_FORGE", unclear: false });
     expect(findLeaks(String(error), token)).toEqual([]);
     expect(findLeaks(inspect(error, { depth: 8 }), token)).toEqual([]);
     expect(fake.requests).toHaveLength(1);
@@ -164,5 +166,13 @@ describe("gitea waits", () => {
     } finally {
       await fake.close();
     }
+  });
+});
+
+describe("redact (the forge's)", () => {
+  it("cuts every occurrence of the token, and leaves text alone without one", () => {
+    expect(redact("token abc123 and abc123", "abc123")).toBe("token [REDACTED] and [REDACTED]");
+    expect(redact("token abc123", undefined)).toBe("token abc123");
+    expect(redact("token abc123", "")).toBe("token abc123");
   });
 });
