@@ -1,4 +1,4 @@
-import { lstat } from "node:fs/promises";
+import { lstat, unlink } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { writeFileAtomically } from "./atomic.js";
@@ -145,6 +145,10 @@ async function writeBeatFile(
     } catch (error) {
       throw new LastbeatError("E_WRITE", `cannot write heartbeat ${file}: ${errnoText(error)}`, { cause: error });
     }
+    // A job beating again is no longer retired: `lastbeat retire` left `<job>.retired` and removed
+    // `<job>.last`, so only a beat that found no `.last` can have a record to end (the common beat
+    // costs no extra syscall). Left in place, the record would hide the job's next disappearance.
+    if (existing === null) await unlinkRetired(dir, job);
     return { ...heartbeat, file };
   } catch (error) {
     const failure =
@@ -162,6 +166,16 @@ async function writeBeatFile(
       file,
       error: failure,
     };
+  }
+}
+
+async function unlinkRetired(dir: string, job: string): Promise<void> {
+  const record = join(dir, `${job}.retired`);
+  try {
+    await unlink(record);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw new LastbeatError("E_WRITE", `wrote the heartbeat but cannot remove ${record}, which hides the job if it vanishes again: ${errnoText(error)}`, { cause: error });
   }
 }
 
