@@ -22,7 +22,7 @@ export async function measureMemory(config: BenchConfig, size: number, dir: stri
   const statusArgs = ["status", "--json", "--dir", dir, "--now", FIXTURE_NOW.toISOString()];
   for (let i = 0; i < runs; i++) {
     lastbeat.push(peakRss({ command: config.cli.command, args: [...config.cli.args, ...statusArgs], okCodes: [0, 1] }));
-    plain.push(peakRss({ command: process.execPath, args: [join(ROOT, "bench", "baseline", "scan.mjs"), dir] }));
+    plain.push(peakRss({ command: process.execPath, args: [join(ROOT, "bench", "baseline", "scan-sync.mjs"), dir] }));
   }
   const s = summarize(lastbeat);
   return [
@@ -32,7 +32,7 @@ export async function measureMemory(config: BenchConfig, size: number, dir: stri
       unit: "MiB",
       lastbeat: s,
       baseline: summarize(plain),
-      baselineLabel: "plain Node scan process",
+      baselineLabel: "the synchronous loop as a node process",
       ratio: null,
       target: "≤ 256 MiB",
       met: s.max <= 256,

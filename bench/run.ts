@@ -6,7 +6,7 @@ import { heartbeatFolder } from "./fixtures.js";
 import { measureForge, measureStorm } from "./measure-forge.js";
 import { measureMemory } from "./measure-memory.js";
 import { measureRun } from "./measure-run.js";
-import { measureScan, scalingRow, type ScanTimes } from "./measure-scan.js";
+import { eventLoopRow, measureScan, scalingRow, type ScanTimes } from "./measure-scan.js";
 import { measureStart } from "./measure-start.js";
 import { measureWrite } from "./measure-write.js";
 import { closeDevNull } from "./processes.js";
@@ -56,14 +56,18 @@ try {
 
   if (config.only.has("scan")) {
     const times: ScanTimes[] = [];
+    let eventLoopMaxMs = 0;
     for (const size of config.sizes) {
       log(`scan ${size} files: ${config.rounds.scan(size)} rounds`);
       const result = await measureScan(config, size, folders.get(size)!);
       rows.push(...result.rows);
       times.push(result.times);
+      eventLoopMaxMs = Math.max(eventLoopMaxMs, result.eventLoopMaxMs);
     }
     const [small, big] = times.slice(-2);
     if (small && big) rows.push(scalingRow(small, big, "library"), scalingRow(small, big, "cli"));
+    const largest = config.sizes[config.sizes.length - 1];
+    if (largest !== undefined) rows.push(eventLoopRow(eventLoopMaxMs, largest));
   }
 
   if (config.only.has("memory") && config.memorySize > 0) {
