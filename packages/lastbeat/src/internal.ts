@@ -4,7 +4,7 @@ export { writeFileAtomically } from "./atomic.js";
 export type { AtomicFs, AtomicWriteOptions } from "./atomic.js";
 export { buildHeartbeat, writeConfigErrorBeat } from "./write.js";
 export type { ConfigErrorBeatOptions } from "./write.js";
-export { readBoundedFile, readHeartbeatFile } from "./read.js";
+export { readBoundedFile, readBoundedFileSync, readHeartbeatFile, readHeartbeatFileSync } from "./read.js";
 export type { BoundedRead, ReadResult } from "./read.js";
 export { parseHeartbeat } from "./parse.js";
 export type { ParseResult } from "./parse.js";

@@ -1,0 +1,173 @@
+import { execFileSync } from "node:child_process";
+import { closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { scanHeartbeats } from "lastbeat";
+import { MAX_HEARTBEAT_BYTES, readBoundedFile, readBoundedFileSync, readHeartbeatFile, readHeartbeatFileSync, type BoundedRead } from "lastbeat/internal";
+
+/*
+ * The synchronous bounded reader that scans use: the same guarantees as the asynchronous one, and
+ * the same results for every kind of planted file, so both are run side by side on each case.
+ */
+
+let root: string;
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), "lastbeat-read-sync-"));
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+let n = 0;
+const freshDir = () => {
+  const dir = join(root, `d${n++}`);
+  mkdirSync(dir);
+  return dir;
+};
+const NOW = "2026-11-23T10:00:00.000Z";
+const beat = (job: string) => JSON.stringify({ format: "lastbeat/1", job, status: "ok", at: NOW, interval_s: 300 });
+
+/** Both readers on one path: the synchronous result, after checking the asynchronous one agrees. */
+async function both(path: string, maxBytes = MAX_HEARTBEAT_BYTES): Promise<BoundedRead> {
+  const sync = readBoundedFileSync(path, maxBytes);
+  expect(await readBoundedFile(path, maxBytes)).toEqual(sync);
+  return sync;
+}
+
+describe("readBoundedFileSync", () => {
+  it("reads a plain file whole", async () => {
+    const file = join(freshDir(), "backup.last");
+    writeFileSync(file, beat("backup"));
+    expect(await both(file)).toMatchObject({ ok: true, text: beat("backup"), modifiedAt: expect.any(Date) });
+  });
+
+  it("does not follow a symlink, even to a valid heartbeat, nor a dangling one", async () => {
+    const dir = freshDir();
+    writeFileSync(join(dir, "real.json"), beat("backup"));
+    symlinkSync(join(dir, "real.json"), join(dir, "backup.last"));
+    symlinkSync(join(dir, "nowhere"), join(dir, "dangling.last"));
+    for (const name of ["backup.last", "dangling.last"]) {
+      expect(await both(join(dir, name))).toEqual({ ok: false, code: "ELOOP", reason: "is a symbolic link (not followed)", modifiedAt: null });
+    }
+  });
+
+  it("returns at once for a FIFO with no writer, and for one whose writer never writes", async () => {
+    const fifo = join(freshDir(), "pipe.last");
+    execFileSync("mkfifo", [fifo]);
+    // Without O_NONBLOCK the open would wait for a writer forever and this test would time out.
+    expect(await both(fifo)).toMatchObject({ ok: false, code: undefined, reason: "is not a regular file" });
+    // O_RDWR on a FIFO never blocks on Linux: we are its writer, and we write nothing.
+    const writer = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
+    try {
+      expect(await both(fifo)).toMatchObject({ ok: false, reason: "is not a regular file" });
+    } finally {
+      closeSync(writer);
+    }
+  });
+
+  it("refuses a folder named like a heartbeat", async () => {
+    const folder = join(freshDir(), "db.last");
+    mkdirSync(folder);
+    expect(await both(folder)).toMatchObject({ ok: false, reason: "is not a regular file", modifiedAt: expect.any(Date) });
+  });
+
+  it("reads exactly 64 KiB, refuses one byte more and names the size", async () => {
+    const dir = freshDir();
+    writeFileSync(join(dir, "edge.last"), "x".repeat(MAX_HEARTBEAT_BYTES));
+    writeFileSync(join(dir, "over.last"), "x".repeat(MAX_HEARTBEAT_BYTES + 1));
+    const edge = await both(join(dir, "edge.last"));
+    expect(edge.ok && edge.text.length).toBe(MAX_HEARTBEAT_BYTES);
+    expect(await both(join(dir, "over.last"))).toMatchObject({ ok: false, reason: "too large", size: MAX_HEARTBEAT_BYTES + 1 });
+    expect(await both(join(dir, "edge.last"), 1000)).toMatchObject({ ok: false, reason: "too large", size: MAX_HEARTBEAT_BYTES });
+  });
+
+  it("reads a file longer than fstat said, but never past the cap", () => {
+    // /proc files report size 0 to fstat and then have content: the path for a file that grew.
+    // (Its content changes from read to read, so the two readers cannot be compared here.)
+    const whole = readBoundedFileSync("/proc/self/status", MAX_HEARTBEAT_BYTES);
+    expect(whole.ok && whole.text).toMatch(/^Name:/);
+    expect(readBoundedFileSync("/proc/self/status", 16)).toMatchObject({ ok: false, reason: "too large" });
+    expect(readBoundedFileSync("/proc/self/status", 16)).not.toHaveProperty("size");
+  });
+
+  it("reports a file that cannot be read, naming the error, whether open or read fails", async () => {
+    const file = join(freshDir(), "plain.last");
+    writeFileSync(file, "{}");
+    expect(await both(join(file, "child.last"))).toMatchObject({ ok: false, code: "ENOTDIR", reason: expect.stringMatching(/^cannot be read: .*ENOTDIR/) });
+    expect(await both(join(root, "nope.last"))).toMatchObject({ ok: false, code: "ENOENT", modifiedAt: null });
+    // Opens as a regular file, then the read fails (address 0 of our memory is never mapped).
+    expect(readBoundedFileSync("/proc/self/mem", 100)).toMatchObject({ ok: false, code: "EIO", reason: expect.stringMatching(/^cannot be read: .*EIO/) });
+  });
+
+  it("never returns a previous file's bytes from its reused buffer", () => {
+    const dir = freshDir();
+    writeFileSync(join(dir, "long.last"), "L".repeat(5000));
+    writeFileSync(join(dir, "short.last"), "short");
+    writeFileSync(join(dir, "empty.last"), "");
+    expect(readBoundedFileSync(join(dir, "long.last"), MAX_HEARTBEAT_BYTES)).toMatchObject({ ok: true, text: "L".repeat(5000) });
+    expect(readBoundedFileSync(join(dir, "short.last"), MAX_HEARTBEAT_BYTES)).toMatchObject({ ok: true, text: "short" });
+    expect(readBoundedFileSync(join(dir, "empty.last"), MAX_HEARTBEAT_BYTES)).toMatchObject({ ok: true, text: "" });
+  });
+});
+
+describe("readHeartbeatFileSync", () => {
+  it("gives the same result as readHeartbeatFile for a good, a torn, a large and a symlinked heartbeat", async () => {
+    const dir = freshDir();
+    writeFileSync(join(dir, "good.last"), beat("good"));
+    writeFileSync(join(dir, "torn.last"), beat("torn").slice(0, 20));
+    writeFileSync(join(dir, "big.last"), " ".repeat(MAX_HEARTBEAT_BYTES + 1));
+    symlinkSync(join(dir, "good.last"), join(dir, "link.last"));
+    const results = [];
+    for (const name of ["good", "torn", "big", "link"]) {
+      const path = join(dir, `${name}.last`);
+      const sync = readHeartbeatFileSync(path);
+      expect(await readHeartbeatFile(path)).toEqual(sync);
+      results.push(sync.ok ? "ok" : sync.reason);
+    }
+    expect(results).toEqual(["ok", "not valid JSON", "larger than 64 KiB (65537 bytes)", "is a symbolic link (not followed)"]);
+  });
+});
+
+describe("scanHeartbeats, read synchronously", () => {
+  it("classifies a folder named x.last, a FIFO, a symlink and a torn file; skips none", async () => {
+    const dir = freshDir();
+    writeFileSync(join(dir, "good.last"), beat("good"));
+    mkdirSync(join(dir, "folder.last"));
+    execFileSync("mkfifo", [join(dir, "pipe.last")]);
+    symlinkSync(join(dir, "good.last"), join(dir, "link.last"));
+    writeFileSync(join(dir, "torn.last"), beat("torn").slice(0, 20));
+    const states = await scanHeartbeats({ dirs: [dir], now: new Date(NOW) });
+    expect(Object.fromEntries(states.map((s) => [s.job, s.status === "invalid" ? s.reason : s.status]))).toEqual({
+      good: "ok",
+      folder: "heartbeat file is not a regular file",
+      pipe: "heartbeat file is not a regular file",
+      link: "heartbeat file is a symbolic link (not followed)",
+      torn: "heartbeat file not valid JSON",
+    });
+  });
+
+  it("reports a --dir that is a file instead of calling it empty", async () => {
+    const file = join(freshDir(), "not-a-folder");
+    writeFileSync(file, "");
+    const states = await scanHeartbeats({ dirs: [file], now: new Date(NOW) });
+    expect(states).toMatchObject([{ job: `folder:${file}`, status: "invalid", alerting: true, reason: expect.stringMatching(/^heartbeat folder cannot be read: .*ENOTDIR/) }]);
+  });
+
+  it("lets the event loop run between slices (sliceMs 0: after every file)", async () => {
+    const dir = freshDir();
+    const count = 40;
+    for (let i = 0; i < count; i++) writeFileSync(join(dir, `job-${i}.last`), beat(`job-${i}`));
+    let ticks = 0;
+    let running = true;
+    const tick = () => {
+      ticks++;
+      if (running) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const scanned = await scanHeartbeats({ dirs: [dir], now: new Date(NOW), sliceMs: 0 });
+    running = false;
+    expect(scanned).toHaveLength(count);
+    // A yield per listed entry and per file read: other work ran at least once per file. Without
+    // slices it would run only across the few asynchronous steps before the reading starts.
+    expect(ticks).toBeGreaterThanOrEqual(count);
+  });
+});
