@@ -3,6 +3,7 @@ import { LastbeatError } from "./errors.js";
 import { nextOccurrence } from "./schedule.js";
 import { ALERTING_STATUSES, MAX_FUTURE_SKEW_MS } from "./types.js";
 import type { Declaration, Heartbeat, JobState, JobStatus } from "./types.js";
+import { isoTime } from "./iso.js";
 
 export interface EvaluateContext {
   /** Path of the heartbeat file, for the state's `file`. */
@@ -61,7 +62,7 @@ function dateOf(ms: number, field: string): Date {
   throw new LastbeatError("E_DURATION", `${field} is too large: the time it gives is past year 275760`);
 }
 
-const iso = (d: Date) => d.toISOString();
+const iso = isoTime;
 
 /**
  * The status model of docs/spec.md, pure: a function of the last heartbeat (if any), the job's
@@ -74,7 +75,7 @@ export function evaluate(
   context: EvaluateContext = {},
 ): JobState {
   const job = heartbeat?.job ?? context.job ?? "?";
-  const declared = stripUndefined(declaration ?? {});
+  const declared: Partial<Declaration> = declaration === undefined ? {} : stripUndefined(declaration);
   // The manifest wins as a whole: a file's schedule or grace never bends the manifest's interval.
   const manifestTiming = TIMING_FIELDS.some((field) => declared[field] !== undefined);
   const decl: Declaration = { ...(heartbeat && !manifestTiming && declarationOf(heartbeat)), ...declared };
