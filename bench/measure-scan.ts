@@ -18,7 +18,7 @@ const TARGET = 1.3;
 export interface ScanTimes {
   size: number;
   /** Per contender, one sample per round; `sync` is the baseline the targets are judged against. */
-  library: { lastbeat: number[][]; sync: number[][]; async: number[][] };
+  library: { lastbeat: number[][]; sync: number[][]; async: number[][]; idle: number[][] };
   cli: { lastbeat: number[][]; sync: number[][]; async: number[][]; floor: number[][] };
 }
 
@@ -37,22 +37,36 @@ export async function measureScan(
   config: BenchConfig,
   size: number,
   dir: string,
-): Promise<{ rows: Row[]; times: ScanTimes; eventLoopMaxMs: number }> {
+): Promise<{ rows: Row[]; times: ScanTimes; eventLoopMaxMs: { scan: number; idle: number } }> {
   const rounds = config.rounds.scan(size);
   let count = 0;
-  let eventLoopMaxMs = 0;
+  let lastMs = 0;
+  const eventLoopMaxMs = { scan: 0, idle: 0 };
+  /** Runs `work` with the event loop's delay monitored (1 ms resolution); returns the longest stall. */
+  const monitored = async (work: () => Promise<unknown>): Promise<number> => {
+    const delay = monitorEventLoopDelay({ resolution: 1 });
+    delay.enable();
+    await work();
+    delay.disable();
+    return delay.max / 1e6;
+  };
   const library = await alternate(
     {
       lastbeat: async () => {
-        const delay = monitorEventLoopDelay({ resolution: 1 });
-        delay.enable();
         const start = process.hrtime.bigint();
-        const states = await scanHeartbeats({ dirs: [dir], now: FIXTURE_NOW });
-        const ms = elapsedMs(start);
-        delay.disable();
-        eventLoopMaxMs = Math.max(eventLoopMaxMs, delay.max / 1e6);
-        count = states.length;
-        return [ms];
+        const stall = await monitored(async () => {
+          count = (await scanHeartbeats({ dirs: [dir], now: FIXTURE_NOW })).length;
+        });
+        lastMs = elapsedMs(start);
+        eventLoopMaxMs.scan = Math.max(eventLoopMaxMs.scan, stall);
+        return [lastMs];
+      },
+      // The control for the stall: an idle event loop for as long as the last scan took. On a
+      // loaded machine the kernel alone delays timers; this is how much.
+      idle: async () => {
+        const stall = await monitored(() => new Promise((resolve) => setTimeout(resolve, lastMs)));
+        eventLoopMaxMs.idle = Math.max(eventLoopMaxMs.idle, stall);
+        return [0];
       },
       sync: () => {
         const start = process.hrtime.bigint();
@@ -128,19 +142,20 @@ export async function measureScan(
 
 /**
  * The longest the event loop waited while `scanHeartbeats` ran (`monitorEventLoopDelay`, 1 ms
- * resolution, every round of every size): what a service that scans in-process would feel.
+ * resolution, every round of every size): what a service that scans in-process would feel. The
+ * baseline is the same measure over an idle event loop for as long, in the same rounds.
  */
-export function eventLoopRow(maxMs: number, size: number): Row {
+export function eventLoopRow(maxMs: { scan: number; idle: number }, size: number): Row {
   return {
     id: "scan.library.event-loop",
     measure: `longest event-loop stall during \`scanHeartbeats\`, up to ${size.toLocaleString("en-US")} files`,
     unit: "ms",
-    lastbeat: summarize([maxMs]),
-    baseline: null,
-    baselineLabel: "the synchronous loop blocks for its whole run",
+    lastbeat: summarize([maxMs.scan]),
+    baseline: summarize([maxMs.idle]),
+    baselineLabel: "an idle event loop for as long (the synchronous loop blocks for its whole run)",
     ratio: null,
     target: "≤ 50 ms",
-    met: maxMs <= 50,
+    met: maxMs.scan <= 50,
   };
 }
 
