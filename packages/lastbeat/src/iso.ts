@@ -26,9 +26,15 @@ export function isoTime(date: Date): string {
   rest -= minutes * 60_000;
   const seconds = Math.floor(rest / 1000);
   const millis = rest - seconds * 1000;
-  const yyyy = year >= 1000 ? `${year}` : year >= 100 ? `0${year}` : year >= 10 ? `00${year}` : `000${year}`;
-  const mss = millis >= 100 ? `${millis}` : millis >= 10 ? `0${millis}` : `00${millis}`;
-  return `${yyyy}-${two(month)}-${two(day)}T${two(hours)}:${two(minutes)}:${two(seconds)}.${mss}Z`;
+  // One flat string straight from its character codes: a template of many parts would be a rope of
+  // a dozen heap objects, and every state keeps three or four of these for as long as it lives.
+  return String.fromCharCode(
+    ZERO + Math.floor(year / 1000), ZERO + (Math.floor(year / 100) % 10), ZERO + (Math.floor(year / 10) % 10), ZERO + (year % 10), DASH,
+    ZERO + Math.floor(month / 10), ZERO + (month % 10), DASH, ZERO + Math.floor(day / 10), ZERO + (day % 10), T,
+    ZERO + Math.floor(hours / 10), ZERO + (hours % 10), COLON, ZERO + Math.floor(minutes / 10), ZERO + (minutes % 10), COLON,
+    ZERO + Math.floor(seconds / 10), ZERO + (seconds % 10), DOT,
+    ZERO + Math.floor(millis / 100), ZERO + (Math.floor(millis / 10) % 10), ZERO + (millis % 10), Z,
+  );
 }
 
-const two = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+const [ZERO, DASH, T, COLON, DOT, Z] = [..."0-T:.Z"].map((c) => c.charCodeAt(0)) as [number, number, number, number, number, number];
