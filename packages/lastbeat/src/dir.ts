@@ -1,10 +1,18 @@
-import { accessSync, constants, type Stats } from "node:fs";
-import { access, mkdir, readdir, stat } from "node:fs/promises";
+import { constants, statSync, type Stats } from "node:fs";
+import { access, chmod, mkdir, readdir, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, resolve, sep } from "node:path";
 import { LastbeatError, errnoText } from "./errors.js";
 
 export const SYSTEM_HEARTBEAT_DIR = "/var/run/lastbeat/heartbeats";
+
+/**
+ * The system folder. `LASTBEAT_SYSTEM_DIR` moves it, for tests only (a test may not touch the real
+ * `/var/run`); users set `LASTBEAT_DIR`.
+ */
+export function systemHeartbeatDir(env: Record<string, string | undefined> = process.env): string {
+  return env.LASTBEAT_SYSTEM_DIR ? resolve(env.LASTBEAT_SYSTEM_DIR) : SYSTEM_HEARTBEAT_DIR;
+}
 
 export interface DirOptions {
   dir?: string;
@@ -12,8 +20,10 @@ export interface DirOptions {
 }
 
 /**
- * Where heartbeats live: the `dir` option → `LASTBEAT_DIR` → `/var/run/lastbeat/heartbeats` if
- * writable → `~/.lastbeat/heartbeats`. Creates the folder (0755) when needed.
+ * Where heartbeats live: the `dir` option → `LASTBEAT_DIR` → `/var/run/lastbeat/heartbeats` when it
+ * exists (the readers' rule; a writer that may not write there fails, never falls back) →
+ * `~/.lastbeat/heartbeats`. Creates the folder when needed: a shared one (given, or the system
+ * folder) created by root gets mode 1777 like `lastbeat init`'s, the home folder 0755.
  */
 export async function resolveHeartbeatDir(options: DirOptions = {}): Promise<string> {
   return (await resolveDir(options)).dir;
@@ -32,15 +42,24 @@ export async function resolveSafeHeartbeatDir(options: DirOptions = {}): Promise
 async function resolveDir(options: DirOptions): Promise<{ dir: string; info: Stats }> {
   const env = options.env ?? process.env;
   const chosen = options.dir ?? (env.LASTBEAT_DIR || undefined);
-  if (chosen !== undefined) return ensureDir(resolve(chosen));
-  try {
-    await access(SYSTEM_HEARTBEAT_DIR, constants.W_OK);
-    return ensureDir(SYSTEM_HEARTBEAT_DIR);
-  } catch (error) {
-    if (error instanceof LastbeatError) throw error;
-    // Not there or not ours: fall back to the user's home.
+  if (chosen !== undefined) return ensureDir(resolve(chosen), SHARED_MODE);
+  // The readers' rule (defaultHeartbeatDir): the system folder whenever it exists. A writer that
+  // may not write there fails loudly instead of beating into a home folder no checker reads.
+  const systemDir = systemHeartbeatDir(env);
+  const system = await stat(systemDir).catch(() => null);
+  if (system?.isDirectory()) {
+    try {
+      await access(systemDir, constants.W_OK);
+    } catch (error) {
+      throw new LastbeatError(
+        "E_DIR",
+        `cannot write to heartbeat folder ${systemDir} (${errnoText(error)}), where the checker reads: run "sudo lastbeat init" (mode 1777) or set LASTBEAT_DIR for writer and checker alike`,
+        { cause: error },
+      );
+    }
+    return { dir: systemDir, info: system };
   }
-  return ensureDir(join(env.HOME || homedir(), ".lastbeat", "heartbeats"));
+  return ensureDir(join(env.HOME || homedir(), ".lastbeat", "heartbeats"), 0o755);
 }
 
 /**
@@ -49,20 +68,27 @@ async function resolveDir(options: DirOptions): Promise<{ dir: string; info: Sta
  */
 export function defaultHeartbeatDir(env: Record<string, string | undefined> = process.env): string {
   if (env.LASTBEAT_DIR) return resolve(env.LASTBEAT_DIR);
+  const systemDir = systemHeartbeatDir(env);
   try {
-    accessSync(SYSTEM_HEARTBEAT_DIR, constants.R_OK);
-    return SYSTEM_HEARTBEAT_DIR;
+    if (statSync(systemDir).isDirectory()) return systemDir;
   } catch {
-    return join(env.HOME || homedir(), ".lastbeat", "heartbeats");
+    // not there: the home folder, as the writer does
   }
+  return join(env.HOME || homedir(), ".lastbeat", "heartbeats");
 }
 
-async function ensureDir(dir: string): Promise<{ dir: string; info: Stats }> {
+/** What `lastbeat init` gives a shared folder: anyone writes, only a file's owner replaces it. */
+const SHARED_MODE = 0o1777;
+
+async function ensureDir(dir: string, mode: number): Promise<{ dir: string; info: Stats }> {
   // The common case costs one stat; mkdir only when the folder is not there yet.
   const existing = await stat(dir).catch(() => null);
   if (existing?.isDirectory()) return { dir, info: existing };
   try {
     await mkdir(dir, { recursive: true, mode: 0o755 });
+    // Root's first beat must not leave a shared folder only root can write (every other user's
+    // job would fail); chmod after mkdir, since the umask narrows mkdir's mode.
+    if (mode !== 0o755 && process.getuid?.() === 0) await chmod(dir, mode);
     return { dir, info: await stat(dir) };
   } catch (error) {
     throw new LastbeatError("E_DIR", `cannot create heartbeat folder ${dir}: ${errnoText(error)}`, { cause: error });

@@ -14,7 +14,7 @@ export { parseManifest, loadManifest, scheduleInterval } from "./manifest.js";
 export type { Manifest } from "./manifest.js";
 export { parseDuration, parseGrace, formatDuration } from "./duration.js";
 export { validateSchedule, validateTimeZone } from "./schedule.js";
-export { resolveHeartbeatDir, defaultHeartbeatDir, expandDirs, SYSTEM_HEARTBEAT_DIR } from "./dir.js";
+export { resolveHeartbeatDir, defaultHeartbeatDir, expandDirs, systemHeartbeatDir, SYSTEM_HEARTBEAT_DIR } from "./dir.js";
 export { errnoText } from "./errors.js";
 export { isValidJobName, validateJobName } from "./job-name.js";
 export { secretsIn, redact } from "./secrets.js";

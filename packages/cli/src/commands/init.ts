@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { chmod, chown, mkdir, stat } from "node:fs/promises";
-import { SYSTEM_HEARTBEAT_DIR, errnoText, writeFileAtomically } from "lastbeat/internal";
+import { SYSTEM_HEARTBEAT_DIR, errnoText, systemHeartbeatDir, writeFileAtomically } from "lastbeat/internal";
 import { UsageError } from "../errors.js";
 import type { RegisterCommand } from "../io.js";
 import { absolute } from "../options.js";
@@ -26,7 +26,7 @@ Examples:
   $ sudo lastbeat init --group app --install`,
     )
     .action(async (flags: { dir?: string; group?: string; install?: boolean }) => {
-      const dir = flags.dir === undefined ? SYSTEM_HEARTBEAT_DIR : absolute(flags.dir, io);
+      const dir = flags.dir === undefined ? systemHeartbeatDir(io.env) : absolute(flags.dir, io);
       const mode = flags.group === undefined ? 0o1777 : 0o2775;
       const gid = flags.group === undefined ? 0 : groupId(flags.group);
       try {
