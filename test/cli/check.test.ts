@@ -51,11 +51,16 @@ describe("lastbeat check", () => {
   });
 
   it("rejects bad flags with exit 2", async () => {
-    expect((await check(["--dir", hb], {})).stderr).toContain("check needs --forge github|gitea|file|none");
+    expect((await check(["--dir", hb], {})).stderr).toContain("check needs --forge github|gitea|gitlab|file|none");
     expect((await check(["--forge", "github", "--repo", "nope", "--dir", hb], { GITHUB_TOKEN: "x" })).stderr).toContain("needs --repo owner/name");
     expect((await check(["--forge", "gitea", "--repo", "a/b", "--dir", hb], { GITEA_TOKEN: "x" })).stderr).toContain("needs --url");
     expect((await check(["--forge", "file", "--dir", hb], {})).stderr).toContain("--forge file needs --repo <folder>");
     expect((await check(["--forge", "gitlab", "--dir", hb], {})).code).toBe(2);
+    expect((await check(["--forge", "gitlab", "--repo", "nope", "--dir", hb], { GITLAB_TOKEN: "x" })).stderr).toContain(
+      'needs --repo group/project (or group/subgroup/project), got "nope"',
+    );
+    expect((await check(["--forge", "gitlab", "--repo", "acme/../ops", "--dir", hb], { GITLAB_TOKEN: "x" })).code).toBe(2);
+    expect((await check(["--forge", "gitlab", "--repo", "acme/infra/ops", "--dir", hb], {})).stderr).toContain("set LASTBEAT_TOKEN or GITLAB_TOKEN");
   });
 
   it("syncs the file forge, exit 1 while alerting and 0 when healthy, and beats for itself", async () => {
@@ -185,6 +190,67 @@ describe("lastbeat check", () => {
       expect(checker.message).toContain("forge not synced");
       expect(findLeaks(JSON.stringify(checker), token)).toEqual([]);
     });
+  });
+});
+
+describe("lastbeat check --forge gitlab", () => {
+  let dir: string;
+  let hb: string;
+  let fake: FakeForge;
+  beforeEach(async () => {
+    dir = await testdir("lastbeat-check-gitlab-");
+    hb = join(dir, "hb");
+    await beatFile(hb, "backup", { at: "2025-03-10T07:00:00Z" });
+    // A project in a subgroup: its path goes to the API URL-encoded, as one segment.
+    fake = await startFakeForge({ flavor: "gitlab", owner: "acme/infra", repo: "ops" });
+  });
+  afterEach(() => fake.close());
+  const site = () => fake.url.replace(/\/api\/v4$/, "");
+
+  it("syncs a project in a subgroup with GITLAB_TOKEN at the site URL, then runs steady with one read at the API URL", async () => {
+    const first = await check(["--forge", "gitlab", "--url", site(), "--repo", "acme/infra/ops", "--dir", hb, "--json"], { GITLAB_TOKEN: fake.token });
+    expect(first.stderr).toBe("");
+    expect(first.code).toBe(1);
+    expect(JSON.parse(first.stdout).actions).toEqual([{ kind: "create", issue: 1 }]);
+    expect(fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      "GET /projects/acme%2Finfra%2Fops/issues",
+      "GET /projects/acme%2Finfra%2Fops/labels/heartbeat",
+      "POST /projects/acme%2Finfra%2Fops/labels",
+      "POST /projects/acme%2Finfra%2Fops/issues",
+      "GET /projects/acme%2Finfra%2Fops/issues",
+    ]);
+    fake.resetLog();
+    const second = await check(["--forge", "gitlab", "--url", fake.url, "--repo", "acme/infra/ops", "--dir", hb], { LASTBEAT_TOKEN: fake.token });
+    expect(second.stdout).toContain("gitlab acme/infra/ops: #1 is up to date");
+    expect(fake.counts()).toEqual({ reads: 1, writes: 0, total: 1 });
+  });
+
+  it.each([
+    [401, "a wrong token", "acme/infra/ops", /^error: gitlab acme\/infra\/ops: listing open issues failed with HTTP 401 \(401 Unauthorized/],
+    [403, "a role that may not read issues", "acme/infra/ops", /^error: gitlab acme\/infra\/ops: listing open issues failed with HTTP 403/],
+    [404, "a project the token cannot see", "acme/infra/other", /^error: gitlab acme\/infra\/other: listing open issues failed with HTTP 404 \(404 Project Not Found\)/],
+  ])("exits 3 with one token-free line on %i (%s), and beats fail", async (status, _what, repo, line) => {
+    const token = status === 401 ? "glpat-wrong-0123456789abcdef" : fake.token;
+    if (status === 403) fake.fault({ method: "GET", status: 403 });
+    const r = await check(["--forge", "gitlab", "--url", fake.url, "--repo", repo, "--dir", hb], { GITLAB_TOKEN: token });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(line);
+    expect(r.stderr.split("\n").filter(Boolean)).toHaveLength(1);
+    if (status === 401) expect(JSON.stringify(fake.requests.at(-1)?.response)).toContain(token);
+    expect(findLeaks(r.stdout + r.stderr, token)).toEqual([]);
+    expect(fake.requests).toHaveLength(1);
+    const checker = JSON.parse(await readFile(join(hb, "heartbeat-checker.last"), "utf8"));
+    expect(checker.status).toBe("fail");
+    expect(findLeaks(JSON.stringify(checker), token)).toEqual([]);
+  });
+
+  it("waits between retries through io.sleep, never for real", async () => {
+    fake.fault({ method: "GET", status: 503, times: 2 });
+    const io = fakeIo({ env: { GITLAB_TOKEN: fake.token }, now: NOW });
+    const code = await runCli(["check", "--forge", "gitlab", "--url", fake.url, "--repo", "acme/infra/ops", "--dir", hb], io);
+    expect(io.err()).toBe("");
+    expect(code).toBe(1);
+    expect(io.sleeps()).toEqual([1000, 4000]);
   });
 });
 

@@ -1,9 +1,9 @@
 import { inspect } from "node:util";
 import { createServer } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ForgeError, createGiteaForge, createGitHubForge, redact, syncAlerts, type Forge } from "@lastbeat/forge";
+import { ForgeError, createGiteaForge, redact, syncAlerts, type Forge } from "@lastbeat/forge";
 import { startFakeForge, type FakeForge } from "../support/fake-forge.js";
-import { NOW, at, fastThrottle, forgeFor, state, SCOPE } from "./helpers.js";
+import { HTTP_FORGES, NOW, at, forgeAt, forgeFor, state, SCOPE } from "./helpers.js";
 import { findLeaks } from "../support/leaks.js";
 
 /*
@@ -34,7 +34,7 @@ async function failure(promise: Promise<unknown>): Promise<ForgeError> {
   throw new Error("expected the sync to fail");
 }
 
-describe.each(["github", "gitea"] as const)("faults on %s", (flavor) => {
+describe.each(HTTP_FORGES)("faults on %s", (flavor) => {
   let fake: FakeForge;
   let forge: Forge;
   beforeEach(async () => {
@@ -82,7 +82,7 @@ describe.each(["github", "gitea"] as const)("faults on %s", (flavor) => {
   });
 
   it("waits out a 429 with retry-after, then succeeds", async () => {
-    fake.fault({ method: "GET", path: /\/issues$/, status: 429, retryAfter: 1, ...(flavor === "github" && { rateLimit: "primary" as const }) });
+    fake.fault({ method: "GET", path: /\/issues$/, status: 429, retryAfter: 1, ...(flavor !== "gitea" && { rateLimit: "primary" as const }) });
     const r = await run(forge);
     expect(r.applied.map((a) => a.kind)).toEqual(["create"]);
     expect(fake.requests[0]!.status).toBe(429);
@@ -119,11 +119,8 @@ describe.each(["github", "gitea"] as const)("faults on %s", (flavor) => {
 
   it("reports a refused connection without the token, and the next run reconciles", async () => {
     const port = await closedPort();
-    const url = flavor === "github" ? `http://127.0.0.1:${port}` : `http://127.0.0.1:${port}/api/v1`;
-    const dead =
-      flavor === "github"
-        ? await createGitHubForge({ repo: fake.repo, token: fake.token, baseUrl: url, retryBaseMs: 1, retries: 1, throttle: fastThrottle() })
-        : createGiteaForge({ repo: fake.repo, token: fake.token, url, retryBaseMs: 1, retries: 1, sleep: async () => {} });
+    const url = fake.url.replace(/:\d+/, `:${port}`);
+    const dead = await forgeAt(flavor, { url, repo: fake.repo, token: fake.token }, { retries: 1 });
     const error = await failure(run(dead));
     expect(error.message).toMatch(/ECONNREFUSED/);
     expect(error.message).not.toContain(fake.token);
@@ -133,9 +130,7 @@ describe.each(["github", "gitea"] as const)("faults on %s", (flavor) => {
 
   it("never shows the token in an auth failure, though the forge echoes it in its error", async () => {
     const token = "fake-wrong-token-0123456789";
-    const wrong = flavor === "github"
-      ? await createGitHubForge({ repo: fake.repo, token, baseUrl: fake.url, retryBaseMs: 1, throttle: fastThrottle() })
-      : createGiteaForge({ repo: fake.repo, token, url: fake.url, retryBaseMs: 1, sleep: async () => {} });
+    const wrong = await forgeAt(flavor, { url: fake.url, repo: fake.repo, token });
     const error = await failure(run(wrong));
     expect(error.status).toBe(401);
     expect(error.message).toMatch(/HTTP 401/);

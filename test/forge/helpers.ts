@@ -1,7 +1,7 @@
 import Bottleneck from "bottleneck";
-import { createFileForge, createGiteaForge, createGitHubForge, type Forge } from "@lastbeat/forge";
+import { createFileForge, createGiteaForge, createGitHubForge, createGitLabForge, type Forge } from "@lastbeat/forge";
 import { evaluate, type Heartbeat, type JobState } from "lastbeat";
-import type { FakeForge } from "../support/fake-forge.js";
+import type { FakeForge, Flavor } from "../support/fake-forge.js";
 
 export const NOW = new Date("2025-03-10T12:00:00Z");
 export const HOUR = 3600_000;
@@ -36,12 +36,28 @@ export function fastThrottle(): Record<string, unknown> {
 }
 
 export async function forgeFor(fake: FakeForge, extra: { timeoutMs?: number; retries?: number } = {}): Promise<Forge> {
-  if (fake.flavor === "github") {
-    return createGitHubForge({ repo: fake.repo, token: fake.token, baseUrl: fake.url, retryBaseMs: 1, throttle: fastThrottle(), ...extra });
-  }
-  return createGiteaForge({ repo: fake.repo, token: fake.token, url: fake.url, retryBaseMs: 1, sleep: async () => {}, ...extra });
+  return forgeAt(fake.flavor, { url: fake.url, repo: fake.repo, token: fake.token }, extra);
 }
 
+/** The adapter of `flavor` at any URL with any token (a closed port, a wrong token), never sleeping. */
+export async function forgeAt(
+  flavor: Flavor,
+  at: { url: string; repo: string; token: string },
+  extra: { timeoutMs?: number; retries?: number } = {},
+): Promise<Forge> {
+  const { url, repo, token } = at;
+  switch (flavor) {
+    case "github":
+      return createGitHubForge({ repo, token, baseUrl: url, retryBaseMs: 1, throttle: fastThrottle(), ...extra });
+    case "gitea":
+      return createGiteaForge({ repo, token, url, retryBaseMs: 1, sleep: async () => {}, ...extra });
+    case "gitlab":
+      return createGitLabForge({ repo, token, url, retryBaseMs: 1, sleep: async () => {}, ...extra });
+  }
+}
+
+/** The forges with an HTTP API, for the tests that run on each of them. */
+export const HTTP_FORGES = ["github", "gitea", "gitlab"] as const satisfies readonly Flavor[];
 
 export function fileForge(dir: string, now: () => Date = () => NOW): Forge {
   return createFileForge({ dir, now });

@@ -8,7 +8,7 @@ import { NOW, at, fileForge, forgeFor, state, SCOPE } from "./helpers.js";
 import { testdir } from "../support/testdir.js";
 
 /*
- * The whole life of an alert, in both modes, on GitHub, Gitea and the file forge:
+ * The whole life of an alert, in both modes, on GitHub, Gitea, GitLab and the file forge:
  * healthy → no issue; one job stale → one issue; unchanged → zero writes; a second job fails →
  * body updated + one comment; all recover → closing comment + closed; a new incident → a new issue.
  */
@@ -67,7 +67,7 @@ function countingForge(forge: Forge): { forge: Forge; counts(): { reads: number;
   };
 }
 
-async function harness(kind: "github" | "gitea" | "file"): Promise<Harness> {
+async function harness(kind: "github" | "gitea" | "gitlab" | "file"): Promise<Harness> {
   if (kind === "file") {
     const dir = await testdir();
     const counting = countingForge(fileForge(dir));
@@ -107,7 +107,7 @@ async function harness(kind: "github" | "gitea" | "file"): Promise<Harness> {
   };
 }
 
-describe.each(["github", "gitea", "file"] as const)("lifecycle on the %s forge", (kind) => {
+describe.each(["github", "gitea", "gitlab", "file"] as const)("lifecycle on the %s forge", (kind) => {
   let h: Harness;
   beforeEach(async () => {
     h = await harness(kind);

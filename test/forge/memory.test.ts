@@ -23,7 +23,7 @@ let fake: FakeForge;
 let forge: Forge;
 afterEach(() => fake.close());
 
-async function start(flavor: "github" | "gitea" = "github"): Promise<void> {
+async function start(flavor: "github" | "gitea" | "gitlab" = "github"): Promise<void> {
   fake = await startFakeForge({ flavor });
   forge = await forgeFor(fake);
 }
@@ -99,13 +99,16 @@ describe("people", () => {
     expect(fake.openIssues(LABEL)).toHaveLength(2);
   });
 
-  it("never posts a comment for an edit that could not be made", async () => {
-    await start("gitea");
+  it.each([
+    ["gitea", "PATCH"],
+    ["gitlab", "PUT"],
+  ] as const)("never posts a comment for an edit that could not be made (%s)", async (flavor, edit) => {
+    await start(flavor);
     await sync("rollup", [backupStale(NOW)], NOW);
     const [issue] = fake.openIssues(LABEL);
     const states = [backupStale(minutes(15)), failingEveryMinute(minutes(15))];
     // Every edit fails (a token that may comment but not edit, or a forge refusing the body).
-    fake.fault({ method: "PATCH", status: 403, times: 3 });
+    fake.fault({ method: edit, status: 403, times: 3 });
     for (let run = 0; run < 3; run++) await expect(sync("rollup", states, minutes(15 + run))).rejects.toThrow(/editing issue #1 failed with HTTP 403/);
     expect(fake.issue(issue!.number).comments).toEqual([]);
     // The edit goes through: exactly one comment.

@@ -10,7 +10,7 @@ const LABEL = "heartbeat";
 const backupStale = state("backup", { at: at(-5) });
 const dbFailed = state("db-dump", { at: at(-0.2), status: "fail", exit_code: 1 });
 
-describe.each(["github", "gitea"] as const)("on %s", (flavor) => {
+describe.each(["github", "gitea", "gitlab"] as const)("on %s", (flavor) => {
   let fake: FakeForge;
   let forge: Forge;
   beforeEach(async () => {
@@ -67,9 +67,10 @@ describe.each(["github", "gitea"] as const)("on %s", (flavor) => {
     expect(r.applied).toEqual([{ kind: "none", issue: ours.number, key: "rollup" }]);
     const pages = fake.requests.slice(-fake.counts().total);
     expect(pages.every((p) => p.method === "GET")).toBe(true);
-    const pageSize = flavor === "github" ? 100 : 50;
-    expect(pages.map((p) => Number(p.query[flavor === "github" ? "per_page" : "limit"]))).toEqual(pages.map(() => pageSize));
-    expect(pages).toHaveLength(flavor === "github" ? 2 : 3);
+    // Gitea caps a page at 50 (`limit`); GitHub and GitLab at 100 (`per_page`).
+    const [param, pageSize] = flavor === "gitea" ? ["limit", 50] : ["per_page", 100];
+    expect(pages.map((p) => Number(p.query[param]))).toEqual(pages.map(() => pageSize));
+    expect(pages).toHaveLength(flavor === "gitea" ? 3 : 2);
   });
 
   it("keeps the oldest of two issues with our marker and closes the newer with a link", async () => {

@@ -36,7 +36,7 @@ function writesByScope(scope: string, fromRequest: number): Array<{ issue: numbe
     .filter((w) => w.owner !== scope);
 }
 
-describe.each(["github", "gitea"] as const)("two hosts, one %s repository", (flavor) => {
+describe.each(["github", "gitea", "gitlab"] as const)("two hosts, one %s repository", (flavor) => {
   it("never touch each other's issues over many alternating runs (property)", async () => {
     let now = NOW;
     fake = await startFakeForge({ flavor, limitsClock: () => now });

@@ -79,7 +79,7 @@ function expectWithinLimits(s: Story): void {
   }
 }
 
-describe.each(["github", "gitea", "file"] as const)("a mass outage on the %s forge", (kind) => {
+describe.each(["github", "gitea", "gitlab", "file"] as const)("a mass outage on the %s forge", (kind) => {
   let s: Story;
   afterEach(() => s.cleanup());
 

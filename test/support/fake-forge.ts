@@ -6,7 +6,7 @@ import { Routes, type Reply } from "./fake-forge/routes.js";
 import { ForgeState, type FakeIssue, type FakeLabel, type Flavor, type IssueFields } from "./fake-forge/state.js";
 
 /*
- * A real HTTP server on 127.0.0.1, port 0, that models the parts of GitHub's and Gitea's issue
+ * A real HTTP server on 127.0.0.1, port 0, that models the parts of GitHub's, Gitea's and GitLab's issue
  * APIs lastbeat uses (fake-forge/routes.ts) over an in-memory store (fake-forge/state.ts). Auth
  * headers are checked. Every request is logged, and faults can be injected (fake-forge/faults.ts:
  * status codes, answers after the write happened, dropped connections, slow answers, rate limits
@@ -46,7 +46,7 @@ export interface FakeForgeOptions {
 
 export interface FakeForge {
   readonly flavor: Flavor;
-  /** The API base a client is given: `http://127.0.0.1:port` (GitHub) or `…/api/v1` (Gitea). */
+  /** The API base a client is given: `http://127.0.0.1:port` (GitHub), `…/api/v1` (Gitea) or `…/api/v4` (GitLab). */
   readonly url: string;
   readonly token: string;
   readonly repo: string;
@@ -84,12 +84,22 @@ function echoCredentials(reply: Reply, authorization: string | undefined): Reply
   return { ...reply, body: { ...body, message: `${body.message} (credentials presented: ${authorization})` } };
 }
 
+/** The API prefix of each flavor's routes. */
+const PREFIX: Record<Flavor, string> = { github: "", gitea: "/api/v1", gitlab: "/api/v4" };
+
+/** The credentials a request carries, in whichever header its forge reads them from. */
+function presented(req: IncomingMessage): string | undefined {
+  const privateToken = req.headers["private-token"];
+  const values = [req.headers.authorization, typeof privateToken === "string" ? `PRIVATE-TOKEN: ${privateToken}` : undefined].filter((v): v is string => !!v);
+  return values.length > 0 ? values.join(", ") : undefined;
+}
+
 export async function startFakeForge(options: FakeForgeOptions): Promise<FakeForge> {
   const flavor = options.flavor;
   const token = options.token ?? "fake-token-0123456789abcdef";
   const owner = options.owner ?? "acme";
   const repoName = options.repo ?? "ops";
-  const prefix = flavor === "github" ? "" : "/api/v1";
+  const prefix = PREFIX[flavor];
   const state = new ForgeState(flavor, options.now);
   const faults = new FaultQueue();
   const requests: LoggedRequest[] = [];
@@ -102,6 +112,8 @@ export async function startFakeForge(options: FakeForgeOptions): Promise<FakeFor
 
   function authorised(req: IncomingMessage): boolean {
     const header = req.headers.authorization ?? "";
+    // GitLab: `PRIVATE-TOKEN: <token>`, or an OAuth-style `Authorization: Bearer <token>`.
+    if (flavor === "gitlab") return req.headers["private-token"] === token || header === `Bearer ${token}`;
     if (flavor === "gitea") return header === `token ${token}` || header === `Bearer ${token}`;
     return header === `token ${token}` || header === `bearer ${token}` || header === `Bearer ${token}`;
   }
@@ -131,10 +143,15 @@ export async function startFakeForge(options: FakeForgeOptions): Promise<FakeFor
           req.socket.destroy();
           return;
         }
-        reply = echoCredentials(reply, req.headers.authorization);
+        reply = echoCredentials(reply, presented(req));
         entry.status = reply.status;
-        entry.response = reply.body;
+        entry.response = reply.text ?? reply.body;
         entry.headers = reply.headers ?? {};
+        if (reply.text !== undefined) {
+          res.writeHead(reply.status, { "content-type": "text/plain; charset=utf-8", ...reply.headers });
+          res.end(reply.text);
+          return;
+        }
         res.writeHead(reply.status, { "content-type": "application/json; charset=utf-8", ...reply.headers });
         res.end(reply.body === undefined ? "" : JSON.stringify(reply.body));
       };
@@ -151,12 +168,12 @@ export async function startFakeForge(options: FakeForgeOptions): Promise<FakeFor
       if (!authorised(req)) return finish(routes.unauthorised());
       const fault = faults.take(method, entry.path);
       if (fault && !fault.afterHandling) {
-        return later(fault.delayMs, () => finish(fault.drop ? "drop" : answersInstead(fault) ? faultReply(fault) : routes.route(method, entry.path, url.searchParams, body)));
+        return later(fault.delayMs, () => finish(fault.drop ? "drop" : answersInstead(fault) ? faultReply(fault, flavor) : routes.route(method, entry.path, url.searchParams, body)));
       }
       const refused = flavor === "github" ? limits.check(method) : null;
       if (refused) return finish(refused);
       const reply = routes.route(method, entry.path, url.searchParams, body);
-      if (fault?.afterHandling) return later(fault.delayMs, () => finish(fault.drop ? "drop" : faultReply(fault)));
+      if (fault?.afterHandling) return later(fault.delayMs, () => finish(fault.drop ? "drop" : faultReply(fault, flavor)));
       finish(reply);
     });
   });

@@ -21,7 +21,7 @@ export interface NewIssue {
  * list filtered by label (never a search endpoint, which lags behind writes: docs/spec.md, "Alert issues").
  */
 export interface Forge {
-  readonly kind: "github" | "gitea" | "file";
+  readonly kind: "github" | "gitea" | "gitlab" | "file";
   /** Human name of the target, for messages: `github acme/ops`. */
   readonly target: string;
   /** Every open issue (not pull request) carrying `label`, all pages, oldest first. */

@@ -1,21 +1,13 @@
-import { ForgeError, isUnclearStatus, networkReason, redact } from "./errors.js";
+import { ForgeError } from "./errors.js";
 import type { Forge, ForgeIssue, NewIssue } from "./forge.js";
 import { splitRepo } from "./github.js";
+import { createHttpClient, type HttpRetryOptions } from "./http.js";
 
-export interface GiteaForgeOptions {
+export interface GiteaForgeOptions extends HttpRetryOptions {
   repo: string;
   token: string;
   /** `https://gitea.example.com` or `https://gitea.example.com/api/v1`. */
   url: string;
-  fetch?: typeof globalThis.fetch;
-  timeoutMs?: number;
-  retries?: number;
-  /** Backoff unit: attempt n waits n² × this (1000 ms in production). */
-  retryBaseMs?: number;
-  /** A `retry-after` longer than this is not waited out: exit 3, the next run reconciles. */
-  maxRetryAfterSeconds?: number;
-  /** Injected for tests. */
-  sleep?: (ms: number) => Promise<void>;
 }
 
 interface GiteaIssue {
@@ -38,72 +30,9 @@ const PAGE_LIMIT = 50;
 export function createGiteaForge(options: GiteaForgeOptions): Forge {
   const [owner, repo] = splitRepo(options.repo);
   const api = apiBase(options.url);
-  const fetchImpl = options.fetch ?? globalThis.fetch;
-  const retries = options.retries ?? 3;
-  const base = options.retryBaseMs ?? 1000;
-  const maxRetryAfter = options.maxRetryAfterSeconds ?? 120;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const timeoutMs = options.timeoutMs ?? 30_000;
   const repoPath = `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}`;
   const target = `gitea ${owner}/${repo}`;
-
-  interface Answer {
-    status: number;
-    data: unknown;
-    headers: Headers;
-  }
-
-  async function request(
-    what: string,
-    method: string,
-    path: string,
-    body?: unknown,
-    opts: { retry?: boolean; ok?: number[] } = {},
-  ): Promise<Answer> {
-    const ok = opts.ok ?? [200, 201, 204];
-    for (let attempt = 0; ; attempt++) {
-      let response: Response;
-      try {
-        response = await fetchImpl(`${api}${path}`, {
-          method,
-          headers: {
-            authorization: `token ${options.token}`,
-            accept: "application/json",
-            ...(body !== undefined && { "content-type": "application/json" }),
-          },
-          ...(body !== undefined && { body: JSON.stringify(body) }),
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-      } catch (error) {
-        if (opts.retry !== false && attempt < retries) {
-          await sleep(base * (attempt + 1) ** 2);
-          continue;
-        }
-        throw new ForgeError(`${target}: ${what} failed: no answer from ${api} (${redact(networkReason(error), options.token)})`, {
-          unclear: true,
-          cause: error,
-        });
-      }
-      const text = await response.text().catch(() => "");
-      if (ok.includes(response.status)) {
-        return { status: response.status, data: text ? safeJson(text) : null, headers: response.headers };
-      }
-      const retryAfter = retryAfterSeconds(response.headers.get("retry-after"));
-      const rateLimited = response.status === 429 || (response.status === 403 && retryAfter !== null);
-      const transient = response.status >= 500 || response.status === 408 || rateLimited;
-      // A rate-limited request was refused, never processed: even a create may be sent again.
-      const retryable = opts.retry === false ? rateLimited : transient;
-      if (retryable && attempt < retries && (retryAfter ?? 0) <= maxRetryAfter) {
-        await sleep(retryAfter !== null ? retryAfter * base : base * (attempt + 1) ** 2);
-        continue;
-      }
-      const message = redact(messageOf(text), options.token);
-      throw new ForgeError(`${target}: ${what} failed with HTTP ${response.status}${message ? ` (${message})` : ""}`, {
-        status: response.status,
-        unclear: isUnclearStatus(response.status),
-      });
-    }
-  }
+  const request = createHttpClient({ ...options, api, headers: { authorization: `token ${options.token}` }, target });
 
   async function pages<T>(what: string, path: string): Promise<T[]> {
     const all: T[] = [];
@@ -187,26 +116,4 @@ function toIssue(i: GiteaIssue): ForgeIssue {
     url: i.html_url,
     labels: (i.labels ?? []).map((l) => l.name),
   };
-}
-
-function retryAfterSeconds(value: string | null): number | null {
-  if (value === null) return null;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim());
-  const date = Date.parse(value);
-  // An HTTP date: a relative wait is all we need (the answer's own Date is not trusted).
-  return Number.isNaN(date) ? null : Math.max(0, Math.ceil((date - Date.now()) / 1000));
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}
-
-function messageOf(text: string): string {
-  const data = safeJson(text) as { message?: unknown } | null;
-  const message = typeof data?.message === "string" ? data.message : text;
-  return message.replace(/\s+/g, " ").trim().slice(0, 200);
 }

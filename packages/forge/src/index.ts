@@ -4,6 +4,8 @@ export { createGitHubForge, splitRepo } from "./github.js";
 export type { GitHubForgeOptions } from "./github.js";
 export { createGiteaForge, apiBase } from "./gitea.js";
 export type { GiteaForgeOptions } from "./gitea.js";
+export { createGitLabForge, gitlabApiBase, projectPath, GITLAB_COM } from "./gitlab.js";
+export type { GitLabForgeOptions } from "./gitlab.js";
 export { createFileForge, parseIssueFile } from "./file.js";
 export type { FileForgeOptions } from "./file.js";
 export { markerFor, jobKey, keyOfBody, markerOfBody, snapshotOfBody, stateOfBody, isValidScope, SCOPE_PATTERN, MAX_STATE_CHARS } from "./markers.js";

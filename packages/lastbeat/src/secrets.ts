@@ -1,5 +1,5 @@
 /** Environment variables whose values must never reach any output, log, heartbeat or issue. */
-export const SECRET_ENV = ["LASTBEAT_TOKEN", "GITHUB_TOKEN", "GITEA_TOKEN", "FORGEJO_TOKEN", "GH_TOKEN"] as const;
+export const SECRET_ENV = ["LASTBEAT_TOKEN", "GITHUB_TOKEN", "GITEA_TOKEN", "FORGEJO_TOKEN", "GH_TOKEN", "GITLAB_TOKEN"] as const;
 
 /** The token values present in `env`; very short values are ignored (they would redact words). */
 export function secretsIn(env: Record<string, string | undefined>): string[] {

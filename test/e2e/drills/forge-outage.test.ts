@@ -21,7 +21,7 @@ function beat(dir: string, job: string, fields: Record<string, unknown>) {
   writeFileSync(join(dir, `${job}.last`), JSON.stringify({ format: "lastbeat/1", job, status: "ok", interval_s: 3600, ...fields }));
 }
 
-describe.each(["github", "gitea"] as const)("drill: forge outage (%s)", (flavor) => {
+describe.each(["github", "gitea", "gitlab"] as const)("drill: forge outage (%s)", (flavor) => {
   let fake: FakeForge;
   let proxy: OutageProxy;
   let tmp: { dir: string; cleanup: () => void };
@@ -42,7 +42,7 @@ describe.each(["github", "gitea"] as const)("drill: forge outage (%s)", (flavor)
 
   const check = (now: string) =>
     runLastbeat(["check", "--forge", flavor, "--repo", fake.repo, "--url", proxy.url, "--dir", hb, "--now", now], {
-      env: { LASTBEAT_TOKEN: fake.token, GITHUB_TOKEN: undefined, GITEA_TOKEN: undefined },
+      env: { LASTBEAT_TOKEN: fake.token, GITHUB_TOKEN: undefined, GITEA_TOKEN: undefined, GITLAB_TOKEN: undefined },
     });
   const openIssues = () => fake.openIssues("heartbeat");
   const expectOutageRun = (result: { code: number | null; stdout: string; stderr: string }) => {
@@ -134,7 +134,7 @@ describe.each(["github", "gitea"] as const)("drill: forge outage (%s)", (flavor)
     for (const job of ["alpha", "beta", "gamma"]) beat(hb, job, { at: "2025-03-10T07:00:00Z" });
     const perJob = (now: string) =>
       runLastbeat(["check", "--forge", flavor, "--mode", "per-job", "--repo", fake.repo, "--url", proxy.url, "--dir", hb, "--now", now], {
-        env: { LASTBEAT_TOKEN: fake.token, GITHUB_TOKEN: undefined, GITEA_TOKEN: undefined },
+        env: { LASTBEAT_TOKEN: fake.token, GITHUB_TOKEN: undefined, GITEA_TOKEN: undefined, GITLAB_TOKEN: undefined },
       });
     // The first create reaches the forge; from the next request on, the forge answers 503.
     proxy.downAfter((method, path) => method === "POST" && /\/issues$/.test(path));

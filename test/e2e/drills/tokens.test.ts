@@ -19,7 +19,7 @@ import { findLeaks } from "../../support/leaks.js";
 
 const TOKEN = "lbtok_Dr1ll-7f3c9e1d-SECRET-5a2bq9";
 const NOW = "2025-03-10T12:00:00.000Z";
-const ENV = { LASTBEAT_TOKEN: TOKEN, GITHUB_TOKEN: TOKEN, GITEA_TOKEN: TOKEN, FORGEJO_TOKEN: TOKEN, GH_TOKEN: TOKEN, LASTBEAT_DEBUG: "1" };
+const ENV = { LASTBEAT_TOKEN: TOKEN, GITHUB_TOKEN: TOKEN, GITEA_TOKEN: TOKEN, FORGEJO_TOKEN: TOKEN, GH_TOKEN: TOKEN, GITLAB_TOKEN: TOKEN, LASTBEAT_DEBUG: "1" };
 
 let tmp: { dir: string; cleanup: () => void };
 let hb: string;
@@ -58,7 +58,7 @@ beforeAll(async () => {
     req.resume();
     const status = req.url?.includes("/api/v1/") ? 401 : 401;
     res.writeHead(status, { "content-type": "application/json" });
-    res.end(JSON.stringify({ message: `Bad credentials: ${req.headers.authorization ?? ""} (${TOKEN})`, documentation_url: "https://docs.github.com/rest" }));
+    res.end(JSON.stringify({ message: `Bad credentials: ${req.headers.authorization ?? req.headers["private-token"] ?? ""} (${TOKEN})`, documentation_url: "https://docs.github.com/rest" }));
   });
   await new Promise<void>((r) => echo.listen(0, "127.0.0.1", r));
   echoUrl = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
@@ -77,7 +77,7 @@ afterAll(async () => {
 const check = (args: string[]) => runLastbeat(["check", "--dir", hb, "--now", NOW, ...args], { env: ENV });
 
 describe("drill: tokens never leak", () => {
-  it.each(["github", "gitea"] as const)("check against %s answering 401 (wrong token): exit 3, no token anywhere", async (flavor) => {
+  it.each(["github", "gitea", "gitlab"] as const)("check against %s answering 401 (wrong token): exit 3, no token anywhere", async (flavor) => {
     const fake = await startFakeForge({ flavor, token: "the-right-token-is-another-one" });
     fakes.push(fake);
     const result = await check(["--forge", flavor, "--repo", fake.repo, "--url", fake.url]);
@@ -88,7 +88,7 @@ describe("drill: tokens never leak", () => {
     expectNoLeakInForge(fake);
   });
 
-  it.each(["github", "gitea"] as const)("check against a %s forge that echoes the token in its 401 error: exit 3, no token anywhere", async (flavor) => {
+  it.each(["github", "gitea", "gitlab"] as const)("check against a %s forge that echoes the token in its 401 error: exit 3, no token anywhere", async (flavor) => {
     const result = await check(["--forge", flavor, "--repo", "acme/ops", "--url", flavor === "gitea" ? `${echoUrl}/api/v1` : echoUrl]);
     expect(result.code).toBe(3);
     expectNoLeak(`${flavor} echo`, result);

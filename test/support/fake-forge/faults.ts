@@ -1,4 +1,5 @@
 import type { Reply } from "./routes.js";
+import type { Flavor } from "./state.js";
 
 /*
  * Injected faults: a status instead of the answer, the answer lost after the write happened, a
@@ -19,7 +20,12 @@ export interface Fault {
   drop?: boolean;
   /** `retry-after` seconds on the answer. */
   retryAfter?: number;
-  /** GitHub's rate-limit answers: a 403 "secondary rate limit" message, or remaining 0. */
+  /**
+   * GitHub's rate-limit answers: a 403 "secondary rate limit" message, or remaining 0. On GitLab,
+   * "primary" is its 429 "Retry later" with the `RateLimit-*` headers, `RateLimit-Reset`
+   * `retryAfter` seconds ahead; GitLab also sends `Retry-After`, left out here so that the
+   * `RateLimit-Reset` path is the one tested.
+   */
   rateLimit?: "secondary" | "primary";
   /** Hold the answer this long (a slow server). */
   delayMs?: number;
@@ -48,8 +54,17 @@ export function answersInstead(fault: Fault): boolean {
   return Boolean(fault.status || fault.rateLimit);
 }
 
-export function faultReply(fault: Fault): Reply {
+export function faultReply(fault: Fault, flavor: Flavor): Reply {
   const headers: Record<string, string> = {};
+  if (flavor === "gitlab" && fault.rateLimit === "primary") {
+    // GitLab's throttle answer (Rack::Attack): plain text, the window's end as a Unix time.
+    const reset = Math.floor(Date.now() / 1000) + (fault.retryAfter ?? 60);
+    return {
+      status: fault.status ?? 429,
+      headers: { "ratelimit-name": "throttle_authenticated_api", "ratelimit-limit": "2000", "ratelimit-observed": "2001", "ratelimit-remaining": "0", "ratelimit-reset": String(reset), "ratelimit-resettime": new Date(reset * 1000).toUTCString() },
+      text: "Retry later\n",
+    };
+  }
   if (fault.retryAfter !== undefined) headers["retry-after"] = String(fault.retryAfter);
   if (fault.rateLimit === "secondary") {
     return {

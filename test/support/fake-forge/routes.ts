@@ -1,22 +1,26 @@
+import { GITLAB_LIMITS, GitLabRoutes } from "./gitlab.js";
 import type { FakeComment, FakeIssue, FakeLabel, Flavor, ForgeState } from "./state.js";
 
 /*
  * The issue API routes lastbeat uses, in GitHub's and Gitea's JSON shapes, with their
  * differences: GitHub mixes pull requests into the issue list, pages by `per_page` (≤ 100),
  * answers an edit with 200 and takes label names; Gitea pages by `limit` (≤ 50) with
- * `X-Total-Count`, takes label IDs on create and answers an edit with 201.
+ * `X-Total-Count`, takes label IDs on create and answers an edit with 201. GitLab's face is its
+ * own module (./gitlab.ts), routed to from here.
  */
 
 export interface Reply {
   status: number;
   body?: unknown;
+  /** A plain-text answer instead of JSON (GitLab's throttle answer). */
+  text?: string;
   headers?: Record<string, string>;
 }
 
 export interface Site {
   owner: string;
   repoName: string;
-  /** `""` (GitHub) or `/api/v1` (Gitea). */
+  /** `""` (GitHub), `/api/v1` (Gitea) or `/api/v4` (GitLab). */
   prefix: string;
   /** `http://127.0.0.1:port`, known once the server listens. */
   origin(): string;
@@ -27,19 +31,23 @@ export const LENGTH_LIMITS: Record<Flavor, { title: number; body: number | null 
   github: { title: 256, body: 65_536 },
   // Gitea: `binding:"MaxSize(255)"` on the title; bodies are LONGTEXT.
   gitea: { title: 255, body: null },
+  gitlab: { title: GITLAB_LIMITS.title, body: GITLAB_LIMITS.description },
 };
 
 export class Routes {
   private readonly flavor: Flavor;
+  private readonly gitlab: GitLabRoutes | null;
 
   constructor(
     private readonly state: ForgeState,
     private readonly site: Site,
   ) {
     this.flavor = state.flavor;
+    this.gitlab = state.flavor === "gitlab" ? new GitLabRoutes(state, site) : null;
   }
 
   notFound(): Reply {
+    if (this.gitlab) return this.gitlab.notFound();
     return {
       status: 404,
       body: this.flavor === "github" ? { message: "Not Found", documentation_url: "https://docs.github.com/rest", status: "404" } : { message: "Not Found", url: this.site.origin() },
@@ -47,6 +55,7 @@ export class Routes {
   }
 
   unauthorised(): Reply {
+    if (this.gitlab) return this.gitlab.unauthorised();
     return { status: 401, body: this.flavor === "github" ? { message: "Bad credentials", documentation_url: "https://docs.github.com/rest" } : { message: "token is required" } };
   }
 
@@ -75,6 +84,7 @@ export class Routes {
   }
 
   route(method: string, path: string, query: URLSearchParams, body: unknown): Reply {
+    if (this.gitlab) return this.gitlab.route(method, path, query, body);
     const { state, flavor } = this;
     const { owner, repoName, prefix } = this.site;
     const origin = this.site.origin();

@@ -4,7 +4,7 @@
  * way someone in the web UI would, without a request.
  */
 
-export type Flavor = "github" | "gitea";
+export type Flavor = "github" | "gitea" | "gitlab";
 
 export interface FakeComment {
   id: number;

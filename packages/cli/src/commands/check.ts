@@ -16,8 +16,15 @@ import { redactStates } from "../redact.js";
 
 /** The checker's own heartbeat: a stale checker is itself an alert (docs/spec.md, "Morning brief"). */
 
-const FORGES = ["github", "gitea", "file", "none"] as const;
+const FORGES = ["github", "gitea", "gitlab", "file", "none"] as const;
 type ForgeFlag = (typeof FORGES)[number];
+
+/** Where each forge's token is read from, first found wins. */
+const TOKEN_ENV: Record<"github" | "gitea" | "gitlab", string[]> = {
+  github: ["LASTBEAT_TOKEN", "GITHUB_TOKEN", "GH_TOKEN"],
+  gitea: ["LASTBEAT_TOKEN", "GITEA_TOKEN", "FORGEJO_TOKEN"],
+  gitlab: ["LASTBEAT_TOKEN", "GITLAB_TOKEN"],
+};
 
 interface CheckFlags extends ScanFlags, CronFlags {
   forge?: ForgeFlag;
@@ -55,8 +62,8 @@ export const registerCheck: RegisterCommand = (program, io, setExit) => {
     ),
   )
     .addOption(new Option("--forge <forge>", "where the alert issue lives (default: $LASTBEAT_FORGE)").choices(FORGES))
-    .option("--repo <repo>", "owner/name on GitHub or Gitea; a folder for --forge file")
-    .option("--url <url>", "API base: GitHub Enterprise (https://ghe.example.com/api/v3) or Gitea/Forgejo (https://git.example.com)")
+    .option("--repo <repo>", "owner/name on GitHub or Gitea, group/subgroup/project on GitLab; a folder for --forge file")
+    .option("--url <url>", "API base: GitHub Enterprise (https://ghe.example.com/api/v3), Gitea/Forgejo (https://git.example.com) or self-managed GitLab (https://gitlab.example.com)")
     .addOption(new Option("--mode <mode>", "one issue for all alerting jobs, or one per job").choices(["rollup", "per-job"]).default("rollup"))
     .option("--label <name>", "label that marks the alert issues (created when missing)", "heartbeat")
     .option("--scope <name>", "which checker the issues belong to when many share a repository (default: $LASTBEAT_SCOPE, else the host name)")
@@ -67,13 +74,14 @@ export const registerCheck: RegisterCommand = (program, io, setExit) => {
     .addHelpText(
       "after",
       `
-Token: $LASTBEAT_TOKEN, else $GITHUB_TOKEN (github) or $GITEA_TOKEN (gitea). Never printed.
+Token: $LASTBEAT_TOKEN, else $GITHUB_TOKEN (github), $GITEA_TOKEN (gitea) or $GITLAB_TOKEN (gitlab). Never printed.
 Scope: checkers on many hosts can share one repository and label; each only touches the issues
 of its own scope. In Kubernetes (a new host name every run) --scope is required.
 
 Examples:
   */15 * * * *  lastbeat check --forge github --repo acme/ops
   */15 * * * *  lastbeat check --forge gitea --url https://git.example.com --repo ops/alerts
+  */15 * * * *  lastbeat check --forge gitlab --repo acme/infra/ops
   */15 * * * *  lastbeat check --forge file --repo /var/lib/lastbeat/issues`,
     )
     .action(async (flags: CheckFlags) => {
@@ -135,7 +143,7 @@ Examples:
 
 function configFrom(flags: CheckFlags, io: CliIo): CheckConfig {
   const forgeText = flags.forge ?? io.env.LASTBEAT_FORGE;
-  if (!forgeText) throw new UsageError("check needs --forge github|gitea|file|none");
+  if (!forgeText) throw new UsageError(`check needs --forge ${FORGES.join("|")}`);
   if (!(FORGES as readonly string[]).includes(forgeText)) {
     throw new UsageError(`--forge must be one of ${FORGES.join(", ")}, got ${JSON.stringify(forgeText)}`);
   }
@@ -164,14 +172,17 @@ function configFrom(flags: CheckFlags, io: CliIo): CheckConfig {
     config.repo = absolute(flags.repo, io);
     return config;
   }
-  if (!flags.repo || !/^[^/\s]+\/[^/\s]+$/.test(flags.repo)) {
-    throw new UsageError(`--forge ${forge} needs --repo owner/name${flags.repo ? `, got ${JSON.stringify(flags.repo)}` : ""}`);
+  // GitLab projects sit in groups and subgroups: group/subgroup/project.
+  const repoShape = forge === "gitlab" ? /^[^/\s]+(\/[^/\s]+)+$/ : /^[^/\s]+\/[^/\s]+$/;
+  if (!flags.repo || !repoShape.test(flags.repo) || flags.repo.split("/").some((s) => s === "." || s === "..")) {
+    const shape = forge === "gitlab" ? "group/project (or group/subgroup/project)" : "owner/name";
+    throw new UsageError(`--forge ${forge} needs --repo ${shape}${flags.repo ? `, got ${JSON.stringify(flags.repo)}` : ""}`);
   }
   if (forge === "gitea" && !flags.url) throw new UsageError("--forge gitea needs --url (e.g. https://git.example.com)");
   if (flags.url !== undefined && !/^https?:\/\/[^\s]+$/i.test(flags.url)) {
     throw new UsageError(`--url must be an http(s) URL, got ${JSON.stringify(flags.url)}`);
   }
-  const names = forge === "github" ? ["LASTBEAT_TOKEN", "GITHUB_TOKEN", "GH_TOKEN"] : ["LASTBEAT_TOKEN", "GITEA_TOKEN", "FORGEJO_TOKEN"];
+  const names = TOKEN_ENV[forge];
   const token = names.map((n) => io.env[n]?.trim()).find((v) => !!v);
   if (!token) {
     throw new UsageError(
@@ -277,6 +288,8 @@ async function createForge(config: CheckConfig, io: CliIo): Promise<Forge> {
       return forge.createGitHubForge({ repo: config.repo, token: config.token, ...(config.url !== undefined && { baseUrl: config.url }) });
     case "gitea":
       return forge.createGiteaForge({ repo: config.repo, token: config.token, url: config.url!, ...(io.sleep && { sleep: io.sleep }) });
+    case "gitlab":
+      return forge.createGitLabForge({ repo: config.repo, token: config.token, ...(config.url !== undefined && { url: config.url }), ...(io.sleep && { sleep: io.sleep }) });
     case "file":
       return forge.createFileForge({ dir: config.repo, now: io.now });
     default:
