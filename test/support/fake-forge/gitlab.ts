@@ -204,6 +204,7 @@ export class GitLabRoutes {
       subscribed: false,
       priority: null,
       is_project_label: true,
+      archived: false,
     };
   }
 
