@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeHeartbeat } from "lastbeat";
-// The loopback GitHub/Gitea fake of the test suite, with its request log.
+// The loopback GitHub/Gitea/GitLab fake of the test suite, with its request log.
 import { startFakeForge, type FakeForge, type Flavor } from "../test/support/fake-forge.js";
 import type { BenchConfig } from "./config.js";
 import type { Row } from "./row.js";
@@ -38,7 +38,7 @@ const STORY: readonly Step[] = [
   { id: "recovery", measure: "recovery (closing comment, issue closed)", beats: [["fast", 24, "ok"], ["slow", 24, "ok"]], checkAt: 25, steady: false, timed: true },
 ];
 
-/** Forge requests per `lastbeat check` run, counted at the loopback fake (GitHub and Gitea flavours). */
+/** Forge requests per `lastbeat check` run, counted at the loopback fake (GitHub, Gitea and GitLab flavours). */
 export async function measureForge(config: BenchConfig): Promise<Row[]> {
   const available = await run(config, ["check", "--help"], {}).then(
     (r) => r.code === 0,
@@ -61,7 +61,7 @@ export async function measureForge(config: BenchConfig): Promise<Row[]> {
     ];
   }
   const rows: Row[] = [];
-  for (const flavor of ["github", "gitea"] as const satisfies readonly Flavor[]) rows.push(...(await story(config, flavor)));
+  for (const flavor of ["github", "gitea", "gitlab"] as const satisfies readonly Flavor[]) rows.push(...(await story(config, flavor)));
   return rows;
 }
 
@@ -185,7 +185,7 @@ export async function measureStorm(config: BenchConfig): Promise<Row[]> {
 }
 
 function shortPath(path: string): string {
-  return path.replace(/^\/repos\/[^/]+\/[^/]+/, "");
+  return path.replace(/^\/repos\/[^/]+\/[^/]+/, "").replace(/^\/projects\/[^/]+/, "");
 }
 
 function check(config: BenchConfig, forge: FakeForge, flavor: Flavor, dir: string, now: Date) {

@@ -1,3 +1,4 @@
+import { pageOf } from "./pages.js";
 import type { Reply, Site } from "./routes.js";
 import type { FakeComment, FakeIssue, FakeLabel, ForgeState } from "./state.js";
 
@@ -148,17 +149,7 @@ export class GitLabRoutes {
   }
 
   private paged(path: string, query: URLSearchParams, all: unknown[]): Reply {
-    const requested = Number(query.get("per_page") ?? 20);
-    const size = Math.min(100, Math.max(1, Number.isFinite(requested) ? requested : 20));
-    const page = Math.max(1, Number(query.get("page") ?? 1) || 1);
-    const items = all.slice((page - 1) * size, page * size);
-    const last = Math.max(1, Math.ceil(all.length / size));
-    const link = (p: number, rel: string) => {
-      const q = new URLSearchParams(query);
-      q.set("page", String(p));
-      q.set("per_page", String(size));
-      return `<${this.site.origin()}${this.site.prefix}${path}?${q}>; rel="${rel}"`;
-    };
+    const { items, page, last, size, link } = pageOf(all, query, { sizeParam: "per_page", max: 100, fallback: 20, url: `${this.site.origin()}${this.site.prefix}${path}` });
     const links: string[] = [];
     if (page > 1) links.push(link(page - 1, "prev"));
     if (page < last) links.push(link(page + 1, "next"));

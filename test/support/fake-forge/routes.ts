@@ -1,4 +1,5 @@
 import { GITLAB_LIMITS, GitLabRoutes } from "./gitlab.js";
+import { pageOf } from "./pages.js";
 import type { FakeComment, FakeIssue, FakeLabel, Flavor, ForgeState } from "./state.js";
 
 /*
@@ -190,20 +191,7 @@ export class Routes {
     const github = this.flavor === "github";
     const { prefix } = this.site;
     const origin = this.site.origin();
-    const sizeParam = github ? "per_page" : "limit";
-    const max = github ? 100 : 50;
-    const fallback = 30;
-    const requested = Number(query.get(sizeParam) ?? fallback);
-    const size = Math.min(max, Math.max(1, Number.isFinite(requested) ? requested : fallback));
-    const page = Math.max(1, Number(query.get("page") ?? 1) || 1);
-    const items = all.slice((page - 1) * size, page * size);
-    const last = Math.max(1, Math.ceil(all.length / size));
-    const link = (p: number, rel: string) => {
-      const q = new URLSearchParams(query);
-      q.set("page", String(p));
-      q.set(sizeParam, String(size));
-      return `<${origin}${prefix}${path}?${q}>; rel="${rel}"`;
-    };
+    const { items, page, last, link } = pageOf(all, query, { sizeParam: github ? "per_page" : "limit", max: github ? 100 : 50, fallback: 30, url: `${origin}${prefix}${path}` });
     const links: string[] = [];
     if (page < last) links.push(link(page + 1, "next"), link(last, "last"));
     if (page > 1) links.push(link(1, "first"), link(page - 1, "prev"));
