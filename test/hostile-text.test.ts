@@ -46,8 +46,8 @@ const invalidJob = (job: string, reason: string) =>
   evaluate(undefined, undefined, NOW, { job, file: `/hb/${job}.last`, invalidReason: reason, modifiedAt: new Date(minutesAgo(60)) });
 
 const unbroken = (text: string) => text.replaceAll(MENTION_BREAK, "");
-// A mention or issue reference a forge would act on: `@name`, `#12`, `GH-12`.
-const PINGABLE = /@[\p{L}\p{N}_-]|#\d|\bGH-\d/iu;
+// A mention or reference a forge would act on: `@name`, `#12`, `GH-12`, GitLab's `!12` and `&12`.
+const PINGABLE = /@[\p{L}\p{N}_-]|#\d|\bGH-\d|[!&]\d/iu;
 // The control set: C0 but newline, C1, DEL, bidi marks, embeddings, overrides and isolates.
 const CONTROL = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
 
@@ -57,7 +57,7 @@ const HOSTILE = [
   "line one\nline two\r\nline three",
   "`code` and ``` a fence ```",
   "<script>alert(1)</script><img src=x onerror=alert(1)>",
-  "@everyone @here please look, cc @octocat and GH-12 and #34",
+  "@everyone @here please look, cc @octocat and GH-12 and #34, see !56 and &7",
   "[click me](https://evil.example) ![x](https://evil.example/x.png) <https://evil.example> www.evil.example",
   "**bold** _em_ ~~gone~~ &amp; &#60; $x^2$",
   "\u001b[31mred\u001b[0m \u202eevil\u202c bell\u0007",
@@ -263,7 +263,7 @@ describe("the heartbeat panel", () => {
     expect(notes.get("ok-1")).toBe("line one line two line three");
     expect(notes.get("ok-2")).toBe("`code` and ``` a fence ```");
     expect(notes.get("ok-3")).toBe("<script>alert(1)</script><img src=x onerror=alert(1)>");
-    expect(notes.get("ok-4")).toBe("@everyone @here please look, cc @octocat and GH-12 and #34");
+    expect(notes.get("ok-4")).toBe("@everyone @here please look, cc @octocat and GH-12 and #34, see !56 and &7");
     expect(notes.get("ok-6")).toBe("**bold** _em_ ~~gone~~ &amp; &#60; $x^2$");
     expect(notes.get("ok-7")).toBe("red evil bell");
     expect(notes.get("ok-8")).toBe("trailing backslash \\");

@@ -9,8 +9,8 @@
  */
 
 /**
- * Placed after `@` (and inside `#12`, `GH-12`) so forges, Slack and mail clients neither ping
- * anyone nor cross-reference an issue. Zero-width: a reader sees the text unchanged.
+ * Placed after `@` (and inside `#12`, `GH-12`, GitLab's `!12` and `&12`) so forges, Slack and mail
+ * clients neither ping anyone nor cross-reference an issue, merge request or epic. Zero-width: a reader sees the text unchanged.
  */
 export const MENTION_BREAK = "\u200D";
 
@@ -89,13 +89,17 @@ export function plainLine(text: string, maxChars = Number.POSITIVE_INFINITY): st
 }
 
 /**
- * Breaks `@name` mentions and `#12` / `GH-12` issue references with a zero-width joiner.
+ * Breaks `@name` mentions and `#12` / `GH-12` issue references with a zero-width joiner, and
+ * GitLab's `!12` (merge request) and `&12` (epic) references, which post a "mentioned in" note
+ * there: GitLab finds them in the rendered text, so a markdown backslash does not stop them.
  * Idempotent: text that went through it once is left as it is.
  */
 function defuseMentions(text: string): string {
   return text
     .replace(/@(?!\u200D)/g, `@${MENTION_BREAK}`)
     .replace(/#(?=\d)/g, `#${MENTION_BREAK}`)
+    // `&` may already be the entity `&amp;` (inline markdown): it still renders as `&12`.
+    .replace(/(!|&(?:amp;)?)(?=\d)/g, `$1${MENTION_BREAK}`)
     .replace(/\b(GH)-(?=\d)/gi, `$1${MENTION_BREAK}-`);
 }
 
