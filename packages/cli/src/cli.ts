@@ -17,6 +17,7 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<RegisterCommand>]>
   ["metrics", async () => (await import("./commands/metrics.js")).registerMetrics],
   ["init", async () => (await import("./commands/init.js")).registerInit],
   ["retire", async () => (await import("./commands/retire.js")).registerRetire],
+  ["discover", async () => (await import("./commands/discover.js")).registerDiscover],
 
 ];
 

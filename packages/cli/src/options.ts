@@ -103,7 +103,7 @@ export interface BeatFlags {
  */
 export function addBeatOptions(command: Command): Command {
   return command
-    .addOption(durationOption("--every <duration>", "how often the job runs: 300, 90s, 5m, 1h, 1d, 1w (required)"))
+    .addOption(durationOption("--every <duration>", "how often the job runs: 300, 90s, 5m, 1h, 1d, 1w (required without --schedule)"))
     .option("--schedule <cron>", "5-field cron expression of the expected run times")
     .option("--tz <zone>", "IANA time zone of --schedule (default: this machine's, as cron uses)")
     .addOption(
@@ -122,7 +122,9 @@ export function beatDirOption(): Option {
 /** The declaration the beat flags make, as `writeHeartbeat` options (which validate it). */
 export function declarationFrom(flags: BeatFlags): Pick<WriteHeartbeatOptions, "every" | "schedule" | "tz" | "grace" | "maxRuntime"> {
   return {
-    every: required(flags.every, "--every <duration>"),
+    // A cron schedule gives the interval (its shortest gap), as in a manifest.
+    ...(flags.schedule === undefined ? { every: required(flags.every, "--every <duration> (or --schedule <cron>)") } : {}),
+    ...(flags.every !== undefined && { every: flags.every }),
     ...(flags.schedule !== undefined && { schedule: flags.schedule }),
     ...(flags.tz !== undefined && { tz: flags.tz }),
     ...(flags.grace !== undefined && { grace: flags.grace }),

@@ -5,6 +5,7 @@ import { writeFileAtomically } from "./atomic.js";
 import { resolveSafeHeartbeatDir } from "./dir.js";
 import { parseDuration, parseGrace } from "./duration.js";
 import { LastbeatError, errnoText } from "./errors.js";
+import { scheduleInterval } from "./manifest.js";
 import { validateJobName } from "./job-name.js";
 import { readHeartbeatFile } from "./read.js";
 import { validateSchedule, validateTimeZone } from "./schedule.js";
@@ -14,8 +15,11 @@ import { HEARTBEAT_FORMAT, MAX_MESSAGE_BYTES, MAX_OUTPUT_TAIL_BYTES } from "./ty
 import type { BeatStatus, Heartbeat } from "./types.js";
 
 export interface WriteHeartbeatOptions {
-  /** How often the job runs: `300`, `90s`, `5m`, `1h`, `1d`, `1w`. */
-  every: string | number;
+  /**
+   * How often the job runs: `300`, `90s`, `5m`, `1h`, `1d`, `1w`. Optional with a `schedule`:
+   * then the shortest gap between the schedule's runs, as a manifest derives it.
+   */
+  every?: string | number;
   dir?: string;
   status?: BeatStatus;
   schedule?: string;
@@ -54,14 +58,16 @@ export function buildHeartbeat(job: string, options: WriteHeartbeatOptions, prev
   if (!STATUSES.includes(status)) {
     throw new LastbeatError("E_OPTION", `status must be ok, fail or start, got ${JSON.stringify(status)}`);
   }
-  if (options.every === undefined) throw new LastbeatError("E_OPTION", `job ${job}: "every" is required (e.g. "5m")`);
+  if (options.every === undefined && options.schedule === undefined) {
+    throw new LastbeatError("E_OPTION", `job ${job}: "every" (e.g. "5m") or a "schedule" is required`);
+  }
   const now = options.now ?? new Date();
   const heartbeat: Heartbeat = {
     format: HEARTBEAT_FORMAT,
     job,
     status,
     at: now.toISOString(),
-    interval_s: parseDuration(options.every, "every"),
+    interval_s: NaN,
   };
   if (options.tz !== undefined) heartbeat.tz = validateTimeZone(options.tz);
   if (options.schedule !== undefined) {
@@ -69,6 +75,8 @@ export function buildHeartbeat(job: string, options: WriteHeartbeatOptions, prev
     heartbeat.tz ??= machineTimeZone();
     heartbeat.schedule = validateSchedule(options.schedule, heartbeat.tz);
   }
+  heartbeat.interval_s =
+    options.every !== undefined ? parseDuration(options.every, "every") : scheduleInterval(heartbeat.schedule as string, heartbeat.tz);
   if (options.grace !== undefined) {
     parseGrace(options.grace);
     heartbeat.grace = options.grace;

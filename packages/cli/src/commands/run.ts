@@ -56,7 +56,7 @@ Examples:
     });
 };
 
-const SYNOPSIS = "lastbeat run <job> --every <duration> -- <command> [args…]";
+const SYNOPSIS = "lastbeat run <job> --every <duration>|--schedule <cron> -- <command> [args…]";
 
 async function runJob(job: string, command: string[], flags: RunFlags, io: CliIo, argv: readonly string[]): Promise<number> {
   const dash = argv.indexOf("--");

@@ -1,0 +1,154 @@
+import { chmod, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { runCli } from "@lastbeat/cli";
+import { beforeEach, describe, expect, it } from "vitest";
+import { lastbeatArgs, repoRoot, runCommand } from "../support/cli.js";
+import { fakeIo } from "../support/fake-io.js";
+import { testdir } from "../support/testdir.js";
+
+/* `lastbeat discover`: wrap the unmonitored cron lines, print the manifest, --write, idempotence. */
+
+const SHOP = [
+  "SHELL=/bin/sh",
+  "CRON_TZ=Europe/Berlin",
+  "# nightly",
+  "0 2 * * * root cd /srv && ./backup.sh --full > /dev/null 2>&1",
+  "*/5 * * * * app /usr/bin/python3 /opt/sync.py",
+  "*/10 * * * * app /usr/bin/python3 /opt/sync.py --fast %line one%line two",
+  "@daily root run-parts /etc/cron.daily",
+  "@reboot root /usr/local/bin/warm",
+  "15 * * * * root lastbeat run old --every 1h -- true",
+  "30 * * * * root echo hi # lastbeat: ignore",
+  `0 3 * * mon-fri root echo "it's 100\\% done"`,
+  "",
+].join("\n");
+
+let dir: string;
+let file: string;
+beforeEach(async () => {
+  dir = await testdir("lastbeat-discover-");
+  await mkdir(join(dir, "cron.d"));
+  file = join(dir, "cron.d", "shop");
+  await writeFile(file, SHOP, { mode: 0o640 });
+  await mkdir(join(dir, "hb"));
+});
+
+async function cli(args: string[]) {
+  const io = fakeIo({ env: { LASTBEAT_DIR: join(dir, "hb") }, cwd: dir });
+  const code = await runCli(args, io);
+  return { code, stdout: io.out().replaceAll(dir, "<dir>"), stderr: io.err().replaceAll(dir, "<dir>") };
+}
+
+describe("lastbeat discover", () => {
+  it("prints the crontab with every unmonitored line wrapped, and the manifest", async () => {
+    const r = await cli(["discover", "--crontab", file]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe("lastbeat: <dir>/cron.d/shop:8: not wrapped: @reboot has no schedule to declare: wrap it by hand with lastbeat run <job> --every <duration>\n");
+    expect(r.stdout).toMatchInlineSnapshot(`
+      "SHELL=/bin/sh
+      CRON_TZ=Europe/Berlin
+      # nightly
+      0 2 * * * root lastbeat run backup --schedule '0 2 * * *' --tz 'Europe/Berlin' -- sh -c 'cd /srv && ./backup.sh --full > /dev/null 2>&1'
+      */5 * * * * app lastbeat run sync --schedule '*/5 * * * *' --tz 'Europe/Berlin' -- sh -c '/usr/bin/python3 /opt/sync.py'
+      */10 * * * * app lastbeat run sync-2 --schedule '*/10 * * * *' --tz 'Europe/Berlin' -- sh -c '/usr/bin/python3 /opt/sync.py --fast'%line one%line two
+      @daily root lastbeat run cron.daily --schedule '0 0 * * *' --tz 'Europe/Berlin' -- sh -c 'run-parts /etc/cron.daily'
+      @reboot root /usr/local/bin/warm
+      15 * * * * root lastbeat run old --every 1h -- true
+      30 * * * * root echo hi # lastbeat: ignore
+      0 3 * * mon-fri root lastbeat run echo --schedule '0 3 * * 1-5' --tz 'Europe/Berlin' -- sh -c 'echo "it'\\''s 100\\% done"'
+
+      # lastbeat.json, declaring these jobs before their first beat:
+      # {
+      #   "jobs": {
+      #     "backup": {
+      #       "schedule": "0 2 * * *",
+      #       "tz": "Europe/Berlin"
+      #     },
+      #     "sync": {
+      #       "schedule": "*/5 * * * *",
+      #       "tz": "Europe/Berlin"
+      #     },
+      #     "sync-2": {
+      #       "schedule": "*/10 * * * *",
+      #       "tz": "Europe/Berlin"
+      #     },
+      #     "cron.daily": {
+      #       "schedule": "0 0 * * *",
+      #       "tz": "Europe/Berlin"
+      #     },
+      #     "echo": {
+      #       "schedule": "0 3 * * 1-5",
+      #       "tz": "Europe/Berlin"
+      #     }
+      #   }
+      # }
+      "
+    `);
+    expect(await readFile(file, "utf8")).toBe(SHOP); // printing never edits
+  });
+
+  it("--write edits the file after a backup; a second run changes nothing; the checker knows every job", async () => {
+    const first = await cli(["discover", "--crontab", file, "--write"]);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toBe(
+      "<dir>/cron.d/shop: wrapped backup (line 4), sync (line 5), sync-2 (line 6), cron.daily (line 7), echo (line 11); backup <dir>/cron.d/.shop.lastbeat-bak\n",
+    );
+    expect(await readFile(join(dir, "cron.d", ".shop.lastbeat-bak"), "utf8")).toBe(SHOP);
+    const wrapped = await readFile(file, "utf8");
+    expect(wrapped).not.toBe(SHOP);
+    expect((await stat(file)).mode & 0o777).toBe(0o640);
+
+    const second = await cli(["discover", "--crontab", file, "--write", "--json"]);
+    expect(JSON.parse(second.stdout)).toMatchObject({ crontabs: [{ changed: false, written: false, wrapped: [] }], manifest: { jobs: {} } });
+    expect(await readFile(file, "utf8")).toBe(wrapped);
+    expect(await readFile(join(dir, "cron.d", ".shop.lastbeat-bak"), "utf8")).toBe(SHOP);
+
+    // Every wrapped job is declared by its line: missing until its first beat, nothing unmonitored but @reboot.
+    const status = await cli(["status", "--json", "--crontab", file]);
+    const json = JSON.parse(status.stdout) as { jobs: { job: string; status: string }[]; unmonitored: { line: number }[] };
+    expect(json.jobs.map((j) => `${j.job}:${j.status}`).sort()).toEqual(["backup:missing", "cron.daily:missing", "echo:missing", "old:missing", "sync-2:missing", "sync:missing"]);
+    expect(json.unmonitored.map((u) => u.line)).toEqual([8]);
+  });
+
+  it("refuses a spool file without --user, and bad input with one line", async () => {
+    const spool = join(dir, "var", "spool", "cron", "crontabs");
+    await mkdir(spool, { recursive: true });
+    await writeFile(join(spool, "alice"), "*/5 * * * * /home/alice/poll.sh\n", { mode: 0o600 });
+    const refused = await cli(["discover", "--crontab", join(spool, "alice"), "--write"]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toBe(
+      "error: refusing to edit the cron spool file <dir>/var/spool/cron/crontabs/alice without --user alice (or edit it with crontab -e)\n",
+    );
+    expect(await readdir(spool)).toEqual(["alice"]);
+    const allowed = await cli(["discover", "--crontab", join(spool, "alice"), "--write", "--user", "alice"]);
+    expect(allowed.code).toBe(0);
+    expect(await readFile(join(spool, "alice"), "utf8")).toBe("*/5 * * * * lastbeat run poll --schedule '*/5 * * * *' -- sh -c '/home/alice/poll.sh'\n");
+
+    expect((await cli(["discover"])).stderr).toBe("error: discover needs --crontab <file> or --crontabs\n");
+    const missing = await cli(["discover", "--crontab", join(dir, "nope")]);
+    expect(missing).toMatchObject({ code: 2, stderr: "error: cannot read crontab <dir>/nope: no such file or directory (ENOENT)\n" });
+  });
+
+  it("a wrapped line really runs: sh -c of the produced command beats with the schedule's interval and passes the exit code", async () => {
+    await writeFile(file, "*/5 * * * * root echo 'a\\%b' > out; exit 3\n");
+    const r = await cli(["discover", "--crontab", file, "--json"]);
+    const line = (JSON.parse(r.stdout) as { crontabs: { text: string }[] }).crontabs[0]!.text.split("\n")[0]!;
+    expect(line).toBe(`*/5 * * * * root lastbeat run echo --schedule '*/5 * * * *' -- sh -c 'echo '\\''a\\%b'\\'' > out; exit 3'`);
+    // What cron hands to sh: the command after the five fields and the user, `\%` made `%`.
+    const command = line.replace(/^(\S+\s+){6}/, "").replaceAll("\\%", "%");
+    const bin = join(dir, "bin");
+    await mkdir(bin);
+    const shim = join(bin, "lastbeat");
+    // `lastbeat` on PATH, from source; tsx by its file, since the job runs in another folder.
+    const args = lastbeatArgs([]).map((a) => (a === "tsx" ? join(repoRoot, "node_modules", "tsx", "dist", "loader.mjs") : a));
+    await writeFile(shim, `#!/bin/sh\nexec '${process.execPath}' ${args.map((a) => `'${a}'`).join(" ")} "$@"\n`);
+    await chmod(shim, 0o755);
+    const hb = join(dir, "hb");
+    const run = await runCommand("sh", ["-c", `cd '${dir}' && ${command}`], { env: { PATH: `${bin}:${process.env.PATH}`, LASTBEAT_DIR: hb } });
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(3);
+    expect(await readFile(join(dir, "out"), "utf8")).toBe("a%b\n");
+    const beat = JSON.parse(await readFile(join(hb, "echo.last"), "utf8"));
+    expect(beat).toMatchObject({ job: "echo", status: "fail", exit_code: 3, schedule: "*/5 * * * *", interval_s: 300 });
+  });
+});
