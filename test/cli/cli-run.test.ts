@@ -204,7 +204,7 @@ describe("lastbeat run: its own usage errors never stop the job after --", () =>
     [["backup", "--evry", "1d"], "error: unknown option '--evry' (Did you mean --every?)\n", /bad flags: unknown option '--evry'/],
     [["backup", "--every", "5x"], /^error: option '--every <duration>' argument '5x' is invalid\. .*\n$/, /bad flags: option '--every <duration>' argument '5x' is invalid/],
     [["backup", "--every", "1d", "--schedule", "not a cron"], /^error: schedule "not a cron" must have 5 fields .* \(the command runs anyway; backup is reported invalid until this is fixed\)\n$/, /bad flags: schedule "not a cron"/],
-    [["backup", "--schedule", "0 2 * * *"], "error: required option '--every <duration>' not specified (the command runs anyway; backup is reported invalid until this is fixed)\n", /bad flags: required option '--every <duration>'/],
+    [["backup", "--grace", "2h"], "error: required option '--every <duration> (or --schedule <cron>)' not specified (the command runs anyway; backup is reported invalid until this is fixed)\n", /bad flags: required option '--every <duration> \(or --schedule <cron>\)'/],
   ])("lastbeat run %j -- <command>: one line on stderr, the command runs, its exit code passes through, the job is invalid", async (args, stderr, reason) => {
     const result = await runRaw(args);
     expect(result.code).toBe(3);
@@ -225,7 +225,7 @@ describe("lastbeat run: its own usage errors never stop the job after --", () =>
     const result = await runLastbeat(["run", "--every", "1d", "--", node, "-e", job], { env: { ...env(), MARKER_DIR: dir } });
     expect(result.code).toBe(3);
     expect(result.stderr).toBe(
-      "error: missing the job name: lastbeat run <job> --every <duration> -- <command> [args…] (the command runs anyway; no heartbeat is written)\n",
+      "error: missing the job name: lastbeat run <job> --every <duration>|--schedule <cron> -- <command> [args…] (the command runs anyway; no heartbeat is written)\n",
     );
     expect(await readdir(dir)).toEqual(["ran"]);
   });

@@ -17,7 +17,7 @@ async function cli(args: string[], env: Record<string, string> = {}) {
 describe("usage errors: one clear line, exit 2", () => {
   it.each([
     [["beat", "backup", "--evry", "1d"], "error: unknown option '--evry' (Did you mean --every?)\n"],
-    [["beat", "backup"], "error: required option '--every <duration>' not specified\n"],
+    [["beat", "backup"], "error: required option '--every <duration> (or --schedule <cron>)' not specified\n"],
     [
       ["beat", "backup", "--every", "5x"],
       "error: option '--every <duration>' argument '5x' is invalid. Use a duration like 300, 90s, 5m, 1h, 1d or 1w.\n",
@@ -39,7 +39,7 @@ describe("usage errors: one clear line, exit 2", () => {
       ["beat", "backup", "--every", "1d", "--grace", "0.5x"],
       "error: option '--grace <2x|duration>' argument '0.5x' is invalid. Use a multiple of the interval of at least 1x, like 2x, or a duration like 30m.\n",
     ],
-    [["run", "backup", "--every", "1d"], "error: missing the command: lastbeat run <job> --every <duration> -- <command> [args…]\n"],
+    [["run", "backup", "--every", "1d"], "error: missing the command: lastbeat run <job> --every <duration>|--schedule <cron> -- <command> [args…]\n"],
     [["stauts"], "error: unknown command 'stauts' (Did you mean status?)\n"],
     [["metrics", "--job-label", "bad-label"], "error: option '--job-label <name>' argument 'bad-label' is invalid. Use a Prometheus label name like job or lastbeat_job.\n"],
   ])("lastbeat %j", async (args, stderr) => {
@@ -97,6 +97,9 @@ describe("help", () => {
         retire [options] <job>            remove a job on purpose: delete its
                                           heartbeat and leave <job>.retired so it is
                                           not missed
+        discover [options]                wrap every cron line that runs no lastbeat
+                                          in \`lastbeat run\`, and print the matching
+                                          manifest
         help [command]                    show help for a command
 
       Examples:
@@ -124,7 +127,7 @@ describe("help", () => {
 
       Options:
         --every <duration>        how often the job runs: 300, 90s, 5m, 1h, 1d, 1w
-                                  (required)
+                                  (required without --schedule)
         --schedule <cron>         5-field cron expression of the expected run times
         --tz <zone>               IANA time zone of --schedule (default: this
                                   machine's, as cron uses)
@@ -166,7 +169,7 @@ describe("help", () => {
 
       Options:
         --every <duration>        how often the job runs: 300, 90s, 5m, 1h, 1d, 1w
-                                  (required)
+                                  (required without --schedule)
         --schedule <cron>         5-field cron expression of the expected run times
         --tz <zone>               IANA time zone of --schedule (default: this
                                   machine's, as cron uses)

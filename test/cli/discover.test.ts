@@ -151,4 +151,11 @@ describe("lastbeat discover", () => {
     const beat = JSON.parse(await readFile(join(hb, "echo.last"), "utf8"));
     expect(beat).toMatchObject({ job: "echo", status: "fail", exit_code: 3, schedule: "*/5 * * * *", interval_s: 300 });
   });
+
+  it("beat takes --schedule alone: the interval is the schedule's shortest gap", async () => {
+    expect((await cli(["beat", "hourly", "--schedule", "0 * * * *", "--tz", "UTC"])).code).toBe(0);
+    expect(JSON.parse(await readFile(join(dir, "hb", "hourly.last"), "utf8"))).toMatchObject({ schedule: "0 * * * *", tz: "UTC", interval_s: 3600 });
+    expect((await cli(["beat", "weekdays", "--schedule", "0 3 * * 1-5", "--tz", "UTC"])).code).toBe(0);
+    expect(JSON.parse(await readFile(join(dir, "hb", "weekdays.last"), "utf8"))).toMatchObject({ interval_s: 86400 });
+  });
 });
