@@ -28,6 +28,8 @@ describe("formatDuration", () => {
     [5400, "1h 30m"],
     [86_400 * 2 + 3 * 3600 + 59, "2d 3h"],
     [604_800 + 86_400, "1w 1d"],
+    [100 * 365.25 * 86_400, "5217w 6d"],
+    [1e300, "over 100 years"],
   ])("%i seconds reads %s", (seconds, text) => {
     expect(formatDuration(seconds)).toBe(text);
   });

@@ -41,6 +41,8 @@ function atMost100Years(seconds: number, text: string, what: string): number {
 export function formatDuration(totalSeconds: number): string {
   if (!Number.isFinite(totalSeconds)) return "?";
   const sign = totalSeconds < 0 ? "-" : "";
+  // A file may carry any number (`"interval_s": 1e300` makes the job invalid); show it readably.
+  if (Math.abs(totalSeconds) > MAX_DURATION_SECONDS) return `${sign}over 100 years`;
   let rest = Math.round(Math.abs(totalSeconds));
   if (rest < 60) return `${sign}${rest}s`;
   const parts: string[] = [];
