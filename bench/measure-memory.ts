@@ -1,9 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, type BenchConfig } from "./config.js";
 import { FIXTURE_NOW } from "./fixtures.js";
-import { runProcess, type Command } from "./processes.js";
+import { rssReporter, runProcess, type Command } from "./processes.js";
 import type { Row } from "./row.js";
 import { summarize } from "./stats.js";
 
@@ -49,18 +48,12 @@ function peakRss(cmd: Command): number {
     return (Number(match[1]) * 1024) / MiB;
   }
   // Without GNU time: node itself must run the command, with the reporter preloaded.
-  const folder = mkdtempSync(join(tmpdir(), "lastbeat-rss-"));
+  const rss = rssReporter();
   try {
-    const report = join(folder, "rss");
-    const preload = join(folder, "report-rss.mjs");
-    writeFileSync(
-      preload,
-      `import { writeFileSync } from "node:fs";\nprocess.on("exit", () => writeFileSync(${JSON.stringify(report)}, String(process.resourceUsage().maxRSS)));\n`,
-    );
     const script = cmd.command === process.execPath ? cmd.args : [join(ROOT, "packages", "cli", "dist", "bin.js"), ...cmd.args];
-    runProcess({ ...cmd, command: process.execPath, args: ["--import", preload, ...script] });
-    return (Number(readFileSync(report, "utf8")) * 1024) / MiB;
+    runProcess({ ...cmd, command: process.execPath, args: [...rss.nodeArgs, ...script] });
+    return rss.peakMiB();
   } finally {
-    rmSync(folder, { recursive: true, force: true });
+    rss.remove();
   }
 }

@@ -1,9 +1,7 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import type { BenchConfig } from "./config.js";
+import { rssReporter } from "./processes.js";
 import type { Row } from "./row.js";
 import { summarize } from "./stats.js";
 
@@ -47,15 +45,9 @@ export async function measureRun(config: BenchConfig, dir: string): Promise<Row[
 
 /** Runs `node <args>` with its stdout read late, checks every byte arrived, returns its peak RSS in MiB. */
 async function peakRssThroughSlowReader(args: string[], bytes: number): Promise<number> {
-  const folder = mkdtempSync(join(tmpdir(), "lastbeat-run-rss-"));
+  const rss = rssReporter();
   try {
-    const report = join(folder, "rss");
-    const preload = join(folder, "report-rss.mjs");
-    writeFileSync(
-      preload,
-      `import { writeFileSync } from "node:fs";\nprocess.on("exit", () => writeFileSync(${JSON.stringify(report)}, String(process.resourceUsage().maxRSS)));\n`,
-    );
-    const child = spawn(process.execPath, ["--import", preload, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...rss.nodeArgs, ...args], { stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     const closed = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
@@ -65,8 +57,8 @@ async function peakRssThroughSlowReader(args: string[], bytes: number): Promise<
     const code = await closed;
     if (code !== 0) throw new Error(`bench: node ${args.join(" ")} exited ${code}: ${stderr.trim()}`);
     if (received !== bytes) throw new Error(`bench: ${received} bytes arrived instead of ${bytes}`);
-    return (Number(readFileSync(report, "utf8")) * 1024) / MiB;
+    return rss.peakMiB();
   } finally {
-    rmSync(folder, { recursive: true, force: true });
+    rss.remove();
   }
 }

@@ -1,5 +1,7 @@
 import { spawnSync } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { elapsedMs } from "./stats.js";
 
 export interface Command {
@@ -53,4 +55,23 @@ function assertExit(cmd: Command, status: number | null, signal: string | null, 
 export function closeDevNull(): void {
   if (devNull !== undefined) closeSync(devNull);
   devNull = undefined;
+}
+
+/**
+ * A module to preload into a Node process (`node --import <preload>`) that records the process's
+ * peak RSS, from the kernel's rusage, when it exits; `peakMiB()` reads it back, `remove()` cleans up.
+ */
+export function rssReporter(): { nodeArgs: string[]; peakMiB(): number; remove(): void } {
+  const folder = mkdtempSync(join(tmpdir(), "lastbeat-rss-"));
+  const report = join(folder, "rss");
+  const preload = join(folder, "report-rss.mjs");
+  writeFileSync(
+    preload,
+    `import { writeFileSync } from "node:fs";\nprocess.on("exit", () => writeFileSync(${JSON.stringify(report)}, String(process.resourceUsage().maxRSS)));\n`,
+  );
+  return {
+    nodeArgs: ["--import", preload],
+    peakMiB: () => (Number(readFileSync(report, "utf8")) * 1024) / (1024 * 1024),
+    remove: () => rmSync(folder, { recursive: true, force: true }),
+  };
 }

@@ -230,7 +230,7 @@ describe("lastbeat check --forge gitlab", () => {
     [403, "a role that may not read issues", "acme/infra/ops", /^error: gitlab acme\/infra\/ops: listing open issues failed with HTTP 403/],
     [404, "a project the token cannot see", "acme/infra/other", /^error: gitlab acme\/infra\/other: listing open issues failed with HTTP 404 \(404 Project Not Found\)/],
   ])("exits 3 with one token-free line on %i (%s), and beats fail", async (status, _what, repo, line) => {
-    const token = status === 401 ? "glpat-wrong-0123456789abcdef" : fake.token;
+    const token = status === 401 ? "lbtok_gitlab-wrong-0123456789" : fake.token;
     if (status === 403) fake.fault({ method: "GET", status: 403 });
     const r = await check(["--forge", "gitlab", "--url", fake.url, "--repo", repo, "--dir", hb], { GITLAB_TOKEN: token });
     expect(r.code).toBe(3);

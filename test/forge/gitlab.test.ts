@@ -31,7 +31,7 @@ describe("GitLab URLs and project paths", () => {
     const seen: Array<{ url: string; headers: Record<string, string> }> = [];
     const forge = createGitLabForge({
       repo: "acme/infra/ops",
-      token: "glpat-0123456789abcdef",
+      token: "lbtok_gitlab-test-0123456789",
       fetch: async (url, init) => {
         seen.push({ url: String(url), headers: init?.headers as Record<string, string> });
         return new Response("[]", { status: 200, headers: { "content-type": "application/json", "x-next-page": "" } });
@@ -41,7 +41,7 @@ describe("GitLab URLs and project paths", () => {
     expect(seen.map((s) => s.url)).toEqual([
       "https://gitlab.com/api/v4/projects/acme%2Finfra%2Fops/issues?state=opened&labels=heartbeat&order_by=created_at&sort=asc&per_page=100&page=1",
     ]);
-    expect(seen[0]!.headers).toMatchObject({ "private-token": "glpat-0123456789abcdef" });
+    expect(seen[0]!.headers).toMatchObject({ "private-token": "lbtok_gitlab-test-0123456789" });
     expect(seen[0]!.headers).not.toHaveProperty("authorization");
     expect(forge.target).toBe("gitlab acme/infra/ops");
   });
@@ -56,7 +56,7 @@ describe("waits a throttled GitLab asks for", () => {
     let calls = 0;
     const forge = createGitLabForge({
       repo: "acme/ops",
-      token: "glpat-0123456789abcdef",
+      token: "lbtok_gitlab-test-0123456789",
       now: () => now,
       sleep: async (ms) => void waits.push(ms),
       fetch: async () =>
