@@ -40,6 +40,7 @@ describe("renderMetrics", () => {
       lastbeat_job_status{job="backup",status="overrun"} 0
       lastbeat_job_status{job="backup",status="missing"} 0
       lastbeat_job_status{job="backup",status="stale"} 0
+      lastbeat_job_status{job="backup",status="flaky"} 0
       lastbeat_job_status{job="backup",status="late"} 0
       lastbeat_job_status{job="backup",status="running"} 0
       lastbeat_job_status{job="backup",status="paused"} 0
@@ -49,6 +50,7 @@ describe("renderMetrics", () => {
       lastbeat_job_status{job="sync",status="overrun"} 0
       lastbeat_job_status{job="sync",status="missing"} 1
       lastbeat_job_status{job="sync",status="stale"} 0
+      lastbeat_job_status{job="sync",status="flaky"} 0
       lastbeat_job_status{job="sync",status="late"} 0
       lastbeat_job_status{job="sync",status="running"} 0
       lastbeat_job_status{job="sync",status="paused"} 0

@@ -18,5 +18,6 @@ export { resolveHeartbeatDir, defaultHeartbeatDir, expandDirs, systemHeartbeatDi
 export { errnoText } from "./errors.js";
 export { isValidJobName, validateJobName } from "./job-name.js";
 export { secretsIn, redact } from "./secrets.js";
-export { MAX_HEARTBEAT_BYTES, MAX_FUTURE_SKEW_MS, MAX_OUTPUT_TAIL_BYTES, STATUS_SEVERITY, CHECKER_JOB } from "./types.js";
+export { MAX_HEARTBEAT_BYTES, MAX_FUTURE_SKEW_MS, MAX_OUTPUT_TAIL_BYTES, STATUS_SEVERITY, CHECKER_JOB, MAX_RUNS, MAX_THRESHOLD, JOURNAL_FILE } from "./types.js";
+export type { RunRecord, MaintenanceWindow, JournalEntry } from "./types.js";
 export { isoTime } from "./iso.js";

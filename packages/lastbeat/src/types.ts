@@ -9,6 +9,19 @@ export const MAX_OUTPUT_TAIL_BYTES = 4096;
 
 export type BeatStatus = "ok" | "fail" | "start";
 
+/** How many finished runs a beat carries in `runs`. */
+export const MAX_RUNS = 20;
+/** The largest `alert_after` / `recover_after` accepted: a run history longer than `runs` cannot judge more. */
+export const MAX_THRESHOLD = MAX_RUNS;
+
+/** One finished run in a heartbeat's `runs` history, newest first. */
+export interface RunRecord {
+  at: string;
+  status: "ok" | "fail";
+  duration_ms?: number;
+  exit_code?: number;
+}
+
 /** One `<job>.last` file, format `lastbeat/1` (docs/spec.md, "Heartbeat files"). Field names are the file's own. */
 export interface Heartbeat {
   format?: typeof HEARTBEAT_FORMAT;
@@ -30,11 +43,18 @@ export interface Heartbeat {
   host?: string;
   message?: string;
   output_tail?: string;
+  /** The job's last finished runs (at most MAX_RUNS), newest first; the beat's own run first on ok/fail. */
+  runs?: RunRecord[];
+  /** Failed runs in a row before the job alerts (default 1); fewer make it `flaky`. */
+  alert_after?: number;
+  /** Ok runs in a row before an alerting job recovers (default 1). */
+  recover_after?: number;
 }
 
 export type JobStatus =
   | "ok"
   | "late"
+  | "flaky"
   | "stale"
   | "failed"
   | "running"
@@ -59,6 +79,7 @@ export const STATUS_SEVERITY: readonly JobStatus[] = [
   "overrun",
   "missing",
   "stale",
+  "flaky",
   "late",
   "running",
   "paused",
@@ -78,7 +99,34 @@ export interface Declaration {
   maxRuntimeSeconds?: number;
   /** `true`, or an ISO time until which the job is paused. */
   paused?: boolean | string;
+  /** Failed runs in a row before the job alerts (default 1). */
+  alertAfter?: number;
+  /** Ok runs in a row before an alerting job recovers (default 1). */
+  recoverAfter?: number;
+  /** Recurring maintenance windows: inside one the job is `paused`; after it, judged as after a pause. */
+  maintenance?: MaintenanceWindow[];
 }
+
+/** A recurring maintenance window: starts at each `schedule` occurrence in `tz`, lasts `durationSeconds`. */
+export interface MaintenanceWindow {
+  schedule: string;
+  durationSeconds: number;
+  tz?: string;
+}
+
+/** One line of the checker's journal `heartbeat-checker.journal`: a job's status changed. */
+export interface JournalEntry {
+  /** When the change happened as far as the files tell (e.g. the failing beat's time), ISO UTC. */
+  at: string;
+  job: string;
+  /** The previous status, or null when the journal had never seen the job. */
+  from: JobStatus | null;
+  to: JobStatus;
+  reason: string;
+}
+
+/** The checker's journal file name, beside its own heartbeat. */
+export const JOURNAL_FILE = "heartbeat-checker.journal";
 
 /** The evaluation of one job at one instant (docs/spec.md, "Status model"). */
 export interface JobState {

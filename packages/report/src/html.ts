@@ -15,6 +15,7 @@ function tone(status: JobStatus): "good" | "warn" | "bad" | "info" {
     case "ok":
       return "good";
     case "late":
+    case "flaky":
       return "warn";
     case "running":
     case "paused":

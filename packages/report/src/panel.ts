@@ -93,6 +93,8 @@ export function noteFor(state: JobState, now: Date, tz = "UTC"): string {
       const at = until === undefined ? Number.NaN : Date.parse(until);
       return Number.isNaN(at) ? withMessage(state.reason) : withMessage(`paused until ${formatWhen(new Date(at), now, tz)}`);
     }
+    case "flaky":
+      return withMessage(state.reason);
     case "missing":
     case "invalid":
       return state.reason;

@@ -8,6 +8,7 @@ import type { JobStatus } from "lastbeat";
 export const STATUS_SYMBOL: Readonly<Record<JobStatus, string>> = {
   ok: "✓",
   late: "◷",
+  flaky: "≈",
   running: "▶",
   paused: "‖",
   stale: "✗",
