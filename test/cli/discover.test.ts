@@ -1,5 +1,5 @@
 import { chmod, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { runCli } from "@lastbeat/cli";
 import { beforeEach, describe, expect, it } from "vitest";
 import { lastbeatArgs, repoRoot, runCommand } from "../support/cli.js";
@@ -23,6 +23,9 @@ const SHOP = [
   "",
 ].join("\n");
 
+/** Plain `lastbeat` in the wrapped lines, as if cron's PATH found it; how it is found is tested below. */
+const DISCOVER = ["discover", "--lastbeat", "lastbeat"];
+
 let dir: string;
 let file: string;
 beforeEach(async () => {
@@ -33,15 +36,15 @@ beforeEach(async () => {
   await mkdir(join(dir, "hb"));
 });
 
-async function cli(args: string[]) {
-  const io = fakeIo({ env: { LASTBEAT_DIR: join(dir, "hb") }, cwd: dir });
+async function cli(args: string[], env: Record<string, string> = {}) {
+  const io = fakeIo({ env: { LASTBEAT_DIR: join(dir, "hb"), ...env }, cwd: dir });
   const code = await runCli(args, io);
   return { code, stdout: io.out().replaceAll(dir, "<dir>"), stderr: io.err().replaceAll(dir, "<dir>") };
 }
 
 describe("lastbeat discover", () => {
   it("prints the crontab with every unmonitored line wrapped, and the manifest", async () => {
-    const r = await cli(["discover", "--crontab", file]);
+    const r = await cli([...DISCOVER, "--crontab", file]);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe("lastbeat: <dir>/cron.d/shop:8: not wrapped: @reboot has no schedule to declare: wrap it by hand with lastbeat run <job> --every <duration>\n");
     expect(r.stdout).toMatchInlineSnapshot(`
@@ -88,7 +91,7 @@ describe("lastbeat discover", () => {
   });
 
   it("--write edits the file after a backup; a second run changes nothing; the checker knows every job", async () => {
-    const first = await cli(["discover", "--crontab", file, "--write"]);
+    const first = await cli([...DISCOVER, "--crontab", file, "--write"]);
     expect(first.code).toBe(0);
     expect(first.stdout).toBe(
       "<dir>/cron.d/shop: wrapped backup (line 4), sync (line 5), sync-2 (line 6), cron.daily (line 7), echo (line 11); backup <dir>/cron.d/.shop.lastbeat-bak\n",
@@ -98,7 +101,7 @@ describe("lastbeat discover", () => {
     expect(wrapped).not.toBe(SHOP);
     expect((await stat(file)).mode & 0o777).toBe(0o640);
 
-    const second = await cli(["discover", "--crontab", file, "--write", "--json"]);
+    const second = await cli([...DISCOVER, "--crontab", file, "--write", "--json"]);
     expect(JSON.parse(second.stdout)).toMatchObject({ crontabs: [{ changed: false, written: false, wrapped: [] }], manifest: { jobs: {} } });
     expect(await readFile(file, "utf8")).toBe(wrapped);
     expect(await readFile(join(dir, "cron.d", ".shop.lastbeat-bak"), "utf8")).toBe(SHOP);
@@ -114,24 +117,24 @@ describe("lastbeat discover", () => {
     const spool = join(dir, "var", "spool", "cron", "crontabs");
     await mkdir(spool, { recursive: true });
     await writeFile(join(spool, "alice"), "*/5 * * * * /home/alice/poll.sh\n", { mode: 0o600 });
-    const refused = await cli(["discover", "--crontab", join(spool, "alice"), "--write"]);
+    const refused = await cli([...DISCOVER, "--crontab", join(spool, "alice"), "--write"]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toBe(
       "error: refusing to edit the cron spool file <dir>/var/spool/cron/crontabs/alice without --user alice (or edit it with crontab -e)\n",
     );
     expect(await readdir(spool)).toEqual(["alice"]);
-    const allowed = await cli(["discover", "--crontab", join(spool, "alice"), "--write", "--user", "alice"]);
+    const allowed = await cli([...DISCOVER, "--crontab", join(spool, "alice"), "--write", "--user", "alice"]);
     expect(allowed.code).toBe(0);
     expect(await readFile(join(spool, "alice"), "utf8")).toBe("*/5 * * * * lastbeat run poll --schedule '*/5 * * * *' -- sh -c '/home/alice/poll.sh'\n");
 
     expect((await cli(["discover"])).stderr).toBe("error: discover needs --crontab <file> or --crontabs\n");
-    const missing = await cli(["discover", "--crontab", join(dir, "nope")]);
+    const missing = await cli([...DISCOVER, "--crontab", join(dir, "nope")]);
     expect(missing).toMatchObject({ code: 2, stderr: "error: cannot read crontab <dir>/nope: no such file or directory (ENOENT)\n" });
   });
 
   it("a wrapped line really runs: sh -c of the produced command beats with the schedule's interval and passes the exit code", async () => {
     await writeFile(file, "*/5 * * * * root echo 'a\\%b' > out; exit 3\n");
-    const r = await cli(["discover", "--crontab", file, "--json"]);
+    const r = await cli([...DISCOVER, "--crontab", file, "--json"]);
     const line = (JSON.parse(r.stdout) as { crontabs: { text: string }[] }).crontabs[0]!.text.split("\n")[0]!;
     expect(line).toBe(`*/5 * * * * root lastbeat run echo --schedule '*/5 * * * *' -- sh -c 'echo '\\''a\\%b'\\'' > out; exit 3'`);
     // What cron hands to sh: the command after the five fields and the user, `\%` made `%`.
@@ -157,5 +160,59 @@ describe("lastbeat discover", () => {
     expect(JSON.parse(await readFile(join(dir, "hb", "hourly.last"), "utf8"))).toMatchObject({ schedule: "0 * * * *", tz: "UTC", interval_s: 3600 });
     expect((await cli(["beat", "weekdays", "--schedule", "0 3 * * 1-5", "--tz", "UTC"])).code).toBe(0);
     expect(JSON.parse(await readFile(join(dir, "hb", "weekdays.last"), "utf8"))).toMatchObject({ interval_s: 86400 });
+  });
+
+  describe("how a wrapped line finds lastbeat under cron's PATH", () => {
+    let npmBin: string;
+    beforeEach(async () => {
+      // Where `npm install -g` puts the command: on the caller's PATH, not on cron's default one.
+      npmBin = join(dir, "npm-bin");
+      await mkdir(npmBin);
+      await writeFile(join(npmBin, "lastbeat"), "#!/bin/sh\n", { mode: 0o755 });
+      await writeFile(file, "*/5 * * * * root /opt/poll.sh\n");
+    });
+    const wrappedLine = async (env: Record<string, string>, extra: string[] = []) => {
+      const r = await cli(["discover", "--crontab", file, "--json", ...extra], env);
+      return { ...r, line: r.code === 0 ? (JSON.parse(r.stdout) as { crontabs: { text: string }[] }).crontabs[0]!.text.split("\n")[0]! : "" };
+    };
+
+    it("uses the full path where cron's default PATH (/usr/bin:/bin) does not reach it, and a second run leaves the line alone", async () => {
+      const r = await wrappedLine({ PATH: `${npmBin}:/usr/bin:/bin` });
+      expect(r.stderr).toBe("");
+      expect(r.line).toBe(`*/5 * * * * root <dir>/npm-bin/lastbeat run poll --schedule '*/5 * * * *' -- sh -c '/opt/poll.sh'`);
+      await cli(["discover", "--crontab", file, "--write"], { PATH: `${npmBin}:/usr/bin:/bin` });
+      const again = await wrappedLine({ PATH: `${npmBin}:/usr/bin:/bin` });
+      expect(again.line).toBe(r.line);
+      expect(JSON.parse(again.stdout)).toMatchObject({ crontabs: [{ changed: false }] });
+    });
+
+    it("uses plain lastbeat where the crontab's own PATH reaches it", async () => {
+      await writeFile(file, `PATH=${npmBin}:/usr/bin:/bin\n*/5 * * * * root /opt/poll.sh\n`);
+      const r = await cli(["discover", "--crontab", file, "--json"], { PATH: `${npmBin}:/usr/bin:/bin` });
+      expect(r.stderr).toBe("");
+      expect((JSON.parse(r.stdout) as { crontabs: { text: string }[] }).crontabs[0]!.text.split("\n")[1]).toBe(
+        `*/5 * * * * root lastbeat run poll --schedule '*/5 * * * *' -- sh -c '/opt/poll.sh'`,
+      );
+    });
+
+    it("says so when lastbeat is not on the caller's PATH, or cron's PATH has no node", async () => {
+      const lost = await wrappedLine({ PATH: "/usr/bin:/bin" });
+      expect(lost.line).toBe(`*/5 * * * * root lastbeat run poll --schedule '*/5 * * * *' -- sh -c '/opt/poll.sh'`);
+      expect(lost.stderr).toBe(
+        "lastbeat: lastbeat is not on your PATH: the wrapped lines run plain `lastbeat`, so cron's PATH must find it (or pass --lastbeat <full path>)\n",
+      );
+      await writeFile(file, `PATH=${npmBin}\n*/5 * * * * root /opt/poll.sh\n`);
+      const noNode = await cli(["discover", "--crontab", file], { PATH: `${npmBin}:/usr/bin:/bin` });
+      expect(noNode.code).toBe(0);
+      expect(noNode.stderr).toBe(
+        `lastbeat: <dir>/cron.d/shop: cron's PATH here (<dir>/npm-bin) has no node, which lastbeat needs: set PATH above the line to include ${dirname(process.execPath)}\n`,
+      );
+    });
+
+    it("takes --lastbeat as given, and refuses one a shell would split", async () => {
+      expect((await wrappedLine({}, ["--lastbeat", "/opt/lb/bin/lastbeat"])).line).toMatch(/^\*\/5 \* \* \* \* root \/opt\/lb\/bin\/lastbeat run poll /);
+      const bad = await cli(["discover", "--crontab", file, "--lastbeat", "/opt/my lastbeat"]);
+      expect(bad).toMatchObject({ code: 2, stderr: 'error: --lastbeat "/opt/my lastbeat": give a command or a path without spaces or shell characters\n' });
+    });
   });
 });

@@ -29,6 +29,11 @@ export interface WrapOptions {
   user?: string;
   /** Job names already in use (monitored lines, earlier files): a derived name never reuses one. */
   taken: Set<string>;
+  /**
+   * The command word that starts lastbeat for a line, given the `PATH` cron uses for it
+   * (undefined: cron's default). Plain `lastbeat` when absent.
+   */
+  lastbeatFor?: (cronPath: string | undefined) => string;
 }
 
 /** Rewrites `text`; adds every name it gives out to `options.taken`. */
@@ -54,7 +59,8 @@ export function wrapCrontab(text: string, options: WrapOptions): WrapResult {
     const command = entry.commandText.slice(0, cut).trimEnd();
     const stdin = entry.commandText.slice(cut);
     const tz = entry.tz !== undefined ? ` --tz ${shellQuote(entry.tz)}` : "";
-    const wrap = `lastbeat run ${job} --schedule ${shellQuote(entry.schedule)}${tz} -- sh -c ${shellQuote(command)}${stdin === "" ? "" : stdin}`;
+    const word = options.lastbeatFor?.(entry.path) ?? "lastbeat";
+    const wrap = `${word} run ${job} --schedule ${shellQuote(entry.schedule)}${tz} -- sh -c ${shellQuote(command)}${stdin === "" ? "" : stdin}`;
     lines[entry.line - 1] = `${line.slice(0, start)}${wrap}${line.slice(end)}${cr}`;
     wrapped.push({ job, line: entry.line, schedule: entry.schedule, ...(entry.tz !== undefined && { tz: entry.tz }) });
   }
@@ -62,7 +68,7 @@ export function wrapCrontab(text: string, options: WrapOptions): WrapResult {
 }
 
 /** Names of the jobs that `text`'s lines already declare (`lastbeat run/beat <job>`). */
-export function declaredNames(text: string, options: Omit<WrapOptions, "taken">): string[] {
+export function declaredNames(text: string, options: Omit<WrapOptions, "taken" | "lastbeatFor">): string[] {
   const parsed = parseCrontab(text, { source: options.source, kind: options.kind, ...(options.user !== undefined && { user: options.user }) });
   return parsed.entries.flatMap((entry) => lastbeatInvocation(entry.command)?.job ?? []);
 }

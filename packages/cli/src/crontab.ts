@@ -29,6 +29,8 @@ export interface CronEntry {
   scheduleText: string;
   /** `CRON_TZ`, else `TZ`, in effect for this line (undefined: the host's zone, as cron uses). */
   tz: string | undefined;
+  /** `PATH` set above this line, or undefined: cron's default (`/usr/bin:/bin`). */
+  path: string | undefined;
   /** The shell command as cron runs it (before the first unescaped `%`, `\%` unescaped). */
   command: string;
   /** The command text exactly as written, `%` part included. */
@@ -237,6 +239,7 @@ export function parseCrontab(text: string, options: ParseCrontabOptions): Parsed
         schedule,
         scheduleText,
         tz,
+        path: env.get("PATH"),
         command: commandOf(commandText),
         commandText,
         ignored: IGNORE.test(commandText),

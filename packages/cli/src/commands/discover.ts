@@ -1,5 +1,6 @@
+import { accessSync, constants, statSync } from "node:fs";
 import { chown, readFile, stat } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { basename, delimiter, dirname, isAbsolute, join } from "node:path";
 import { Option } from "commander";
 import { errnoText, writeFileAtomically } from "lastbeat/internal";
 import { systemCrontabs, type CrontabSource } from "../cron-jobs.js";
@@ -21,7 +22,11 @@ interface DiscoverFlags {
   write?: boolean;
   user?: string;
   json?: boolean;
+  lastbeat?: string;
 }
+
+/** The `PATH` cron gives a line when its crontab sets none (Vixie cron as Debian builds it). */
+const CRON_DEFAULT_PATH = "/usr/bin:/bin";
 
 export const registerDiscover: RegisterCommand = (program, io) => {
   program
@@ -31,13 +36,16 @@ export const registerDiscover: RegisterCommand = (program, io) => {
     .addOption(new Option("--crontabs", "the system's crontabs: /etc/crontab, /etc/cron.d/*, the user spool"))
     .addOption(new Option("--write", "edit the crontab files (atomically, after a backup .<name>.lastbeat-bak beside each)"))
     .addOption(new Option("--user <name>", "with --write: also edit this user's spool crontab"))
+    .addOption(new Option("--lastbeat <command>", "how the wrapped lines start lastbeat (default: `lastbeat` if cron's PATH finds it, else its full path)"))
     .addOption(jsonOption("print the crontabs and the manifest as JSON"))
     .addHelpText(
       "after",
       `
 Lines already running lastbeat, lines ending in "# lastbeat: ignore", environment lines and
 comments are kept as they are; @reboot lines have no schedule and are left for you to wrap.
-Running it again changes nothing.
+Running it again changes nothing. Cron runs a line with the PATH its crontab sets, else
+${CRON_DEFAULT_PATH}: where that PATH does not reach the lastbeat on yours, the line calls it by its
+full path, and a PATH without node is reported.
 
 Examples:
   $ lastbeat discover --crontab /etc/cron.d/shop
@@ -66,7 +74,19 @@ Examples:
       const options = (s: CrontabSource) => ({ source: s.path, kind: s.kind, ...(s.user !== undefined && { user: s.user }) });
       // Names already declared anywhere are never given out again.
       const taken = new Set(sources.flatMap((s) => declaredNames(texts.get(s.path) as string, options(s))));
-      const results = sources.map((s) => ({ source: s, original: texts.get(s.path) as string, ...wrapCrontab(texts.get(s.path) as string, { ...options(s), taken }) }));
+      const invoke = lastbeatCommand(flags.lastbeat, io.env.PATH);
+      const warnings: string[] = invoke.warning === undefined ? [] : [invoke.warning];
+      const results = sources.map((s) => {
+        const lastbeatFor = (cronPath: string | undefined) => {
+          const path = cronPath ?? CRON_DEFAULT_PATH;
+          const warning = `${s.path}: cron's PATH here (${path}) has no node, which lastbeat needs: set PATH above the line to include ${dirname(process.execPath)}`;
+          if (!findOnPath("node", path) && !warnings.includes(warning)) warnings.push(warning);
+          return invoke.forPath(path);
+        };
+        return { source: s, original: texts.get(s.path) as string, ...wrapCrontab(texts.get(s.path) as string, { ...options(s), taken, lastbeatFor }) };
+      });
+      // Only a line that is wrapped needs lastbeat (or node) on cron's PATH.
+      if (results.some((r) => r.wrapped.length > 0)) for (const warning of warnings) io.stderr.write(`lastbeat: ${warning}\n`);
       const manifest = { jobs: Object.fromEntries(results.flatMap((r) => r.wrapped.map((w) => [w.job, { schedule: w.schedule, ...(w.tz !== undefined && { tz: w.tz }) }]))) };
 
       if (flags.write) {
@@ -95,6 +115,42 @@ Examples:
       io.stdout.write(printed(results, manifest));
     });
 };
+
+/**
+ * How a wrapped line starts lastbeat: plain `lastbeat` where cron's PATH finds the one on the
+ * caller's PATH, else that one's full path — Debian's user crontabs run with /usr/bin:/bin and
+ * `npm install -g` puts lastbeat in /usr/local/bin, where such a line would never find it.
+ */
+function lastbeatCommand(given: string | undefined, callerPath: string | undefined): { forPath(cronPath: string): string; warning?: string } {
+  if (given !== undefined) {
+    if (!SAFE_WORD.test(given)) throw new UsageError(`--lastbeat ${JSON.stringify(given)}: give a command or a path without spaces or shell characters`);
+    return { forPath: () => given };
+  }
+  const found = findOnPath("lastbeat", callerPath ?? "");
+  if (found === null || !SAFE_WORD.test(found)) {
+    const why = found === null ? "lastbeat is not on your PATH" : `lastbeat's path ${JSON.stringify(found)} has shell characters`;
+    return { forPath: () => "lastbeat", warning: `${why}: the wrapped lines run plain \`lastbeat\`, so cron's PATH must find it (or pass --lastbeat <full path>)` };
+  }
+  return { forPath: (cronPath) => (cronPath.split(delimiter).includes(dirname(found)) ? "lastbeat" : found) };
+}
+
+const SAFE_WORD = /^[A-Za-z0-9_./+-]+$/;
+
+/** The first executable file `name` in the folders of `path` (only absolute folders count), else null. */
+function findOnPath(name: string, path: string): string | null {
+  for (const folder of path.split(delimiter)) {
+    if (!isAbsolute(folder)) continue;
+    const candidate = join(folder, name);
+    try {
+      if (!statSync(candidate).isFile()) continue;
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here, or not executable: keep looking, as a shell would
+    }
+  }
+  return null;
+}
 
 /** The crontabs, then the manifest as comments: the whole output is still a valid crontab. */
 function printed(results: ({ source: CrontabSource } & WrapResult)[], manifest: object): string {
