@@ -27,7 +27,10 @@ Exits 0 once the metrics are written, whatever the jobs' status: Prometheus does
 
 Examples:
   $ lastbeat metrics
-  $ lastbeat metrics --out /var/lib/prometheus/node-exporter/lastbeat.prom`,
+  $ lastbeat metrics --out /var/lib/prometheus/node-exporter/lastbeat.prom
+  $ lastbeat metrics --job-label lastbeat_job --out /var/lib/prometheus/node-exporter/lastbeat.prom
+      (for a fleet: keeps the cron job's name out of Prometheus' own job label, as the
+       example alert rules expect)`,
     )
     .action(async (flags: ScanFlags & CronFlags & { out?: string; jobLabel?: string }) => {
       const scan = await cronScan(flags, io);
