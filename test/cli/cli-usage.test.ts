@@ -256,6 +256,9 @@ describe("help", () => {
       Examples:
         $ lastbeat metrics
         $ lastbeat metrics --out /var/lib/prometheus/node-exporter/lastbeat.prom
+        $ lastbeat metrics --job-label lastbeat_job --out /var/lib/prometheus/node-exporter/lastbeat.prom
+            (for a fleet: keeps the cron job's name out of Prometheus' own job label, as the
+             example alert rules expect)
       "
     `);
   });
