@@ -1,7 +1,7 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { chmod, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot, runCommand } from "../support/cli.js";
@@ -13,6 +13,10 @@ import { testdir } from "../support/testdir.js";
  * nothing ever runs and nothing ever beats. `lastbeat status --crontabs` reads the real system
  * crontabs and must show the second as `missing`. Cron fires at the top of each minute, so the
  * test waits for the first run (up to ~2 minutes); it needs root to write /etc/cron.d.
+ *
+ * A third line is what `lastbeat discover` made of a plain cron line, in a file that sets no PATH:
+ * cron runs it with /usr/bin:/bin, where a lastbeat installed elsewhere is not found unless
+ * discover wrote its full path.
  */
 
 const cronBinary = "/usr/sbin/cron";
@@ -26,8 +30,10 @@ const support =
 const bin = join(repoRoot, "bin", "lastbeat");
 const id = randomBytes(4).toString("hex");
 const cronFile = `/etc/cron.d/lastbeat-e2e-${id}`; // cron reads only names of [A-Za-z0-9_-]
+const discoveredFile = `/etc/cron.d/lastbeat-e2e-discovered-${id}`;
 let daemon: ChildProcess | null = null;
 let heartbeats: string;
+let discoveredText = "";
 
 beforeAll(async () => {
   if (support) return;
@@ -49,6 +55,21 @@ beforeAll(async () => {
     ].join("\n"),
     { mode: 0o644 },
   );
+  // `lastbeat` where npm would put it, on the caller's PATH but not on cron's default one.
+  const work = await testdir("lastbeat-cron-e2e-work-");
+  await chmod(work, 0o755);
+  const npmBin = join(work, "npm-bin");
+  await mkdir(npmBin);
+  await symlink(bin, join(npmBin, "lastbeat"));
+  const script = join(work, `e2e-discovered-${id}.sh`);
+  await writeFile(script, "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+  await mkdir(join(work, "cron.d"));
+  const plain = join(work, "cron.d", "plain");
+  await writeFile(plain, `LASTBEAT_DIR=${heartbeats}\n* * * * * root ${script}\n`);
+  const discovered = await runCommand(bin, ["discover", "--crontab", plain, "--json"], { env: { PATH: `${npmBin}:${process.env.PATH}` } });
+  if (discovered.code !== 0) throw new Error(`discover failed: ${discovered.stderr}`);
+  discoveredText = (JSON.parse(discovered.stdout) as { crontabs: { text: string }[] }).crontabs[0]!.text;
+  await writeFile(discoveredFile, discoveredText, { mode: 0o644 });
   // A daemon already running picks the file up within a minute; otherwise start one for this test.
   if (spawnSync("pgrep", ["-x", "cron"]).status !== 0) {
     daemon = spawn(cronBinary, ["-f"], { stdio: "ignore" });
@@ -57,6 +78,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await rm(cronFile, { force: true });
+  await rm(discoveredFile, { force: true });
   daemon?.kill("SIGTERM");
 });
 
@@ -77,11 +99,19 @@ describe.skipIf(support !== "")(`a real cron daemon ${support ? `(skipped: ${sup
     expect(result.code).toBe(1);
     const jobs = (JSON.parse(result.stdout) as { jobs: { job: string; status: string; reason: string }[] }).jobs;
     const mine = jobs
-      .filter((j) => j.job.endsWith(id))
+      .filter((j) => j.job === `e2e-good-${id}` || j.job === `e2e-typo-${id}`)
       .map((j) => `${j.job.replace(id, "<id>")} ${j.status}${j.status === "ok" ? "" : `: ${j.reason.replace(id, "<id>")}`}`);
     expect(mine.sort()).toEqual([
       "e2e-good-<id> ok",
       `e2e-typo-<id> missing: declared by /etc/cron.d/lastbeat-e2e-<id>:4 but no heartbeat file was found`,
     ]);
+  });
+
+  it("a line wrapped by discover, in a file without PATH, runs lastbeat by its full path and beats", async () => {
+    expect(discoveredText).toMatch(new RegExp(`^\\* \\* \\* \\* \\* root /\\S+/npm-bin/lastbeat run e2e-discovered-${id} --schedule '\\* \\* \\* \\* \\*' -- sh -c '/\\S+\\.sh'$`, "m"));
+    expect(await waitForFile(join(heartbeats, `e2e-discovered-${id}.last`), 150_000)).toBe(true);
+    const result = await runCommand(bin, ["status", "--crontab", discoveredFile, "--json"], { env: { LASTBEAT_DIR: heartbeats } });
+    const jobs = (JSON.parse(result.stdout) as { jobs: { job: string; status: string }[] }).jobs;
+    expect(jobs.filter((j) => j.job === `e2e-discovered-${id}`).map((j) => j.status)).toEqual(["ok"]);
   });
 });
