@@ -44,6 +44,7 @@ const EXIT_BY_CODE = {
   E_UNSAFE_DIR: EXIT.usage,
   E_SYMLINK: EXIT.usage,
   E_WRITE: EXIT.usage,
+  E_READ: EXIT.usage,
   // UsageError: a flag or a combination of flags the CLI refuses; a file it cannot write.
   E_USAGE: EXIT.usage,
   // ForgeError (@lastbeat/forge, loaded lazily so matched by code): not synced, the next run

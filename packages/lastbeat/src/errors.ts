@@ -8,7 +8,8 @@ export type LastbeatErrorCode =
   | "E_DIR"
   | "E_UNSAFE_DIR"
   | "E_SYMLINK"
-  | "E_WRITE";
+  | "E_WRITE"
+  | "E_READ";
 
 export class LastbeatError extends Error {
   override readonly name = "LastbeatError";

@@ -21,3 +21,5 @@ export { secretsIn, redact } from "./secrets.js";
 export { MAX_HEARTBEAT_BYTES, MAX_FUTURE_SKEW_MS, MAX_OUTPUT_TAIL_BYTES, STATUS_SEVERITY, CHECKER_JOB, MAX_RUNS, MAX_THRESHOLD, JOURNAL_FILE } from "./types.js";
 export type { RunRecord, MaintenanceWindow, JournalEntry } from "./types.js";
 export { isoTime } from "./iso.js";
+export { readJournal, isJournalJob, parseJournalLine, JOURNAL_MAX_BYTES } from "./journal.js";
+export type { JournalRead, ReadJournalOptions } from "./journal.js";

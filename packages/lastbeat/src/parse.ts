@@ -13,7 +13,7 @@ const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+
 const twoDigits = (s: string, i: number) => (s.charCodeAt(i) - 48) * 10 + s.charCodeAt(i + 1) - 48;
 
 /** An ISO-8601 time whose every field is in range: `2026-02-30` is not rolled over to March 2. */
-function isTime(value: unknown): value is string {
+export function isTime(value: unknown): value is string {
   if (typeof value !== "string" || !ISO_TIME.test(value)) return false;
   // Fields read at their fixed places, no capture groups: three times per heartbeat, 100,000
   // heartbeats a scan. The optional seconds follow a ':' at 16; the offset, if any, ends the text.
