@@ -81,6 +81,15 @@ describe("one bad number never blinds the checker", () => {
         duration_ms: number,
         exit_code: fc.integer(),
         message: fc.string({ maxLength: 40 }),
+        runs: fc.array(
+          fc.record(
+            { at: time, status: fc.constantFrom("ok", "fail", "start"), duration_ms: number, exit_code: fc.integer() },
+            { requiredKeys: ["at", "status"] },
+          ),
+          { maxLength: 25 },
+        ),
+        alert_after: fc.oneof(fc.integer({ min: -1, max: 22 }), number),
+        recover_after: fc.oneof(fc.integer({ min: -1, max: 22 }), number),
       },
       { requiredKeys: ["format", "job", "status", "at", "interval_s"] },
     )
@@ -97,6 +106,8 @@ describe("one bad number never blinds the checker", () => {
         grace: duration,
         maxRuntimeSeconds: number,
         paused: fc.oneof(fc.boolean(), time),
+        alertAfter: fc.integer({ min: 1, max: 20 }),
+        recoverAfter: fc.integer({ min: 1, max: 20 }),
       },
       { requiredKeys: [] },
     ),

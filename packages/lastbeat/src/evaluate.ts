@@ -4,6 +4,7 @@ import { nextOccurrence } from "./schedule.js";
 import { ALERTING_STATUSES, MAX_FUTURE_SKEW_MS } from "./types.js";
 import type { Declaration, Heartbeat, JobState, JobStatus } from "./types.js";
 import { isoTime } from "./iso.js";
+import { judgeFailure, judgeRecovery, thresholdsOf } from "./runs.js";
 
 export interface EvaluateContext {
   /** Path of the heartbeat file, for the state's `file`. */
@@ -159,9 +160,28 @@ export function evaluate(
   const { dueAt, graceEndAt } = window;
   const t = now.getTime();
 
+  const { alertAfter, recoverAfter } = thresholdsOf(declared, heartbeat);
   if (heartbeat.status === "fail") {
     const detail = heartbeat.message ?? (heartbeat.exit_code !== undefined ? `exit code ${heartbeat.exit_code}` : "");
-    return done("failed", `last run failed${detail ? `: ${detail}` : ""}`, { alertingSince: at });
+    const verdict = judgeFailure(heartbeat, alertAfter);
+    if (verdict.alerting) {
+      const count = alertAfter > 1 ? ` (${verdict.failures} failures in a row)` : "";
+      return done("failed", `last run failed${count}${detail ? `: ${detail}` : ""}`, { alertingSince: verdict.since });
+    }
+    // Below the threshold the job is flaky, not alerting; fallen silent after that, it is stale.
+    if (t <= graceEndAt.getTime()) {
+      return done("flaky", `${verdict.failures} of ${alertAfter} failures before alerting${detail ? `: ${detail}` : ""}`);
+    }
+  }
+  if (heartbeat.status === "ok") {
+    const recovering = judgeRecovery(heartbeat, alertAfter, recoverAfter);
+    if (recovering) {
+      const { exit_code: code, at: failedAt } = recovering.lastFailure;
+      const failure = `${code !== undefined ? `exit code ${code} ` : ""}at ${iso(new Date(failedAt))}`;
+      return done("failed", `recovering: ${recovering.oks} of ${recoverAfter} ok runs before recovery; last failure: ${failure}`, {
+        alertingSince: recovering.since,
+      });
+    }
   }
 
   if (heartbeat.status === "start" && runEnd) {

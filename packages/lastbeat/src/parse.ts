@@ -1,7 +1,7 @@
 import { isValidJobName } from "./job-name.js";
-import { HEARTBEAT_FORMAT, MAX_HEARTBEAT_BYTES, MAX_MESSAGE_BYTES, MAX_OUTPUT_TAIL_BYTES } from "./types.js";
+import { HEARTBEAT_FORMAT, MAX_HEARTBEAT_BYTES, MAX_MESSAGE_BYTES, MAX_OUTPUT_TAIL_BYTES, MAX_RUNS, MAX_THRESHOLD } from "./types.js";
 import { firstBytes, lastBytes } from "./text.js";
-import type { BeatStatus, Heartbeat } from "./types.js";
+import type { BeatStatus, Heartbeat, RunRecord } from "./types.js";
 
 export type ParseResult = { ok: true; heartbeat: Heartbeat } | { ok: false; reason: string };
 
@@ -52,6 +52,8 @@ const optional: Record<string, (v: unknown) => boolean> = {
   host: (v) => typeof v === "string" && v.length <= 255,
   message: (v) => typeof v === "string",
   output_tail: (v) => typeof v === "string",
+  alert_after: isThreshold,
+  recover_after: isThreshold,
 };
 const OPTIONAL_FIELDS = Object.entries(optional);
 
@@ -104,13 +106,81 @@ export function parseHeartbeat(text: string, stem: string): ParseResult {
   for (const [field, valid] of OPTIONAL_FIELDS) {
     const value = record[field];
     if (value === undefined || value === null) continue;
-    if (!valid(value)) return { ok: false, reason: `field ${field} has the wrong type or size` };
+    if (!valid(value)) {
+      const expected = field === "alert_after" || field === "recover_after" ? ` (a whole number from 1 to ${MAX_THRESHOLD})` : "";
+      return { ok: false, reason: `field ${field} has the wrong type or size${expected}` };
+    }
     heartbeat[field] = value;
+  }
+  if (record.runs !== undefined && record.runs !== null) {
+    const runs = parseRuns(record.runs);
+    if (typeof runs === "string") return { ok: false, reason: runs };
+    heartbeat.runs = runs;
   }
   // Foreign writers may exceed the documented sizes: keep the start of a message, the end of output.
   if (typeof heartbeat.message === "string") heartbeat.message = firstBytes(heartbeat.message, MAX_MESSAGE_BYTES);
   if (typeof heartbeat.output_tail === "string") heartbeat.output_tail = lastBytes(heartbeat.output_tail, MAX_OUTPUT_TAIL_BYTES);
   return { ok: true, heartbeat: heartbeat as unknown as Heartbeat };
+}
+
+/** `alert_after` / `recover_after`: failed or ok runs in a row, 1 to MAX_THRESHOLD. */
+export function isThreshold(value: unknown): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= MAX_THRESHOLD;
+}
+
+/**
+ * More entries than this make a file `invalid`; up to it, a foreign writer's longer history is
+ * accepted and cut to the MAX_RUNS newest (the 64 KiB cap bounds the file anyway).
+ */
+const MAX_RUNS_ACCEPTED = 5 * MAX_RUNS;
+const RUN_STATUSES: ReadonlySet<unknown> = new Set(["ok", "fail"]);
+
+/**
+ * A heartbeat's `runs`: the newest MAX_RUNS entries, each with only its known fields, or the
+ * reason it is wrong naming the entry and field (`field runs[3].at …`).
+ */
+export function parseRuns(value: unknown): RunRecord[] | string {
+  if (!Array.isArray(value)) return "field runs must be a list of runs";
+  if (value.length > MAX_RUNS_ACCEPTED) return `field runs has ${value.length} entries, more than ${MAX_RUNS_ACCEPTED}`;
+  const runs: RunRecord[] = [];
+  const count = Math.min(value.length, MAX_RUNS);
+  // Only the entries kept are checked: a foreign writer's older runs are dropped unread.
+  for (let i = 0; i < count; i++) {
+    const entry: unknown = value[i];
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) return `field runs[${i}] must be an object`;
+    const { at, status, duration_ms: duration, exit_code: exitCode } = entry as Record<string, unknown>;
+    if (!isTime(at)) return `field runs[${i}].at must be an ISO-8601 time`;
+    if (!RUN_STATUSES.has(status)) return `field runs[${i}].status must be ok or fail`;
+    const run: RunRecord = { at, status: status as RunRecord["status"] };
+    if (duration !== undefined && duration !== null) {
+      if (typeof duration !== "number" || !Number.isFinite(duration) || duration < 0) return `field runs[${i}].duration_ms must be a number >= 0`;
+      run.duration_ms = duration;
+    }
+    if (exitCode !== undefined && exitCode !== null) {
+      if (typeof exitCode !== "number" || !Number.isInteger(exitCode)) return `field runs[${i}].exit_code must be a whole number`;
+      run.exit_code = exitCode;
+    }
+    runs.push(run);
+  }
+  return runs;
+}
+
+/**
+ * The runs a beat written by `lastbeat run` with bad flags carries (it reads as `invalid`, yet its
+ * history is real), so fixing the flags does not cost the job its history. [] for anything else.
+ */
+export function configErrorRuns(text: string, stem: string): RunRecord[] {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  if (typeof data !== "object" || data === null) return [];
+  const record = data as Record<string, unknown>;
+  if (record.format !== HEARTBEAT_FORMAT || record.job !== stem || typeof record.config_error !== "string") return [];
+  const runs = record.runs === undefined ? [] : parseRuns(record.runs);
+  return typeof runs === "string" ? [] : runs;
 }
 
 function parseLegacy(record: Record<string, unknown>, stem: string): ParseResult {

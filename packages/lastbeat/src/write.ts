@@ -7,12 +7,14 @@ import { parseDuration, parseGrace } from "./duration.js";
 import { LastbeatError, errnoText } from "./errors.js";
 import { scheduleInterval } from "./manifest.js";
 import { validateJobName } from "./job-name.js";
-import { readHeartbeatFile } from "./read.js";
+import { configErrorRuns, isThreshold, parseHeartbeat } from "./parse.js";
+import { readBoundedFileSync } from "./read.js";
+import { historyOf, nextRuns, runOf } from "./runs.js";
 import { validateSchedule, validateTimeZone } from "./schedule.js";
 import { redact, secretsIn } from "./secrets.js";
 import { firstBytes, lastBytes, plainLine } from "./text.js";
-import { HEARTBEAT_FORMAT, MAX_MESSAGE_BYTES, MAX_OUTPUT_TAIL_BYTES } from "./types.js";
-import type { BeatStatus, Heartbeat } from "./types.js";
+import { HEARTBEAT_FORMAT, MAX_HEARTBEAT_BYTES, MAX_MESSAGE_BYTES, MAX_OUTPUT_TAIL_BYTES, MAX_THRESHOLD } from "./types.js";
+import type { BeatStatus, Heartbeat, RunRecord } from "./types.js";
 
 export interface WriteHeartbeatOptions {
   /**
@@ -27,6 +29,10 @@ export interface WriteHeartbeatOptions {
   /** `"2x"` (default) or a duration such as `"30m"`. */
   grace?: string;
   maxRuntime?: string | number;
+  /** Failed runs in a row before the job alerts (1–20, default 1); fewer make it `flaky`. */
+  alertAfter?: number;
+  /** Ok runs in a row before an alerting job recovers (1–20, default 1). */
+  recoverAfter?: number;
   message?: string;
   /** Throw on failure instead of reporting on stderr and returning. */
   strict?: boolean;
@@ -51,8 +57,16 @@ export type WrittenHeartbeat = Heartbeat & { file: string | null; error?: Lastbe
 let cachedHost: string | undefined;
 const STATUSES: readonly BeatStatus[] = ["ok", "fail", "start"];
 
-/** Builds and validates the heartbeat record; throws LastbeatError naming the bad option. */
-export function buildHeartbeat(job: string, options: WriteHeartbeatOptions, previous?: Heartbeat | null): Heartbeat {
+/**
+ * Builds and validates the heartbeat record; throws LastbeatError naming the bad option.
+ * `earlier` is the history carried from the beat being replaced (by default, `previous`'s).
+ */
+export function buildHeartbeat(
+  job: string,
+  options: WriteHeartbeatOptions,
+  previous?: Heartbeat | null,
+  earlier: readonly RunRecord[] = historyOf(previous ?? null),
+): Heartbeat {
   validateJobName(job);
   const status = options.status ?? "ok";
   if (!STATUSES.includes(status)) {
@@ -82,6 +96,8 @@ export function buildHeartbeat(job: string, options: WriteHeartbeatOptions, prev
     heartbeat.grace = options.grace;
   }
   if (options.maxRuntime !== undefined) heartbeat.max_runtime_s = parseDuration(options.maxRuntime, "maxRuntime");
+  if (options.alertAfter !== undefined) heartbeat.alert_after = threshold(options.alertAfter, "alertAfter");
+  if (options.recoverAfter !== undefined) heartbeat.recover_after = threshold(options.recoverAfter, "recoverAfter");
   const lastOk = status === "ok" ? heartbeat.at : previous?.status === "ok" ? previous.at : previous?.last_ok_at;
   if (lastOk !== undefined) heartbeat.last_ok_at = lastOk;
   if (options.startedAt !== undefined) heartbeat.started_at = options.startedAt.toISOString();
@@ -99,7 +115,15 @@ export function buildHeartbeat(job: string, options: WriteHeartbeatOptions, prev
   if (options.outputTail !== undefined) {
     heartbeat.output_tail = lastBytes(redact(options.outputTail, secrets), MAX_OUTPUT_TAIL_BYTES);
   }
+  heartbeat.runs = nextRuns(status === "start" ? null : runOf({ ...heartbeat, status }), earlier);
   return heartbeat;
+}
+
+function threshold(value: unknown, option: string): number {
+  if (!isThreshold(value)) {
+    throw new LastbeatError("E_OPTION", `${option} must be a whole number from 1 to ${MAX_THRESHOLD}, got ${JSON.stringify(value)}`);
+  }
+  return value;
 }
 
 function machineTimeZone(): string {
@@ -113,7 +137,7 @@ function machineTimeZone(): string {
  * `strict: true` throws instead.
  */
 export async function writeHeartbeat(job: string, options: WriteHeartbeatOptions): Promise<WrittenHeartbeat> {
-  return writeBeatFile(job, options, (previous) => buildHeartbeat(job, options, previous));
+  return writeBeatFile(job, options, (previous, earlier) => buildHeartbeat(job, options, previous, earlier));
 }
 
 /** What `writeBeatFile` needs besides the record: where, and how to report a failure. */
@@ -123,12 +147,12 @@ type BeatFileOptions = Pick<WriteHeartbeatOptions, "dir" | "env" | "status" | "s
 async function writeBeatFile(
   job: string,
   options: BeatFileOptions,
-  build: (previous: Heartbeat | null) => Heartbeat,
+  build: (previous: Heartbeat | null, earlier: readonly RunRecord[]) => Heartbeat,
 ): Promise<WrittenHeartbeat> {
   let file: string | null = null;
   try {
     validateJobName(job);
-    build(null); // validate every option before touching the disk
+    build(null, []); // validate every option before touching the disk
     const dir = await resolveSafeHeartbeatDir({
       ...(options.dir !== undefined && { dir: options.dir }),
       ...(options.env && { env: options.env }),
@@ -144,10 +168,9 @@ async function writeBeatFile(
     if (existing && !existing.isFile()) {
       throw new LastbeatError("E_WRITE", `refusing to write heartbeat ${file}: it is not a regular file`);
     }
-    const status = options.status ?? "ok";
-    // last_ok_at survives start and fail beats: read it from the beat being replaced.
-    const previous = existing && status !== "ok" ? await readHeartbeatFile(file) : null;
-    const heartbeat = build(previous?.ok ? previous.heartbeat : null);
+    // last_ok_at and the run history survive from the beat being replaced.
+    const previous = existing ? readPrevious(file, job) : { heartbeat: null, runs: [] };
+    const heartbeat = build(previous.heartbeat, previous.runs);
     try {
       await writeFileAtomically(file, `${JSON.stringify(heartbeat)}\n`, 0o644);
     } catch (error) {
@@ -175,6 +198,19 @@ async function writeBeatFile(
       error: failure,
     };
   }
+}
+
+/**
+ * The beat being replaced and its run history. Anything broken, foreign or planted there starts
+ * a fresh history: it never stops the write. Read synchronously (open, fstat, read, close of one
+ * small file, never through a symlink): four round trips through libuv's thread pool would cost
+ * more than the reads, and every ok beat now pays for this one (the write's benchmark target).
+ */
+function readPrevious(file: string, job: string): { heartbeat: Heartbeat | null; runs: readonly RunRecord[] } {
+  const read = readBoundedFileSync(file, MAX_HEARTBEAT_BYTES);
+  if (!read.ok) return { heartbeat: null, runs: [] };
+  const parsed = parseHeartbeat(read.text, job);
+  return parsed.ok ? { heartbeat: parsed.heartbeat, runs: historyOf(parsed.heartbeat) } : { heartbeat: null, runs: configErrorRuns(read.text, job) };
 }
 
 async function unlinkRetired(dir: string, job: string): Promise<void> {
@@ -209,7 +245,7 @@ export interface ConfigErrorBeatOptions {
  */
 export async function writeConfigErrorBeat(job: string, options: ConfigErrorBeatOptions): Promise<WrittenHeartbeat> {
   const secrets = secretsIn(options.env ?? process.env);
-  const build = (): Heartbeat => {
+  const build = (_previous: Heartbeat | null, earlier: readonly RunRecord[]): Heartbeat => {
     const at = (options.now ?? new Date()).toISOString();
     const record: Record<string, unknown> = {
       format: HEARTBEAT_FORMAT,
@@ -225,6 +261,17 @@ export async function writeConfigErrorBeat(job: string, options: ConfigErrorBeat
     record.pid = process.pid;
     record.host = (cachedHost ??= hostname());
     if (options.outputTail !== undefined) record.output_tail = lastBytes(redact(options.outputTail, secrets), MAX_OUTPUT_TAIL_BYTES);
+    // The run happened, flags or not: the history records it.
+    const own =
+      options.status === "start"
+        ? null
+        : runOf({
+            at,
+            status: options.status,
+            ...(record.duration_ms !== undefined && { duration_ms: record.duration_ms as number }),
+            ...(options.exitCode !== undefined && { exit_code: options.exitCode }),
+          });
+    record.runs = nextRuns(own, earlier);
     // No interval: the flags that declare it are what could not be read.
     return record as unknown as Heartbeat;
   };
