@@ -107,6 +107,33 @@ describe("the text rule (lastbeat/text)", () => {
     expect(lastChars("a😀b😀", 4)).toBe("…b😀");
   });
 
+  it("never splits a surrogate pair at the very edges of the surrogate ranges, and cuts exactly at its limit", () => {
+    // U+10000 is \uD800\uDC00 and U+10FFFF is \uDBFF\uDFFF: the first and last code unit of each half.
+    for (const c of ["\u{10000}", "\u{10FFFF}"]) {
+      expect(firstChars(`ab${c}cd`, 4)).toBe("ab…");
+      expect(lastChars(`ab${c}cd`, 4)).toBe("…cd");
+    }
+    // Just outside the ranges a code unit is a whole character and is kept.
+    expect(firstChars("ab\uD7FFcd", 4)).toBe("ab\uD7FF…");
+    expect(lastChars("ab\uE000cd", 4)).toBe("…\uE000cd");
+    // A text exactly at its limit is not cut; one over it is; a limit of one leaves the marker alone.
+    for (const cut of [firstChars, lastChars]) {
+      expect(cut("abc", 3)).toBe("abc");
+      expect(cut("abc", 1)).toBe("…");
+      expect(cut("abc", 0)).toBe("");
+      expect(cut("abc", -1)).toBe("");
+    }
+    expect(firstChars("abcd", 3)).toBe("ab…");
+    expect(lastChars("abcd", 3)).toBe("…cd");
+    expect(lastLines("a\nb", { maxLines: 2 })).toEqual({ text: "a\nb", cut: false });
+    expect(lastLines("a\nb", { maxLines: 1 })).toEqual({ text: "…\nb", cut: true });
+    expect(lastLines("abc", { maxChars: 3 })).toEqual({ text: "abc", cut: false });
+    expect(firstBytes("abc", 0)).toBe("");
+    expect(lastBytes("abc", 0)).toBe("");
+    expect(firstBytes("abc", -1)).toBe("");
+    expect(lastBytes("abc", -1)).toBe("");
+  });
+
   it("strips terminal escapes whole and the one control set, keeping line breaks as \\n", () => {
     expect(stripControls("\u001b[31mred\u001b[0m \u001b]8;;http://x\u0007link\u001b]8;;\u0007 \u202eevil\u202c\u0007 a\r\nb\rc\u2028d\te")).toBe(
       "red link evil a\nb\nc\nd  e",

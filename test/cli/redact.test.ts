@@ -93,6 +93,12 @@ describe("secretsIn and redact (lastbeat/internal)", () => {
     expect(secretsIn(env)).toEqual(["abcdef", "gh-token-1"]);
   });
 
+  it("knows each forge's token variable by name", () => {
+    const names = ["LASTBEAT_TOKEN", "GITHUB_TOKEN", "GITEA_TOKEN", "FORGEJO_TOKEN", "GH_TOKEN", "GITLAB_TOKEN"];
+    for (const name of names) expect(secretsIn({ [name]: `value-of-${name}` }), name).toEqual([`value-of-${name}`]);
+    expect(secretsIn({ GITHUB_TOKEN: "123456", TOKEN: "unnamed-1", GITHUB_TOKEN_FILE: "/run/secret" })).toEqual(["123456"]);
+  });
+
   it("replaces every occurrence of every secret with ***", () => {
     expect(redact("a tok1 b tok1 c tok2", ["tok1", "tok2"])).toBe("a *** b *** c ***");
     expect(redact("nothing here", [])).toBe("nothing here");

@@ -108,7 +108,8 @@ describe.each(HTTP_FORGES)("faults on %s", (flavor) => {
   });
 
   it("times out on a slow server with a clear message", async () => {
-    const slow = await forgeFor(fake, { timeoutMs: 50, retries: 1 });
+    // Long enough that only the delayed answers time out, even on a loaded machine.
+    const slow = await forgeFor(fake, { timeoutMs: 1_000, retries: 1 });
     fake.fault({ method: "GET", delayMs: 5_000, times: 2 });
     const error = await failure(run(slow));
     expect(error.message).toMatch(/listing open issues failed: no answer.*(timed out|aborted|timeout)/i);

@@ -125,3 +125,25 @@ it("writes, fsyncs and closes the temp file before renaming it into place", asyn
   expect(events).toEqual(["write", "fsync", "close", "rename"]);
   expect(await readFile(join(dir, "a.last"), "utf8")).toBe("new");
 });
+
+it("writes through a hidden temp name a reader never takes for a job, unpredictable from one write to the next", async () => {
+  const temps: string[] = [];
+  const observedOpen: typeof fsp.open = async (path, ...rest) => {
+    temps.push(String(path));
+    return fsp.open(path, ...rest);
+  };
+  const fs = { open: observedOpen, unlink: fsp.unlink, rename: fsp.rename };
+  await writeFileAtomically(join(dir, "a.last"), "one", 0o644, fs);
+  await writeFileAtomically(join(dir, "a.last"), "two", 0o644, fs);
+  expect(temps).toHaveLength(2);
+  for (const temp of temps) expect(temp).toMatch(new RegExp(`^${dir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/\\.a\\.last\\.[0-9a-f]{16}\\.tmp$`));
+  expect(temps[0]).not.toBe(temps[1]);
+});
+
+it("sets a mode the umask would narrow in full", async () => {
+  // Under the usual umask 022, open() alone would make this 0644.
+  await writeFileAtomically(join(dir, "shared.last"), "x", 0o666);
+  expect((await fsp.stat(join(dir, "shared.last"))).mode & 0o777).toBe(0o666);
+  await writeFileAtomically(join(dir, "private.last"), "x", 0o600);
+  expect((await fsp.stat(join(dir, "private.last"))).mode & 0o777).toBe(0o600);
+});

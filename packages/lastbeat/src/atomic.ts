@@ -40,14 +40,10 @@ function umask(): number {
   }
 }
 
-/** Temp files never end in `.last`, so a reader never mistakes one for a job. */
-export function isTempName(name: string): boolean {
-  return /^\..+\.last\.[0-9a-f]{16}\.tmp$/.test(name);
-}
-
 /**
  * Replaces `file` atomically: a new temp file in the same folder (O_EXCL | O_NOFOLLOW, so a link
- * planted at the temp name is never followed) → write → fsync → rename over `file`. Readers see
+ * planted at the temp name is never followed; hidden and ending in `.tmp`, so a reader never takes
+ * it for a job) → write → fsync → rename over `file`. Readers see
  * the old content or the new, never a torn file. On any failure the temp file is removed.
  * With `{ exclusive: true }` it creates `file` instead, failing with EEXIST when it exists.
  *
