@@ -134,6 +134,10 @@ describe("help", () => {
         --grace <2x|duration>     alert after this multiple of the interval, or this
                                   long past due
         --max-runtime <duration>  a run still going after this is overrun (alerts)
+        --alert-after <n>         alert only after n failed runs in a row (1-20,
+                                  default 1); fewer show as flaky
+        --recover-after <n>       an alerting job recovers after n ok runs in a row
+                                  (1-20, default 1)
         --status <status>         what this beat reports (default ok) (choices: "ok",
                                   "fail", "start")
         --exit-code <code>        the job's exit code: 0 is ok, anything else fail
@@ -151,6 +155,10 @@ describe("help", () => {
         $ lastbeat beat backup --every 1d
         $ /usr/local/bin/backup.sh; lastbeat beat backup --every 1d --exit-code $?
         $ lastbeat beat report --every 1h --status fail --message "upstream API down"
+        $ flaky-sync.sh; lastbeat beat sync --every 15m --alert-after 3 --exit-code $?
+
+      --alert-after 3: the first two failures in a row show as flaky (not alerting); the third alerts.
+      --recover-after 2: once alerting, the job needs two ok runs in a row to recover.
       "
     `);
   });
@@ -176,6 +184,10 @@ describe("help", () => {
         --grace <2x|duration>     alert after this multiple of the interval, or this
                                   long past due
         --max-runtime <duration>  a run still going after this is overrun (alerts)
+        --alert-after <n>         alert only after n failed runs in a row (1-20,
+                                  default 1); fewer show as flaky
+        --recover-after <n>       an alerting job recovers after n ok runs in a row
+                                  (1-20, default 1)
         --no-overlap              skip (exit 0) while the previous run of this job on
                                   this host is still alive
         --dir <path>              heartbeat folder (default: $LASTBEAT_DIR,
@@ -191,6 +203,10 @@ describe("help", () => {
       Examples:
         $ lastbeat run backup --every 1d --max-runtime 2h -- /usr/local/bin/backup.sh --full
         $ lastbeat run sync --every 5m --no-overlap -- rsync -a /srv/ backup:/srv/
+        $ lastbeat run fetch --every 15m --alert-after 3 --recover-after 2 -- ./fetch-rates.sh
+
+      --alert-after 3: the first two failures in a row show as flaky (not alerting); the third alerts.
+      --recover-after 2: once alerting, the job needs two ok runs in a row to recover.
       "
     `);
   });
@@ -217,7 +233,7 @@ describe("help", () => {
                               (docs/status.schema.json)
         -h, --help            show help
 
-      Statuses: ok, late, running, paused (no alert); stale, failed, overrun, missing, invalid (alerting).
+      Statuses: ok, late, flaky, running, paused (no alert); stale, failed, overrun, missing, invalid (alerting).
 
       Examples:
         $ lastbeat status

@@ -72,6 +72,19 @@ describe("renderMetrics", () => {
     `);
   });
 
+  it("a flaky job has status flaky 1 (and every other 0) and is not alerting", () => {
+    const runs = [{ at: "2025-01-31T05:00:00.000Z", status: "fail" as const, exit_code: 2 }, { at: "2025-01-31T04:00:00.000Z", status: "ok" as const }];
+    const flaky = evaluate(
+      { job: "fetch", status: "fail", at: "2025-01-31T05:00:00.000Z", interval_s: 3600, exit_code: 2, alert_after: 3, runs },
+      undefined,
+      now,
+    );
+    const lines = renderMetrics([flaky], now).split("\n");
+    expect(lines.filter((line) => line.startsWith("lastbeat_job_status{") && line.endsWith(" 1"))).toEqual(['lastbeat_job_status{job="fetch",status="flaky"} 1']);
+    expect(lines).toContain('lastbeat_alerting{job="fetch"} 0');
+    expect(lines).toContain('lastbeat_last_exit_code{job="fetch"} 2');
+  });
+
   it("escapes label values and can rename the job label", () => {
     expect(escapeLabelValue('a\\b"c\nd')).toBe('a\\\\b\\"c\\nd');
     const odd = evaluate(undefined, undefined, now, { job: 'we"ird\\job\n', file: "/x", invalidReason: "bad" });

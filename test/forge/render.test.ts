@@ -89,6 +89,37 @@ describe("issue bodies", () => {
   });
 });
 
+describe("thresholds", () => {
+  const run = (hours: number, status: "ok" | "fail") => ({ at: at(hours).toISOString(), status, ...(status === "fail" && { exit_code: 2 }) });
+  // Failed twice (alerting from the second), then one ok run of the two needed to recover.
+  const recovering = state("db-dump", { at: at(-1), recover_after: 2, runs: [run(-1, "ok"), run(-2, "fail"), run(-3, "fail")] });
+  // One failure of the three that alert: flaky, not in any issue.
+  const flaky = state("fetch", { at: at(-0.5), status: "fail", exit_code: 1, alert_after: 3, runs: [run(-0.5, "fail"), run(-1.5, "ok")] });
+
+  it("leaves a flaky job out of the issue and shows why a recovering job still alerts", () => {
+    expect([flaky.status, recovering.status]).toEqual(["flaky", "failed"]);
+    const { title, body } = renderRollupIssue([flaky, recovering, stale("backup")], SCOPE);
+    expect(title).toBe("[heartbeat-checker] web-1: 2 jobs alerting: db-dump, backup");
+    expect(body).not.toContain("fetch");
+    expect(body).toMatchInlineSnapshot(`
+      "<!-- lastbeat:rollup scope=web-1 -->
+      <!-- lastbeat:state v2 fp=c1b5059956f7dff6 h=d3e276910729640f failed:db-dump@ha530;stale:backup@ha530 -->
+
+      **2 jobs alerting.** This issue is kept up to date by \`lastbeat check\` (scope \`web-1\`): it is edited when the set of alerting jobs, a status or a reason changes, and closed when every job has recovered.
+
+      | Job | Status | Last beat | Alerting since | Interval | Why |
+      | --- | --- | --- | --- | --- | --- |
+      | db-dump | **failed** | 2025-03-10 11:00 UTC | 2025-03-10 09:00 UTC | 1h | recovering: 1 of 2 ok runs before recovery; last failure: exit code 2 at 2025-03-10T10:00:00.000Z |
+      | backup | **stale** | 2025-03-10 07:00 UTC | 2025-03-10 09:00 UTC | 1h | no beat since 2025-03-10T07:00:00.000Z; expected by 2025-03-10T08:00:00.000Z |
+      "
+    `);
+  });
+
+  it("no issue is opened while every job is at most flaky", () => {
+    expect(snapshotOf([flaky, healthy("web")]).size).toBe(0);
+  });
+});
+
 describe("bounded bodies", () => {
   const many = (n: number, prefix = "job-") => Array.from({ length: n }, (_, i) => stale(`${prefix}${String(i).padStart(4, "0")}`));
 

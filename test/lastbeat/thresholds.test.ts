@@ -39,7 +39,8 @@ describe("alert_after: failures in a row before a failing job alerts", () => {
     const state = judge(beat("fffo", { alert_after: 3 }));
     expect(state).toMatchObject({ status: "failed", alerting: true });
     expect(state.alertingSince?.toISOString()).toBe(runAt(0));
-    expect(state.reason).toBe("last run failed (3 failures in a row): exit code 1");
+    // No count in the reason: the alert issue is not edited on every failing run.
+    expect(state.reason).toBe("last run failed: exit code 1");
   });
   it("more failures keep the same alertingSince: the run that reached the threshold", () => {
     expect(judge(beat("fffffo", { alert_after: 3 })).alertingSince?.toISOString()).toBe(runAt(2));
@@ -60,7 +61,7 @@ describe("alert_after: failures in a row before a failing job alerts", () => {
   it("a history that leaves out the beat's own run still counts it", () => {
     // Another writer's file: the fail beat at 10:00, its runs starting at the one before.
     const hb = beat("ff", { alert_after: 3, runs: beat("ff").runs!.map((r, i) => ({ ...r, at: runAt(i + 1) })) });
-    expect(judge(hb)).toMatchObject({ status: "failed", reason: "last run failed (3 failures in a row): exit code 1" });
+    expect(judge(hb)).toMatchObject({ status: "failed", reason: "last run failed: exit code 1" });
   });
   it("a flaky job that falls silent is stale, like any silent job", () => {
     const hb = beat("fo", { alert_after: 3 });
@@ -175,5 +176,19 @@ describe("thresholds (property)", () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe("thresholds in the manifest", () => {
+  const manifest = (job: Record<string, unknown>) => () => parseManifest(JSON.stringify({ jobs: { backup: { every: "1d", ...job } } }), "ops/lastbeat.json");
+  it("reads alert_after and recover_after per job", () => {
+    expect(manifest({ alert_after: 3, recover_after: 20 })().jobs.get("backup")).toEqual({ intervalSeconds: 86_400, alertAfter: 3, recoverAfter: 20 });
+  });
+  it.each([0, 21, 2.5, "3", null, true])("refuses %j, naming the file, job and key", (value) => {
+    expect(manifest({ alert_after: value })).toThrow("ops/lastbeat.json: job backup: alert_after must be a whole number of runs from 1 to 20");
+    expect(manifest({ recover_after: value })).toThrow("ops/lastbeat.json: job backup: recover_after must be a whole number of runs from 1 to 20");
+  });
+  it("names the file for a key of the wrong type, too", () => {
+    expect(manifest({ tz: 5 })).toThrow("ops/lastbeat.json: job backup: tz must be a string");
   });
 });

@@ -212,6 +212,27 @@ describe("paused jobs", () => {
   });
 });
 
+describe("thresholds", () => {
+  it("a flaky job says how many failures it has of those that alert; a recovering one how many ok runs", () => {
+    const flaky = evaluate(
+      { job: "fetch", status: "fail", at: "2026-04-08T06:30:00Z", interval_s: 3600, exit_code: 1, message: "HTTP 503", alert_after: 3 },
+      undefined,
+      NOW,
+    );
+    const runs = [
+      { at: "2026-04-08T06:00:00Z", status: "ok" as const },
+      { at: "2026-04-08T05:00:00Z", status: "fail" as const, exit_code: 2 },
+    ];
+    const recovering = evaluate({ job: "etl", status: "ok", at: "2026-04-08T06:00:00Z", interval_s: 3600, recover_after: 3, runs }, undefined, NOW);
+    expect(panelRows([flaky, recovering], options).map((row) => `${row.statusLabel} ${row.job}: ${row.note}`)).toMatchInlineSnapshot(`
+      [
+        "✗ failed etl: recovering: 1 of 3 ok runs before recovery; last failure 2 hours ago",
+        "≈ flaky fetch: 1 of 3 failures before alerting (exit code 1): HTTP 503",
+      ]
+    `);
+  });
+});
+
 describe("no jobs", () => {
   it("says so instead of printing an empty table, in every format", () => {
     expect(renderPanel([], { ...options, format: "md" })).toMatchInlineSnapshot(`

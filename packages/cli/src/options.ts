@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from "node:path";
 import { InvalidArgumentError, Option, type Command } from "commander";
 import type { WriteHeartbeatOptions } from "lastbeat";
-import { parseDuration, parseGrace } from "lastbeat/internal";
+import { MAX_THRESHOLD, parseDuration, parseGrace } from "lastbeat/internal";
 import { UsageError } from "./errors.js";
 import type { CliIo } from "./io.js";
 
@@ -45,6 +45,15 @@ export function parseExitCodeArg(value: string): number {
     throw new InvalidArgumentError("Use an exit code from 0 to 255.");
   }
   return Number(value);
+}
+
+/** `--alert-after` / `--recover-after`: runs in a row, 1 to 20. */
+export function parseThresholdArg(value: string): number {
+  const n = Number(value.trim());
+  if (!/^\d{1,2}$/.test(value.trim()) || n < 1 || n > MAX_THRESHOLD) {
+    throw new InvalidArgumentError(`Use a whole number of runs from 1 to ${MAX_THRESHOLD}.`);
+  }
+  return n;
 }
 
 /**
@@ -94,12 +103,15 @@ export interface BeatFlags {
   tz?: string;
   grace?: string;
   maxRuntime?: number;
+  alertAfter?: number;
+  recoverAfter?: number;
   dir?: string[];
 }
 
 /**
- * Adds `--every`, `--schedule`, `--tz`, `--grace` and `--max-runtime`: one definition for `beat`
- * and `run`, so a job wrapped either way declares itself with the same flags.
+ * Adds `--every`, `--schedule`, `--tz`, `--grace`, `--max-runtime`, `--alert-after` and
+ * `--recover-after`: one definition for `beat` and `run`, so a job wrapped either way declares
+ * itself with the same flags.
  */
 export function addBeatOptions(command: Command): Command {
   return command
@@ -111,7 +123,15 @@ export function addBeatOptions(command: Command): Command {
         parseGraceArg,
       ),
     )
-    .addOption(durationOption("--max-runtime <duration>", "a run still going after this is overrun (alerts)"));
+    .addOption(durationOption("--max-runtime <duration>", "a run still going after this is overrun (alerts)"))
+    .addOption(
+      new Option("--alert-after <n>", "alert only after n failed runs in a row (1-20, default 1); fewer show as flaky").argParser(
+        parseThresholdArg,
+      ),
+    )
+    .addOption(
+      new Option("--recover-after <n>", "an alerting job recovers after n ok runs in a row (1-20, default 1)").argParser(parseThresholdArg),
+    );
 }
 
 /** `--dir` of the writing commands: one folder, found as `writeHeartbeat` finds it. */
@@ -120,7 +140,9 @@ export function beatDirOption(): Option {
 }
 
 /** The declaration the beat flags make, as `writeHeartbeat` options (which validate it). */
-export function declarationFrom(flags: BeatFlags): Pick<WriteHeartbeatOptions, "every" | "schedule" | "tz" | "grace" | "maxRuntime"> {
+export function declarationFrom(
+  flags: BeatFlags,
+): Pick<WriteHeartbeatOptions, "every" | "schedule" | "tz" | "grace" | "maxRuntime" | "alertAfter" | "recoverAfter"> {
   return {
     // A cron schedule gives the interval (its shortest gap), as in a manifest.
     ...(flags.schedule === undefined ? { every: required(flags.every, "--every <duration> (or --schedule <cron>)") } : {}),
@@ -129,6 +151,8 @@ export function declarationFrom(flags: BeatFlags): Pick<WriteHeartbeatOptions, "
     ...(flags.tz !== undefined && { tz: flags.tz }),
     ...(flags.grace !== undefined && { grace: flags.grace }),
     ...(flags.maxRuntime !== undefined && { maxRuntime: flags.maxRuntime }),
+    ...(flags.alertAfter !== undefined && { alertAfter: flags.alertAfter }),
+    ...(flags.recoverAfter !== undefined && { recoverAfter: flags.recoverAfter }),
   };
 }
 

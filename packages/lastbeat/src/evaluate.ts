@@ -164,10 +164,8 @@ export function evaluate(
   if (heartbeat.status === "fail") {
     const detail = heartbeat.message ?? (heartbeat.exit_code !== undefined ? `exit code ${heartbeat.exit_code}` : "");
     const verdict = judgeFailure(heartbeat, alertAfter);
-    if (verdict.alerting) {
-      const count = alertAfter > 1 ? ` (${verdict.failures} failures in a row)` : "";
-      return done("failed", `last run failed${count}${detail ? `: ${detail}` : ""}`, { alertingSince: verdict.since });
-    }
+    // The reason names no count: it would edit the alert issue on every failing run.
+    if (verdict.alerting) return done("failed", `last run failed${detail ? `: ${detail}` : ""}`, { alertingSince: verdict.since });
     // Below the threshold the job is flaky, not alerting; fallen silent after that, it is stale.
     if (t <= graceEndAt.getTime()) {
       return done("flaky", `${verdict.failures} of ${alertAfter} failures before alerting${detail ? `: ${detail}` : ""}`);

@@ -2,7 +2,9 @@ import { readFile } from "node:fs/promises";
 import { parseDuration, parseGrace } from "./duration.js";
 import { LastbeatError } from "./errors.js";
 import { validateJobName } from "./job-name.js";
+import { isThreshold } from "./parse.js";
 import { nextOccurrence, validateSchedule } from "./schedule.js";
+import { MAX_THRESHOLD } from "./types.js";
 import type { Declaration } from "./types.js";
 
 /** `lastbeat.json`: the jobs that must exist, and how often they run (docs/spec.md, "Manifest"). */
@@ -15,7 +17,7 @@ export interface Manifest {
   crontabs?: boolean | string[];
 }
 
-const JOB_KEYS = new Set(["every", "schedule", "tz", "grace", "max_runtime", "paused"]);
+const JOB_KEYS = new Set(["every", "schedule", "tz", "grace", "max_runtime", "paused", "alert_after", "recover_after"]);
 
 /** Parses manifest text; throws LastbeatError E_MANIFEST naming the file, job and key at fault. */
 export function parseManifest(text: string, source = "lastbeat.json"): Manifest {
@@ -69,8 +71,11 @@ export function parseManifest(text: string, source = "lastbeat.json"): Manifest 
         else if (typeof entry.paused === "string" && Number.isFinite(Date.parse(entry.paused))) declaration.paused = entry.paused;
         else fail(`${at("paused")} must be true, false or an ISO time`);
       }
+      if (entry.alert_after !== undefined) declaration.alertAfter = asThreshold(entry.alert_after, at("alert_after"));
+      if (entry.recover_after !== undefined) declaration.recoverAfter = asThreshold(entry.recover_after, at("recover_after"));
     } catch (error) {
-      if (error instanceof LastbeatError && error.code === "E_MANIFEST") throw error;
+      // asString and friends name the job and key; the file is named here, once.
+      if (error instanceof LastbeatError && error.code === "E_MANIFEST") fail(error.message.startsWith(`${source}: `) ? error.message.slice(source.length + 2) : error.message);
       fail((error as Error).message.startsWith("job ") ? (error as Error).message : `${at("")}${(error as Error).message}`);
     }
     if (declaration.intervalSeconds === undefined) {
@@ -84,6 +89,11 @@ export function parseManifest(text: string, source = "lastbeat.json"): Manifest 
 
 function asString(value: unknown, what: string): string {
   if (typeof value !== "string") throw new LastbeatError("E_MANIFEST", `${what} must be a string`);
+  return value;
+}
+
+function asThreshold(value: unknown, what: string): number {
+  if (!isThreshold(value)) throw new LastbeatError("E_MANIFEST", `${what} must be a whole number of runs from 1 to ${MAX_THRESHOLD}`);
   return value;
 }
 

@@ -80,6 +80,8 @@ export function noteFor(state: JobState, now: Date, tz = "UTC"): string {
     case "stale":
       return state.dueAt ? `silent: beat was due ${formatAgo(state.dueAt, now)}` : state.reason;
     case "failed": {
+      // An ok beat that still alerts is recovering: say how many ok runs it still needs.
+      if (hb?.status === "ok") return recoveringNote(state, now);
       const exit = hb?.exit_code !== undefined ? ` with exit code ${hb.exit_code}` : "";
       return withMessage(`last run failed${exit}`);
     }
@@ -93,12 +95,25 @@ export function noteFor(state: JobState, now: Date, tz = "UTC"): string {
       const at = until === undefined ? Number.NaN : Date.parse(until);
       return Number.isNaN(at) ? withMessage(state.reason) : withMessage(`paused until ${formatWhen(new Date(at), now, tz)}`);
     }
-    case "flaky":
-      return withMessage(state.reason);
+    case "flaky": {
+      // The reason ends with the message already; the count is what the panel adds to it.
+      const count = FLAKY_COUNT.exec(state.reason)?.[0] ?? plainLine(state.reason, MAX_CELL_CHARS);
+      const exit = hb?.exit_code !== undefined ? ` (exit code ${hb.exit_code})` : "";
+      return withMessage(`${count}${exit}`);
+    }
     case "missing":
     case "invalid":
       return state.reason;
   }
+}
+
+const FLAKY_COUNT = /^\d+ of \d+ failures before alerting/;
+
+/** `recovering: 1 of 2 ok runs before recovery; last failure 3 hours ago`. */
+function recoveringNote(state: JobState, now: Date): string {
+  const counted = plainLine(state.reason.split(";")[0] ?? state.reason, MAX_CELL_CHARS);
+  const failure = state.heartbeat?.runs?.find((run) => run.status === "fail");
+  return failure ? `${counted}; last failure ${formatAgo(new Date(failure.at), now)}` : counted;
 }
 
 function startedAt(state: JobState): Date {

@@ -40,7 +40,11 @@ export const registerBeat: RegisterCommand = (program, io) => {
 Examples:
   $ lastbeat beat backup --every 1d
   $ /usr/local/bin/backup.sh; lastbeat beat backup --every 1d --exit-code $?
-  $ lastbeat beat report --every 1h --status fail --message "upstream API down"`,
+  $ lastbeat beat report --every 1h --status fail --message "upstream API down"
+  $ flaky-sync.sh; lastbeat beat sync --every 15m --alert-after 3 --exit-code $?
+
+--alert-after 3: the first two failures in a row show as flaky (not alerting); the third alerts.
+--recover-after 2: once alerting, the job needs two ok runs in a row to recover.`,
     )
     .action(async (job: string, flags: BeatCommandFlags) => {
       const status = flags.status ?? (flags.exitCode === undefined ? "ok" : flags.exitCode === 0 ? "ok" : "fail");

@@ -46,7 +46,11 @@ the command runs, and the job shows as invalid (alerting) until the flags are fi
 
 Examples:
   $ lastbeat run backup --every 1d --max-runtime 2h -- /usr/local/bin/backup.sh --full
-  $ lastbeat run sync --every 5m --no-overlap -- rsync -a /srv/ backup:/srv/`,
+  $ lastbeat run sync --every 5m --no-overlap -- rsync -a /srv/ backup:/srv/
+  $ lastbeat run fetch --every 15m --alert-after 3 --recover-after 2 -- ./fetch-rates.sh
+
+--alert-after 3: the first two failures in a row show as flaky (not alerting); the third alerts.
+--recover-after 2: once alerting, the job needs two ok runs in a row to recover.`,
     )
     .action(async (job: string, command: string[], flags: RunFlags, self: Command) => {
       // commander keeps the words as given on its root command (untyped): needed to tell

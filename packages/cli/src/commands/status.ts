@@ -20,7 +20,7 @@ export const registerStatus: RegisterCommand = (program, io, setExit) => {
     .addHelpText(
       "after",
       `
-Statuses: ok, late, running, paused (no alert); stale, failed, overrun, missing, invalid (alerting).
+Statuses: ok, late, flaky, running, paused (no alert); stale, failed, overrun, missing, invalid (alerting).
 
 Examples:
   $ lastbeat status
