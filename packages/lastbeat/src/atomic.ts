@@ -46,6 +46,8 @@ function umask(): number {
  * it for a job) → write → fsync → rename over `file`. Readers see
  * the old content or the new, never a torn file. On any failure the temp file is removed.
  * With `{ exclusive: true }` it creates `file` instead, failing with EEXIST when it exists.
+ * `data` may come in pieces (an async iterable of strings): a file rewritten from a larger one
+ * (the checker's journal, trimmed) is streamed through, never held whole.
  *
  * Written by hand rather than with write-file-atomic, whose predictable temp name is opened with
  * plain "w" (following a planted symlink) and which resolves `file` through symlinks: both unsafe
@@ -53,7 +55,7 @@ function umask(): number {
  */
 export async function writeFileAtomically(
   file: string,
-  data: string,
+  data: string | AsyncIterable<string>,
   mode = 0o644,
   fs: AtomicFs = realFs,
   options: AtomicWriteOptions = {},
@@ -67,7 +69,8 @@ export async function writeFileAtomically(
   let renamed = false;
   try {
     try {
-      await handle.writeFile(data, "utf8");
+      if (typeof data === "string") await handle.writeFile(data, "utf8");
+      else for await (const piece of data) await handle.writeFile(piece, "utf8"); // each from where the last ended
       if ((mode & umask()) !== 0) await handle.chmod(mode); // the umask narrowed the mode given to open()
       await handle.sync();
     } finally {

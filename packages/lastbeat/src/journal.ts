@@ -8,10 +8,13 @@
 import { constants } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { open } from "node:fs/promises";
+import { writeFileAtomically } from "./atomic.js";
+import type { AtomicFs } from "./atomic.js";
 import { LastbeatError, errnoText } from "./errors.js";
 import { isoTime } from "./iso.js";
 import { isTime } from "./parse.js";
-import type { JobStatus, JournalEntry } from "./types.js";
+import { firstChars, plainLine } from "./text.js";
+import type { JobState, JobStatus, JournalEntry } from "./types.js";
 import { STATUS_SEVERITY } from "./types.js";
 
 /** What `readJournal` reads at most unless told otherwise: the newest 16 MiB. */
@@ -189,5 +192,264 @@ export async function readJournal(path: string, options: ReadJournalOptions = {}
     throw new LastbeatError("E_READ", `cannot read the journal ${path}: ${errnoText(error)}`, { cause: error });
   } finally {
     await handle.close().catch(() => {});
+  }
+}
+
+/** Entries younger than this are kept when the journal is trimmed. */
+export const JOURNAL_KEEP_DAYS = 90;
+/**
+ * Trimmed once the oldest entry is older than this: a day past JOURNAL_KEEP_DAYS, so the file is
+ * rewritten about once a day, not on every run.
+ */
+const TRIM_AFTER_DAYS = JOURNAL_KEEP_DAYS + 1;
+/** A reason in the journal is one line of at most this many characters. */
+export const MAX_JOURNAL_REASON_CHARS = 500;
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The journal's name for a job: the scan's name, unless a broken file's name holds characters a
+ * journal line cannot (a newline, an escape), which become U+FFFD. The same job always gets the
+ * same name, so its changes are compared run after run.
+ */
+export function journalJob(job: string): string {
+  const name = job.replace(new RegExp(NOT_IN_JOB.source, "g"), "\uFFFD");
+  return name.length === 0 ? "\uFFFD" : firstChars(name, MAX_JOURNAL_JOB_CHARS);
+}
+
+/**
+ * When a job entered its current status as far as its files tell (not when the checker noticed):
+ * an alerting status since it alerts, ok/flaky/failed at the beat, late at the due time, running
+ * at the run's start; else `now`. Never before the job's previous entry, never after `now`, so the
+ * journal of one job reads in order however the files' clocks disagree.
+ */
+export function changeTime(state: JobState, previous: JournalEntry | undefined, now: Date): Date {
+  let at: Date | null;
+  if (state.alerting) at = state.alertingSince ?? state.lastBeatAt;
+  else if (state.status === "ok" || state.status === "flaky" || state.status === "failed") at = state.lastBeatAt;
+  else if (state.status === "late") at = state.dueAt;
+  else if (state.status === "running") at = state.heartbeat?.started_at !== undefined ? new Date(state.heartbeat.started_at) : state.lastBeatAt;
+  else at = null;
+  let ms = at === null || Number.isNaN(at.getTime()) ? now.getTime() : at.getTime();
+  ms = Math.min(ms, now.getTime());
+  if (previous) ms = Math.max(ms, Date.parse(previous.at));
+  return new Date(ms);
+}
+
+/**
+ * One entry per job whose status differs from its latest entry (`from: null` for a job the journal
+ * has never seen). Jobs the journal knows but the states do not (retired, gone) get none.
+ * `reason` gives the text to record (the CLI redacts tokens); it is cut to one bounded line here.
+ */
+export function journalChanges(
+  states: readonly JobState[],
+  latest: ReadonlyMap<string, JournalEntry>,
+  now: Date,
+  reason: (state: JobState) => string = (state) => state.reason,
+): JournalEntry[] {
+  const changes: JournalEntry[] = [];
+  for (const state of states) {
+    const job = journalJob(state.job);
+    const previous = latest.get(job);
+    if (previous?.to === state.status) continue;
+    changes.push({
+      at: isoTime(changeTime(state, previous, now)),
+      job,
+      from: previous?.to ?? null,
+      to: state.status,
+      reason: plainLine(reason(state), MAX_JOURNAL_REASON_CHARS),
+    });
+  }
+  return changes;
+}
+
+/** A line as the journal stores it. */
+const journalLine = (entry: JournalEntry) => `${JSON.stringify({ at: entry.at, job: entry.job, from: entry.from, to: entry.to, reason: entry.reason })}\n`;
+
+/** What one pass over the journal learns: each job's latest entry, and whether to trim. */
+interface JournalSummary {
+  /** Per job, its latest entry, the index of its line and the size it is written in. */
+  latest: Map<string, { entry: JournalEntry; line: number; bytes: number }>;
+  skippedLines: number;
+  /** The oldest entry that is not its job's latest: what a trim could drop. */
+  oldestDroppableMs: number;
+  /** Bytes of the lines younger than the keep horizon, but for each job's latest. */
+  recentBytes: number;
+  endsWithNewline: boolean;
+}
+
+const emptySummary = (): JournalSummary => ({ latest: new Map(), skippedLines: 0, oldestDroppableMs: Number.POSITIVE_INFINITY, recentBytes: 0, endsWithNewline: true });
+
+async function summarize(handle: FileHandle, size: number, horizonMs: number): Promise<JournalSummary> {
+  const summary = emptySummary();
+  let index = 0;
+  for await (const { text } of journalLines(handle, 0, size)) {
+    const line = index++;
+    if (text !== null && text.trim() === "") continue;
+    const entry = text === null ? null : parseJournalLine(text);
+    if (!entry) {
+      summary.skippedLines++;
+      continue;
+    }
+    // Sized as the rewrite writes it (times in UTC, unknown fields left out).
+    const bytes = Buffer.byteLength(journalLine(entry));
+    const ms = Date.parse(entry.at);
+    if (ms >= horizonMs) summary.recentBytes += bytes;
+    const replaced = summary.latest.get(entry.job);
+    if (replaced) summary.oldestDroppableMs = Math.min(summary.oldestDroppableMs, Date.parse(replaced.entry.at));
+    summary.latest.set(entry.job, { entry, line, bytes });
+  }
+  // Counted apart: they are kept whatever their age.
+  for (const { entry, bytes } of summary.latest.values()) if (Date.parse(entry.at) >= horizonMs) summary.recentBytes -= bytes;
+  if (size > 0) {
+    const last = Buffer.alloc(1);
+    await handle.read(last, 0, 1, size - 1);
+    summary.endsWithNewline = last[0] === 0x0a;
+  }
+  return summary;
+}
+
+/**
+ * The trimmed journal, line by line: every job's latest entry, and the entries younger than the
+ * horizon, the oldest of those left out as long as the rest would not fit in `maxBytes`; then the
+ * new entries. Invalid lines are left out. Read from the open handle, never held whole.
+ */
+async function* trimmedLines(
+  handle: FileHandle,
+  size: number,
+  summary: JournalSummary,
+  horizonMs: number,
+  maxBytes: number,
+  appended: readonly JournalEntry[],
+): AsyncGenerator<string> {
+  const latestLines = new Set<number>();
+  let latestBytes = 0;
+  for (const { line, bytes } of summary.latest.values()) {
+    latestLines.add(line);
+    latestBytes += bytes;
+  }
+  const budget = maxBytes - latestBytes - appended.reduce((sum, e) => sum + Buffer.byteLength(journalLine(e)), 0);
+  let recentLeft = summary.recentBytes; // bytes of the recent lines (not latest) from this one on
+  let batch = "";
+  let index = 0;
+  for await (const { text } of journalLines(handle, 0, size)) {
+    const line = index++;
+    const entry = text === null ? null : parseJournalLine(text);
+    if (!entry) continue;
+    const written = journalLine(entry);
+    if (!latestLines.has(line)) {
+      if (Date.parse(entry.at) < horizonMs) continue;
+      const fits = recentLeft <= budget;
+      recentLeft -= Buffer.byteLength(written);
+      if (!fits) continue;
+    }
+    batch += written;
+    if (batch.length >= CHUNK_BYTES) {
+      yield batch;
+      batch = "";
+    }
+  }
+  yield batch + appended.map(journalLine).join("");
+}
+
+export interface UpdateJournalOptions {
+  now: Date;
+  /** The text to record for a state (default its reason); cut to one line of 500 characters. */
+  reason?: (state: JobState) => string;
+  /** The journal's cap: past it, it is trimmed to fit (default 16 MiB). */
+  maxBytes?: number;
+  /** The file calls of the rewrite (tests inject failures). */
+  fs?: AtomicFs;
+}
+
+export interface JournalUpdate {
+  /** The entries added, one per change of a job's status. */
+  appended: JournalEntry[];
+  /** Whether the journal was rewritten (trimmed) rather than appended to. */
+  rewritten: boolean;
+  /** The journal's size before this update. */
+  bytesBefore: number;
+  /** Whether it was over `maxBytes` (the caller says so). */
+  overCap: boolean;
+  /** Lines that were not valid entries (left out of the rewrite). */
+  skippedLines: number;
+}
+
+/** Appends in one write(2), O_APPEND: readers and other appenders never see half a line. */
+const APPEND_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+async function appendLines(path: string, text: string): Promise<void> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, APPEND_FLAGS, 0o644);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ELOOP") throw new LastbeatError("E_SYMLINK", `refusing to write the journal ${path}: it is a symbolic link`);
+    throw new LastbeatError("E_WRITE", `cannot write the journal ${path}: ${errnoText(error)}`, { cause: error });
+  }
+  try {
+    if (!(await handle.stat()).isFile()) throw new LastbeatError("E_WRITE", `refusing to write the journal ${path}: it is not a regular file`);
+    const data = Buffer.from(text);
+    const { bytesWritten } = await handle.write(data, 0, data.length);
+    if (bytesWritten !== data.length) throw new LastbeatError("E_WRITE", `cannot write the journal ${path}: wrote ${bytesWritten} of ${data.length} bytes`);
+  } catch (error) {
+    if (error instanceof LastbeatError) throw error;
+    throw new LastbeatError("E_WRITE", `cannot write the journal ${path}: ${errnoText(error)}`, { cause: error });
+  } finally {
+    await handle.close().catch(() => {});
+  }
+}
+
+/**
+ * A new journal is created whole (temp file, then linked into place): on a full disk no empty
+ * journal is left behind. False when one appeared meanwhile, to be appended to instead.
+ */
+async function createJournal(path: string, text: string, fs: AtomicFs | undefined): Promise<boolean> {
+  try {
+    await writeFileAtomically(path, text, 0o644, fs, { exclusive: true });
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw new LastbeatError("E_WRITE", `cannot write the journal ${path}: ${errnoText(error)}`, { cause: error });
+  }
+}
+
+/**
+ * Records the changes of the jobs' statuses since the journal's latest entries: appends one line
+ * per change, or, when the oldest entry is more than 91 days old, the file is over `maxBytes` or
+ * holds lines that are not entries, rewrites it atomically with the entries of the last 90 days,
+ * each job's latest entry and the new ones. Callers serialize updates (the checker's lock).
+ * Throws a LastbeatError naming the file when it cannot be read or written.
+ */
+export async function updateJournal(path: string, states: readonly JobState[], options: UpdateJournalOptions): Promise<JournalUpdate> {
+  const { now } = options;
+  const maxBytes = options.maxBytes ?? JOURNAL_MAX_BYTES;
+  const horizonMs = now.getTime() - JOURNAL_KEEP_DAYS * DAY_MS;
+  const opened = await openJournal(path);
+  try {
+    const size = opened?.size ?? 0;
+    const summary = opened
+      ? await summarize(opened.handle, size, horizonMs).catch((error: unknown) => {
+          throw new LastbeatError("E_READ", `cannot read the journal ${path}: ${errnoText(error)}`, { cause: error });
+        })
+      : emptySummary();
+    const latest = new Map([...summary.latest].map(([job, { entry }]) => [job, entry]));
+    const appended = journalChanges(states, latest, now, options.reason);
+    const update: JournalUpdate = { appended, rewritten: false, bytesBefore: size, overCap: size > maxBytes, skippedLines: summary.skippedLines };
+    const trim = summary.oldestDroppableMs < now.getTime() - TRIM_AFTER_DAYS * DAY_MS || update.overCap || summary.skippedLines > 0;
+    if (opened && trim) {
+      try {
+        await writeFileAtomically(path, trimmedLines(opened.handle, size, summary, horizonMs, maxBytes, appended), 0o644, options.fs);
+      } catch (error) {
+        throw new LastbeatError("E_WRITE", `cannot rewrite the journal ${path}: ${errnoText(error)}`, { cause: error });
+      }
+      update.rewritten = true;
+    } else if (appended.length > 0) {
+      // A last line cut short (a crash mid-write, a hand edit) must not swallow the first new one.
+      const text = (summary.endsWithNewline ? "" : "\n") + appended.map(journalLine).join("");
+      if (opened || !(await createJournal(path, text, options.fs))) await appendLines(path, text);
+    }
+    return update;
+  } finally {
+    await opened?.handle.close().catch(() => {});
   }
 }

@@ -105,6 +105,8 @@ describe.skipIf(!nobodySupport.ok)(`drill: permission denied${nobodySupport.ok ?
       expect(result.code).toBe(1);
       expect(result.stdout).toContain("backup: stale");
       expect(readdirSync(join(issues.dir, "issues")).filter((f) => f.endsWith(".md"))).toHaveLength(1);
+      // Its journal cannot be written either: one warning line, the check goes on.
+      expect(result.stderr).toContain(`warning: journal not updated: cannot write the journal ${join(dir, "heartbeat-checker.journal")}: permission denied (EACCES)\n`);
     } finally {
       issues.cleanup();
     }
@@ -164,6 +166,7 @@ describe.skipIf(!mountSupport.ok)(`drill: read-only folder${mountSupport.ok ? ""
       expect(result.code).toBe(1);
       expect(result.stdout).toContain("backup: stale");
       expect(readdirSync(join(issues.dir, "issues")).filter((f) => f.endsWith(".md"))).toHaveLength(1);
+      expect(result.stderr).toContain(`warning: journal not updated: cannot write the journal ${join(mount.dir, "heartbeat-checker.journal")}: read-only file system (EROFS)\n`);
     } finally {
       mount.unmount();
       issues.cleanup();

@@ -1,10 +1,24 @@
 import { createHash } from "node:crypto";
 import { readdir } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { Option } from "commander";
 import { writeHeartbeat, type JobState } from "lastbeat";
-import { CHECKER_JOB, defaultHeartbeatDir, expandDirs, isValidJobName, formatDuration, resolveHeartbeatDir, sortJobStates, statusJson } from "lastbeat/internal";
+import {
+  CHECKER_JOB,
+  JOURNAL_FILE,
+  JOURNAL_MAX_BYTES,
+  defaultHeartbeatDir,
+  expandDirs,
+  isValidJobName,
+  formatDuration,
+  redact,
+  resolveHeartbeatDir,
+  secretsIn,
+  sortJobStates,
+  statusJson,
+  updateJournal,
+} from "lastbeat/internal";
 import type { AppliedAction, Forge, SyncMode } from "@lastbeat/forge";
 import { UsageError, healthExit } from "../errors.js";
 import type { CliIo, RegisterCommand } from "../io.js";
@@ -77,6 +91,8 @@ export const registerCheck: RegisterCommand = (program, io, setExit) => {
 Token: $LASTBEAT_TOKEN, else $GITHUB_TOKEN (github), $GITEA_TOKEN (gitea) or $GITLAB_TOKEN (gitlab). Never printed.
 Scope: checkers on many hosts can share one repository and label; each only touches the issues
 of its own scope. In Kubernetes (a new host name every run) --scope is required.
+Journal: each change of a job's status is appended to heartbeat-checker.journal beside the
+checker's own heartbeat, for the morning brief (kept 90 days; not on --dry-run).
 
 Examples:
   */15 * * * *  lastbeat check --forge github --repo acme/ops
@@ -88,13 +104,14 @@ Examples:
       const config = configFrom(flags, io);
       const scan = await cronScan(flags, io);
       const ownDir = checkerDir(flags, io);
-      const syncing = config.forge !== "none" && !config.dryRun;
       // The checker's own beats carry the real time, unless the whole run is pinned with --now.
       const beatTime = () => flags.now ?? io.now();
 
       const { ForgeError } = await import("@lastbeat/forge");
-      // Two checkers on one host never sync at once: the second waits, then sees the first's work.
-      const lock = syncing ? await lockFor(ownDir, io) : null;
+      const folder = config.dryRun ? null : await checkerFolder(ownDir, io);
+      // Two checkers sharing a folder (on one host, or an HA pair on a shared mount) never sync or
+      // write the journal at once: the second waits, then sees the first's work.
+      const lock = folder === null ? null : await lockFor(folder, io);
       try {
         // While it runs, the checker is `running`, not stale from its previous run.
         if (!config.dryRun) await beat(config, ownDir, io, beatTime(), "start");
@@ -129,8 +146,9 @@ Examples:
             failure = error;
           }
         }
-        if (!config.dryRun) {
+        if (folder !== null) {
           await beat(config, ownDir, io, beatTime(), failure ? "fail" : "ok", failure ? `forge not synced: ${failure.message}` : undefined);
+          await recordChanges(folder, synced, scan.now, io);
         }
         print(io, flags, config, synced, applied, forge, scan.now, failure, deferredWrites);
         if (failure) throw failure;
@@ -254,6 +272,15 @@ function checkerDir(flags: CheckFlags, io: CliIo): string | undefined {
   return absolute(first, io);
 }
 
+/** The folder of the checker's own heartbeat, its lock and its journal, created when needed. */
+async function checkerFolder(ownDir: string | undefined, io: CliIo): Promise<string> {
+  try {
+    return await resolveHeartbeatDir({ ...(ownDir !== undefined && { dir: ownDir }), env: io.env });
+  } catch {
+    return ownDir ?? defaultHeartbeatDir(io.env);
+  }
+}
+
 /** Errors that mean "this folder cannot take a file", not "another checker holds the lock". */
 const REFUSALS = new Set(["ENOSPC", "EROFS", "EACCES", "EPERM", "ENOENT", "ENOTDIR", "EDQUOT"]);
 
@@ -261,13 +288,7 @@ const REFUSALS = new Set(["ENOSPC", "EROFS", "EACCES", "EPERM", "ENOENT", "ENOTD
  * The lock beside the heartbeats, else in the temp folder (keyed by the heartbeat folder), else
  * none with a warning: a full, read-only or foreign heartbeat folder must never silence the alerts.
  */
-async function lockFor(ownDir: string | undefined, io: CliIo): Promise<{ release(): Promise<void> } | null> {
-  let dir: string;
-  try {
-    dir = await resolveHeartbeatDir({ ...(ownDir !== undefined && { dir: ownDir }), env: io.env });
-  } catch {
-    dir = ownDir ?? defaultHeartbeatDir(io.env);
-  }
+async function lockFor(dir: string, io: CliIo): Promise<{ release(): Promise<void> } | null> {
   const key = createHash("sha1").update(dir).digest("hex").slice(0, 12);
   const candidates = [join(dir, ".lastbeat-check.lock"), join(tmpdir(), `lastbeat-check-${key}.lock`)];
   for (const path of candidates) {
@@ -280,6 +301,32 @@ async function lockFor(ownDir: string | undefined, io: CliIo): Promise<{ release
   io.stderr.write(`warning: no lock file could be created (${candidates.join(", ")}); syncing without one\n`);
   return null;
 }
+
+/**
+ * Appends the jobs' status changes to the journal beside the checker's heartbeat (docs/spec.md,
+ * "The checker's journal"), under the checker's lock. A journal that cannot be read or written is
+ * one warning: it never changes what the check reports or its exit code.
+ */
+async function recordChanges(folder: string, states: readonly JobState[], now: Date, io: CliIo): Promise<void> {
+  const path = join(folder, JOURNAL_FILE);
+  // While it checks, the checker itself is always `running`: a line for it would say nothing.
+  const ownBeat = resolve(folder, `${CHECKER_JOB}.last`);
+  const jobs = states.filter((s) => s.file === null || resolve(s.file) !== ownBeat);
+  const secrets = secretsIn(io.env);
+  try {
+    const update = await updateJournal(path, jobs, { now, reason: (s) => redact(s.reason, secrets) });
+    if (update.overCap) {
+      io.stderr.write(`warning: the journal ${path} is ${mebibytes(update.bytesBefore)}, over its cap of ${mebibytes(JOURNAL_MAX_BYTES)}: trimmed to each job's latest entry and the newest that fit\n`);
+    }
+    if (update.skippedLines > 0) {
+      io.stderr.write(`warning: the journal ${path} had ${update.skippedLines} ${update.skippedLines === 1 ? "line that is not an entry" : "lines that are not entries"}; rewritten without ${update.skippedLines === 1 ? "it" : "them"}\n`);
+    }
+  } catch (error) {
+    io.stderr.write(`warning: journal not updated: ${redact((error as Error).message, secrets)}\n`);
+  }
+}
+
+const mebibytes = (bytes: number) => `${(bytes / 1_048_576).toFixed(1)} MiB`;
 
 async function createForge(config: CheckConfig, io: CliIo): Promise<Forge> {
   const forge = await import("@lastbeat/forge");
