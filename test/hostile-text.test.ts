@@ -4,8 +4,9 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { runCli } from "@lastbeat/cli";
 import { renderJobIssue, renderRollupIssue } from "@lastbeat/forge";
-import { renderBrief, renderPanel } from "@lastbeat/report";
+import { PANEL_COLUMNS, buildBrief, formatBrief, renderBrief, renderPanel, type Journal } from "@lastbeat/report";
 import { evaluate, type Heartbeat, type JobState } from "lastbeat";
+import type { JournalEntry } from "lastbeat/internal";
 import {
   MENTION_BREAK,
   escapeHtml,
@@ -278,14 +279,14 @@ describe("the heartbeat panel", () => {
   const states = HOSTILE.flatMap((message, i) => [failedWith(`failed-${i}`, message), okWith(`ok-${i}`, message)]);
   const markdown = renderPanel(states, { now: NOW, tz: "UTC" });
 
-  it("keeps one row per job and eight cells per row", () => {
+  it("keeps one row per job and every column in each row", () => {
     const cells = tableCells(markdown);
     expect(cells).toHaveLength(1 + states.length);
-    for (const row of cells) expect(row).toHaveLength(8);
+    for (const row of cells) expect(row).toHaveLength(PANEL_COLUMNS.length);
   });
 
   it("shows each message on one line in the Note cell, with no markup taking effect", () => {
-    const notes = new Map(tableCells(markdown).slice(1).map((row) => [row[0], unbroken(row[7]!)]));
+    const notes = new Map(tableCells(markdown).slice(1).map((row) => [row[0], unbroken(row.at(-1)!)]));
     expect(notes.get("ok-0")).toBe("a | b || c \\| d");
     expect(notes.get("ok-1")).toBe("line one line two line three");
     expect(notes.get("ok-2")).toBe("`code` and ``` a fence ```");
@@ -318,7 +319,7 @@ describe("the heartbeat panel", () => {
         );
         const cells = tableCells(panel);
         expect(cells).toHaveLength(1 + messages.length);
-        for (const row of cells) expect(row).toHaveLength(8);
+        for (const row of cells) expect(row).toHaveLength(PANEL_COLUMNS.length);
         const types = allNodes(parseMarkdown(panel)).map((n) => n.type);
         for (const type of ["html", "image", "link"]) expect(types).not.toContain(type);
       }),
@@ -328,7 +329,8 @@ describe("the heartbeat panel", () => {
 
   it("keeps one line per job in the text format", () => {
     const text = renderPanel(states, { now: NOW, tz: "UTC", format: "text" });
-    expect(text.trimEnd().split("\n")).toHaveLength(1 + states.length);
+    // The table, then the legend after a blank line.
+    expect(text.split("\n\n")[0]!.split("\n")).toHaveLength(1 + states.length);
     expect(text).not.toMatch(CONTROL);
   });
 });
@@ -346,6 +348,7 @@ describe("the morning brief", () => {
       "Morning brief — Wednesday 8 April 2026",
       "Needs attention (1)",
       "✗ failed: backup",
+      "Since the last brief",
       "Heartbeat panel",
     ]);
     expect(nodes.some((node) => node.type === "html")).toBe(false);
@@ -370,7 +373,67 @@ describe("the morning brief", () => {
     });
     const cells = tableCells(renderBrief([state], { now: NOW, tz: "UTC", checker: false }));
     expect(cells[1]?.[0]).toBe(`evil|name<b>@${MENTION_BREAK}admin`);
-    expect(cells[1]).toHaveLength(8);
+    expect(cells[1]).toHaveLength(PANEL_COLUMNS.length);
+  });
+});
+
+describe("the since-the-last-brief section (journal lines)", () => {
+  const checker = okWith("heartbeat-checker", "fine");
+  const at = (hoursAgo: number) => new Date(NOW.getTime() - hoursAgo * 3_600_000).toISOString();
+  /** A journal whose job names and reasons are hostile: anyone who can write the folder can write it. */
+  function hostileJournal(reasons: readonly string[], job = (i: number) => `job-${i}`): Journal {
+    const entries: JournalEntry[] = reasons.flatMap((reason, i) => [
+      { at: at(5), job: job(i), from: "ok" as const, to: "failed" as const, reason },
+      ...(i % 2 === 0 ? [{ at: at(2), job: job(i), from: "failed" as const, to: "ok" as const, reason }] : []),
+      { at: at(1), job: `flaky-${i}`, from: "ok" as const, to: "flaky" as const, reason },
+    ]);
+    return { sources: [{ path: "/hb/heartbeat-checker.journal", state: "read", truncated: false, skippedLines: 0, bytes: 1 }], entries };
+  }
+
+  /** The section's list in the markdown brief: one item per event, nothing but bold job and text. */
+  function expectInertSection(journal: Journal): void {
+    const brief = buildBrief([checker], { now: NOW, tz: "UTC", journal });
+    const markdown = formatBrief(brief, "md");
+    const tree = parseMarkdown(markdown);
+    const lists = allNodes(tree, "list");
+    expect(lists).toHaveLength(1);
+    const items = allNodes(lists[0]!, "listItem");
+    expect(items).toHaveLength(brief.since.events.length);
+    items.forEach((item, i) => {
+      const event = brief.since.events[i]!;
+      expect(unbroken(textOf(item))).toBe(unbroken(`${event.job} ${event.text}`));
+      for (const node of allNodes(item)) expect(["listItem", "paragraph", "strong", "text"]).toContain(node.type);
+      for (const node of allNodes(item, "text")) expect(node.value).not.toMatch(PINGABLE);
+    });
+    // The panel still follows, whole.
+    expect(allNodes(tree, "heading").map(textOf).slice(-2)).toEqual(["Since the last brief", "Heartbeat panel"]);
+    expect(markdown).not.toMatch(CONTROL);
+
+    const text = formatBrief(brief, "text");
+    expect(text).not.toMatch(CONTROL);
+    const section = text.slice(text.indexOf("Since the last brief"), text.indexOf("Heartbeat panel"));
+    expect(section.trimEnd().split("\n").filter((l) => l.startsWith("  "))).toHaveLength(brief.since.events.length);
+
+    const html = formatBrief(brief, "html");
+    expect(html).not.toMatch(/<script|<img|<a |href=|<b>/i);
+    expect(html).not.toMatch(CONTROL);
+    expect(html.match(/<li>/g) ?? []).toHaveLength(brief.since.events.length);
+  }
+
+  it("keeps hostile reasons and job names inert in markdown, text and HTML", () => {
+    expectInertSection(hostileJournal(HOSTILE));
+    expectInertSection(hostileJournal(HOSTILE, (i) => HOSTILE[i]!));
+    const html = renderBrief([checker], { now: NOW, tz: "UTC", format: "html", journal: hostileJournal(HOSTILE, (i) => HOSTILE[i]!) });
+    expect(html).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
+  });
+
+  it("holds for any reason and job name at all (property)", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(anyText, anyText), { minLength: 1, maxLength: 4 }), (pairs) => {
+        expectInertSection(hostileJournal(pairs.map(([reason]) => reason), (i) => pairs[i]![1]));
+      }),
+      { numRuns: 150 },
+    );
   });
 });
 

@@ -47,18 +47,27 @@ describe("morning brief", () => {
       silent: beat was due 3 hours ago  
       last beat today 05:30 (4 hours ago) · every 1 hour · alerting since today 07:30 · file /var/run/lastbeat/heartbeats/invoice-sync.last
 
+      ## Since the last brief
+
+      Since yesterday 09:00 (1 day), from the checker's journal.
+
+      No journal yet: lastbeat check keeps heartbeat-checker.journal beside its own heartbeat, so what happened before now is unknown.
+
       ## Heartbeat panel
 
-      | Job               | Status    | Last beat   | Age            | Interval   | Ratio | Last duration       | Note                                            |
-      | ----------------- | --------- | ----------- | -------------- | ---------- | ----: | ------------------- | ----------------------------------------------- |
-      | cleanup           | ✗ invalid | never       | —              | —          |     — | —                   | not valid JSON (Unexpected end of JSON input)   |
-      | backup            | ✗ failed  | today 04:03 | 5 hours ago    | 1 day      |  0.2× | 3 minutes 3 seconds | last run failed with exit code 3: disk full     |
-      | invoice-sync      | ✗ stale   | today 05:30 | 4 hours ago    | 1 hour     |  3.5× | 7 seconds           | silent: beat was due 3 hours ago                |
-      | thumbnails        | ◷ late    | today 08:53 | 7 minutes ago  | 5 minutes  |  1.4× | 48 seconds          | beat was due 2 minutes ago; alerts in 3 minutes |
-      | db-vacuum         | ▶ running | today 08:58 | 2 minutes ago  | 1 day      |  0.0× | —                   | started 2 minutes ago                           |
-      | metrics-push      | ✓ ok      | today 08:59 | 30 seconds ago | 1 minute   |  0.5× | 412 ms              | next beat due in 30 seconds                     |
-      | nightly-report    | ✓ ok      | today 01:58 | 7 hours ago    | 1 day      |  0.3× | 1 minute 35 seconds | sent 12 reports                                 |
-      | heartbeat-checker | ✓ ok      | today 08:56 | 4 minutes ago  | 15 minutes |  0.3× | 840 ms              | next beat due in 11 minutes                     |
+      | Job               | Status    | Last beat   | Age            | Interval   | Ratio | Last duration       | Last runs | Availability | Note                                            |
+      | ----------------- | --------- | ----------- | -------------- | ---------- | ----: | ------------------- | --------- | -----------: | ----------------------------------------------- |
+      | cleanup           | ✗ invalid | never       | —              | —          |     — | —                   | —         |            — | not valid JSON (Unexpected end of JSON input)   |
+      | backup            | ✗ failed  | today 04:03 | 5 hours ago    | 1 day      |  0.2× | 3 minutes 3 seconds | ✗         |            — | last run failed with exit code 3: disk full     |
+      | invoice-sync      | ✗ stale   | today 05:30 | 4 hours ago    | 1 hour     |  3.5× | 7 seconds           | ✓         |            — | silent: beat was due 3 hours ago                |
+      | thumbnails        | ◷ late    | today 08:53 | 7 minutes ago  | 5 minutes  |  1.4× | 48 seconds          | ✓         |            — | beat was due 2 minutes ago; alerts in 3 minutes |
+      | db-vacuum         | ▶ running | today 08:58 | 2 minutes ago  | 1 day      |  0.0× | —                   | —         |            — | started 2 minutes ago                           |
+      | metrics-push      | ✓ ok      | today 08:59 | 30 seconds ago | 1 minute   |  0.5× | 412 ms              | ✓         |            — | next beat due in 30 seconds                     |
+      | nightly-report    | ✓ ok      | today 01:58 | 7 hours ago    | 1 day      |  0.3× | 1 minute 35 seconds | ✓         |            — | sent 12 reports                                 |
+      | heartbeat-checker | ✓ ok      | today 08:56 | 4 minutes ago  | 15 minutes |  0.3× | 840 ms              | ✓         |            — | next beat due in 11 minutes                     |
+
+      Last runs: up to 10, oldest left, newest right (✓ ok, ✗ failed).
+      Availability: the share of the last 30 days the job was not alerting, from the checker's journal (— when it has no line of the job).
       "
     `);
   });
@@ -89,17 +98,24 @@ describe("morning brief", () => {
         silent: beat was due 3 hours ago
         last beat today 05:30 (4 hours ago) · every 1 hour · alerting since today 07:30 · file /var/run/lastbeat/heartbeats/invoice-sync.last
 
+      Since the last brief
+      Since yesterday 09:00 (1 day), from the checker's journal.
+      No journal yet: lastbeat check keeps heartbeat-checker.journal beside its own heartbeat, so what happened before now is unknown.
+
       Heartbeat panel
 
-      JOB                STATUS     LAST BEAT    AGE             INTERVAL    RATIO  LAST DURATION        NOTE
-      cleanup            ✗ invalid  never        —               —               —  —                    not valid JSON (Unexpected end of JSON input)
-      backup             ✗ failed   today 04:03  5 hours ago     1 day        0.2×  3 minutes 3 seconds  last run failed with exit code 3: disk full
-      invoice-sync       ✗ stale    today 05:30  4 hours ago     1 hour       3.5×  7 seconds            silent: beat was due 3 hours ago
-      thumbnails         ◷ late     today 08:53  7 minutes ago   5 minutes    1.4×  48 seconds           beat was due 2 minutes ago; alerts in 3 minutes
-      db-vacuum          ▶ running  today 08:58  2 minutes ago   1 day        0.0×  —                    started 2 minutes ago
-      metrics-push       ✓ ok       today 08:59  30 seconds ago  1 minute     0.5×  412 ms               next beat due in 30 seconds
-      nightly-report     ✓ ok       today 01:58  7 hours ago     1 day        0.3×  1 minute 35 seconds  sent 12 reports
-      heartbeat-checker  ✓ ok       today 08:56  4 minutes ago   15 minutes   0.3×  840 ms               next beat due in 11 minutes
+      JOB                STATUS     LAST BEAT    AGE             INTERVAL    RATIO  LAST DURATION        LAST RUNS  AVAILABILITY  NOTE
+      cleanup            ✗ invalid  never        —               —               —  —                    —                     —  not valid JSON (Unexpected end of JSON input)
+      backup             ✗ failed   today 04:03  5 hours ago     1 day        0.2×  3 minutes 3 seconds  ✗                     —  last run failed with exit code 3: disk full
+      invoice-sync       ✗ stale    today 05:30  4 hours ago     1 hour       3.5×  7 seconds            ✓                     —  silent: beat was due 3 hours ago
+      thumbnails         ◷ late     today 08:53  7 minutes ago   5 minutes    1.4×  48 seconds           ✓                     —  beat was due 2 minutes ago; alerts in 3 minutes
+      db-vacuum          ▶ running  today 08:58  2 minutes ago   1 day        0.0×  —                    —                     —  started 2 minutes ago
+      metrics-push       ✓ ok       today 08:59  30 seconds ago  1 minute     0.5×  412 ms               ✓                     —  next beat due in 30 seconds
+      nightly-report     ✓ ok       today 01:58  7 hours ago     1 day        0.3×  1 minute 35 seconds  ✓                     —  sent 12 reports
+      heartbeat-checker  ✓ ok       today 08:56  4 minutes ago   15 minutes   0.3×  840 ms               ✓                     —  next beat due in 11 minutes
+
+      Last runs: up to 10, oldest left, newest right (✓ ok, ✗ failed).
+      Availability: the share of the last 30 days the job was not alerting, from the checker's journal (— when it has no line of the job).
       "
     `);
   });
@@ -134,6 +150,15 @@ describe("morning brief", () => {
             "ok heartbeat-checker",
           ],
           "now": "2026-04-08T07:00:00.000Z",
+          "since_last_brief": {
+            "episodes": [],
+            "events": [],
+            "flaky": [],
+            "from": "2026-04-07T07:00:00.000Z",
+            "journal_note": "No journal yet: lastbeat check keeps heartbeat-checker.journal beside its own heartbeat, so what happened before now is unknown.",
+            "journals": [],
+            "to": "2026-04-08T07:00:00.000Z",
+          },
           "summary": "8 jobs: 3 ok, 1 running, 1 late, 1 stale, 1 failed, 1 invalid",
           "title": "Morning brief — Wednesday 8 April 2026",
           "tz": "Europe/Berlin",
@@ -175,22 +200,28 @@ describe("morning brief", () => {
       <p class="facts">last beat today 05:30 (4 hours ago) · every 1 hour · alerting since today 07:30</p>
       <p class="facts">file <code>/var/run/lastbeat/heartbeats/invoice-sync.last</code></p>
       </article>
+      <section class="since">
+      <h2>Since the last brief</h2>
+      <p class="muted">Since yesterday 09:00 (1 day), from the checker&#39;s journal.</p>
+      <p>No journal yet: lastbeat check keeps heartbeat-checker.journal beside its own heartbeat, so what happened before now is unknown.</p>
+      </section>
       <div class="table-wrap">
       <section class="lastbeat-panel">
       <h2>Heartbeat panel</h2>
       <table>
-      <thead><tr><th>Job</th><th>Status</th><th>Last beat</th><th>Age</th><th>Interval</th><th class="num">Ratio</th><th>Last duration</th><th>Note</th></tr></thead>
+      <thead><tr><th>Job</th><th>Status</th><th>Last beat</th><th>Age</th><th>Interval</th><th class="num">Ratio</th><th>Last duration</th><th>Last runs</th><th class="num">Availability</th><th>Note</th></tr></thead>
       <tbody>
-      <tr class="bad"><td class="job">cleanup</td><td><span class="status bad">✗ invalid</span></td><td>never</td><td>—</td><td>—</td><td class="num">—</td><td>—</td><td class="note">not valid JSON (Unexpected end of JSON input)</td></tr>
-      <tr class="bad"><td class="job">backup</td><td><span class="status bad">✗ failed</span></td><td>today 04:03</td><td>5 hours ago</td><td>1 day</td><td class="num">0.2×</td><td>3 minutes 3 seconds</td><td class="note">last run failed with exit code 3: disk full</td></tr>
-      <tr class="bad"><td class="job">invoice-sync</td><td><span class="status bad">✗ stale</span></td><td>today 05:30</td><td>4 hours ago</td><td>1 hour</td><td class="num">3.5×</td><td>7 seconds</td><td class="note">silent: beat was due 3 hours ago</td></tr>
-      <tr class="warn"><td class="job">thumbnails</td><td><span class="status warn">◷ late</span></td><td>today 08:53</td><td>7 minutes ago</td><td>5 minutes</td><td class="num">1.4×</td><td>48 seconds</td><td class="note">beat was due 2 minutes ago; alerts in 3 minutes</td></tr>
-      <tr class="info"><td class="job">db-vacuum</td><td><span class="status info">▶ running</span></td><td>today 08:58</td><td>2 minutes ago</td><td>1 day</td><td class="num">0.0×</td><td>—</td><td class="note">started 2 minutes ago</td></tr>
-      <tr class="good"><td class="job">metrics-push</td><td><span class="status good">✓ ok</span></td><td>today 08:59</td><td>30 seconds ago</td><td>1 minute</td><td class="num">0.5×</td><td>412 ms</td><td class="note">next beat due in 30 seconds</td></tr>
-      <tr class="good"><td class="job">nightly-report</td><td><span class="status good">✓ ok</span></td><td>today 01:58</td><td>7 hours ago</td><td>1 day</td><td class="num">0.3×</td><td>1 minute 35 seconds</td><td class="note">sent 12 reports</td></tr>
-      <tr class="good"><td class="job">heartbeat-checker</td><td><span class="status good">✓ ok</span></td><td>today 08:56</td><td>4 minutes ago</td><td>15 minutes</td><td class="num">0.3×</td><td>840 ms</td><td class="note">next beat due in 11 minutes</td></tr>
+      <tr class="bad"><td class="job">cleanup</td><td><span class="status bad">✗ invalid</span></td><td>never</td><td>—</td><td>—</td><td class="num">—</td><td>—</td><td class="runs">—</td><td class="num">—</td><td class="note">not valid JSON (Unexpected end of JSON input)</td></tr>
+      <tr class="bad"><td class="job">backup</td><td><span class="status bad">✗ failed</span></td><td>today 04:03</td><td>5 hours ago</td><td>1 day</td><td class="num">0.2×</td><td>3 minutes 3 seconds</td><td class="runs">✗</td><td class="num">—</td><td class="note">last run failed with exit code 3: disk full</td></tr>
+      <tr class="bad"><td class="job">invoice-sync</td><td><span class="status bad">✗ stale</span></td><td>today 05:30</td><td>4 hours ago</td><td>1 hour</td><td class="num">3.5×</td><td>7 seconds</td><td class="runs">✓</td><td class="num">—</td><td class="note">silent: beat was due 3 hours ago</td></tr>
+      <tr class="warn"><td class="job">thumbnails</td><td><span class="status warn">◷ late</span></td><td>today 08:53</td><td>7 minutes ago</td><td>5 minutes</td><td class="num">1.4×</td><td>48 seconds</td><td class="runs">✓</td><td class="num">—</td><td class="note">beat was due 2 minutes ago; alerts in 3 minutes</td></tr>
+      <tr class="info"><td class="job">db-vacuum</td><td><span class="status info">▶ running</span></td><td>today 08:58</td><td>2 minutes ago</td><td>1 day</td><td class="num">0.0×</td><td>—</td><td class="runs">—</td><td class="num">—</td><td class="note">started 2 minutes ago</td></tr>
+      <tr class="good"><td class="job">metrics-push</td><td><span class="status good">✓ ok</span></td><td>today 08:59</td><td>30 seconds ago</td><td>1 minute</td><td class="num">0.5×</td><td>412 ms</td><td class="runs">✓</td><td class="num">—</td><td class="note">next beat due in 30 seconds</td></tr>
+      <tr class="good"><td class="job">nightly-report</td><td><span class="status good">✓ ok</span></td><td>today 01:58</td><td>7 hours ago</td><td>1 day</td><td class="num">0.3×</td><td>1 minute 35 seconds</td><td class="runs">✓</td><td class="num">—</td><td class="note">sent 12 reports</td></tr>
+      <tr class="good"><td class="job">heartbeat-checker</td><td><span class="status good">✓ ok</span></td><td>today 08:56</td><td>4 minutes ago</td><td>15 minutes</td><td class="num">0.3×</td><td>840 ms</td><td class="runs">✓</td><td class="num">—</td><td class="note">next beat due in 11 minutes</td></tr>
       </tbody>
       </table>
+      <p class="legend">Last runs: up to 10, oldest left, newest right (✓ ok, ✗ failed).<br>Availability: the share of the last 30 days the job was not alerting, from the checker&#39;s journal (— when it has no line of the job).</p>
       </section>
       </div>
       <footer>Generated by lastbeat report at 2026-04-08T07:00:00.000Z.</footer>
@@ -265,6 +296,12 @@ describe("the checker's own freshness", () => {
 
       silent: beat was due 3 hours ago  
       last beat today 06:10 (3 hours ago) · every 15 minutes · alerting since today 06:40 · file /var/run/lastbeat/heartbeats/heartbeat-checker.last
+
+      ## Since the last brief
+
+      Since yesterday 09:00 (1 day), from the checker's journal.
+
+      No journal yet: lastbeat check keeps heartbeat-checker.journal beside its own heartbeat, so what happened before now is unknown.
       "
     `);
   });
@@ -318,10 +355,17 @@ describe("no jobs at all", () => {
         lastbeat check never ran here, so nobody is alerted
         never beat
 
+      Since the last brief
+      Since yesterday 09:00 (1 day), from the checker's journal.
+      No journal yet: lastbeat check keeps heartbeat-checker.journal beside its own heartbeat, so what happened before now is unknown.
+
       Heartbeat panel
 
-      JOB                STATUS     LAST BEAT  AGE  INTERVAL  RATIO  LAST DURATION  NOTE
-      heartbeat-checker  ✗ missing  never      —    —             —  —              lastbeat check never ran here, so nobody is alerted
+      JOB                STATUS     LAST BEAT  AGE  INTERVAL  RATIO  LAST DURATION  LAST RUNS  AVAILABILITY  NOTE
+      heartbeat-checker  ✗ missing  never      —    —             —  —              —                     —  lastbeat check never ran here, so nobody is alerted
+
+      Last runs: up to 10, oldest left, newest right (✓ ok, ✗ failed).
+      Availability: the share of the last 30 days the job was not alerting, from the checker's journal (— when it has no line of the job).
       "
     `);
   });
@@ -335,6 +379,12 @@ describe("no jobs at all", () => {
       ## Needs attention
 
       Nothing: no job is alerting.
+
+      ## Since the last brief
+
+      Since yesterday 09:00 (1 day), from the checker's journal.
+
+      No journal yet: lastbeat check keeps heartbeat-checker.journal beside its own heartbeat, so what happened before now is unknown.
 
       ## Heartbeat panel
 

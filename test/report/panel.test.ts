@@ -12,31 +12,37 @@ describe("heartbeat panel", () => {
     expect(renderPanel(sampleStates(), { ...options, format: "md" })).toMatchInlineSnapshot(`
       "## Heartbeat panel
 
-      | Job               | Status    | Last beat       | Age            | Interval   | Ratio | Last duration       | Note                                            |
-      | ----------------- | --------- | --------------- | -------------- | ---------- | ----: | ------------------- | ----------------------------------------------- |
-      | cleanup           | ✗ invalid | never           | —              | —          |     — | —                   | not valid JSON (Unexpected end of JSON input)   |
-      | backup            | ✗ failed  | today 02:03     | 5 hours ago    | 1 day      |  0.2× | 3 minutes 3 seconds | last run failed with exit code 3: disk full     |
-      | invoice-sync      | ✗ stale   | today 03:30     | 4 hours ago    | 1 hour     |  3.5× | 7 seconds           | silent: beat was due 3 hours ago                |
-      | thumbnails        | ◷ late    | today 06:53     | 7 minutes ago  | 5 minutes  |  1.4× | 48 seconds          | beat was due 2 minutes ago; alerts in 3 minutes |
-      | db-vacuum         | ▶ running | today 06:58     | 2 minutes ago  | 1 day      |  0.0× | —                   | started 2 minutes ago                           |
-      | metrics-push      | ✓ ok      | today 06:59     | 30 seconds ago | 1 minute   |  0.5× | 412 ms              | next beat due in 30 seconds                     |
-      | nightly-report    | ✓ ok      | yesterday 23:58 | 7 hours ago    | 1 day      |  0.3× | 1 minute 35 seconds | sent 12 reports                                 |
-      | heartbeat-checker | ✓ ok      | today 06:56     | 4 minutes ago  | 15 minutes |  0.3× | 840 ms              | next beat due in 11 minutes                     |
+      | Job               | Status    | Last beat       | Age            | Interval   | Ratio | Last duration       | Last runs | Availability | Note                                            |
+      | ----------------- | --------- | --------------- | -------------- | ---------- | ----: | ------------------- | --------- | -----------: | ----------------------------------------------- |
+      | cleanup           | ✗ invalid | never           | —              | —          |     — | —                   | —         |            — | not valid JSON (Unexpected end of JSON input)   |
+      | backup            | ✗ failed  | today 02:03     | 5 hours ago    | 1 day      |  0.2× | 3 minutes 3 seconds | ✗         |            — | last run failed with exit code 3: disk full     |
+      | invoice-sync      | ✗ stale   | today 03:30     | 4 hours ago    | 1 hour     |  3.5× | 7 seconds           | ✓         |            — | silent: beat was due 3 hours ago                |
+      | thumbnails        | ◷ late    | today 06:53     | 7 minutes ago  | 5 minutes  |  1.4× | 48 seconds          | ✓         |            — | beat was due 2 minutes ago; alerts in 3 minutes |
+      | db-vacuum         | ▶ running | today 06:58     | 2 minutes ago  | 1 day      |  0.0× | —                   | —         |            — | started 2 minutes ago                           |
+      | metrics-push      | ✓ ok      | today 06:59     | 30 seconds ago | 1 minute   |  0.5× | 412 ms              | ✓         |            — | next beat due in 30 seconds                     |
+      | nightly-report    | ✓ ok      | yesterday 23:58 | 7 hours ago    | 1 day      |  0.3× | 1 minute 35 seconds | ✓         |            — | sent 12 reports                                 |
+      | heartbeat-checker | ✓ ok      | today 06:56     | 4 minutes ago  | 15 minutes |  0.3× | 840 ms              | ✓         |            — | next beat due in 11 minutes                     |
+
+      Last runs: up to 10, oldest left, newest right (✓ ok, ✗ failed).
+      Availability: the share of the last 30 days the job was not alerting, from the checker's journal (— when it has no line of the job).
       "
     `);
   });
 
   it("renders aligned text columns", () => {
     expect(renderPanel(sampleStates(), { ...options, format: "text" })).toMatchInlineSnapshot(`
-      "JOB                STATUS     LAST BEAT        AGE             INTERVAL    RATIO  LAST DURATION        NOTE
-      cleanup            ✗ invalid  never            —               —               —  —                    not valid JSON (Unexpected end of JSON input)
-      backup             ✗ failed   today 02:03      5 hours ago     1 day        0.2×  3 minutes 3 seconds  last run failed with exit code 3: disk full
-      invoice-sync       ✗ stale    today 03:30      4 hours ago     1 hour       3.5×  7 seconds            silent: beat was due 3 hours ago
-      thumbnails         ◷ late     today 06:53      7 minutes ago   5 minutes    1.4×  48 seconds           beat was due 2 minutes ago; alerts in 3 minutes
-      db-vacuum          ▶ running  today 06:58      2 minutes ago   1 day        0.0×  —                    started 2 minutes ago
-      metrics-push       ✓ ok       today 06:59      30 seconds ago  1 minute     0.5×  412 ms               next beat due in 30 seconds
-      nightly-report     ✓ ok       yesterday 23:58  7 hours ago     1 day        0.3×  1 minute 35 seconds  sent 12 reports
-      heartbeat-checker  ✓ ok       today 06:56      4 minutes ago   15 minutes   0.3×  840 ms               next beat due in 11 minutes
+      "JOB                STATUS     LAST BEAT        AGE             INTERVAL    RATIO  LAST DURATION        LAST RUNS  AVAILABILITY  NOTE
+      cleanup            ✗ invalid  never            —               —               —  —                    —                     —  not valid JSON (Unexpected end of JSON input)
+      backup             ✗ failed   today 02:03      5 hours ago     1 day        0.2×  3 minutes 3 seconds  ✗                     —  last run failed with exit code 3: disk full
+      invoice-sync       ✗ stale    today 03:30      4 hours ago     1 hour       3.5×  7 seconds            ✓                     —  silent: beat was due 3 hours ago
+      thumbnails         ◷ late     today 06:53      7 minutes ago   5 minutes    1.4×  48 seconds           ✓                     —  beat was due 2 minutes ago; alerts in 3 minutes
+      db-vacuum          ▶ running  today 06:58      2 minutes ago   1 day        0.0×  —                    —                     —  started 2 minutes ago
+      metrics-push       ✓ ok       today 06:59      30 seconds ago  1 minute     0.5×  412 ms               ✓                     —  next beat due in 30 seconds
+      nightly-report     ✓ ok       yesterday 23:58  7 hours ago     1 day        0.3×  1 minute 35 seconds  ✓                     —  sent 12 reports
+      heartbeat-checker  ✓ ok       today 06:56      4 minutes ago   15 minutes   0.3×  840 ms               ✓                     —  next beat due in 11 minutes
+
+      Last runs: up to 10, oldest left, newest right (✓ ok, ✗ failed).
+      Availability: the share of the last 30 days the job was not alerting, from the checker's journal (— when it has no line of the job).
       "
     `);
   });
@@ -48,6 +54,7 @@ describe("heartbeat panel", () => {
       {
         "age_s": 17817,
         "alerting": true,
+        "availability": null,
         "due_at": "2026-04-09T02:03:03.000Z",
         "exit_code": 3,
         "file": "/var/run/lastbeat/heartbeats/backup.last",
@@ -64,6 +71,7 @@ describe("heartbeat panel", () => {
       ",
         "ratio": 0.206,
         "reason": "last run failed: disk full",
+        "runs": null,
         "status": "failed",
         "symbol": "✗",
       }
@@ -88,22 +96,23 @@ describe("heartbeat panel", () => {
       "<section class="lastbeat-panel">
       <h2>Heartbeat panel</h2>
       <table>
-      <thead><tr><th>Job</th><th>Status</th><th>Last beat</th><th>Age</th><th>Interval</th><th class="num">Ratio</th><th>Last duration</th><th>Note</th></tr></thead>
+      <thead><tr><th>Job</th><th>Status</th><th>Last beat</th><th>Age</th><th>Interval</th><th class="num">Ratio</th><th>Last duration</th><th>Last runs</th><th class="num">Availability</th><th>Note</th></tr></thead>
       <tbody>
-      <tr class="good"><td class="job">metrics-push</td><td><span class="status good">✓ ok</span></td><td>today 06:59</td><td>30 seconds ago</td><td>1 minute</td><td class="num">0.5×</td><td>412 ms</td><td class="note">next beat due in 30 seconds</td></tr>
-      <tr class="good"><td class="job">heartbeat-checker</td><td><span class="status good">✓ ok</span></td><td>today 06:56</td><td>4 minutes ago</td><td>15 minutes</td><td class="num">0.3×</td><td>840 ms</td><td class="note">next beat due in 11 minutes</td></tr>
+      <tr class="good"><td class="job">metrics-push</td><td><span class="status good">✓ ok</span></td><td>today 06:59</td><td>30 seconds ago</td><td>1 minute</td><td class="num">0.5×</td><td>412 ms</td><td class="runs">✓</td><td class="num">—</td><td class="note">next beat due in 30 seconds</td></tr>
+      <tr class="good"><td class="job">heartbeat-checker</td><td><span class="status good">✓ ok</span></td><td>today 06:56</td><td>4 minutes ago</td><td>15 minutes</td><td class="num">0.3×</td><td>840 ms</td><td class="runs">✓</td><td class="num">—</td><td class="note">next beat due in 11 minutes</td></tr>
       </tbody>
       </table>
+      <p class="legend">Last runs: up to 10, oldest left, newest right (✓ ok, ✗ failed).<br>Availability: the share of the last 30 days the job was not alerting, from the checker&#39;s journal (— when it has no line of the job).</p>
       </section>
       "
     `);
   });
 
-  it("parses as a GFM table with one row per job and the eight columns", () => {
+  it("parses as a GFM table with one row per job and the ten columns", () => {
     const cells = tableCells(renderPanel(sampleStates(), options));
     expect(cells).toHaveLength(1 + sampleStates().length);
-    for (const row of cells) expect(row).toHaveLength(8);
-    expect(cells[0]).toEqual(["Job", "Status", "Last beat", "Age", "Interval", "Ratio", "Last duration", "Note"]);
+    for (const row of cells) expect(row).toHaveLength(10);
+    expect(cells[0]).toEqual(["Job", "Status", "Last beat", "Age", "Interval", "Ratio", "Last duration", "Last runs", "Availability", "Note"]);
     expect(cells.slice(1).map((row) => row[1])).toEqual([
       "✗ invalid",
       "✗ failed",

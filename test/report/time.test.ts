@@ -1,4 +1,4 @@
-import { formatAgo, formatRunLength, formatSpan, formatWhen } from "@lastbeat/report";
+import { formatAgo, formatAt, formatDay, formatDowntime, formatRunLength, formatSpan, formatWhen } from "@lastbeat/report";
 import { describe, expect, it } from "vitest";
 
 const NOW = new Date("2026-04-08T07:00:00Z"); // a Wednesday
@@ -39,5 +39,34 @@ describe("human-friendly times", () => {
       "1 day 1 hour",
     ]);
     expect([0, 412, 999, 1000, 183_000].map(formatRunLength)).toEqual(["0 ms", "412 ms", "999 ms", "1 second", "3 minutes 3 seconds"]);
+  });
+
+  it("says when something happened inside a sentence, in the reader's zone", () => {
+    const at = (iso: string, tz = "UTC") => formatAt(new Date(iso), NOW, tz);
+    expect(at("2026-04-08T02:00:00Z")).toBe("at 02:00");
+    expect(at("2026-04-07T23:58:00Z")).toBe("yesterday at 23:58");
+    expect(at("2026-04-07T23:58:00Z", "Europe/Berlin")).toBe("at 01:58");
+    expect(at("2026-04-04T02:00:00Z")).toBe("on Sat 4 Apr at 02:00");
+    expect(at("2026-02-14T02:00:00Z")).toBe("on 14 Feb at 02:00");
+    expect(at("2025-12-31T23:00:00Z")).toBe("on 31 Dec 2025 at 23:00");
+  });
+
+  it("names a calendar day, with its year only when it is not this one", () => {
+    expect(formatDay(new Date("2026-04-03T23:30:00Z"), NOW, "UTC")).toBe("3 Apr");
+    expect(formatDay(new Date("2026-04-03T23:30:00Z"), NOW, "Europe/Berlin")).toBe("4 Apr");
+    expect(formatDay(new Date("2025-12-31T12:00:00Z"), NOW, "UTC")).toBe("31 Dec 2025");
+  });
+
+  it("says how long a job was down, compactly, to the minute", () => {
+    expect([4200, 16_200, 10_800, 2700, 45, 3629, 3631, 2 * 86_400 + 3 * 3600].map(formatDowntime)).toEqual([
+      "1h 10m",
+      "4h 30m",
+      "3h",
+      "45m",
+      "45s",
+      "1h",
+      "1h 1m",
+      "2d 3h",
+    ]);
   });
 });

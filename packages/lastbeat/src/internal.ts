@@ -20,6 +20,7 @@ export { isValidJobName, validateJobName } from "./job-name.js";
 export { secretsIn, redact } from "./secrets.js";
 export { MAX_HEARTBEAT_BYTES, MAX_FUTURE_SKEW_MS, MAX_OUTPUT_TAIL_BYTES, STATUS_SEVERITY, CHECKER_JOB, MAX_RUNS, MAX_THRESHOLD, JOURNAL_FILE } from "./types.js";
 export type { RunRecord, MaintenanceWindow, JournalEntry } from "./types.js";
+export { ALERTING_STATUSES } from "./types.js";
 export { isoTime } from "./iso.js";
 export { readJournal, updateJournal, journalChanges, changeTime, journalJob, isJournalJob, parseJournalLine, JOURNAL_MAX_BYTES, JOURNAL_KEEP_DAYS, MAX_JOURNAL_REASON_CHARS } from "./journal.js";
 export type { JournalRead, ReadJournalOptions, JournalUpdate, UpdateJournalOptions } from "./journal.js";

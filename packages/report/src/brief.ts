@@ -4,6 +4,8 @@ import { fencedBlock, inlineMarkdown, lastLines, plainLine } from "lastbeat/text
 import type { Tail } from "lastbeat/text";
 import { jobJson, MAX_CELL_CHARS, noteFor, panelRows, renderPanelMarkdown, renderPanelText } from "./panel.js";
 import type { PanelRow, RenderOptions } from "./panel.js";
+import { availabilities, type Availability, type Journal } from "./history.js";
+import { DEFAULT_SINCE_SECONDS, NOTHING_HAPPENED, sinceLastBrief, type SinceLastBrief } from "./since.js";
 import { statusLabel } from "./status.js";
 import { formatAgo, formatClock, formatLongDate, formatSpan, formatWhen } from "./time.js";
 
@@ -15,6 +17,8 @@ export interface BriefOptions extends RenderOptions {
   checker?: boolean;
   /** Cron lines that run no lastbeat (from `--crontabs`): a short section, never an alert by itself. */
   unmonitored?: readonly UnmonitoredLine[];
+  /** How far back "Since the last brief" looks, in seconds (default one day). */
+  sinceSeconds?: number;
 }
 
 /** A cron line that runs no lastbeat. */
@@ -73,6 +77,10 @@ export interface Brief {
   counts: Partial<Record<JobStatus, number>>;
   alerts: BriefAlert[];
   checker: CheckerFreshness | null;
+  /** What the checker's journal says happened in the window before `now`. */
+  since: SinceLastBrief;
+  /** Each job's availability over 30 days, by job name, for the jobs the journal names. */
+  availability: ReadonlyMap<string, Availability>;
   unmonitored: readonly UnmonitoredLine[];
 }
 
@@ -91,11 +99,13 @@ export function buildBrief(input: readonly JobState[], options: BriefOptions): B
     date: formatLongDate(options.now, tz),
     time: formatClock(options.now, tz),
     states,
-    rows: panelRows(states, { now: options.now, tz }),
+    rows: panelRows(states, { now: options.now, tz, ...(options.journal !== undefined && { journal: options.journal }) }),
     summary: summarizeJobs(states),
     counts,
     alerts: states.filter((state) => state.alerting).map((state) => briefAlert(state, options.now, tz)),
     checker: checkerState ? checkerFreshness(checkerState, options.now) : null,
+    availability: availabilities(options.journal?.entries ?? [], options.now),
+    since: sinceLastBrief(options.journal, options.sinceSeconds ?? DEFAULT_SINCE_SECONDS, options.now, tz),
     unmonitored: options.unmonitored ?? [],
   };
 }
@@ -182,6 +192,10 @@ export function renderBriefMarkdown(brief: Brief): string {
       if (alert.tail) out.push(`${alert.tailCaption}:`, fencedBlock(alert.tail.text));
     }
   }
+  out.push(`## ${SINCE_TITLE}`, ...sinceLines(brief.since).map((line) => inlineMarkdown(line)));
+  if (brief.since.events.length > 0) {
+    out.push(brief.since.events.map((event) => `- **${inlineMarkdown(event.job)}** ${inlineMarkdown(event.text)}`).join("\n"));
+  }
   out.push(renderPanelMarkdown(brief.rows).trimEnd());
   if (brief.unmonitored.length > 0) {
     out.push(`## Unmonitored cron lines (${brief.unmonitored.length})`, UNMONITORED_NOTE);
@@ -214,6 +228,11 @@ export function renderBriefText(brief: Brief): string {
     });
     out.push(`Needs attention (${brief.alerts.length})\n\n${items.join("\n\n")}`);
   }
+  const since = [SINCE_TITLE, ...sinceLines(brief.since).map((line) => plainLine(line))];
+  if (brief.since.events.length > 0) {
+    since.push("", ...brief.since.events.map((event) => `  ${plainLine(event.job)}: ${plainLine(event.text)}`));
+  }
+  out.push(since.join("\n"));
   out.push(`Heartbeat panel\n\n${renderPanelText(brief.rows).trimEnd()}`);
   if (brief.unmonitored.length > 0) {
     const lines = brief.unmonitored.map((line) => `  ${unmonitoredText(line)}`);
@@ -232,13 +251,58 @@ export function briefJson(brief: Brief) {
     counts: brief.counts,
     alerting: brief.alerts.length,
     checker: brief.checker && { status: brief.checker.status, alerting: brief.checker.alerting, text: brief.checker.text },
-    jobs: brief.states.map((state) => jobJson(state, brief.now, brief.tz)),
+    since_last_brief: sinceJson(brief.since),
+    jobs: brief.states.map((state) => jobJson(state, brief.now, brief.tz, brief.availability.get(state.job))),
     ...(brief.unmonitored.length > 0 && { unmonitored: brief.unmonitored }),
   };
 }
 
 export function renderBriefJson(brief: Brief): string {
   return `${JSON.stringify(briefJson(brief), null, 2)}\n`;
+}
+
+export const SINCE_TITLE = "Since the last brief";
+
+/**
+ * The section's lines before its list: the window, what the journal could not tell, and that
+ * nothing happened when a journal was read and it names no event.
+ */
+export function sinceLines(since: SinceLastBrief): string[] {
+  const lines = [since.window];
+  if (since.journalNote !== null) lines.push(since.journalNote);
+  if (since.known && since.events.length === 0) lines.push(NOTHING_HAPPENED);
+  return lines;
+}
+
+/** "Since the last brief" in the JSON brief: the window, the journal's state, the events in words and as facts. */
+function sinceJson(since: SinceLastBrief) {
+  const iso = (at: Date | null) => at?.toISOString() ?? null;
+  return {
+    from: iso(since.from),
+    to: iso(since.to),
+    journal_note: since.journalNote,
+    journals: since.journals.map((source) => ({
+      path: source.path,
+      state: source.state,
+      truncated: source.truncated,
+      skipped_lines: source.skippedLines,
+      bytes: source.bytes,
+      ...(source.error !== undefined && { error: source.error }),
+    })),
+    events: since.events,
+    episodes: since.history.episodes.map((episode) => ({
+      job: episode.job,
+      status: episode.status,
+      reason: episode.reason,
+      started_at: iso(episode.startedAt),
+      ended_at: iso(episode.endedAt),
+      ended_in: episode.endedIn,
+      down_s:
+        episode.startedAt === null ? null : Math.round(((episode.endedAt ?? since.to).getTime() - episode.startedAt.getTime()) / 1000),
+      changes: episode.changes.map((change) => ({ at: iso(change.at), status: change.status })),
+    })),
+    flaky: since.history.flaky.map((turn) => ({ job: turn.job, at: iso(turn.at), reason: turn.reason })),
+  };
 }
 
 export const UNMONITORED_NOTE = "Not watched: nothing alerts when they fail. Wrap them in `lastbeat run <job> --`.";

@@ -1,6 +1,6 @@
 import { escapeHtml, plainLine } from "lastbeat/text";
-import { UNMONITORED_NOTE, unmonitoredText, type Brief, type BriefAlert } from "./brief.js";
-import { MAX_CELL_CHARS, PANEL_COLUMNS } from "./panel.js";
+import { SINCE_TITLE, UNMONITORED_NOTE, sinceLines, unmonitoredText, type Brief, type BriefAlert } from "./brief.js";
+import { MAX_CELL_CHARS, PANEL_COLUMNS, PANEL_LEGEND } from "./panel.js";
 import type { PanelRow } from "./panel.js";
 import type { JobStatus } from "lastbeat";
 
@@ -26,9 +26,9 @@ function tone(status: JobStatus): "good" | "warn" | "bad" | "info" {
 }
 
 /** The panel as an HTML `<table>`, for embedding in another page (`--panel --format html`). */
-export function renderPanelHtml(rows: readonly PanelRow[]): string {
+export function renderPanelHtml(rows: readonly PanelRow[], journalNote: string | null = null): string {
   if (rows.length === 0) return `<section class="lastbeat-panel">\n<h2>Heartbeat panel</h2>\n<p>No heartbeat files found.</p>\n</section>\n`;
-  const head = PANEL_COLUMNS.map((title, i) => `<th${i === 5 ? ' class="num"' : ""}>${escapeHtml(title)}</th>`).join("");
+  const head = PANEL_COLUMNS.map((title, i) => `<th${i === 5 || i === 8 ? ' class="num"' : ""}>${escapeHtml(title)}</th>`).join("");
   const body = rows
     .map((row) => {
       const cells = [
@@ -39,12 +39,29 @@ export function renderPanelHtml(rows: readonly PanelRow[]): string {
         `<td>${escapeHtml(row.interval)}</td>`,
         `<td class="num">${escapeHtml(row.ratio)}</td>`,
         `<td>${escapeHtml(row.lastDuration)}</td>`,
+        `<td class="runs">${escapeHtml(row.runs)}</td>`,
+        `<td class="num">${escapeHtml(row.availability)}</td>`,
         `<td class="note">${escapeHtml(plainLine(row.note, MAX_CELL_CHARS))}</td>`,
       ];
       return `<tr class="${tone(row.status)}">${cells.join("")}</tr>`;
     })
     .join("\n");
-  return `<section class="lastbeat-panel">\n<h2>Heartbeat panel</h2>\n<table>\n<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>\n</section>\n`;
+  const lines = [...PANEL_LEGEND.split("\n"), ...(journalNote === null ? [] : [plainLine(journalNote)])];
+  const legend = `<p class="legend">${lines.map(escapeHtml).join("<br>")}</p>`;
+  return `<section class="lastbeat-panel">\n<h2>Heartbeat panel</h2>\n<table>\n<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>\n${legend}\n</section>\n`;
+}
+
+/** "Since the last brief": the window, the journal's note, then one item per event. */
+function sinceHtml(brief: Brief): string {
+  const [window, ...rest] = sinceLines(brief.since);
+  const parts = [`<section class="since">`, `<h2>${escapeHtml(SINCE_TITLE)}</h2>`, `<p class="muted">${escapeHtml(plainLine(window ?? ""))}</p>`];
+  for (const line of rest) parts.push(`<p>${escapeHtml(plainLine(line))}</p>`);
+  if (brief.since.events.length > 0) {
+    const items = brief.since.events.map((event) => `<li><strong>${escapeHtml(plainLine(event.job))}</strong> ${escapeHtml(plainLine(event.text))}</li>`);
+    parts.push(`<ul>\n${items.join("\n")}\n</ul>`);
+  }
+  parts.push(`</section>`);
+  return parts.join("\n");
 }
 
 function alertHtml(alert: BriefAlert): string {
@@ -68,7 +85,7 @@ const STYLE = `
 @media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --muted: #8d96a0; --bg: #0d1117; --line: #30363d;
   --good: #3fb950; --warn: #d29922; --bad: #f85149; --info: #58a6ff; --tint: #161b22; } }
 * { box-sizing: border-box; }
-body { margin: 0 auto; padding: 2rem 1.25rem 4rem; max-width: 72rem; color: var(--fg); background: var(--bg);
+body { margin: 0 auto; padding: 2rem 1.25rem 4rem; max-width: 80rem; color: var(--fg); background: var(--bg);
   font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
 h1 { font-size: 1.6rem; margin: 0 0 .25rem; }
 h2 { font-size: 1.15rem; margin: 2rem 0 .75rem; padding-bottom: .3rem; border-bottom: 1px solid var(--line); }
@@ -85,11 +102,15 @@ pre { margin: .5rem 0 0; padding: .75rem; overflow-x: auto; background: var(--ti
   font: 13px/1.45 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; white-space: pre-wrap; word-break: break-word; }
 summary { cursor: pointer; color: var(--muted); font-size: .9rem; }
 table { width: 100%; border-collapse: collapse; font-size: .92rem; }
-th, td { text-align: left; padding: .4rem .6rem; border-bottom: 1px solid var(--line); vertical-align: top; }
-th { font-weight: 600; color: var(--muted); white-space: nowrap; }
+th, td { text-align: left; padding: .4rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { font-weight: 600; color: var(--muted); }
 td { white-space: nowrap; }
-td.note { white-space: normal; overflow-wrap: anywhere; min-width: 14rem; }
+td.note { white-space: normal; overflow-wrap: anywhere; min-width: 12rem; }
 td.job { font-weight: 600; }
+td.runs { letter-spacing: .08em; }
+.legend { color: var(--muted); font-size: .85rem; margin: .5rem 0 0; }
+.since ul { padding-left: 1.25rem; }
+.since li { margin: .2rem 0; overflow-wrap: anywhere; }
 .num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.bad { background: color-mix(in srgb, var(--bad) 8%, transparent); }
 tr.warn { background: color-mix(in srgb, var(--warn) 8%, transparent); }
@@ -115,6 +136,7 @@ export function renderBriefHtml(brief: Brief): string {
   parts.push(`<h2>Needs attention${brief.alerts.length ? ` (${brief.alerts.length})` : ""}</h2>`);
   if (brief.alerts.length === 0) parts.push(`<p>Nothing: no job is alerting.</p>`);
   for (const alert of brief.alerts) parts.push(alertHtml(alert));
+  parts.push(sinceHtml(brief));
   parts.push(`<div class="table-wrap">\n${renderPanelHtml(brief.rows).trimEnd()}\n</div>`);
   if (brief.unmonitored.length > 0) {
     parts.push(`<h2>Unmonitored cron lines (${brief.unmonitored.length})</h2>`, `<p class="muted">${escapeHtml(UNMONITORED_NOTE)}</p>`);

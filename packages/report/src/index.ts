@@ -2,7 +2,11 @@ export { renderBrief, formatBrief, renderPanel, isReportFormat, REPORT_FORMATS }
 export type { ReportFormat } from "./render.js";
 export { buildBrief, briefJson } from "./brief.js";
 export type { Brief, BriefAlert, BriefOptions, CheckerFreshness, UnmonitoredLine } from "./brief.js";
-export { panelRows, panelJson, noteFor, PANEL_COLUMNS } from "./panel.js";
+export { panelRows, panelJson, noteFor, runSymbols, PANEL_COLUMNS, PANEL_LEGEND, PANEL_RUNS } from "./panel.js";
 export type { PanelRow, RenderOptions } from "./panel.js";
 export { STATUS_SYMBOL, statusLabel } from "./status.js";
-export { formatAgo, formatRatio, formatRunLength, formatSpan, formatWhen, isValidTimeZone, localTimeZone } from "./time.js";
+export { formatAgo, formatAt, formatDay, formatDowntime, formatRatio, formatRunLength, formatSpan, formatWhen, isValidTimeZone, localTimeZone } from "./time.js";
+export { allEpisodes, availabilities, historySince, formatAvailability, AVAILABILITY_DAYS } from "./history.js";
+export type { Availability, Episode, FlakyTurn, History, Journal, JournalSource } from "./history.js";
+export { DEFAULT_SINCE_SECONDS } from "./since.js";
+export type { SinceEvent, SinceLastBrief } from "./since.js";

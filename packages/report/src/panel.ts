@@ -1,14 +1,17 @@
 import { jobStateToJson, sortJobStates } from "lastbeat/internal";
 import type { JobState, JobStatus } from "lastbeat";
 import { inlineMarkdown, MENTION_BREAK, plainLine } from "lastbeat/text";
+import { availabilities, formatAvailability, type Availability, type Journal } from "./history.js";
 import { STATUS_SYMBOL, statusLabel } from "./status.js";
-import { formatAgo, formatRatio, formatRunLength, formatSpan, formatWhen } from "./time.js";
+import { formatAgo, formatDay, formatRatio, formatRunLength, formatSpan, formatWhen } from "./time.js";
 
 /** What every renderer needs: the instant the report is "as of", and the reader's zone. */
 export interface RenderOptions {
   now: Date;
   /** IANA zone for dates and times of day; `UTC` when absent. */
   tz?: string;
+  /** The checker's journal, for each job's availability; without it the column says `—`. */
+  journal?: Journal;
 }
 
 /** One row of the heartbeat panel, as plain (unescaped) text; each format escapes its own way. */
@@ -23,6 +26,10 @@ export interface PanelRow {
   interval: string;
   ratio: string;
   lastDuration: string;
+  /** `✓✓✗✓`: the last finished runs, oldest first. */
+  runs: string;
+  /** `99.3%`, `100% since 2 Apr`, or `—` when the journal has no line of the job. */
+  availability: string;
   note: string;
 }
 
@@ -34,8 +41,22 @@ export const PANEL_COLUMNS = [
   "Interval",
   "Ratio",
   "Last duration",
+  "Last runs",
+  "Availability",
   "Note",
 ] as const;
+
+/** Columns aligned right: Ratio and Availability. */
+const RIGHT_ALIGNED: ReadonlySet<number> = new Set([5, 8]);
+
+/** Finished runs shown in the panel: enough to see a pattern, few enough to keep the table narrow. */
+export const PANEL_RUNS = 10;
+
+/** Under the panel: what the two history columns mean, one line each. */
+export const PANEL_LEGEND = [
+  `Last runs: up to ${PANEL_RUNS}, oldest left, newest right (✓ ok, ✗ failed).`,
+  "Availability: the share of the last 30 days the job was not alerting, from the checker's journal (— when it has no line of the job).",
+].join("\n");
 
 const NONE = "—";
 /** Longest text kept in a panel cell, in characters. */
@@ -44,6 +65,7 @@ export const MAX_CELL_CHARS = 120;
 /** The panel's rows, worst first. */
 export function panelRows(states: readonly JobState[], options: RenderOptions): PanelRow[] {
   const tz = options.tz ?? "UTC";
+  const available = availabilities(options.journal?.entries ?? [], options.now);
   return sortJobStates(states).map((state) => ({
     job: state.job,
     status: state.status,
@@ -57,8 +79,34 @@ export function panelRows(states: readonly JobState[], options: RenderOptions): 
       state.heartbeat?.duration_ms !== undefined && state.heartbeat.status !== "start"
         ? formatRunLength(state.heartbeat.duration_ms)
         : NONE,
+    runs: runSymbols(state),
+    availability: availabilityText(available.get(state.job), options.now, tz),
     note: noteFor(state, options.now, tz),
   }));
+}
+
+const RUN_SYMBOL: Readonly<Record<string, string>> = { ok: STATUS_SYMBOL.ok, fail: STATUS_SYMBOL.failed };
+
+/**
+ * `✓✓✗✓`, oldest first, from the heartbeat's `runs` (newest first in the file). A beat written
+ * before runs were kept still tells its own run. Anything else a file puts there reads `?`.
+ */
+export function runSymbols(state: JobState): string {
+  const hb = state.heartbeat;
+  if (hb === null) return NONE;
+  const runs: readonly unknown[] = Array.isArray(hb.runs) ? hb.runs : hb.status === "start" ? [] : [{ status: hb.status }];
+  const symbols = runs
+    .slice(0, PANEL_RUNS)
+    .map((run) => RUN_SYMBOL[String((run as { status?: unknown } | null)?.status)] ?? "?")
+    .reverse();
+  return symbols.length === 0 ? NONE : symbols.join("");
+}
+
+/** `99.3%`, or `100% since 2 Apr` when the journal knows the job for less than 30 days. */
+export function availabilityText(availability: Availability | undefined, now: Date, tz: string): string {
+  if (availability === undefined) return NONE;
+  const percent = formatAvailability(availability.ratio);
+  return availability.whole ? percent : `${percent} since ${formatDay(availability.from, now, tz)}`;
 }
 
 /**
@@ -125,7 +173,7 @@ const EMPTY_PANEL = "No heartbeat files found.";
 
 /** A row's cells in PANEL_COLUMNS order, unescaped. */
 function cellsOf(row: PanelRow): string[] {
-  return [row.job, row.statusLabel, row.lastBeat, row.age, row.interval, row.ratio, row.lastDuration, row.note];
+  return [row.job, row.statusLabel, row.lastBeat, row.age, row.interval, row.ratio, row.lastDuration, row.runs, row.availability, row.note];
 }
 
 /** The panel as a GFM table under a `## Heartbeat panel` heading, padded so it also reads as plain text. */
@@ -136,11 +184,10 @@ export function renderPanelMarkdown(rows: readonly PanelRow[]): string {
   const widths = PANEL_COLUMNS.map((title, i) =>
     Math.max(3, charLength(title), ...cells.map((row) => charLength(row[i] ?? ""))),
   );
-  const RIGHT = 5; // Ratio
   const line = (row: readonly string[]) =>
-    `| ${row.map((cell, i) => (i === RIGHT ? padStart(cell, widths[i]!) : padEnd(cell, widths[i]!))).join(" | ")} |`;
-  const rule = `| ${widths.map((w, i) => (i === RIGHT ? `${"-".repeat(w - 1)}:` : "-".repeat(w))).join(" | ")} |`;
-  return `${heading}\n\n${[line(PANEL_COLUMNS), rule, ...cells.map(line)].join("\n")}\n`;
+    `| ${row.map((cell, i) => (RIGHT_ALIGNED.has(i) ? padStart(cell, widths[i]!) : padEnd(cell, widths[i]!))).join(" | ")} |`;
+  const rule = `| ${widths.map((w, i) => (RIGHT_ALIGNED.has(i) ? `${"-".repeat(w - 1)}:` : "-".repeat(w))).join(" | ")} |`;
+  return `${heading}\n\n${[line(PANEL_COLUMNS), rule, ...cells.map(line)].join("\n")}\n\n${PANEL_LEGEND}\n`;
 }
 
 /** The panel as aligned columns for a terminal or a plain-text mail. */
@@ -148,7 +195,7 @@ export function renderPanelText(rows: readonly PanelRow[]): string {
   if (rows.length === 0) return `${EMPTY_PANEL}\n`;
   const header = PANEL_COLUMNS.map((title) => title.toUpperCase());
   const cells = rows.map((row) => cellsOf(row).map((cell) => plainLine(cell, MAX_CELL_CHARS)));
-  return `${alignColumns([header, ...cells], new Set([5]))}\n`;
+  return `${alignColumns([header, ...cells], RIGHT_ALIGNED)}\n\n${PANEL_LEGEND}\n`;
 }
 
 /** Left-aligned columns two spaces apart (right-aligned where asked); the last column is not padded. */
@@ -170,14 +217,15 @@ export function alignColumns(table: readonly (readonly string[])[], rightAligned
 
 /** The panel as JSON: the `status --json` shape (docs/spec.md, "JSON output") plus the job's message and the panel's note. */
 export function panelJson(states: readonly JobState[], options: RenderOptions) {
+  const available = availabilities(options.journal?.entries ?? [], options.now);
   return {
     now: options.now.toISOString(),
-    jobs: sortJobStates(states).map((state) => jobJson(state, options.now, options.tz)),
+    jobs: sortJobStates(states).map((state) => jobJson(state, options.now, options.tz, available.get(state.job))),
   };
 }
 
 /** One job in the report's JSON: `status --json` fields, then what the panel adds. */
-export function jobJson(state: JobState, now: Date, tz = "UTC") {
+export function jobJson(state: JobState, now: Date, tz = "UTC", availability?: Availability) {
   return {
     ...jobStateToJson(state),
     symbol: STATUS_SYMBOL[state.status],
@@ -186,6 +234,20 @@ export function jobJson(state: JobState, now: Date, tz = "UTC") {
     last_duration_ms: state.heartbeat?.duration_ms ?? null,
     exit_code: state.heartbeat?.exit_code ?? null,
     output_tail: state.heartbeat?.output_tail ?? null,
+    runs: state.heartbeat?.runs ?? null,
+    availability: availability === undefined ? null : availabilityJson(availability),
+  };
+}
+
+/** A job's availability in the report's JSON. */
+export function availabilityJson(availability: Availability) {
+  return {
+    ratio: Math.round(availability.ratio * 1e6) / 1e6,
+    text: formatAvailability(availability.ratio),
+    from: availability.from.toISOString(),
+    to: availability.to.toISOString(),
+    whole_window: availability.whole,
+    down_s: Math.round(availability.downSeconds),
   };
 }
 

@@ -4,6 +4,8 @@ import type { Brief, BriefOptions } from "./brief.js";
 import { renderBriefHtml, renderPanelHtml } from "./html.js";
 import { panelRows, renderPanelJson, renderPanelMarkdown, renderPanelText } from "./panel.js";
 import type { RenderOptions } from "./panel.js";
+import { journalNote } from "./since.js";
+import { inlineMarkdown, plainLine } from "lastbeat/text";
 
 export const REPORT_FORMATS = ["md", "text", "json", "html"] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -17,9 +19,11 @@ export function renderPanel(states: readonly JobState[], options: RenderOptions 
   const format = options.format ?? "md";
   if (format === "json") return renderPanelJson(states, options);
   const rows = panelRows(states, options);
-  if (format === "text") return renderPanelText(rows);
-  if (format === "html") return renderPanelHtml(rows);
-  return renderPanelMarkdown(rows);
+  // The Availability column is `—` throughout without a journal: say why, under the panel.
+  const note = options.journal === undefined ? null : journalNote(options.journal, options.now, options.tz ?? "UTC");
+  if (format === "text") return renderPanelText(rows) + (note === null ? "" : `${plainLine(note)}\n`);
+  if (format === "html") return renderPanelHtml(rows, note);
+  return renderPanelMarkdown(rows) + (note === null ? "" : `${inlineMarkdown(note)}\n`);
 }
 
 /** The morning brief. Pure: (states, now, tz) → text. */

@@ -1,6 +1,7 @@
 // Deep imports: the date-fns root module would load all ~250 of its functions.
 import { formatDistanceStrict } from "date-fns/formatDistanceStrict";
 import { formatDuration } from "date-fns/formatDuration";
+import { formatDuration as formatCompact } from "lastbeat/internal";
 
 /**
  * Human-friendly times for the panel and the brief. Distances and durations come from date-fns;
@@ -135,4 +136,29 @@ export function formatRatio(ratio: number | null): string {
   const tenths = Math.round(r * 10) / 10;
   if (tenths >= 10) return `${Math.round(r)}×`;
   return `${tenths.toFixed(1)}×`;
+}
+
+/**
+ * When something happened, inside a sentence: `at 02:00` today, `yesterday at 23:58`,
+ * `on Mon 6 Apr at 02:00` this week, `on 14 Feb at 02:00`, `on 31 Dec 2025 at 23:00`.
+ */
+export function formatAt(at: Date, now: Date, tz: string): string {
+  const when = formatWhen(at, now, tz);
+  const [, day, clock] = /^(.*) (\d\d:\d\d)$/.exec(when) ?? [];
+  if (day === undefined || clock === undefined) return `at ${when}`;
+  if (day === "today") return `at ${clock}`;
+  if (day === "yesterday" || day === "tomorrow") return `${day} at ${clock}`;
+  return `on ${day} at ${clock}`;
+}
+
+/** `6 Apr` (or `6 Apr 2025` in another year than `now`): a calendar day in the reader's zone. */
+export function formatDay(at: Date, now: Date, tz: string): string {
+  const w = wallClock(at, tz);
+  const year = w.year === wallClock(now, tz).year ? "" : ` ${w.year}`;
+  return `${w.day} ${w.monthName.slice(0, 3)}${year}`;
+}
+
+/** `1h 10m`, `45m`, `2d 3h`: how long a job was down, to the minute (seconds below one). */
+export function formatDowntime(seconds: number): string {
+  return formatCompact(seconds < 60 ? seconds : Math.round(seconds / 60) * 60);
 }

@@ -1,7 +1,8 @@
 import { Option } from "commander";
 import { UsageError, healthExit } from "../errors.js";
 import type { CliIo, RegisterCommand } from "../io.js";
-import { absolute, addScanOptions, type ScanFlags } from "../options.js";
+import { absolute, addScanOptions, durationOption, type ScanFlags } from "../options.js";
+import { journalPaths, readJournals } from "../brief-journal.js";
 import { writeOut } from "../out-file.js";
 import { addCronOptions, cronScan, scanStates, unmonitoredJson, type CronFlags } from "../cron-scan.js";
 import { redactStates } from "../redact.js";
@@ -11,6 +12,7 @@ interface ReportFlags extends ScanFlags, CronFlags {
   format?: "md" | "text" | "json" | "html";
   out?: string;
   tz?: string;
+  since?: number;
   checker: boolean;
 }
 
@@ -31,6 +33,7 @@ export const registerReport: RegisterCommand = (program, io, setExit) => {
     .option("--json", "same as --format json")
     .option("--out <file>", "write to this file (atomically) instead of stdout")
     .option("--tz <zone>", "IANA time zone for dates and times (default: the machine's)")
+    .addOption(durationOption("--since <duration>", "how far back \"Since the last brief\" looks, from the checker's journal (default: 1d)"))
     .option("--no-checker", "do not treat a stale or missing heartbeat-checker as an alert")
     .addHelpText(
       "after",
@@ -39,6 +42,7 @@ Exits 1 while a job is alerting, so cron notices even if nobody reads the brief.
 
 Examples:
   $ lastbeat report --tz Europe/Berlin
+  $ lastbeat report --since 3d          # what happened over the weekend
   $ lastbeat report --panel >> morning-brief.md
   $ lastbeat report --format html --out /var/www/ops/brief.html
   $ lastbeat report --format text | mail -s "morning brief" ops@example.com`,
@@ -46,6 +50,9 @@ Examples:
     .action(async (flags: ReportFlags) => {
       if (flags.json && flags.format !== undefined && flags.format !== "json") {
         throw new UsageError(`--json conflicts with --format ${flags.format}`);
+      }
+      if (flags.panel && flags.since !== undefined) {
+        throw new UsageError("--since applies to the full brief's \"Since the last brief\" section; --panel has none");
       }
       const format = flags.json ? "json" : (flags.format ?? "md");
       // date-fns comes with the report package: loaded here, never by `lastbeat beat`.
@@ -56,7 +63,8 @@ Examples:
       }
       const scan = await cronScan(flags, io);
       const states = redactStates(await scanStates(scan), io.env);
-      const options = { now: scan.now, tz, format };
+      const journal = await readJournals(journalPaths(states), io.env);
+      const options = { now: scan.now, tz, format, journal };
       let text: string;
       let alerting: boolean;
       if (flags.panel) {
@@ -67,7 +75,8 @@ Examples:
           const { source, line, schedule, user, command } = unmonitoredJson(entry);
           return { where: `${source}:${line}`, schedule, user, command };
         });
-        const brief = report.buildBrief(states, { ...options, checker: flags.checker, unmonitored });
+        const since = flags.since === undefined ? {} : { sinceSeconds: flags.since };
+        const brief = report.buildBrief(states, { ...options, ...since, checker: flags.checker, unmonitored });
         text = report.formatBrief(brief, format);
         alerting = brief.alerts.length > 0;
       }
