@@ -66,12 +66,18 @@ describe("lastbeat check writes the journal", () => {
     expect((await journalOf(dir)).at(-1)).toMatchObject({ at: "2026-11-23T02:00:00.000Z", from: "ok", to: "late" });
   });
 
-  it("two checkers racing on one folder write each change once", async () => {
+  it("checkers racing on one folder write each change once", async () => {
     const dir = await heartbeats();
     for (const job of ["a", "b", "c"]) await beat(dir, job, job === "b" ? "fail" : "ok", "2026-11-23T01:00:00Z");
-    const runs = await Promise.all([1, 2, 3].map(() => check(dir, "2026-11-23T01:05:00Z")));
-    expect(runs.map((r) => r.code)).toEqual([1, 1, 1]);
-    const entries = await journalOf(dir);
+    // A long history of other jobs: reading it takes each checker long enough that, without the
+    // lock, they would all read before any of them appended.
+    const history = Array.from({ length: 40_000 }, (_, i) =>
+      line({ at: new Date(Date.parse("2026-11-01T00:00:00Z") + i * 30_000).toISOString(), job: `other-${i % 40}`, from: "ok", to: i % 2 ? "ok" : "late", reason: "z".repeat(60) }),
+    );
+    await writeFile(join(dir, JOURNAL_FILE), history.join(""));
+    const runs = await Promise.all([1, 2, 3, 4].map(() => check(dir, "2026-11-23T01:05:00Z")));
+    expect(runs.map((r) => r.code)).toEqual([1, 1, 1, 1]);
+    const entries = (await journalOf(dir)).slice(history.length);
     expect(entries.map((e) => `${e.job}:${e.from}->${e.to}`).sort()).toEqual(["a:null->ok", "b:null->failed", "c:null->ok"]);
   });
 

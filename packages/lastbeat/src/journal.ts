@@ -268,7 +268,7 @@ const journalLine = (entry: JournalEntry) => `${JSON.stringify({ at: entry.at, j
 
 /** What one pass over the journal learns: each job's latest entry, and whether to trim. */
 interface JournalSummary {
-  /** Per job, its latest entry, the index of its line and the size it is written in. */
+  /** Per job, its latest entry, the index of its line and the line's size. */
   latest: Map<string, { entry: JournalEntry; line: number; bytes: number }>;
   skippedLines: number;
   /** The oldest entry that is not its job's latest: what a trim could drop. */
@@ -283,7 +283,7 @@ const emptySummary = (): JournalSummary => ({ latest: new Map(), skippedLines: 0
 async function summarize(handle: FileHandle, size: number, horizonMs: number): Promise<JournalSummary> {
   const summary = emptySummary();
   let index = 0;
-  for await (const { text } of journalLines(handle, 0, size)) {
+  for await (const { text, bytes } of journalLines(handle, 0, size)) {
     const line = index++;
     if (text !== null && text.trim() === "") continue;
     const entry = text === null ? null : parseJournalLine(text);
@@ -291,8 +291,6 @@ async function summarize(handle: FileHandle, size: number, horizonMs: number): P
       summary.skippedLines++;
       continue;
     }
-    // Sized as the rewrite writes it (times in UTC, unknown fields left out).
-    const bytes = Buffer.byteLength(journalLine(entry));
     const ms = Date.parse(entry.at);
     if (ms >= horizonMs) summary.recentBytes += bytes;
     const replaced = summary.latest.get(entry.job);
@@ -332,18 +330,19 @@ async function* trimmedLines(
   let recentLeft = summary.recentBytes; // bytes of the recent lines (not latest) from this one on
   let batch = "";
   let index = 0;
-  for await (const { text } of journalLines(handle, 0, size)) {
+  for await (const { text, bytes } of journalLines(handle, 0, size)) {
     const line = index++;
     const entry = text === null ? null : parseJournalLine(text);
     if (!entry) continue;
-    const written = journalLine(entry);
     if (!latestLines.has(line)) {
       if (Date.parse(entry.at) < horizonMs) continue;
       const fits = recentLeft <= budget;
-      recentLeft -= Buffer.byteLength(written);
+      recentLeft -= bytes;
       if (!fits) continue;
     }
-    batch += written;
+    // Written as the checker writes it: a line a person or another tool wrote (a time with an
+    // offset, unknown fields) may come out a few bytes longer; the next run trims the rest.
+    batch += journalLine(entry);
     if (batch.length >= CHUNK_BYTES) {
       yield batch;
       batch = "";
