@@ -41,6 +41,21 @@ describe("redactStates", () => {
     expect(state!.reason).toContain("push failed");
   });
 
+  it("keeps everything else a state carries, and a state without a heartbeat as it is", () => {
+    const leaky = evaluate(leakyBeat, undefined, NOW);
+    const missing = evaluate(undefined, { intervalSeconds: 3600 }, NOW, { job: "never-ran" });
+    const quiet = evaluate({ ...leakyBeat, job: "quiet", message: undefined, output_tail: undefined }, undefined, NOW);
+    const [redacted, stillMissing, stillQuiet] = redactStates([leaky, missing, quiet], ENV);
+    expect(redacted).toEqual({
+      ...leaky,
+      reason: leaky.reason.replaceAll(TOKEN, "***"),
+      heartbeat: { ...leaky.heartbeat, message: leakyBeat.message!.replaceAll(TOKEN, "***"), output_tail: leakyBeat.output_tail!.replaceAll(TOKEN, "***") },
+    });
+    expect(stillMissing).toEqual(missing);
+    expect(stillMissing!.heartbeat).toBeNull();
+    expect(stillQuiet).toEqual(quiet);
+  });
+
   it("leaves states alone when no token is set", () => {
     const states = [evaluate(leakyBeat, undefined, NOW)];
     expect(redactStates(states, {})).toEqual(states);

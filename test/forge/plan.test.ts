@@ -1,7 +1,7 @@
-import { expect, it } from "vitest";
-import { planSync, type PlanInput, type PlannedAction } from "@lastbeat/forge";
+import { describe, expect, it } from "vitest";
+import { planSync, writesOf, type ForgeIssue, type PlanInput, type PlannedAction } from "@lastbeat/forge";
 import { evaluate, type JobState } from "lastbeat";
-import { NOW, at, failed, healthy, stale, SCOPE } from "./helpers.js";
+import { NOW, at, failed, healthy, stale, state, SCOPE } from "./helpers.js";
 
 const plan = (input: PlanInput) => planSync(input).actions;
 
@@ -53,4 +53,177 @@ it("reads a per-job body stored with CRLF line ends as the same body: no write",
   const issue = apply(created, null)!;
   const crlf = { title: issue.title, body: issue.body.replace(/\n/g, "\r\n") };
   expect(plan({ scope: SCOPE, mode: "per-job", states, issues: asIssue(crlf), now: NOW }).map((a) => a.kind)).toEqual(["none"]);
+});
+
+/*
+ * The planner alone, on issues as a forge lists them: duplicates, a change of mode, issues a
+ * person edited or half-deleted, issues from before scopes, the storm and the write budget.
+ * The loopback-forge suites (storms, scopes, lifecycle) drive the same paths end to end; these
+ * pin each decision to the action it produces.
+ */
+type Rendered = { title: string; body: string };
+const open = (number: number, { title, body }: Rendered, createdAt = NOW): ForgeIssue => ({
+  number,
+  title,
+  body,
+  createdAt: createdAt.toISOString(),
+  url: "",
+  labels: ["heartbeat"],
+});
+/** The issue the planner would create for `states` in `mode`. */
+function rendered(mode: PlanInput["mode"], states: JobState[], key = mode === "rollup" ? "rollup" : `job:${states[0]!.job}`): Rendered {
+  const create = planSync({ scope: SCOPE, mode, states, issues: [], now: NOW }).actions.find((a) => a.kind === "create" && a.key === key);
+  if (create?.kind !== "create") throw new Error(`no ${key} issue planned`);
+  return { title: create.title, body: create.body };
+}
+const lines = (body: string) => body.split("\n");
+const summary = (actions: PlannedAction[]) => actions.map((a) => `${a.kind} ${a.key ?? "-"}${"issue" in a && a.issue !== null ? ` #${a.issue}` : ""}`);
+
+describe("the planner on the issues it finds", () => {
+  it("keeps the oldest of several issues with one key (by creation, then number) and closes the others after the writes that matter", () => {
+    const before = rendered("rollup", [stale("backup")]);
+    const issues = [open(5, before, at(-1)), open(9, before, at(-2)), open(7, before, at(-2))];
+    const { actions } = planSync({ scope: SCOPE, mode: "rollup", states: [stale("backup"), failed("db")], issues, now: NOW });
+    expect(summary(actions)).toEqual(["update rollup #7", "comment rollup #7", "close-duplicate rollup #9", "close-duplicate rollup #5"]);
+    for (const a of actions.filter((a) => a.kind === "close-duplicate")) {
+      expect(a).toMatchObject({ of: 7, comment: "Closing as a duplicate of #7: lastbeat keeps the oldest open alert issue.\n" });
+    }
+  });
+
+  it("closes the other mode's issues when --mode changes, either way", () => {
+    const rollup = open(1, rendered("rollup", [stale("backup")]));
+    const toPerJob = planSync({ scope: SCOPE, mode: "per-job", states: [stale("backup")], issues: [rollup], now: NOW }).actions;
+    expect(summary(toPerJob)).toEqual(["create job:backup", "close rollup #1"]);
+    expect(toPerJob[1]).toMatchObject({ comment: "lastbeat check now keeps one issue per job; closing this rollup issue.\n" });
+
+    const perJob = open(2, rendered("per-job", [stale("backup")]));
+    const toRollup = planSync({ scope: SCOPE, mode: "rollup", states: [stale("backup")], issues: [perJob], now: NOW }).actions;
+    expect(summary(toRollup)).toEqual(["create rollup", "close job:backup #2"]);
+    expect(toRollup[1]).toMatchObject({ comment: "lastbeat check now keeps one rollup issue for all jobs; closing this per-job issue.\n" });
+    // The same mode keeps its issue.
+    expect(summary(planSync({ scope: SCOPE, mode: "per-job", states: [stale("backup")], issues: [perJob], now: NOW }).actions)).toEqual(["none job:backup #2"]);
+  });
+
+  it("repairs a title, a body or a marker line a person changed, in one silent edit", () => {
+    const states = [stale("backup")];
+    const issue = rendered("rollup", states);
+    const edits: Rendered[] = [
+      { ...issue, title: `${issue.title} (looking)` },
+      { ...issue, body: issue.body.replace("| backup |", "| backup (ignore) |") },
+      // Written before scopes: the marker names no scope; the state names our job, so it is ours.
+      { ...issue, body: issue.body.replace("<!-- lastbeat:rollup scope=web-1 -->", "<!-- lastbeat:rollup -->") },
+    ];
+    for (const edited of edits) {
+      const { actions } = planSync({ scope: SCOPE, mode: "rollup", states, issues: [open(1, edited)], now: NOW });
+      expect(summary(actions)).toEqual(["update rollup #1"]);
+      expect(actions[0]).toMatchObject(issue);
+    }
+  });
+
+  it("adopts an issue from before scopes when its state names any one of this checker's jobs", () => {
+    const theirs = rendered("rollup", [stale("backup"), stale("elsewhere")]);
+    const unscoped = { ...theirs, body: theirs.body.replace(" scope=web-1", "") };
+    const ours = planSync({ scope: SCOPE, mode: "rollup", states: [stale("backup")], issues: [open(1, unscoped)], now: NOW });
+    expect(summary(ours.actions)[0]).toBe("update rollup #1");
+    expect(lines((ours.actions[0] as { body: string }).body)[0]).toBe("<!-- lastbeat:rollup scope=web-1 -->");
+    // Naming none of them, it is another checker's: left alone.
+    const other = planSync({ scope: SCOPE, mode: "rollup", states: [stale("db")], issues: [open(1, unscoped)], now: NOW });
+    expect(summary(other.actions)).toEqual(["create rollup"]);
+  });
+
+  it("plans over an issue whose state line a person deleted, never throwing", () => {
+    const withoutState = (issue: Rendered) => ({ ...issue, body: lines(issue.body).filter((l) => !l.startsWith("<!-- lastbeat:state")).join("\n") });
+    const rollup = open(1, withoutState(rendered("rollup", [stale("backup")])));
+    expect(summary(planSync({ scope: SCOPE, mode: "rollup", states: [stale("backup")], issues: [rollup], now: NOW }).actions)).toEqual(["update rollup #1"]);
+    const close = planSync({ scope: SCOPE, mode: "rollup", states: [healthy("backup")], issues: [rollup], now: NOW }).actions;
+    expect(summary(close)).toEqual(["close rollup #1"]);
+    const storm = open(2, withoutState(rendered("per-job", Array.from({ length: 12 }, (_, i) => failed(`job-${i}`)), "storm")));
+    expect(() => planSync({ scope: SCOPE, mode: "per-job", states: [failed("job-0")], issues: [storm], now: NOW })).not.toThrow();
+    // An issue from before scopes without a state names none of our jobs: not ours.
+    const unscoped = { ...rollup, body: rollup.body.replace(" scope=web-1", "") };
+    expect(summary(planSync({ scope: SCOPE, mode: "rollup", states: [stale("backup")], issues: [unscoped], now: NOW }).actions)).toEqual(["create rollup"]);
+  });
+
+  it("claims an issue of our label whose markers a person removed, by its title", () => {
+    const strip = (issue: Rendered) => ({ ...issue, body: lines(issue.body).filter((l) => !l.startsWith("<!-- lastbeat:")).join("\n") });
+    const many = Array.from({ length: 12 }, (_, i) => failed(`job-${i}`));
+    const cases: Array<[PlanInput["mode"], JobState[], Rendered, string]> = [
+      ["rollup", [stale("backup")], rendered("rollup", [stale("backup")]), "rollup"],
+      ["rollup", [stale("backup"), failed("db")], rendered("rollup", [stale("backup"), failed("db")]), "rollup"],
+      ["per-job", [stale("backup")], rendered("per-job", [stale("backup")]), "job:backup"],
+      ["per-job", many, rendered("per-job", many, "storm"), "storm"],
+    ];
+    for (const [mode, states, issue, key] of cases) {
+      const { actions } = planSync({ scope: SCOPE, mode, states, issues: [open(1, strip(issue))], now: NOW, maxNewIssues: 0 });
+      expect(summary(actions), issue.title).toContain(`update ${key} #1`);
+      expect(summary(actions), issue.title).not.toContain(`create ${key}`);
+    }
+    // Another scope's title, or a title that only looks like ours, is not ours.
+    const rollup = strip(rendered("rollup", [stale("backup")]));
+    for (const title of [rollup.title.replace("web-1", "web-2"), `Re: ${rollup.title}`, "[heartbeat-checker] web-1: backup is sad", "[heartbeat-checker] web-1: two jobs alerting: backup"]) {
+      expect(summary(planSync({ scope: SCOPE, mode: "rollup", states: [stale("backup")], issues: [open(1, { ...rollup, title })], now: NOW }).actions), title).toEqual(["create rollup"]);
+    }
+  });
+});
+
+describe("the planner in a storm and on a write budget", () => {
+  it("opens the shared storm issue first, and says how many new issues a run may open", () => {
+    const states = [stale("backup"), failed("db"), failed("aaa"), failed("zzz")];
+    const { actions } = planSync({ scope: SCOPE, mode: "per-job", states, issues: [], now: NOW, maxNewIssues: 2 });
+    expect(summary(actions)).toEqual(["create storm", "create job:aaa", "create job:db"]);
+    expect((actions[0] as { body: string }).body).toContain("`--max-new-issues` (2)");
+    const many = Array.from({ length: 12 }, (_, i) => failed(`job-${String(i).padStart(2, "0")}`));
+    const storm = planSync({ scope: SCOPE, mode: "per-job", states: many, issues: [], now: NOW }).actions[0];
+    expect(storm).toMatchObject({ kind: "create", key: "storm" });
+    expect((storm as { body: string }).body).toContain("`--max-new-issues` (10)");
+  });
+
+  it("keeps updating a job's own issue while new alerts go to the storm, and keeps storm members in it", () => {
+    const own = open(1, rendered("per-job", [failed("aaa")]));
+    const states = [failed("aaa"), failed("bbb"), failed("ccc")];
+    const { actions } = planSync({ scope: SCOPE, mode: "per-job", states, issues: [own], now: NOW, maxNewIssues: 0 });
+    expect(summary(actions)).toEqual(["create storm", "none job:aaa #1"]);
+    // With room again, a job in the storm issue stays there rather than opening its own.
+    const storm = open(2, { title: (actions[0] as Rendered).title, body: (actions[0] as Rendered).body });
+    const next = planSync({ scope: SCOPE, mode: "per-job", states, issues: [own, storm], now: NOW, maxNewIssues: 10 });
+    expect(summary(next.actions)).toEqual(["none job:aaa #1", "none storm #2"]);
+  });
+
+  it("spends the budget on a changed alert before repairing a person's edit, and counts what waits", () => {
+    const aaa = rendered("per-job", [failed("aaa")]);
+    const bbb = rendered("per-job", [failed("bbb")]);
+    const issues = [open(1, { ...aaa, body: aaa.body.replace("disk full", "disk fine, says a person") }), open(2, bbb)];
+    const states = [failed("aaa"), failed("bbb", NOW, { message: "disk full again" })];
+    const tight = planSync({ scope: SCOPE, mode: "per-job", states, issues, now: NOW, maxWrites: 1 });
+    expect(summary(tight.actions)).toEqual(["update job:bbb #2"]);
+    expect(tight.deferredWrites).toBe(1);
+    const roomy = planSync({ scope: SCOPE, mode: "per-job", states, issues, now: NOW, maxWrites: 5 });
+    expect(summary(roomy.actions)).toEqual(["update job:bbb #2", "update job:aaa #1"]);
+    expect(roomy.deferredWrites).toBe(0);
+  });
+
+  it("counts a close as two writes (comment and close), anything else that writes as one", () => {
+    const key = "rollup" as const;
+    expect(writesOf({ kind: "none", key: null, issue: null })).toBe(0);
+    expect(writesOf({ kind: "close", key, issue: 1, comment: "" })).toBe(2);
+    expect(writesOf({ kind: "close-duplicate", key, issue: 2, of: 1, comment: "" })).toBe(2);
+    expect(writesOf({ kind: "create", key, title: "", body: "" })).toBe(1);
+    expect(writesOf({ kind: "update", key, issue: 1, title: "", body: "" })).toBe(1);
+    expect(writesOf({ kind: "comment", key, issue: 1, body: "" })).toBe(1);
+  });
+});
+
+describe("the planner's job states", () => {
+  it("are the scan's, untouched where nothing alerts", () => {
+    const states = [healthy("backup"), healthy("db")];
+    expect(planSync({ scope: SCOPE, mode: "rollup", states, issues: [], now: NOW }).states).toEqual(states);
+  });
+
+  it("keep a job's own start of alerting when it is earlier than the one its issue remembers", () => {
+    const issue = open(1, rendered("rollup", [stale("backup")])); // remembers 09:00
+    const early = state("backup", { at: at(-4), status: "fail", exit_code: 1, message: "x" }); // failing since 08:00
+    const [planned] = planSync({ scope: SCOPE, mode: "rollup", states: [early], issues: [issue], now: NOW }).states;
+    expect(planned!.alertingSince).toEqual(early.alertingSince);
+    expect(early.alertingSince!.getTime()).toBeLessThan(at(-3).getTime());
+  });
 });

@@ -1,10 +1,10 @@
 import { execFileSync } from "node:child_process";
-import { closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { closeSync, constants, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scanHeartbeats } from "lastbeat";
-import { MAX_HEARTBEAT_BYTES, readBoundedFile, readBoundedFileSync, readHeartbeatFile, readHeartbeatFileSync, type BoundedRead } from "lastbeat/internal";
+import { MAX_HEARTBEAT_BYTES, parseManifest, readBoundedFile, readBoundedFileSync, readHeartbeatFile, readHeartbeatFileSync, type BoundedRead } from "lastbeat/internal";
 
 /*
  * The synchronous bounded reader that scans use: the same guarantees as the asynchronous one, and
@@ -169,5 +169,96 @@ describe("scanHeartbeats, read synchronously", () => {
     // A yield per listed entry and per file read: other work ran at least once per file. Without
     // slices it would run only across the few asynchronous steps before the reading starts.
     expect(ticks).toBeGreaterThanOrEqual(count);
+  });
+});
+
+describe("what the mutation audit found unpinned", () => {
+  it("says a file that grew past the cap while read is larger than 64 KiB, without a size fstat never gave", async () => {
+    // /proc files report size 0 to fstat; a process's smaps runs past 64 KiB.
+    expect(readFileSync("/proc/self/smaps").length).toBeGreaterThan(MAX_HEARTBEAT_BYTES);
+    const expected = { ok: false, reason: "larger than 64 KiB", modifiedAt: expect.any(Date) };
+    expect(await readHeartbeatFile("/proc/self/smaps")).toEqual(expected);
+    expect(readHeartbeatFileSync("/proc/self/smaps")).toEqual(expected);
+  });
+
+  it("reads a file that grew since fstat byte for byte, as it is", async () => {
+    const read = await both("/proc/self/cmdline");
+    expect(read).toMatchObject({ ok: true, text: readFileSync("/proc/self/cmdline", "utf8") });
+  });
+
+  it("takes the job name from the file name, only the final .last cut off", async () => {
+    const dir = freshDir();
+    writeFileSync(join(dir, "db.last-night.last"), beat("db.last-night"));
+    expect(await readHeartbeatFile(join(dir, "db.last-night.last"))).toMatchObject({ ok: true, heartbeat: { job: "db.last-night" } });
+  });
+
+  it("reads past 64 KiB when a caller asks for a larger cap", async () => {
+    const dir = freshDir();
+    writeFileSync(join(dir, "big"), "b".repeat(100_000));
+    expect(await both(join(dir, "big"), 200_000)).toMatchObject({ ok: true, text: "b".repeat(100_000) });
+    expect(await both(join(dir, "big"), 100_000)).toMatchObject({ ok: true, text: "b".repeat(100_000) });
+    expect(await both(join(dir, "big"), 99_999)).toMatchObject({ ok: false, reason: "too large", size: 100_000 });
+  });
+
+  it("closes every file and folder it opens, whatever it finds", async () => {
+    const dir = freshDir();
+    writeFileSync(join(dir, "ok.last"), beat("ok"));
+    writeFileSync(join(dir, "big.last"), "x".repeat(MAX_HEARTBEAT_BYTES + 1));
+    writeFileSync(join(dir, "torn.last"), "{");
+    mkdirSync(join(dir, "folder.last"));
+    execFileSync("mkfifo", [join(dir, "pipe.last")]);
+    const paths = ["ok.last", "big.last", "torn.last", "folder.last", "pipe.last"].map((name) => join(dir, name));
+    const openFds = () => readdirSync("/proc/self/fd").length;
+    const before = openFds();
+    for (let i = 0; i < 50; i++) {
+      for (const path of paths) {
+        readBoundedFileSync(path, MAX_HEARTBEAT_BYTES);
+        await readBoundedFile(path, MAX_HEARTBEAT_BYTES);
+      }
+      await scanHeartbeats({ dirs: [dir], now: new Date(NOW) });
+    }
+    // A leak would leave hundreds open; a little slack for whatever else the process opens.
+    expect(openFds() - before).toBeLessThan(20);
+  });
+
+  it("reads the folder LASTBEAT_DIR names in the environment it is given, when no folder is", async () => {
+    const dir = freshDir();
+    writeFileSync(join(dir, "backup.last"), beat("backup"));
+    for (const dirs of [undefined, []]) {
+      const states = await scanHeartbeats({ dirs, env: { LASTBEAT_DIR: dir }, now: new Date(NOW) });
+      expect(states.map((s) => [s.job, s.status, s.file])).toEqual([["backup", "ok", join(dir, "backup.last")]]);
+    }
+  });
+
+  it("takes a manifest already parsed", async () => {
+    const dir = freshDir();
+    writeFileSync(join(dir, "backup.last"), beat("backup"));
+    const manifest = parseManifest(JSON.stringify({ jobs: { backup: { every: "5m" }, invoices: { every: "1d" } } }));
+    const states = await scanHeartbeats({ dirs: [dir], manifest, now: new Date(NOW) });
+    expect(states.map((s) => [s.job, s.status])).toEqual([["backup", "ok"], ["invoices", "missing"]]);
+  });
+
+  it("gives the event loop a turn after each listed entry and each file read, and none inside a slice", async () => {
+    const dir = freshDir();
+    const count = 40;
+    for (let i = 0; i < count; i++) writeFileSync(join(dir, `job-${i}.last`), beat(`job-${i}`));
+    const ticksAtEachState = async (sliceMs: number) => {
+      let ticks = 0;
+      let running = true;
+      const tick = () => {
+        ticks++;
+        if (running) setImmediate(tick);
+      };
+      setImmediate(tick);
+      const seen = await scanHeartbeats({ dirs: [dir], now: new Date(NOW), sliceMs }, () => ticks);
+      running = false;
+      return seen;
+    };
+    const sliced = await ticksAtEachState(0);
+    expect(sliced[0]).toBeGreaterThanOrEqual(count); // a turn per entry listed before the first read
+    for (let i = 1; i < count; i++) expect(sliced[i]).toBeGreaterThan(sliced[i - 1]!); // and per file
+    const whole = await ticksAtEachState(1e9);
+    expect(new Set(whole).size).toBe(1); // one slice: no turn between files
+    expect(whole[0]).toBeLessThan(count);
   });
 });

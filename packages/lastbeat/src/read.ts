@@ -138,8 +138,9 @@ export function readBoundedFileSync(path: string, maxBytes: number): BoundedRead
       const bytesRead = readSync(fd, buffer, length, want, length);
       if (bytesRead === 0) break;
       length += bytesRead;
-      // Less than asked for, and at least what fstat said: the end of a regular file.
-      if (bytesRead < want && length >= info.size) break;
+      // Less than asked for, and at least what fstat said: the end of a regular file. Not for a
+      // file fstat calls empty (/proc): it hands out a page per read, and only 0 is its end.
+      if (bytesRead < want && length >= info.size && info.size > 0) break;
     }
     if (length > maxBytes) return { ok: false, code: undefined, reason: "too large", modifiedAt: info.mtime };
     return { ok: true, text: buffer.toString("utf8", 0, length), modifiedAt: info.mtime };
