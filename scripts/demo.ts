@@ -1,7 +1,8 @@
 /**
  * `npm run demo` (README, "Quick start"): shows in under a minute what lastbeat does, with no account and no
- * network. Writes sample heartbeats (ok, late, stale, failed, running, one corrupt file) into a
- * fresh temporary folder, then runs `lastbeat status`, `lastbeat check --forge file` and
+ * network. Writes sample heartbeats (ok, late, stale, failed, flaky, running, one corrupt file) into
+ * a fresh temporary folder as a night of cron runs would, with `lastbeat check` journaling the
+ * changes as they happen, then runs `lastbeat status`, `lastbeat check --forge file` and
  * `lastbeat report` in-process and prints their output and where the issue file and brief are.
  *
  *   npm run demo                 # a new folder under the system temp dir
@@ -14,6 +15,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runCli } from "@lastbeat/cli";
 import type { CliIo } from "@lastbeat/cli";
+import type { WriteHeartbeatOptions } from "lastbeat";
 import { writeHeartbeat } from "lastbeat";
 
 const out = process.stdout;
@@ -56,42 +58,84 @@ out.write(`Sample jobs write ${bold("$DEMO/heartbeats/<job>.last")}, as a cron j
 out.write(`  await writeHeartbeat("backup", { every: "1d" })   or   lastbeat beat backup --every 1d\n\n`);
 out.write(`DEMO=${root}\n\n`);
 
-const samples: Array<[job: string, what: string, write: () => Promise<unknown>]> = [
-  ["metrics-push", "ok      every minute, beat 30 s ago", () =>
-    writeHeartbeat("metrics-push", { dir: heartbeats, every: "1m", durationMs: 412, now: new Date(now.getTime() - 30_000), strict: true })],
-  ["nightly-report", "ok      daily, beat 7 hours ago", () =>
-    writeHeartbeat("nightly-report", { dir: heartbeats, every: "1d", durationMs: 95_000, message: "sent 12 reports", now: ago(420), strict: true })],
-  ["db-vacuum", "running started 2 minutes ago (max runtime 1 h)", () =>
-    writeHeartbeat("db-vacuum", { dir: heartbeats, every: "1d", status: "start", maxRuntime: "1h", now: ago(2), strict: true })],
-  ["thumbnails", "late    every 5 minutes, silent for 7", () =>
-    writeHeartbeat("thumbnails", { dir: heartbeats, every: "5m", durationMs: 48_000, now: ago(7), strict: true })],
-  ["invoice-sync", "stale   hourly, silent for 3½ hours", () =>
-    writeHeartbeat("invoice-sync", { dir: heartbeats, every: "1h", durationMs: 7_300, now: ago(210), strict: true })],
-  ["backup", "failed  exit code 3 five hours ago", () =>
-    writeHeartbeat("backup", {
-      dir: heartbeats,
-      every: "1d",
-      status: "fail",
-      exitCode: 3,
-      durationMs: 183_000,
-      message: "disk full",
-      outputTail: [
-        "dumping database... done (2.1 GB)",
-        "compressing... done",
-        'rsync: write failed on "/mnt/backup/db.tar.zst": No space left on device (28)',
-        "rsync error: error in file IO (code 11) at receiver.c(378)",
-        "",
-      ].join("\n"),
-      now: ago(300),
-      strict: true,
-    })],
-  ["cleanup", "invalid a torn, half-written file from a broken writer", () =>
-    writeFile(join(heartbeats, "cleanup.last"), '{"format":"lastbeat/1","job":"cleanup","status":"o')],
+/** A job's beats, oldest first: each `[minutes ago, fields]`, written in time order with the others'. */
+type Beats = Array<[minutesAgo: number, fields: Pick<WriteHeartbeatOptions, "status" | "exitCode" | "message" | "durationMs" | "outputTail">]>;
+
+const hourly = (from: number, to: number) => Array.from({ length: Math.floor((from - to) / 60) + 1 }, (_, i): Beats[number] => [from - i * 60, { durationMs: 7_300 }]);
+
+const samples: Array<{ job: string; what: string; every: string; beats: Beats; options?: Partial<WriteHeartbeatOptions> }> = [
+  { job: "metrics-push", what: "ok      every minute, beat 30 s ago", every: "1m", beats: [[0.5, { durationMs: 412 }]] },
+  { job: "nightly-report", what: "ok      daily, beat 7 hours ago", every: "1d", beats: [[1860, { durationMs: 95_000, message: "sent 11 reports" }], [420, { durationMs: 95_000, message: "sent 12 reports" }]] },
+  { job: "db-vacuum", what: "running started 2 minutes ago (max runtime 1 h)", every: "1d", beats: [[2, { status: "start" }]], options: { maxRuntime: "1h" } },
+  { job: "thumbnails", what: "late    every 5 minutes, silent for 7", every: "5m", beats: [[7, { durationMs: 48_000 }]] },
+  { job: "invoice-sync", what: "stale   hourly, silent for 3½ hours", every: "1h", beats: hourly(450, 210) },
+  {
+    job: "mail-queue",
+    what: "ok      hourly; failed 4 hours ago, fixed and rerun 70 minutes later",
+    every: "1h",
+    beats: [
+      ...hourly(480, 300),
+      [240, { status: "fail", exitCode: 75, durationMs: 30_000, message: "SMTP connection refused" }],
+      ...hourly(170, 50),
+    ],
+  },
+  {
+    job: "api-sync",
+    what: "flaky   hourly, alerts after 3 failures in a row: failed once, 30 minutes ago",
+    every: "1h",
+    beats: [...hourly(450, 90), [30, { status: "fail", exitCode: 1, durationMs: 2_100, message: "HTTP 503 from upstream" }]],
+    options: { alertAfter: 3 },
+  },
+  {
+    job: "backup",
+    what: "failed  exit code 3 five hours ago",
+    every: "1d",
+    beats: [
+      [1740, { durationMs: 171_000 }],
+      [300, {
+        status: "fail",
+        exitCode: 3,
+        durationMs: 183_000,
+        message: "disk full",
+        outputTail: [
+          "dumping database... done (2.1 GB)",
+          "compressing... done",
+          'rsync: write failed on "/mnt/backup/db.tar.zst": No space left on device (28)',
+          "rsync error: error in file IO (code 11) at receiver.c(378)",
+          "",
+        ].join("\n"),
+      }],
+    ],
+  },
 ];
-for (const [job, what, write] of samples) {
-  await write();
-  out.write(`  ${job.padEnd(16)} ${what}\n`);
+
+/**
+ * The night before: every sample beat in time order, and `lastbeat check` now and then (quietly,
+ * at that time) so its journal records each change of a job's status as it happened. Checks need
+ * not run every 15 minutes for that: the journal dates a change by the files, not by the check.
+ */
+const CHECKS_AT = [480, 235, 165, 85, 25, 10];
+async function quietCheck(minutesAgo: number): Promise<void> {
+  const sink = { write: () => true, isTTY: false };
+  const at = ago(minutesAgo);
+  const io: CliIo = { stdout: sink, stderr: { write: (chunk: string) => process.stderr.write(chunk), isTTY: false }, env: { ...process.env, NO_COLOR: "1", LASTBEAT_DIR: heartbeats }, cwd: root, now: () => at };
+  await runCli(["check", "--forge", "none"], io);
 }
+async function beat(sample: (typeof samples)[number], minutes: number, fields: Beats[number][1]): Promise<void> {
+  await writeHeartbeat(sample.job, { dir: heartbeats, every: sample.every, ...sample.options, ...fields, now: ago(minutes), strict: true });
+}
+// A half-written file from a broken writer, there all night.
+await writeFile(join(heartbeats, "cleanup.last"), '{"format":"lastbeat/1","job":"cleanup","status":"o');
+const timeline = [
+  ...samples.flatMap((sample) => sample.beats.map(([minutes, fields]) => ({ minutes, run: () => beat(sample, minutes, fields) }))),
+  ...CHECKS_AT.map((minutes) => ({ minutes, run: () => quietCheck(minutes) })),
+].sort((a, b) => b.minutes - a.minutes);
+for (const step of timeline) await step.run();
+
+for (const { job, what } of samples) out.write(`  ${job.padEnd(16)} ${what}\n`);
+out.write(`  ${"cleanup".padEnd(16)} invalid a torn, half-written file from a broken writer\n`);
+out.write(`\nOvernight, lastbeat check ran and kept ${bold("$DEMO/heartbeats/heartbeat-checker.journal")}: one line per\n`);
+out.write("change of a job's status. The brief reads it to say what happened since the last brief.\n");
 
 section("2. lastbeat status: every job and its status");
 await lastbeat(["status"]);
@@ -118,6 +162,7 @@ await lastbeat(["report", "--format", "html", "--out", briefHtml]);
 
 section("Where everything is");
 out.write(`  heartbeats   ${heartbeats}/\n`);
+out.write(`  journal      ${join(heartbeats, "heartbeat-checker.journal")}\n`);
 if (issueFiles.length > 0) for (const name of issueFiles) out.write(`  alert issue  ${join(issues, name)}\n`);
 out.write(`  brief        ${briefMd}\n`);
 out.write(`  brief, HTML  ${briefHtml}   (open it in a browser)\n\n`);

@@ -72,7 +72,7 @@ describe("npm run demo", () => {
   });
 
   it("names every sample status, with its symbol", () => {
-    for (const label of ["✓ ok", "◷ late", "✗ stale", "✗ failed", "▶ running", "✗ invalid"]) {
+    for (const label of ["✓ ok", "◷ late", "✗ stale", "✗ failed", "▶ running", "✗ invalid", "≈ flaky"]) {
       expect(run.stdout).toContain(label);
     }
   });
@@ -92,6 +92,28 @@ describe("npm run demo", () => {
     const issues = (await readdir(join(demo, "issues")).catch(() => [] as string[])).filter((name) => name.endsWith(".md"));
     expect(issues.length).toBe(1);
     expect(run.stdout).toContain(`alert issue  ${join(demo, "issues", issues[0]!)}`);
+  });
+
+  it("shows what happened overnight from the checker's journal, and a flaky job that does not alert", async () => {
+    const brief = await readFile(join(demo, "brief.md"), "utf8");
+    const section = brief.slice(brief.indexOf("## Since the last brief"), brief.indexOf("## Heartbeat panel"));
+    // Times of day in the demo's clock; a night that spans midnight says "yesterday at".
+    const at = String.raw`(?:yesterday )?at \d\d:\d\d`;
+    const since = String.raw`down since (?:yesterday at )?\d\d:\d\d`;
+    const line = (text: string) => new RegExp(`^- ${text}`, "m");
+    expect(section).toMatch(line(String.raw`\*\*mail-queue\*\* failed ${at}, recovered ${at} — down 1h 10m \(last run failed: SMTP connection refused\)$`));
+    expect(section).toMatch(line(String.raw`\*\*backup\*\* failed ${at} — ${since}, 5h so far`));
+    expect(section).toMatch(line(String.raw`\*\*invoice-sync\*\* went stale ${at} — ${since}, 1h 30m so far`));
+    expect(section).toMatch(line(String.raw`\*\*api-sync\*\* turned flaky ${at} \(1 of 3 failures before alerting`));
+    expect(section).not.toContain("No journal");
+    // Flaky is not alerting: not under "Needs attention", not in the issue.
+    expect(brief.slice(0, brief.indexOf("## Since the last brief"))).not.toContain("api-sync");
+    const issues = (await readdir(join(demo, "issues"))).filter((name) => name.endsWith(".md"));
+    expect(await readFile(join(demo, "issues", issues[0]!), "utf8")).not.toContain("api-sync");
+    // The panel: each job's last runs, oldest first, and its availability from the journal.
+    expect(brief).toMatch(/^\| api-sync +\| ≈ flaky +\|.*\| ✓✓✓✓✓✓✓✗ +\| +100% since \d+ \w{3} \|/m);
+    expect(brief).toMatch(/^\| mail-queue +\| ✓ ok +\|.*\| ✓✓✓✓✗✓✓✓ +\| +85\.4% since \d+ \w{3} \|/m);
+    expect(run.stdout).toContain(`journal      ${join(demo, "heartbeats", "heartbeat-checker.journal")}`);
   });
 
   it("writes nothing into the checkout", async () => {
