@@ -1,11 +1,13 @@
 import { basename, dirname, resolve } from "node:path";
 import { Option, type Command } from "commander";
 import { evaluate, scanHeartbeats, type Declaration, type JobState } from "lastbeat";
-import { loadManifest, type Manifest } from "lastbeat/internal";
+import { loadManifest, secretsIn, type Manifest } from "lastbeat/internal";
 import { readCronInventory, systemCrontabs, type CronInventory, type CrontabSource } from "./cron-jobs.js";
 import type { CronEntry } from "./crontab.js";
 import type { CliIo } from "./io.js";
 import { absolute, collect, scanOptionsFrom, type ScanFlags } from "./options.js";
+import { redactState } from "./redact.js";
+import { slimState, type HeartbeatUse } from "./slim.js";
 
 /*
  * The readers' crontab flags (`--crontab`, `--crontabs`, `--unmonitored`) and the manifest's
@@ -135,7 +137,15 @@ export function unmonitoredJson(entry: CronEntry) {
   return { source: entry.source, line: entry.line, user: entry.user, schedule: entry.scheduleText, command: entry.command };
 }
 
-/** Every job's state: the heartbeat folders and the declarations, plus the crontab lines' own states. */
-export async function scanStates(scan: CronScan): Promise<JobState[]> {
-  return [...(await scanHeartbeats(scan.options)).map(scan.explain), ...scan.extraStates];
+/**
+ * Every job's state: the heartbeat folders and the declarations, plus the crontab lines' own
+ * states, each redacted (no token from `env` in any text) and cut to the heartbeat fields the
+ * reader renders (`use`) as soon as it is evaluated, so the whole parsed heartbeats never pile up.
+ */
+export async function scanStates(scan: CronScan, env: Record<string, string | undefined>, use: HeartbeatUse): Promise<JobState[]> {
+  const secrets = secretsIn(env);
+  const finish = (state: JobState) => slimState(redactState(state, secrets), use);
+  const states = await scanHeartbeats(scan.options, (state) => finish(scan.explain(state)));
+  for (const state of scan.extraStates) states.push(finish(state));
+  return states;
 }

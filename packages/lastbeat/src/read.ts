@@ -1,7 +1,7 @@
 import { closeSync, constants, fstatSync, openSync, opendirSync, readSync } from "node:fs";
 import type { Dir, Stats } from "node:fs";
 import { open } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { basename, sep } from "node:path";
 import { defaultHeartbeatDir, expandDirs } from "./dir.js";
 import { errnoText } from "./errors.js";
 import { evaluate } from "./evaluate.js";
@@ -21,7 +21,7 @@ export type ReadResult =
  * other non-regular files are not opened for reading (O_NONBLOCK), and no more than 64 KiB is read.
  */
 export async function readHeartbeatFile(path: string): Promise<ReadResult> {
-  return heartbeatFrom(path, await readBoundedFile(path, MAX_HEARTBEAT_BYTES));
+  return heartbeatFrom(await readBoundedFile(path, MAX_HEARTBEAT_BYTES), stemOf(path));
 }
 
 /**
@@ -29,16 +29,25 @@ export async function readHeartbeatFile(path: string): Promise<ReadResult> {
  * (open, fstat, read, close) instead of four round trips through libuv's thread pool.
  */
 export function readHeartbeatFileSync(path: string): ReadResult {
-  return heartbeatFrom(path, readBoundedFileSync(path, MAX_HEARTBEAT_BYTES));
+  return heartbeatFrom(readBoundedFileSync(path, MAX_HEARTBEAT_BYTES), stemOf(path));
 }
 
-function heartbeatFrom(path: string, file: BoundedRead): ReadResult {
+/** `readHeartbeatFileSync` for a scan, which already knows the file's job name (`stem`). */
+function readStemSync(path: string, stem: string): ReadResult {
+  return heartbeatFrom(readBoundedFileSync(path, MAX_HEARTBEAT_BYTES), stem);
+}
+
+const stemOf = (path: string) => basename(path).replace(/\.last$/, "");
+
+function heartbeatFrom(file: BoundedRead, stem: string): ReadResult {
   if (!file.ok) {
     const reason = file.reason === "too large" ? `larger than 64 KiB${file.size !== undefined ? ` (${file.size} bytes)` : ""}` : file.reason;
     return { ok: false, reason, modifiedAt: file.modifiedAt };
   }
-  const stem = basename(path).replace(/\.last$/, "");
-  return { ...parseHeartbeat(file.text, stem), modifiedAt: file.modifiedAt };
+  const parsed = parseHeartbeat(file.text, stem);
+  return parsed.ok
+    ? { ok: true, heartbeat: parsed.heartbeat, modifiedAt: file.modifiedAt }
+    : { ok: false, reason: parsed.reason, modifiedAt: file.modifiedAt };
 }
 
 export type BoundedRead =
@@ -214,7 +223,8 @@ export async function scanHeartbeats<T>(
   // reads themselves, and a long-running caller still gets the event loop back every slice.
   const slices = new Slices(options.sliceMs ?? 10);
 
-  const files: { dir: string; name: string; path: string }[] = [];
+  /** Each folder's `*.last` entry names, as listed; paths are built as each file is read. */
+  const folders: { dir: string; prefix: string; names: string[] }[] = [];
   const out: T[] = [];
   // A folder that is missing or unreadable is never "no jobs, all healthy": a typo in --dir
   // would otherwise silence every alert.
@@ -239,10 +249,13 @@ export async function scanHeartbeats<T>(
       folderInvalid(dir, error);
       continue;
     }
+    const names: string[] = [];
+    // `dir` is absolute and normalised (expandDirs): one separator between it and a name is
+    // what path.join would give, without normalising 100,000 paths again.
+    folders.push({ dir, prefix: dir.endsWith(sep) ? dir : dir + sep, names });
     try {
       for (let entry = listing.readSync(); entry !== null; entry = listing.readSync()) {
-        const { name } = entry;
-        if (name.endsWith(".last")) files.push({ dir, name: name.slice(0, -5), path: join(dir, name) });
+        if (entry.name.endsWith(".last")) names.push(entry.name);
         if (slices.due) await slices.yield();
       }
     } catch (error) {
@@ -253,31 +266,46 @@ export async function scanHeartbeats<T>(
     }
   }
 
+  // Names seen in more than one folder are qualified by folder, and a manifest's job with no file
+  // is `missing`: with one folder and no manifest neither can happen, and no set is built.
   const seen = new Set<string>();
   const duplicated = new Set<string>();
-  for (const f of files) (seen.has(f.name) ? duplicated : seen).add(f.name);
+  if (manifest || folders.length > 1) {
+    for (const { names } of folders) {
+      for (const name of names) {
+        const stem = name.slice(0, -5);
+        (seen.has(stem) ? duplicated : seen).add(stem);
+        if (slices.due) await slices.yield();
+      }
+    }
+  }
 
-  for (const f of files) {
-    if (slices.due) await slices.yield();
-    // The same job name in several folders (many hosts on a shared mount): qualify by folder.
-    const job = duplicated.has(f.name) ? `${f.name}@${f.dir}` : f.name;
-    const declaration = manifest?.jobs.get(f.name);
-    if (!isValidJobName(f.name)) {
-      out.push(map(evaluate(undefined, declaration, now, { job, file: f.path, invalidReason: "file name is not a valid job name" })));
-      continue;
+  for (const { dir, prefix, names } of folders) {
+    for (const name of names) {
+      if (slices.due) await slices.yield();
+      const stem = name.slice(0, -5);
+      const path = prefix + name;
+      // The same job name in several folders (many hosts on a shared mount): qualify by folder.
+      const job = duplicated.has(stem) ? `${stem}@${dir}` : stem;
+      const declaration = manifest?.jobs.get(stem);
+      if (!isValidJobName(stem)) {
+        out.push(map(evaluate(undefined, declaration, now, { job, file: path, invalidReason: "file name is not a valid job name" })));
+        continue;
+      }
+      const result = readStemSync(path, stem);
+      if (!result.ok) {
+        const context = { job, file: path, invalidReason: `heartbeat file ${result.reason}`, modifiedAt: result.modifiedAt };
+        out.push(map(evaluate(undefined, declaration, now, context)));
+        continue;
+      }
+      const state = evaluate(result.heartbeat, declaration, now, { file: path, modifiedAt: result.modifiedAt });
+      out.push(map(job === stem ? state : { ...state, job }));
     }
-    const result = readHeartbeatFileSync(f.path);
-    if (!result.ok) {
-      const context = { job, file: f.path, invalidReason: `heartbeat file ${result.reason}`, modifiedAt: result.modifiedAt };
-      out.push(map(evaluate(undefined, declaration, now, context)));
-      continue;
-    }
-    const state = evaluate(result.heartbeat, declaration, now, { file: f.path, modifiedAt: result.modifiedAt });
-    out.push(map(job === f.name ? state : { ...state, job }));
   }
 
   if (manifest) {
     for (const [name, declaration] of manifest.jobs) {
+      if (slices.due) await slices.yield();
       if (!seen.has(name)) out.push(map(evaluate(undefined, declaration, now, { job: name })));
     }
   }

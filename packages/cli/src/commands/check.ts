@@ -26,7 +26,7 @@ import { acquireCheckLock, LockError } from "../lock.js";
 import { absolute, addScanOptions, durationOption, jsonOption, type ScanFlags } from "../options.js";
 import { addCronOptions, cronScan, scanStates, type CronFlags } from "../cron-scan.js";
 import { InvalidArgumentError } from "commander";
-import { redactStates } from "../redact.js";
+import { HEARTBEAT_USE } from "../slim.js";
 
 /** The checker's own heartbeat: a stale checker is itself an alert (docs/spec.md, "Morning brief"). */
 
@@ -115,7 +115,7 @@ Examples:
       try {
         // While it runs, the checker is `running`, not stale from its previous run.
         if (!config.dryRun) await beat(config, ownDir, io, beatTime(), "start");
-        const states = redactStates(await scanStates(scan), io.env);
+        const states = await scanStates(scan, io.env, HEARTBEAT_USE.check);
         let applied: AppliedAction[] = [];
         // The scan's states, plus remembered alerting jobs whose heartbeat file vanished.
         let synced: readonly JobState[] = states;

@@ -5,7 +5,7 @@ import { absolute, addScanOptions, type ScanFlags } from "../options.js";
 import { writeOut } from "../out-file.js";
 import { addCronOptions, cronScan, scanStates, type CronFlags } from "../cron-scan.js";
 import { renderMetrics } from "../prometheus.js";
-import { redactStates } from "../redact.js";
+import { HEARTBEAT_USE } from "../slim.js";
 
 export const registerMetrics: RegisterCommand = (program, io, setExit) => {
   addCronOptions(
@@ -34,7 +34,7 @@ Examples:
     )
     .action(async (flags: ScanFlags & CronFlags & { out?: string; jobLabel?: string }) => {
       const scan = await cronScan(flags, io);
-      const text = renderMetrics(redactStates(await scanStates(scan), io.env), scan.now, flags.jobLabel);
+      const text = renderMetrics(await scanStates(scan, io.env, HEARTBEAT_USE.metrics), scan.now, flags.jobLabel);
       if (flags.out === undefined) io.stdout.write(text);
       else await writeOut(absolute(flags.out, io), text);
       setExit(EXIT.healthy);

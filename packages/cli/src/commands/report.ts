@@ -5,7 +5,7 @@ import { absolute, addScanOptions, durationOption, type ScanFlags } from "../opt
 import { journalPaths, readJournals } from "../brief-journal.js";
 import { writeOut } from "../out-file.js";
 import { addCronOptions, cronScan, scanStates, unmonitoredJson, type CronFlags } from "../cron-scan.js";
-import { redactStates } from "../redact.js";
+import { HEARTBEAT_USE } from "../slim.js";
 
 interface ReportFlags extends ScanFlags, CronFlags {
   panel?: boolean;
@@ -62,7 +62,7 @@ Examples:
         throw new UsageError(`--tz ${JSON.stringify(tz)} is not a time zone; use an IANA name like Europe/Berlin or UTC`);
       }
       const scan = await cronScan(flags, io);
-      const states = redactStates(await scanStates(scan), io.env);
+      const states = await scanStates(scan, io.env, HEARTBEAT_USE.report);
       const journal = await readJournals(journalPaths(states), io.env);
       const options = { now: scan.now, tz, format, journal };
       let text: string;

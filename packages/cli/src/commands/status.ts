@@ -1,12 +1,13 @@
 import { scanHeartbeats, type JobState } from "lastbeat";
-import { formatDuration, jobStateToJson, secretsIn, sortJobStates, type JobStateJson } from "lastbeat/internal";
+import { formatDuration, jobStateJsonText, secretsIn, sortJobStates } from "lastbeat/internal";
 import { healthExit } from "../errors.js";
-import { addCronOptions, cronScan, unmonitoredJson, type CronFlags } from "../cron-scan.js";
+import { addCronOptions, cronScan, scanStates, unmonitoredJson, type CronFlags } from "../cron-scan.js";
 import type { CronEntry } from "../crontab.js";
 import { colorEnabled, type CliIo, type RegisterCommand } from "../io.js";
 import { addScanOptions, jsonOption, type ScanFlags } from "../options.js";
 import { statusSummary, statusTable } from "../status-table.js";
-import { redactState, redactStates } from "../redact.js";
+import { redactState } from "../redact.js";
+import { HEARTBEAT_USE } from "../slim.js";
 
 export const registerStatus: RegisterCommand = (program, io, setExit) => {
   addCronOptions(
@@ -33,19 +34,19 @@ Examples:
       const secrets = secretsIn(io.env);
       const unmonitored = scan.inventory?.unmonitored ?? null;
       if (flags.json) {
-        // A fleet's worth of jobs: keep one small row per job, and stream the output.
-        const row = (state: JobState) => {
+        // A fleet's worth of jobs: each state becomes its sort keys and its finished JSON text as
+        // soon as it is evaluated, so no parsed heartbeat outlives its row; the output is streamed.
+        const row = (state: JobState): StatusRow => {
           const { job, status, ratio, alerting } = state;
-          return { job, status, ratio, alerting, json: jobStateToJson(redactState(state, secrets)) };
+          return { job, status, ratio, alerting, text: jobStateJsonText(redactState(state, secrets)) };
         };
         const rows = await scanHeartbeats(options, (state) => row(scan.explain(state)));
         rows.push(...scan.extraStates.map(row));
-        await writeStatusJson(io, options.now, sortJobStates(rows).map((r) => r.json), unmonitored);
+        await writeStatusJson(io, options.now, sortJobStates(rows), unmonitored);
         setExit(healthExit(rows.some((r) => r.alerting)));
         return;
       }
-      const scanned = (await scanHeartbeats(options)).map(scan.explain);
-      const states: JobState[] = redactStates([...scanned, ...scan.extraStates], io.env);
+      const states = await scanStates(scan, io.env, HEARTBEAT_USE.status);
       if (states.length === 0) {
         io.stdout.write("No heartbeat files found.\n");
       } else {
@@ -75,29 +76,32 @@ function oneLine(text: string): string {
   return flat.length > 100 ? `${flat.slice(0, 99)}…` : flat;
 }
 
+/** What `status --json` keeps of a job until the rows are sorted: the sort keys and the row's text. */
+interface StatusRow extends Pick<JobState, "job" | "status" | "ratio" | "alerting"> {
+  /** The row as printed (jobStateJsonText). */
+  text: string;
+}
+
 /**
  * The same bytes as `JSON.stringify({ now, jobs }, null, 2)` (docs/spec.md, "JSON output"), written 1,000 jobs at a
- * time instead of as one string the size of the whole fleet. Each slice is serialised natively
- * inside the same `{ "jobs": [...] }` frame, so its rows come out indented exactly as in the whole.
+ * time instead of as one string the size of the whole fleet: each row's text is already indented
+ * for its place in the `"jobs"` array (jobStateJsonText).
  */
-async function writeStatusJson(io: CliIo, now: Date, jobs: readonly JobStateJson[], unmonitored: readonly CronEntry[] | null): Promise<void> {
+async function writeStatusJson(io: CliIo, now: Date, rows: readonly StatusRow[], unmonitored: readonly CronEntry[] | null): Promise<void> {
   // Only with crontabs read: the unmonitored cron lines, after the jobs.
   const tail =
     unmonitored === null
       ? "\n}\n"
       : `,\n  "unmonitored": ${JSON.stringify(unmonitored.map(unmonitoredJson), null, 2).replace(/\n/g, "\n  ")}\n}\n`;
   const head = `{\n  "now": ${JSON.stringify(now.toISOString())},\n  "jobs": [`;
-  if (jobs.length === 0) {
+  if (rows.length === 0) {
     io.stdout.write(`${head}]${tail}`);
     return;
   }
-  const open = '{\n  "jobs": [\n';
-  const close = "\n  ]\n}";
   io.stdout.write(`${head}\n`);
-  for (let start = 0; start < jobs.length; start += 1000) {
-    const framed = JSON.stringify({ jobs: jobs.slice(start, start + 1000) }, null, 2);
-    const rows = framed.slice(open.length, framed.length - close.length);
-    if (io.stdout.write(`${start > 0 ? ",\n" : ""}${rows}`) === false) await io.stdout.drained?.();
+  for (let start = 0; start < rows.length; start += 1000) {
+    const texts = rows.slice(start, start + 1000).map((r) => r.text);
+    if (io.stdout.write(`${start > 0 ? ",\n" : ""}${texts.join(",\n")}`) === false) await io.stdout.drained?.();
   }
   io.stdout.write(`\n  ]${tail}`);
 }
