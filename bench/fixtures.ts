@@ -10,13 +10,17 @@ const FIXTURE_VERSION = 1;
 
 const INTERVALS = [60, 300, 900, 3600, 86_400];
 
+/** How many past runs a heartbeat of the `runs` fixtures carries: the most a beat keeps (MAX_RUNS). */
+export const FIXTURE_RUNS = 20;
+
 /**
  * A folder of `count` realistic heartbeat files (mostly ok, some late, stale, failed, running;
  * messages and output tails on the failures), generated once and kept in the cache folder:
- * 100k small files take a while to write and every measure reads the same ones.
+ * 100k small files take a while to write and every measure reads the same ones. With `runs`,
+ * each beat also carries its job's last 20 runs, as `lastbeat run` writes them.
  */
-export async function heartbeatFolder(cacheDir: string, count: number): Promise<string> {
-  const dir = join(cacheDir, `heartbeats-${count}-v${FIXTURE_VERSION}`);
+export async function heartbeatFolder(cacheDir: string, count: number, options: { runs?: boolean } = {}): Promise<string> {
+  const dir = join(cacheDir, `heartbeats-${count}${options.runs ? "-runs" : ""}-v${FIXTURE_VERSION}`);
   const complete = `${dir}.complete`;
   if (existsSync(complete)) return dir;
   await rm(dir, { recursive: true, force: true });
@@ -26,7 +30,9 @@ export async function heartbeatFolder(cacheDir: string, count: number): Promise<
     while (next < count) {
       const i = next++;
       const job = `job-${String(i).padStart(6, "0")}`;
-      await writeFile(join(dir, `${job}.last`), `${JSON.stringify(heartbeatFor(job, i))}\n`, { mode: 0o644 });
+      const beat = heartbeatFor(job, i);
+      if (options.runs) beat.runs = runsFor(beat, i);
+      await writeFile(join(dir, `${job}.last`), `${JSON.stringify(beat)}\n`, { mode: 0o644 });
     }
   };
   await Promise.all(Array.from({ length: 64 }, worker));
@@ -57,6 +63,25 @@ function heartbeatFor(job: string, i: number): Record<string, unknown> {
     beat.output_tail = "Traceback (most recent call last):\n  File \"/opt/job.py\", line 42, in main\nConnectionError: upstream timed out\n";
   }
   return beat;
+}
+
+/**
+ * The job's last FIXTURE_RUNS finished runs, newest first, one interval apart: the beat's own run
+ * first when it finished (ok or fail), about one failure in ten before it.
+ */
+function runsFor(beat: Record<string, unknown>, i: number): Record<string, unknown>[] {
+  const random = mulberry32(i + 0x5eed);
+  const interval = beat.interval_s as number;
+  const latest = Date.parse(beat.at as string) - (beat.status === "start" ? interval * 1000 : 0);
+  return Array.from({ length: FIXTURE_RUNS }, (_, k) => {
+    const failed = k === 0 && beat.status !== "start" ? beat.status === "fail" : random() < 0.1;
+    return {
+      at: new Date(latest - k * interval * 1000).toISOString(),
+      status: failed ? "fail" : "ok",
+      duration_ms: Math.floor(random() * 12_000),
+      exit_code: failed ? 1 : 0,
+    };
+  });
 }
 
 /** A tiny deterministic PRNG so every run generates the same files. */

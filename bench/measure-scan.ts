@@ -22,6 +22,14 @@ export interface ScanTimes {
   cli: { lastbeat: number[][]; sync: number[][]; async: number[][]; floor: number[][] };
 }
 
+/** The longest event-loop stalls (wall time) and the most CPU time between two turns, in ms. */
+export interface EventLoopStalls {
+  scan: number;
+  idle: number;
+  scanCpu: number;
+  idleCpu: number;
+}
+
 const SYNC_LABEL = "readdirSync, then readFileSync + JSON.parse per file";
 const ASYNC_LABEL = "readdir + readFile + JSON.parse, 64 at a time";
 
@@ -37,35 +45,53 @@ export async function measureScan(
   config: BenchConfig,
   size: number,
   dir: string,
-): Promise<{ rows: Row[]; times: ScanTimes; eventLoopMaxMs: { scan: number; idle: number } }> {
+): Promise<{ rows: Row[]; times: ScanTimes; eventLoopMaxMs: EventLoopStalls }> {
   const rounds = config.rounds.scan(size);
   let count = 0;
   let lastMs = 0;
-  const eventLoopMaxMs = { scan: 0, idle: 0 };
-  /** Runs `work` with the event loop's delay monitored (1 ms resolution); returns the longest stall. */
-  const monitored = async (work: () => Promise<unknown>): Promise<number> => {
+  const eventLoopMaxMs: EventLoopStalls = { scan: 0, idle: 0, scanCpu: 0, idleCpu: 0 };
+  /**
+   * Runs `work` with the event loop's delay monitored (1 ms resolution); returns the longest stall
+   * and the most CPU time the process spent (all its threads, the garbage collector's included)
+   * between two turns of the loop, read by a 1 ms timer: on a loaded machine a stall of wall time
+   * with little CPU in it is the kernel running someone else, not the scan holding the loop.
+   */
+  const monitored = async (work: () => Promise<unknown>): Promise<{ stall: number; cpu: number }> => {
     const delay = monitorEventLoopDelay({ resolution: 1 });
+    let last = process.cpuUsage();
+    let cpu = 0;
+    const tick = setInterval(() => {
+      const now = process.cpuUsage();
+      cpu = Math.max(cpu, (now.user - last.user + now.system - last.system) / 1000);
+      last = now;
+    }, 1);
     delay.enable();
     await work();
     delay.disable();
-    return delay.max / 1e6;
+    clearInterval(tick);
+    // The stretch from the last tick to the end of the work counts too.
+    const end = process.cpuUsage();
+    cpu = Math.max(cpu, (end.user - last.user + end.system - last.system) / 1000);
+    return { stall: delay.max / 1e6, cpu };
   };
   const library = await alternate(
     {
       lastbeat: async () => {
         const start = process.hrtime.bigint();
-        const stall = await monitored(async () => {
+        const { stall, cpu } = await monitored(async () => {
           count = (await scanHeartbeats({ dirs: [dir], now: FIXTURE_NOW })).length;
         });
         lastMs = elapsedMs(start);
         eventLoopMaxMs.scan = Math.max(eventLoopMaxMs.scan, stall);
+        eventLoopMaxMs.scanCpu = Math.max(eventLoopMaxMs.scanCpu, cpu);
         return [lastMs];
       },
       // The control for the stall: an idle event loop for as long as the last scan took. On a
       // loaded machine the kernel alone delays timers; this is how much.
       idle: async () => {
-        const stall = await monitored(() => new Promise((resolve) => setTimeout(resolve, lastMs)));
+        const { stall, cpu } = await monitored(() => new Promise((resolve) => setTimeout(resolve, lastMs)));
         eventLoopMaxMs.idle = Math.max(eventLoopMaxMs.idle, stall);
+        eventLoopMaxMs.idleCpu = Math.max(eventLoopMaxMs.idleCpu, cpu);
         return [0];
       },
       sync: () => {
@@ -143,20 +169,35 @@ export async function measureScan(
 /**
  * The longest the event loop waited while `scanHeartbeats` ran (`monitorEventLoopDelay`, 1 ms
  * resolution, every round of every size): what a service that scans in-process would feel. The
- * baseline is the same measure over an idle event loop for as long, in the same rounds.
+ * baseline is the same measure over an idle event loop for as long, in the same rounds. The second
+ * row is the part that is the scan's own: the most CPU time the process spent between two turns.
  */
-export function eventLoopRow(maxMs: { scan: number; idle: number }, size: number): Row {
-  return {
-    id: "scan.library.event-loop",
-    measure: `longest event-loop stall during \`scanHeartbeats\`, up to ${size.toLocaleString("en-US")} files`,
-    unit: "ms",
-    lastbeat: summarize([maxMs.scan]),
-    baseline: summarize([maxMs.idle]),
-    baselineLabel: "an idle event loop for as long (the synchronous loop blocks for its whole run)",
-    ratio: null,
-    target: "≤ 50 ms",
-    met: maxMs.scan <= 50,
-  };
+export function eventLoopRows(maxMs: EventLoopStalls, size: number): Row[] {
+  const upTo = `up to ${size.toLocaleString("en-US")} files`;
+  return [
+    {
+      id: "scan.library.event-loop",
+      measure: `longest event-loop stall during \`scanHeartbeats\`, ${upTo}`,
+      unit: "ms",
+      lastbeat: summarize([maxMs.scan]),
+      baseline: summarize([maxMs.idle]),
+      baselineLabel: "an idle event loop for as long (the synchronous loop blocks for its whole run)",
+      ratio: null,
+      target: "≤ 50 ms",
+      met: maxMs.scan <= 50,
+    },
+    {
+      id: "scan.library.event-loop-cpu",
+      measure: `most CPU time between two event-loop turns during \`scanHeartbeats\`, ${upTo} (all threads, GC included)`,
+      unit: "ms",
+      lastbeat: summarize([maxMs.scanCpu]),
+      baseline: summarize([maxMs.idleCpu]),
+      baselineLabel: "the same over an idle event loop",
+      ratio: null,
+      target: "≤ 50 ms",
+      met: maxMs.scanCpu <= 50,
+    },
+  ];
 }
 
 /**

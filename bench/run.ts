@@ -6,7 +6,7 @@ import { heartbeatFolder } from "./fixtures.js";
 import { measureForge, measureStorm } from "./measure-forge.js";
 import { measureMemory } from "./measure-memory.js";
 import { measureRun } from "./measure-run.js";
-import { eventLoopRow, measureScan, scalingRow, type ScanTimes } from "./measure-scan.js";
+import { eventLoopRows, measureScan, scalingRow, type EventLoopStalls, type ScanTimes } from "./measure-scan.js";
 import { measureStart } from "./measure-start.js";
 import { measureWrite } from "./measure-write.js";
 import { closeDevNull } from "./processes.js";
@@ -56,24 +56,26 @@ try {
 
   if (config.only.has("scan")) {
     const times: ScanTimes[] = [];
-    const eventLoopMaxMs = { scan: 0, idle: 0 };
+    const eventLoopMaxMs: EventLoopStalls = { scan: 0, idle: 0, scanCpu: 0, idleCpu: 0 };
     for (const size of config.sizes) {
       log(`scan ${size} files: ${config.rounds.scan(size)} rounds`);
       const result = await measureScan(config, size, folders.get(size)!);
       rows.push(...result.rows);
       times.push(result.times);
-      eventLoopMaxMs.scan = Math.max(eventLoopMaxMs.scan, result.eventLoopMaxMs.scan);
-      eventLoopMaxMs.idle = Math.max(eventLoopMaxMs.idle, result.eventLoopMaxMs.idle);
+      for (const key of ["scan", "idle", "scanCpu", "idleCpu"] as const) eventLoopMaxMs[key] = Math.max(eventLoopMaxMs[key], result.eventLoopMaxMs[key]);
     }
     const [small, big] = times.slice(-2);
     if (small && big) rows.push(scalingRow(small, big, "library"), scalingRow(small, big, "cli"));
     const largest = config.sizes[config.sizes.length - 1];
-    if (largest !== undefined) rows.push(eventLoopRow(eventLoopMaxMs, largest));
+    if (largest !== undefined) rows.push(...eventLoopRows(eventLoopMaxMs, largest));
   }
 
   if (config.only.has("memory") && config.memorySize > 0) {
+    const start = process.hrtime.bigint();
+    const runsDir = await heartbeatFolder(config.cacheDir, config.memorySize, { runs: true });
+    log(`heartbeat folder of ${config.memorySize} files with past runs ready in ${(elapsedMs(start) / 1000).toFixed(1)} s`);
     log(`peak memory scanning ${config.memorySize} files`);
-    rows.push(...(await measureMemory(config, config.memorySize, folders.get(config.memorySize)!)));
+    rows.push(...(await measureMemory(config, config.memorySize, folders.get(config.memorySize)!, runsDir)));
   }
 
   if (config.only.has("run")) {
