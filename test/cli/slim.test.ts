@@ -1,7 +1,7 @@
 import { renderJobIssue, renderRollupIssue } from "@lastbeat/forge";
 import { buildBrief, formatBrief, renderPanel, REPORT_FORMATS } from "@lastbeat/report";
 import { evaluate, type Heartbeat, type JobState } from "lastbeat";
-import { formatDuration } from "lastbeat/internal";
+import { formatDuration, journalChanges } from "lastbeat/internal";
 import { describe, expect, it } from "vitest";
 import { renderMetrics } from "../../packages/cli/src/prometheus.js";
 import { HEARTBEAT_USE, slimState } from "../../packages/cli/src/slim.js";
@@ -55,6 +55,7 @@ const states: JobState[] = [
   evaluate(full("backup", "fail", 600), undefined, NOW),
   evaluate(full("etl", "ok", 600), undefined, NOW),
   evaluate(full("sync", "start", 7200), undefined, NOW),
+  evaluate(full("import", "start", 60), undefined, NOW),
   evaluate(full("reports", "ok", 4 * 86_400), undefined, NOW),
   evaluate(undefined, undefined, NOW, { job: "gone", file: "/x/gone.last", invalidReason: "heartbeat file not valid JSON" }),
 ];
@@ -68,7 +69,7 @@ describe("slimState", () => {
     expect(slim(HEARTBEAT_USE.report)[0]?.heartbeat?.runs).toHaveLength(20);
     // The state itself is untouched, and a state without a heartbeat stays as it is.
     expect({ ...slim([])[0], heartbeat: null }).toEqual({ ...states[0], heartbeat: null });
-    expect(slim([])[4]).toBe(states[4]);
+    expect(slim([])[5]).toBe(states[5]);
   });
 
   it("the status table renders the same from slimmed states", () => {
@@ -80,10 +81,12 @@ describe("slimState", () => {
     expect(renderMetrics(slim(HEARTBEAT_USE.metrics), NOW)).toBe(renderMetrics(states, NOW));
   });
 
-  it("check's issues render the same from slimmed states", () => {
+  it("check's issues and journal entries are the same from slimmed states", () => {
     const kept = slim(HEARTBEAT_USE.check);
     expect(renderRollupIssue(kept, "host-1")).toEqual(renderRollupIssue(states, "host-1"));
     kept.forEach((state, i) => expect(renderJobIssue(state, "host-1")).toEqual(renderJobIssue(states[i] as JobState, "host-1")));
+    expect(kept.map((s) => s.status)).toContain("running");
+    expect(journalChanges(kept, new Map(), NOW)).toEqual(journalChanges(states, new Map(), NOW));
   });
 
   it("the brief and the panel render the same from slimmed states, in every format", () => {

@@ -15,8 +15,8 @@ export const HEARTBEAT_USE = {
   status: [],
   /** `metrics`: the last run's length and exit code. */
   metrics: ["duration_ms", "exit_code"],
-  /** `check`: the issue's message and the end of the output. */
-  check: ["message", "output_tail"],
+  /** `check`: the issue's message and the end of the output; the journal dates a run by its start. */
+  check: ["message", "output_tail", "started_at"],
   /** `report`: the panel's run length, exit code, start, message and output, and the past runs. */
   report: ["duration_ms", "exit_code", "started_at", "message", "output_tail", "runs"],
 } as const satisfies Record<string, HeartbeatUse>;
