@@ -92,4 +92,21 @@ describe("renderMetrics", () => {
     expect(text).toContain('lastbeat_alerting{lastbeat_job="we\\"ird\\\\job\\n"} 1');
     expect(text.split("\n").every((line) => !line.includes("\r"))).toBe(true);
   });
+
+  it("a fleet's samples, joined a thousand at a time, come out whole: each family one block, in job order", () => {
+    const jobs = Array.from({ length: 2345 }, (_, i) => `job-${i}`);
+    const states = jobs.map((job) => evaluate({ job, status: "ok", at: "2025-01-31T05:00:00.000Z", interval_s: 86400, exit_code: 0 }, undefined, now));
+    const lines = renderMetrics(states, now).split("\n");
+    expect(lines.at(-1)).toBe("");
+    expect(lines.slice(0, -1).every((line) => line !== "")).toBe(true);
+    const samplesOf = (name: string) => {
+      const start = lines.indexOf(`# TYPE ${name} gauge`) + 1;
+      const end = lines.findIndex((line, i) => i >= start && !line.startsWith(`${name}{`) && !line.startsWith(`${name} `));
+      return lines.slice(start, end);
+    };
+    expect(samplesOf("lastbeat_interval_seconds")).toEqual(jobs.map((job) => `lastbeat_interval_seconds{job="${job}"} 86400`));
+    expect(samplesOf("lastbeat_last_exit_code")).toEqual(jobs.map((job) => `lastbeat_last_exit_code{job="${job}"} 0`));
+    expect(samplesOf("lastbeat_job_status")).toHaveLength(jobs.length * 10);
+    expect(samplesOf("lastbeat_scan_timestamp_seconds")).toEqual(["lastbeat_scan_timestamp_seconds 1738303200"]);
+  });
 });
