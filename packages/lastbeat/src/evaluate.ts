@@ -5,6 +5,7 @@ import { ALERTING_STATUSES, MAX_FUTURE_SKEW_MS } from "./types.js";
 import type { Declaration, Heartbeat, JobState, JobStatus } from "./types.js";
 import { isoTime } from "./iso.js";
 import { judgeFailure, judgeRecovery, thresholdsOf } from "./runs.js";
+import { maintenanceEnd } from "./maintenance.js";
 
 export interface EvaluateContext {
   /** Path of the heartbeat file, for the state's `file`. */
@@ -35,6 +36,17 @@ function paused(value: Declaration["paused"], now: Date): { until: Date | null }
     return until.getTime() > now.getTime() ? { until } : null;
   }
   return null;
+}
+
+/**
+ * Why the job is paused at `now`: the manifest's pause, or a maintenance window it is in (both
+ * alike: no alert, whatever the file says). Throws for a window that cannot be computed.
+ */
+function pauseReason(decl: Declaration, now: Date): string | null {
+  const pause = paused(decl.paused, now);
+  if (pause) return pause.until ? `paused until ${iso(pause.until)}` : "paused in the manifest";
+  const until = maintenanceEnd(decl.maintenance, now);
+  return until ? `in maintenance until ${iso(until)}` : null;
 }
 
 /** When a timed pause ended (at or before `now`), else null. */
@@ -106,13 +118,21 @@ export function evaluate(
     alerting: ALERTING_STATUSES.has(status),
   });
 
-  const pause = paused(decl.paused, now);
+  let pause: string | null;
+  let windowError: string | null = null;
+  try {
+    pause = pauseReason(decl, now);
+  } catch (error) {
+    pause = null;
+    windowError = (error as Error).message;
+  }
   if (context.invalidReason !== undefined) {
-    if (pause) return done("paused", pause.until ? `paused until ${iso(pause.until)}` : "paused in the manifest");
+    if (pause) return done("paused", pause);
     return done("invalid", context.invalidReason, { alertingSince: context.modifiedAt ?? null, heartbeat: null });
   }
+  if (windowError !== null) return done("invalid", windowError, { alertingSince: context.modifiedAt ?? null });
   if (!heartbeat) {
-    if (pause) return done("paused", pause.until ? `paused until ${iso(pause.until)}` : "paused in the manifest");
+    if (pause) return done("paused", pause);
     return done("missing", "declared in the manifest but no heartbeat file was found");
   }
 
@@ -133,7 +153,7 @@ export function evaluate(
       alertingSince: context.modifiedAt ?? null,
     });
   }
-  if (pause) return done("paused", pause.until ? `paused until ${iso(pause.until)}` : "paused in the manifest");
+  if (pause) return done("paused", pause);
   if (intervalSeconds === null || !(intervalSeconds > 0)) {
     return done("invalid", "no interval declared for this job", { alertingSince: context.modifiedAt ?? null });
   }
@@ -141,11 +161,18 @@ export function evaluate(
   // After a timed pause the silence is counted from the pause's end, not from the last beat.
   const ended = pauseEnded(decl.paused, now);
   const from = ended && ended.getTime() > at.getTime() ? ended : at;
+  let after = from === at ? "" : ` (paused until ${iso(from)})`;
   const startedAt = heartbeat.started_at !== undefined ? new Date(heartbeat.started_at) : at;
   let window: { dueAt: Date; graceEndAt: Date };
   let runEnd: Date | null = null;
   try {
     window = checkedWindow(from, intervalSeconds, decl, names);
+    // A run expected during maintenance: judged as after a pause, from the window's end.
+    const excused = afterMaintenance(window, now, intervalSeconds, decl, names);
+    if (excused) {
+      window = excused.window;
+      after = ` (maintenance ended ${iso(excused.from)})`;
+    }
     if (heartbeat.status === "start") {
       // From the run's own start: a skipped run's beat (dated now) never refreshes a hung run.
       runEnd =
@@ -195,13 +222,40 @@ export function evaluate(
     return done("running", `started ${iso(startedAt)}${note}`);
   }
 
-  const after = from === at ? "" : ` (paused until ${iso(from)})`;
   if (t < dueAt.getTime()) {
     const future = at.getTime() > t ? `beat is dated ${iso(at)}, in the future; ` : "";
     return done("ok", `${future}next beat due ${iso(dueAt)}${after}`);
   }
   if (t <= graceEndAt.getTime()) return done("late", `beat was due ${iso(dueAt)}; alerting after ${iso(graceEndAt)}${after}`);
   return done("stale", `no beat since ${iso(at)}; expected by ${iso(dueAt)}${after}`, { alertingSince: graceEndAt });
+}
+
+/** At most this many windows in a row excuse a job (one ends, the next due time falls in another). */
+const MAX_EXCUSES = 8;
+
+/**
+ * A run expected inside a maintenance window that has ended is excused: the job is judged as
+ * after a pause ending where the window ends (due one interval, or the next scheduled run, after
+ * it). Only a due time inside a window counts: a job already late when a window began is not
+ * excused, so a window recurring within a job's grace never keeps a silent job from alerting.
+ * Null when no window excuses anything.
+ */
+function afterMaintenance(
+  window: { dueAt: Date; graceEndAt: Date },
+  now: Date,
+  intervalSeconds: number,
+  decl: Declaration,
+  names: FieldNames,
+): { from: Date; window: { dueAt: Date; graceEndAt: Date } } | null {
+  let excused: { from: Date; window: { dueAt: Date; graceEndAt: Date } } | null = null;
+  // A due time after `now` is in no window that has ended (were `now` in one, the job is paused).
+  for (let i = 0; i < MAX_EXCUSES && window.dueAt.getTime() <= now.getTime(); i++) {
+    const end = maintenanceEnd(decl.maintenance, window.dueAt);
+    if (end === null || end.getTime() > now.getTime()) break;
+    window = checkedWindow(end, intervalSeconds, decl, names);
+    excused = { from: end, window };
+  }
+  return excused;
 }
 
 /** `expectedWindow`, with a reason naming the field when a number puts a date out of range. */

@@ -9,3 +9,4 @@ export type { EvaluateContext } from "./evaluate.js";
 export { LastbeatError } from "./errors.js";
 export type { LastbeatErrorCode } from "./errors.js";
 export type { Heartbeat, BeatStatus, JobStatus, JobState, Declaration } from "./types.js";
+export type { MaintenanceWindow } from "./types.js";

@@ -1,11 +1,11 @@
 import { readFile } from "node:fs/promises";
-import { parseDuration, parseGrace } from "./duration.js";
+import { formatDuration, parseDuration, parseGrace } from "./duration.js";
 import { LastbeatError } from "./errors.js";
 import { validateJobName } from "./job-name.js";
 import { isThreshold } from "./parse.js";
-import { nextOccurrence, validateSchedule } from "./schedule.js";
+import { nextOccurrence, validateSchedule, validateTimeZone } from "./schedule.js";
 import { MAX_THRESHOLD } from "./types.js";
-import type { Declaration } from "./types.js";
+import type { Declaration, MaintenanceWindow } from "./types.js";
 
 /** `lastbeat.json`: the jobs that must exist, and how often they run (docs/spec.md, "Manifest"). */
 export interface Manifest {
@@ -15,9 +15,15 @@ export interface Manifest {
    * of files (relative to the manifest). Read by the CLI; see docs/crontab.md.
    */
   crontabs?: boolean | string[];
+  /**
+   * Maintenance windows for every job a reader judges (declared here, by a crontab line, or known
+   * only from its heartbeat file); a job's own `maintenance` adds to them. See `declarationFor`.
+   */
+  maintenance?: MaintenanceWindow[];
 }
 
-const JOB_KEYS = new Set(["every", "schedule", "tz", "grace", "max_runtime", "paused", "alert_after", "recover_after"]);
+const JOB_KEYS = new Set(["every", "schedule", "tz", "grace", "max_runtime", "paused", "alert_after", "recover_after", "maintenance"]);
+const TOP_KEYS = new Set(["jobs", "crontabs", "maintenance"]);
 
 /** Parses manifest text; throws LastbeatError E_MANIFEST naming the file, job and key at fault. */
 export function parseManifest(text: string, source = "lastbeat.json"): Manifest {
@@ -32,11 +38,12 @@ export function parseManifest(text: string, source = "lastbeat.json"): Manifest 
   }
   if (typeof data !== "object" || data === null || Array.isArray(data)) fail("must be a JSON object with a \"jobs\" key");
   const top = data as Record<string, unknown>;
-  for (const key of Object.keys(top)) if (key !== "jobs" && key !== "crontabs") fail(`unknown key ${JSON.stringify(key)}`);
+  for (const key of Object.keys(top)) if (!TOP_KEYS.has(key)) fail(`unknown key ${JSON.stringify(key)}`);
   const crontabs = top.crontabs;
   if (crontabs !== undefined && typeof crontabs !== "boolean" && !(Array.isArray(crontabs) && crontabs.every((c) => typeof c === "string" && c !== ""))) {
     fail("\"crontabs\" must be true, false or a list of crontab files");
   }
+  const maintenance = top.maintenance === undefined ? undefined : parseMaintenance(top.maintenance, "", fail);
   const jobs = top.jobs ?? {};
   if (typeof jobs !== "object" || jobs === null || Array.isArray(jobs)) fail("\"jobs\" must be an object");
   const result = new Map<string, Declaration>();
@@ -66,6 +73,7 @@ export function parseManifest(text: string, source = "lastbeat.json"): Manifest 
       if (entry.max_runtime !== undefined) {
         declaration.maxRuntimeSeconds = parseDuration(asDuration(entry.max_runtime, at("max_runtime")), at("max_runtime"));
       }
+      if (entry.maintenance !== undefined) declaration.maintenance = parseMaintenance(entry.maintenance, `job ${name}: `, fail);
       if (entry.paused !== undefined) {
         if (typeof entry.paused === "boolean") declaration.paused = entry.paused;
         else if (typeof entry.paused === "string" && Number.isFinite(Date.parse(entry.paused))) declaration.paused = entry.paused;
@@ -84,7 +92,74 @@ export function parseManifest(text: string, source = "lastbeat.json"): Manifest 
     }
     result.set(name, declaration);
   }
-  return { jobs: result, ...(crontabs !== undefined && { crontabs: crontabs as boolean | string[] }) };
+  return {
+    jobs: result,
+    ...(crontabs !== undefined && { crontabs: crontabs as boolean | string[] }),
+    ...(maintenance !== undefined && { maintenance }),
+  };
+}
+
+const WINDOW_KEYS = new Set(["schedule", "duration", "tz"]);
+
+/**
+ * A `"maintenance"` list: `[{ "schedule": "0 3 * * 0", "duration": "2h", "tz": "Europe/Berlin" }]`.
+ * `where` is `""` at the top level or `"job <name>: "`; errors name the index and the key.
+ */
+function parseMaintenance(value: unknown, where: string, fail: (message: string) => never): MaintenanceWindow[] {
+  if (!Array.isArray(value)) fail(`${where}"maintenance" must be a list of { "schedule", "duration", "tz" } windows`);
+  return (value as unknown[]).map((raw, index) => {
+    const at = (key?: string) => `${where}maintenance[${index}]${key === undefined ? "" : `.${key}`}`;
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) fail(`${at()} must be an object with "schedule" and "duration"`);
+    const entry = raw as Record<string, unknown>;
+    for (const key of Object.keys(entry)) if (!WINDOW_KEYS.has(key)) fail(`${at()}: unknown key ${JSON.stringify(key)}`);
+    for (const key of ["schedule", "duration"]) if (entry[key] === undefined) fail(`${at()}: needs "${key}"`);
+    // Each key's own error, prefixed with where it is: "job db: maintenance[0].tz: unknown time zone …".
+    const checked = <T>(key: string, read: () => T): T => {
+      try {
+        return read();
+      } catch (error) {
+        if (error instanceof LastbeatError && error.code === "E_MANIFEST") throw error; // fail()'s, complete
+        const message = (error as Error).message;
+        return fail(message.startsWith(at(key)) ? message : `${at(key)}: ${message}`);
+      }
+    };
+    const text = (key: string): string => (typeof entry[key] === "string" ? entry[key] : fail(`${at(key)} must be a string`));
+    const duration = (): string | number =>
+      typeof entry.duration === "string" || typeof entry.duration === "number"
+        ? entry.duration
+        : fail(`${at("duration")} must be a duration like "2h" or a number of seconds`);
+    const tz = entry.tz === undefined ? undefined : checked("tz", () => validateTimeZone(text("tz")));
+    const schedule = checked("schedule", () => validateSchedule(text("schedule"), tz));
+    const durationSeconds = checked("duration", () => parseDuration(duration(), at("duration")));
+    let gap: number;
+    try {
+      gap = scheduleInterval(schedule, tz);
+    } catch {
+      return fail(`${at("schedule")}: ${JSON.stringify(schedule)} never fires, so the window would never open`);
+    }
+    // Windows as long as the gap between them run into each other: maintenance that never ends.
+    if (durationSeconds >= gap) {
+      const who = where === "" ? "every job" : "the job";
+      const fix = where === "" ? `pause jobs one by one ("paused": true)` : `to stop judging the job, use "paused": true`;
+      fail(
+        `${at("duration")}: ${formatDuration(durationSeconds)} is not shorter than the gap between the schedule's runs ` +
+          `(${formatDuration(gap)}), so ${who} would always be in maintenance; ${fix}`,
+      );
+    }
+    return { schedule, durationSeconds, ...(tz !== undefined && { tz }) };
+  });
+}
+
+/**
+ * A job's declaration as the readers judge it: the manifest's own entry (if any) with the global
+ * maintenance windows added before the job's own, so windows reach jobs known only from their
+ * heartbeat file or a crontab line too.
+ */
+export function declarationFor(manifest: Manifest | null | undefined, job: string): Declaration | undefined {
+  const own = manifest?.jobs.get(job);
+  const global = manifest?.maintenance;
+  if (global === undefined || global.length === 0) return own;
+  return { ...own, maintenance: own?.maintenance ? [...global, ...own.maintenance] : global };
 }
 
 function asString(value: unknown, what: string): string {

@@ -6,7 +6,7 @@ import { defaultHeartbeatDir, expandDirs } from "./dir.js";
 import { errnoText } from "./errors.js";
 import { evaluate } from "./evaluate.js";
 import { isValidJobName } from "./job-name.js";
-import { loadManifest } from "./manifest.js";
+import { declarationFor, loadManifest } from "./manifest.js";
 import type { Manifest } from "./manifest.js";
 import { parseHeartbeat } from "./parse.js";
 import type { Heartbeat, JobState } from "./types.js";
@@ -287,7 +287,8 @@ export async function scanHeartbeats<T>(
       const path = prefix + name;
       // The same job name in several folders (many hosts on a shared mount): qualify by folder.
       const job = duplicated.has(stem) ? `${stem}@${dir}` : stem;
-      const declaration = manifest?.jobs.get(stem);
+      // The manifest's global maintenance windows reach jobs it does not declare too.
+      const declaration = declarationFor(manifest, stem);
       if (!isValidJobName(stem)) {
         out.push(map(evaluate(undefined, declaration, now, { job, file: path, invalidReason: "file name is not a valid job name" })));
         continue;
@@ -304,9 +305,9 @@ export async function scanHeartbeats<T>(
   }
 
   if (manifest) {
-    for (const [name, declaration] of manifest.jobs) {
+    for (const name of manifest.jobs.keys()) {
       if (slices.due) await slices.yield();
-      if (!seen.has(name)) out.push(map(evaluate(undefined, declaration, now, { job: name })));
+      if (!seen.has(name)) out.push(map(evaluate(undefined, declarationFor(manifest, name), now, { job: name })));
     }
   }
   return out;

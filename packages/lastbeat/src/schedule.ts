@@ -46,3 +46,64 @@ export function nextOccurrence(schedule: string, tz: string | undefined, after: 
   }
   return cron.nextRun(after);
 }
+
+const MINUTE_MS = 60_000;
+
+/**
+ * The latest occurrence of `schedule` in `tz` at or before `at`, within (at − withinMs, at]; null
+ * when there is none in that stretch (or the dates leave what the cron engine can compute).
+ * Occurrences are exactly those nextOccurrence yields, so a window starts where the schedule, as
+ * the rest of lastbeat computes it, fires (DST included).
+ */
+export function previousOccurrence(schedule: string, tz: string | undefined, at: Date, withinMs: number): Date | null {
+  const latest = latestOccurrence(
+    (ms) => nextOccurrence(schedule, tz, new Date(ms))?.getTime() ?? Infinity,
+    at.getTime(),
+    withinMs,
+  );
+  return latest === null ? null : new Date(latest);
+}
+
+/**
+ * The latest occurrence in (t − withinMs, t], given only `firstAfter(x)`: the first occurrence
+ * strictly after x (Infinity when none). Occurrences must be at least a minute apart (cron's
+ * are whole minutes).
+ *
+ * Bounded: croner only searches forward, and walking occurrence by occurrence would loop a year
+ * of minutes for `* * * * *`. But "some occurrence lies in (x, t]" is just firstAfter(x) ≤ t. We
+ * gallop back (1 minute, 2, 4, … up to `withinMs`) to a point `lo` where that holds, then bisect
+ * keeping firstAfter(lo) ≤ t < firstAfter(hi). Once hi − lo < 1 minute, firstAfter(lo) is the only
+ * occurrence in (lo, hi], and the latest not after t. At most 2 × ⌈log2(withinMs / 1 minute)⌉ + 2
+ * calls: about 54 for 100 years.
+ */
+export function latestOccurrence(firstAfter: (ms: number) => number, t: number, withinMs: number): number | null {
+  if (!Number.isFinite(t) || !(withinMs > 0)) return null;
+  let hi = t; // firstAfter(t) > t by definition: nothing in (hi, t]
+  let lo = NaN;
+  let found = Infinity;
+  for (let span = Math.min(MINUTE_MS, withinMs); ; span = Math.min(span * 2, withinMs)) {
+    const probe = Math.max(t - span, MIN_TIME_MS);
+    const next = firstAfter(probe);
+    if (next <= t) {
+      lo = probe;
+      found = next;
+      break;
+    }
+    hi = probe; // nothing in (probe, t]: the answer is further back
+    if (span >= withinMs || probe === MIN_TIME_MS) return null;
+  }
+  while (hi - lo >= MINUTE_MS) {
+    const mid = lo + Math.floor((hi - lo) / 2);
+    const next = firstAfter(mid);
+    if (next <= t) {
+      lo = mid;
+      found = next;
+    } else {
+      hi = mid;
+    }
+  }
+  return found;
+}
+
+/** The earliest instant a `Date` can hold. */
+const MIN_TIME_MS = -8.64e15;
