@@ -219,6 +219,11 @@ describe("paused jobs", () => {
         ]
       `);
   });
+  it("in a maintenance window, say until when too", () => {
+    const window = { schedule: "0 6 * * *", durationSeconds: 7200, tz: "UTC" };
+    const state = evaluate({ job: "etl", status: "ok", at: "2026-04-08T06:00:00Z", interval_s: 3600 }, { maintenance: [window] }, NOW);
+    expect(panelRows([state], { now: NOW, tz: "Europe/Berlin" })[0]?.note).toBe("in maintenance until today 10:00");
+  });
 });
 
 describe("thresholds", () => {

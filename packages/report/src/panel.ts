@@ -138,10 +138,10 @@ export function noteFor(state: JobState, now: Date, tz = "UTC"): string {
     case "overrun":
       return withMessage(`started ${formatAgo(startedAt(state), now)} and still not finished`);
     case "paused": {
-      // The library says "paused until <ISO>"; a reader wants "paused until Fri 10 Apr 08:00".
-      const until = /^paused until (\S+)$/.exec(state.reason)?.[1];
+      // The library says "paused until <ISO>" (or "in maintenance until <ISO>"); a reader wants "… until Fri 10 Apr 08:00".
+      const [, why, until] = /^(paused|in maintenance) until (\S+)$/.exec(state.reason) ?? [];
       const at = until === undefined ? Number.NaN : Date.parse(until);
-      return Number.isNaN(at) ? withMessage(state.reason) : withMessage(`paused until ${formatWhen(new Date(at), now, tz)}`);
+      return Number.isNaN(at) ? withMessage(state.reason) : withMessage(`${why} until ${formatWhen(new Date(at), now, tz)}`);
     }
     case "flaky": {
       // The reason ends with the message already; the count is what the panel adds to it.
