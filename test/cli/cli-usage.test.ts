@@ -88,7 +88,8 @@ describe("help", () => {
         check [options]                   open, update or close the alert issue on a
                                           forge; exit 1 when a job is alerting
         report [options]                  render the morning brief: summary, alerting
-                                          jobs with their output, the heartbeat panel
+                                          jobs with their output, what happened since
+                                          the last brief, the heartbeat panel
         metrics [options]                 print Prometheus metrics of every job (for
                                           node_exporter's textfile collector)
         init [options]                    create the shared heartbeat folder (mode

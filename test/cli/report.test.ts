@@ -269,6 +269,28 @@ describe("lastbeat report: the checker's journal", () => {
     expect(io.out()).toContain("  sync: went stale at 02:00 — down since 02:00, 2h 30m so far (no beat)");
   });
 
+  it("reads what lastbeat check journaled: failed at 02:00, back at 03:10, in the 06:30 brief across midnight", async () => {
+    // Berlin times: the job ran ok yesterday at 02:00, failed today at 02:00, was rerun at 03:10;
+    // the checker ran at 23:00 yesterday and after each beat (each run pinned with --now).
+    const cli = async (args: string[], at: string) => {
+      const io = fakeIo({ env: { NO_COLOR: "1" }, cwd: dir, now: new Date(at) });
+      await runCli([...args, "--dir", dir, "--now", at], io);
+      return io;
+    };
+    await cli(["beat", "backup", "--every", "1d"], "2026-04-07T00:00:00Z");
+    await cli(["check", "--forge", "none"], "2026-04-07T21:00:00Z");
+    await cli(["beat", "backup", "--every", "1d", "--status", "fail", "--exit-code", "3", "--message", "disk full"], "2026-04-08T00:00:00Z");
+    await cli(["check", "--forge", "none"], "2026-04-08T00:05:00Z");
+    await cli(["beat", "backup", "--every", "1d"], "2026-04-08T01:10:00Z");
+    await cli(["check", "--forge", "none"], "2026-04-08T01:15:00Z");
+    await cli(["check", "--forge", "none"], "2026-04-08T04:25:00Z");
+    const run = await brief(["--format", "text"]);
+    expect(run).toMatchObject({ code: 0, stderr: "" });
+    expect(run.stdout).toContain("  backup: failed at 02:00, recovered at 03:10 — down 1h 10m (last run failed: disk full)\n");
+    // Known since its first beat yesterday at 02:00 (28 h 30 m ago), down 1 h 10 m of it: 95.9%.
+    expect(run.stdout).toMatch(/^backup .* ✓✗✓ +95\.9% since 7 Apr {2}next beat due/m);
+  });
+
   it("works the same from the installed command (a real child process)", async () => {
     await setUp();
     const run = await runLastbeat(["report", "--dir", dir, "--now", BRIEF_AT, "--tz", "Europe/Berlin", "--since", "12h"]);

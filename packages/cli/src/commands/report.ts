@@ -19,7 +19,7 @@ interface ReportFlags extends ScanFlags, CronFlags {
 export const registerReport: RegisterCommand = (program, io, setExit) => {
   const command = program
     .command("report")
-    .description("render the morning brief: summary, alerting jobs with their output, the heartbeat panel");
+    .description("render the morning brief: summary, alerting jobs with their output, what happened since the last brief, the heartbeat panel");
   addCronOptions(addScanOptions(command))
     .option("--panel", "print only the heartbeat panel, for embedding in another report")
     .addOption(
