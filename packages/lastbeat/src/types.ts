@@ -103,11 +103,11 @@ export interface Declaration {
   alertAfter?: number;
   /** Ok runs in a row before an alerting job recovers (default 1). */
   recoverAfter?: number;
-  /** Recurring maintenance windows: inside one the job is `paused`; after it, judged as after a pause. */
+  /** Recurring maintenance windows: inside one the job is `paused`; a run due inside one is judged from its end. */
   maintenance?: MaintenanceWindow[];
 }
 
-/** A recurring maintenance window: starts at each `schedule` occurrence in `tz`, lasts `durationSeconds`. */
+/** A recurring maintenance window: starts at each `schedule` occurrence in `tz` (UTC when absent), lasts `durationSeconds`. */
 export interface MaintenanceWindow {
   schedule: string;
   durationSeconds: number;
