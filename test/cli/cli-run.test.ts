@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmod, readFile, readdir, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Heartbeat } from "lastbeat";
 import { beforeEach, describe, expect, it } from "vitest";
@@ -333,5 +333,22 @@ describe("lastbeat run --no-overlap", () => {
     const result = await run("job", `console.log("ran")`, ["--no-overlap"]);
     expect(result).toMatchObject({ code: 0, stdout: "ran\n" });
     expect((await readdir(dir)).filter((name) => name.includes(".lock"))).toEqual([]);
+  });
+
+  it("a lock it cannot take runs nothing but never goes unseen: one line, exit 3, and a fail beat the checker alerts on", async () => {
+    const { hostname } = await import("node:os");
+    // A folder where the lock file goes: neither readable as a lock nor removable as a stale one.
+    const lock = join(dir, `.job@${hostname().replace(/[^A-Za-z0-9._-]/g, "_")}.lock`);
+    await mkdir(lock);
+    await writeFile(join(lock, "keep"), "");
+    const result = await run("job", `console.log("ran")`, ["--no-overlap"]);
+    expect(result.code).toBe(3);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(/^lastbeat: job: not run: --no-overlap could not take its lock \(.+\)\n$/);
+    const beat = await heartbeat("job");
+    expect(beat).toMatchObject({ status: "fail" });
+    expect(beat.message).toMatch(/^not run: --no-overlap could not take its lock/);
+    const status = await runLastbeat(["status", "--json"], { env: env() });
+    expect(JSON.parse(status.stdout).jobs[0]).toMatchObject({ job: "job", status: "failed", alerting: true });
   });
 });

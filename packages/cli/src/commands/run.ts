@@ -8,16 +8,17 @@ import { LastbeatError, writeHeartbeat, type WriteHeartbeatOptions } from "lastb
 import {
   MAX_OUTPUT_TAIL_BYTES,
   buildHeartbeat,
+  errnoText,
   isValidJobName,
   resolveHeartbeatDir,
   writeConfigErrorBeat,
   type ConfigErrorBeatOptions,
 } from "lastbeat/internal";
-import { UsageError } from "../errors.js";
+import { EXIT, UsageError } from "../errors.js";
 import type { CliIo, OutputStream, RegisterCommand } from "../io.js";
 import { absolute, addBeatOptions, beatDirOption, declarationFrom, singleDir, type BeatFlags } from "../options.js";
 import { OutputTail } from "../output-tail.js";
-import { acquireRunLock, holderOf, type LockHolder } from "../lock.js";
+import { acquireRunLock, holderOf, LockError, type LockHolder } from "../lock.js";
 
 interface RunFlags extends BeatFlags {
   overlap: boolean;
@@ -94,7 +95,9 @@ async function runJob(job: string, command: string[], flags: RunFlags, io: CliIo
   if (flags.overlap) {
     await beat({ status: "start", startedAt });
   } else {
-    const lock = await acquireRunLock({
+    let lock: Awaited<ReturnType<typeof acquireRunLock>>;
+    try {
+      lock = await acquireRunLock({
       dir,
       job,
       self: holderOf(startedAt, { run_id: runId }),
@@ -112,7 +115,17 @@ async function runJob(job: string, command: string[], flags: RunFlags, io: CliIo
           message: skipMessage(io.now(), holder),
         }),
       onStale: (message) => io.stderr.write(`lastbeat: ${job}: ${message}\n`),
-    });
+      });
+    } catch (error) {
+      if (!(error instanceof LockError) && typeof (error as NodeJS.ErrnoException).code !== "string") throw error;
+      // Running without the guard could overlap a run the user asked us to keep apart; not
+      // running must not be silent: a fail beat names why, so the checker alerts now, not when
+      // the job turns stale.
+      const why = `not run: --no-overlap could not take its lock (${error instanceof LockError ? error.message : errnoText(error)})`;
+      io.stderr.write(`lastbeat: ${job}: ${why}\n`);
+      await beat({ status: "fail", startedAt, message: why });
+      return EXIT.forge;
+    }
     if (!lock.acquired) {
       io.stderr.write(`lastbeat: ${job}: ${skipMessage(io.now(), lock.holder)}\n`);
       return 0;
