@@ -275,3 +275,14 @@ describe("no jobs", () => {
     `);
   });
 });
+
+describe("what lastbeat run writes when the command said nothing", () => {
+  it("does not repeat the exit code: the message 'exit code N' is the note's own", () => {
+    const beat = (status: "fail", alert_after?: number) =>
+      evaluate({ job: "x", status, at: "2026-04-08T06:30:00Z", interval_s: 3600, exit_code: 1, message: "exit code 1", ...(alert_after !== undefined && { alert_after }) }, undefined, NOW);
+    expect(panelRows([beat("fail"), beat("fail", 3)], options).map((row) => row.note)).toEqual([
+      "last run failed with exit code 1",
+      "1 of 3 failures before alerting (exit code 1)",
+    ]);
+  });
+});

@@ -116,7 +116,9 @@ export function availabilityText(availability: Availability | undefined, now: Da
  */
 export function noteFor(state: JobState, now: Date, tz = "UTC"): string {
   const hb = state.heartbeat;
-  const message = hb?.message !== undefined ? plainLine(hb.message, MAX_CELL_CHARS) : "";
+  // `lastbeat run` says "exit code 1" when the command said nothing; the note names the exit code itself.
+  const echoesExit = hb?.exit_code !== undefined && hb.message === `exit code ${hb.exit_code}`;
+  const message = hb?.message !== undefined && !echoesExit ? plainLine(hb.message, MAX_CELL_CHARS) : "";
   const withMessage = (text: string) => (message ? `${text}: ${message}` : text);
   switch (state.status) {
     case "ok":
