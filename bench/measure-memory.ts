@@ -39,8 +39,8 @@ function memoryRow(config: BenchConfig, id: string, measure: string, args: strin
   const lastbeat: number[] = [];
   const plain: number[] = [];
   for (let i = 0; i < runs; i++) {
-    lastbeat.push(peakRss({ command: config.cli.command, args: [...config.cli.args, ...args], okCodes: [0, 1] }));
-    plain.push(peakRss({ command: process.execPath, args: [join(ROOT, "bench", "baseline", "scan-sync.mjs"), dir] }));
+    lastbeat.push(peakRss({ command: config.cli.command, args: [...config.cli.args, ...args], okCodes: [0, 1], discardStdout: true }));
+    plain.push(peakRss({ command: process.execPath, args: [join(ROOT, "bench", "baseline", "scan-sync.mjs"), dir], discardStdout: true }));
   }
   const s = summarize(lastbeat);
   return {

@@ -10,6 +10,8 @@ export interface Command {
   env?: NodeJS.ProcessEnv;
   /** Exit codes that count as success (status exits 1 when a job is alerting). */
   okCodes?: readonly number[];
+  /** runProcess: send stdout to /dev/null instead of returning it (a fleet's JSON is hundreds of MiB). */
+  discardStdout?: boolean;
 }
 
 let devNull: number | undefined;
@@ -36,10 +38,11 @@ export function runProcess(cmd: Command): { status: number | null; stdout: strin
   const result = spawnSync(cmd.command, cmd.args, {
     env: cmd.env ?? process.env,
     encoding: "utf8",
+    stdio: ["ignore", cmd.discardStdout ? "ignore" : "pipe", "pipe"],
     maxBuffer: 256 * 1024 * 1024,
   });
   assertExit(cmd, result.status, result.signal, result.error, result.stderr ?? "");
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  return { status: result.status, stdout: result.stdout ?? "", stderr: result.stderr };
 }
 
 function assertExit(cmd: Command, status: number | null, signal: string | null, error: Error | undefined, stderr: string): void {
