@@ -26,6 +26,8 @@ const unit = [
   "test/lastbeat/read.test.ts",
   "test/lastbeat/read-sync.test.ts",
   "test/lastbeat/evaluate.test.ts",
+  "test/lastbeat/thresholds.test.ts",
+  "test/lastbeat/runs.test.ts",
   "test/lastbeat/numbers.test.ts",
   "test/cli/redact.test.ts",
   "test/forge/errors.test.ts",

@@ -147,3 +147,15 @@ it("sets a mode the umask would narrow in full", async () => {
   await writeFileAtomically(join(dir, "private.last"), "x", 0o600);
   expect((await fsp.stat(join(dir, "private.last"))).mode & 0o777).toBe(0o600);
 });
+
+it("streams data given in pieces into place whole, in order", async () => {
+  async function* pieces() {
+    for (let i = 0; i < 100; i++) yield `line ${i} ${"é".repeat(i % 7)}\n`;
+  }
+  let expected = "";
+  for await (const piece of pieces()) expected += piece;
+  await writeFile(join(dir, "a.journal"), "old");
+  await writeFileAtomically(join(dir, "a.journal"), pieces());
+  expect(await readFile(join(dir, "a.journal"), "utf8")).toBe(expected);
+  expect(await readdir(dir)).toEqual(["a.journal"]);
+});

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { evaluate } from "lastbeat";
 import { parseManifest } from "lastbeat/internal";
-import type { Heartbeat } from "lastbeat";
+import type { Declaration, Heartbeat } from "lastbeat";
 
 const ms = (iso: string, delta = 0) => new Date(Date.parse(iso) + delta);
 const beat = (over: Partial<Heartbeat> = {}): Heartbeat => ({
@@ -133,5 +133,72 @@ describe("fail, start, paused, missing, invalid", () => {
     expect(statusAt(hb, now)).toBe("stale");
     const manifest = parseManifest(JSON.stringify({ jobs: { sync: { every: "5m" } } }));
     expect(statusAt(hb, now, manifest.jobs.get("sync"))).toBe("ok");
+  });
+});
+
+describe("every reason, word for word", () => {
+  // The reason is what the alert issue, the panel and `status` show: each status's wording,
+  // and each culprit a reason names, pinned here so a changed word is a decision, not an accident.
+  const fail = { status: "fail" as const };
+  const start = { status: "start" as const };
+  const history = (failure: { exit_code?: number } = {}) => ({
+    recover_after: 2,
+    runs: [
+      { at: "2026-11-23T10:00:00.000Z", status: "ok" as const },
+      { at: "2026-11-23T09:55:00.000Z", status: "fail" as const, ...failure },
+    ],
+  });
+  const cases: Array<[string, Heartbeat | undefined, Declaration | undefined, string, string, string]> = [
+    ["ok", beat(), undefined, "10:01", "ok", "next beat due 2026-11-23T10:05:00.000Z"],
+    ["ok, dated ahead", beat({ at: "2026-11-23T10:04:00.000Z" }), undefined, "10:01", "ok", "beat is dated 2026-11-23T10:04:00.000Z, in the future; next beat due 2026-11-23T10:09:00.000Z"],
+    ["late", beat(), undefined, "10:06", "late", "beat was due 2026-11-23T10:05:00.000Z; alerting after 2026-11-23T10:10:00.000Z"],
+    ["stale", beat(), undefined, "10:11", "stale", "no beat since 2026-11-23T10:00:00.000Z; expected by 2026-11-23T10:05:00.000Z"],
+    ["ok after a pause", beat(), { paused: "2026-11-23T12:00:00.000Z" }, "12:01", "ok", "next beat due 2026-11-23T12:05:00.000Z (paused until 2026-11-23T12:00:00.000Z)"],
+    ["late after a pause", beat(), { paused: "2026-11-23T12:00:00.000Z" }, "12:06", "late", "beat was due 2026-11-23T12:05:00.000Z; alerting after 2026-11-23T12:10:00.000Z (paused until 2026-11-23T12:00:00.000Z)"],
+    ["stale after a pause", beat(), { paused: "2026-11-23T12:00:00.000Z" }, "12:11", "stale", "no beat since 2026-11-23T10:00:00.000Z; expected by 2026-11-23T12:05:00.000Z (paused until 2026-11-23T12:00:00.000Z)"],
+    ["paused", beat(), { paused: true }, "12:00", "paused", "paused in the manifest"],
+    ["paused until", beat(), { paused: "2026-11-24T00:00:00.000Z" }, "12:00", "paused", "paused until 2026-11-24T00:00:00.000Z"],
+    ["missing", undefined, { intervalSeconds: 60 }, "12:00", "missing", "declared in the manifest but no heartbeat file was found"],
+    ["missing, paused", undefined, { intervalSeconds: 60, paused: true }, "12:00", "paused", "paused in the manifest"],
+    ["missing, paused until", undefined, { intervalSeconds: 60, paused: "2026-11-24T00:00:00.000Z" }, "12:00", "paused", "paused until 2026-11-24T00:00:00.000Z"],
+    ["dated too far ahead", beat({ at: "2026-11-23T10:10:00.000Z" }), undefined, "10:00", "invalid", "beat is dated 2026-11-23T10:10:00.000Z, more than 5 minutes in the future"],
+    ["no interval", beat({ interval_s: undefined as unknown as number }), undefined, "10:00", "invalid", "no interval declared for this job"],
+    ["failed with a message", beat({ ...fail, message: "disk full", exit_code: 2 }), undefined, "10:01", "failed", "last run failed: disk full"],
+    ["failed with an exit code", beat({ ...fail, exit_code: 2 }), undefined, "10:01", "failed", "last run failed: exit code 2"],
+    ["failed, nothing said", beat(fail), undefined, "10:01", "failed", "last run failed"],
+    ["flaky with a message", beat({ ...fail, message: "m", exit_code: 1, alert_after: 3 }), undefined, "10:01", "flaky", "1 of 3 failures before alerting: m"],
+    ["flaky with an exit code", beat({ ...fail, exit_code: 1, alert_after: 3 }), undefined, "10:01", "flaky", "1 of 3 failures before alerting: exit code 1"],
+    ["flaky, nothing said", beat({ ...fail, alert_after: 3 }), undefined, "10:01", "flaky", "1 of 3 failures before alerting"],
+    ["recovering", beat(history({ exit_code: 3 })), undefined, "10:01", "failed", "recovering: 1 of 2 ok runs before recovery; last failure: exit code 3 at 2026-11-23T09:55:00.000Z"],
+    ["recovering, no exit code", beat(history()), undefined, "10:01", "failed", "recovering: 1 of 2 ok runs before recovery; last failure: at 2026-11-23T09:55:00.000Z"],
+    ["running", beat(start), undefined, "10:01", "running", "started 2026-11-23T10:00:00.000Z"],
+    ["running, with a note", beat({ ...start, message: "skipped: previous run still going" }), undefined, "10:01", "running", "started 2026-11-23T10:00:00.000Z; skipped: previous run still going"],
+    ["overrun its grace", beat(start), undefined, "10:11", "overrun", "started 2026-11-23T10:00:00.000Z and still not finished after its grace period"],
+    ["overrun max runtime", beat({ ...start, max_runtime_s: 600 }), undefined, "10:11", "overrun", "started 2026-11-23T10:00:00.000Z and still not finished after max runtime 10m"],
+    ["overrun max runtime in seconds", beat({ ...start, max_runtime_s: 90 }), undefined, "10:11", "overrun", "started 2026-11-23T10:00:00.000Z and still not finished after max runtime 90s"],
+    ["overrun, with a note", beat({ ...start, max_runtime_s: 600, message: "m" }), undefined, "10:11", "overrun", "started 2026-11-23T10:00:00.000Z and still not finished after max runtime 10m; m"],
+    ["interval out of range", beat({ interval_s: 1e15 }), undefined, "10:11", "invalid", "interval_s is too large: the time it gives is past year 275760"],
+    ["grace multiple out of range", beat({ interval_s: 1e12, grace: "1000x" }), undefined, "10:11", "invalid", "interval_s × grace is too large: the time it gives is past year 275760"],
+    ["grace out of range", beat({ interval_s: 8.638e12, grace: "36500d" }), undefined, "10:11", "invalid", "grace is too large: the time it gives is past year 275760"],
+    ["max runtime out of range", beat({ ...start, max_runtime_s: 1e15 }), undefined, "10:11", "invalid", "max_runtime_s is too large: the time it gives is past year 275760"],
+    ["manifest interval out of range", beat(), { intervalSeconds: 1e15 }, "10:11", "invalid", "every is too large: the time it gives is past year 275760"],
+    ["manifest grace multiple out of range", beat(), { intervalSeconds: 1e12, grace: "1000x" }, "10:11", "invalid", "every × grace is too large: the time it gives is past year 275760"],
+    ["manifest max runtime out of range", beat(start), { intervalSeconds: 300, maxRuntimeSeconds: 1e15 }, "10:11", "invalid", "max_runtime is too large: the time it gives is past year 275760"],
+    ["a schedule that never fires", beat({ schedule: "0 0 30 2 *" }), undefined, "10:11", "invalid", 'schedule "0 0 30 2 *" never fires again'],
+  ];
+  it.each(cases)("%s", (_name, hb, decl, time, status, reason) => {
+    expect(evaluate(hb, decl, ms(`2026-11-23T${time}:00.000Z`))).toMatchObject({ status, reason });
+  });
+
+  it("an unreadable file: its reader's reason, dated by the file; a pause still wins", () => {
+    const modifiedAt = ms("2026-11-23T09:00:00.000Z");
+    const context = { job: "x", invalidReason: "heartbeat file not valid JSON", modifiedAt };
+    expect(evaluate(undefined, undefined, ms("2026-11-23T12:00:00Z"), context)).toMatchObject({
+      status: "invalid",
+      reason: "heartbeat file not valid JSON",
+      alertingSince: modifiedAt,
+      heartbeat: null,
+    });
+    expect(evaluate(undefined, { paused: true }, ms("2026-11-23T12:00:00Z"), context)).toMatchObject({ status: "paused", reason: "paused in the manifest" });
   });
 });
