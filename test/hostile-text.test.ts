@@ -201,6 +201,11 @@ describe("the text rule (lastbeat/text)", () => {
     );
   });
 
+  it("keeps bare URLs from becoming links with a joiner after the scheme's colon and after www", () => {
+    const B = MENTION_BREAK;
+    expect(inlineMarkdown("see http://x.example/a and WWW.y.example or www.z")).toBe(`see http:${B}//x.example/a and WWW${B}.y.example or www${B}.z`);
+  });
+
   it("breaks mentions and issue references, once", () => {
     const once = inlineMarkdown("@everyone see #12, GH-3 and gh-4; mail a@b.example");
     expect(unbroken(once)).toBe("@everyone see \\#12, GH-3 and gh-4; mail a@b.example");
