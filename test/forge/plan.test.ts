@@ -160,9 +160,34 @@ describe("the planner on the issues it finds", () => {
     }
     // Another scope's title, or a title that only looks like ours, is not ours.
     const rollup = strip(rendered("rollup", [stale("backup")]));
-    for (const title of [rollup.title.replace("web-1", "web-2"), `Re: ${rollup.title}`, "[heartbeat-checker] web-1: backup is sad", "[heartbeat-checker] web-1: two jobs alerting: backup"]) {
+    const lookalikes = [
+      rollup.title.replace("web-1", "web-2"),
+      `Re: ${rollup.title}`,
+      "[heartbeat-checker] web-1: backup is sad",
+      "[heartbeat-checker] web-1: two jobs alerting: backup",
+      "[heartbeat-checker] web-1: note: 3 jobs alerting: backup",
+    ];
+    for (const title of lookalikes) {
       expect(summary(planSync({ scope: SCOPE, mode: "rollup", states: [stale("backup")], issues: [open(1, { ...rollup, title })], now: NOW }).actions), title).toEqual(["create rollup"]);
     }
+    const job = strip(rendered("per-job", [stale("backup")]));
+    for (const title of ["[heartbeat-checker] web-1: the backup is stale", "[heartbeat-checker] web-1: backup is stale again"]) {
+      expect(summary(planSync({ scope: SCOPE, mode: "per-job", states: [stale("backup")], issues: [open(1, { ...job, title })], now: NOW }).actions), title).toEqual(["create job:backup"]);
+    }
+    // A rollup of many jobs: the count has more than one digit.
+    const twelve = Array.from({ length: 12 }, (_, i) => stale(`job-${i}`));
+    const big = strip(rendered("rollup", twelve));
+    expect(big.title).toMatch(/: 12 jobs alerting: /);
+    expect(summary(planSync({ scope: SCOPE, mode: "rollup", states: twelve, issues: [open(1, big)], now: NOW }).actions)).toEqual(["update rollup #1"]);
+  });
+
+  it("keeps a job whose heartbeat file vanished alerting as missing, 'heartbeat file removed', until retired", () => {
+    const issue = open(1, rendered("rollup", [stale("backup"), failed("db")]));
+    const { states, actions } = planSync({ scope: SCOPE, mode: "rollup", states: [failed("db")], issues: [issue], now: NOW });
+    expect(states.find((s) => s.job === "backup")).toMatchObject({ status: "missing", alerting: true, reason: "heartbeat file removed", file: null, heartbeat: null });
+    expect(summary(actions)).toEqual(["update rollup #1", "comment rollup #1"]);
+    const retired = planSync({ scope: SCOPE, mode: "rollup", states: [failed("db")], issues: [issue], now: NOW, retired: new Set(["backup"]) });
+    expect(retired.states.map((s) => s.job)).toEqual(["db"]);
   });
 });
 
