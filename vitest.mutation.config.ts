@@ -37,7 +37,8 @@ const unit = [
 ];
 // Every test of these renders issues, so each covers nearly all of text.ts and evaluate.ts: a
 // surviving mutant there would run all of them (a minute apiece on two busy cores). For a run
-// on those two modules alone, LASTBEAT_MUTATION_TESTS=unit leaves them out.
+// on those two modules alone, LASTBEAT_MUTATION_TESTS=unit leaves them out; a comma-separated
+// list of test files there runs just those (evaluate.ts: its own four).
 const loopbackForge = [
   "test/forge/people.test.ts",
   "test/forge/memory.test.ts",
@@ -46,7 +47,8 @@ const loopbackForge = [
   "test/forge/scopes.test.ts",
   "test/forge/storms.test.ts",
 ];
-const include = process.env.LASTBEAT_MUTATION_TESTS === "unit" ? unit : [...unit, ...loopbackForge];
+const chosen = process.env.LASTBEAT_MUTATION_TESTS;
+const include = !chosen ? [...unit, ...loopbackForge] : chosen === "unit" ? unit : chosen.split(",").map((file) => file.trim());
 
 /** Runs the test files in `include`'s order (vitest's default runs the slowest first). */
 class IncludeOrder extends BaseSequencer {

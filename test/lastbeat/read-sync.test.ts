@@ -96,6 +96,7 @@ describe("readBoundedFileSync", () => {
     expect(await both(join(root, "nope.last"))).toMatchObject({ ok: false, code: "ENOENT", modifiedAt: null });
     // Opens as a regular file, then the read fails (address 0 of our memory is never mapped).
     expect(readBoundedFileSync("/proc/self/mem", 100)).toMatchObject({ ok: false, code: "EIO", reason: expect.stringMatching(/^cannot be read: .*EIO/) });
+    expect(await readBoundedFile("/proc/self/mem", 100)).toMatchObject({ ok: false, code: "EIO", reason: expect.stringMatching(/^cannot be read: .*EIO/) });
   });
 
   it("never returns a previous file's bytes from its reused buffer", () => {
