@@ -202,3 +202,80 @@ describe("every reason, word for word", () => {
     expect(evaluate(undefined, { paused: true }, ms("2026-11-23T12:00:00Z"), context)).toMatchObject({ status: "paused", reason: "paused in the manifest" });
   });
 });
+
+describe("the fields of a state, each pinned", () => {
+  const at = "2026-11-23T10:00:00.000Z";
+  it("dates a state that cannot be judged by its file's change, or not at all", () => {
+    const modifiedAt = ms("2026-11-23T09:00:00.000Z");
+    const unjudged: Array<[Heartbeat, Declaration | undefined]> = [
+      [beat({ at: "2026-11-23T10:10:00.000Z" }), undefined], // dated too far ahead
+      [beat({ interval_s: 0 }), undefined], // no usable interval
+      [beat({ interval_s: 1e15 }), undefined], // out of range
+    ];
+    for (const [hb, decl] of unjudged) {
+      expect(evaluate(hb, decl, ms("2026-11-23T10:00:00Z"), { modifiedAt })).toMatchObject({ status: "invalid", alertingSince: modifiedAt });
+      expect(evaluate(hb, decl, ms("2026-11-23T10:00:00Z")).alertingSince).toBeNull();
+    }
+  });
+
+  it("takes no interval of zero or below, and gives no ratio without one", () => {
+    for (const interval_s of [0, -5]) {
+      expect(evaluate(beat({ interval_s }), undefined, ms(at))).toMatchObject({ status: "invalid", reason: "no interval declared for this job", ratio: null });
+    }
+  });
+
+  it("carries the heartbeat, its job, and when the last ok was", () => {
+    const hb = beat();
+    expect(evaluate(hb, undefined, ms(at, 60_000))).toMatchObject({ job: "sync", heartbeat: hb, lastOkAt: ms(at) });
+    expect(evaluate(undefined, { intervalSeconds: 60 }, ms(at)).job).toBe("?");
+  });
+
+  it("reads a schedule's time zone from the file", () => {
+    // 03:00 in Berlin is 02:00Z in November; in UTC it would be 03:00Z.
+    const hb = beat({ at: "2026-11-23T02:00:00.000Z", schedule: "0 3 * * *", tz: "Europe/Berlin", interval_s: 86_400 });
+    expect(evaluate(hb, undefined, ms(at)).dueAt).toEqual(ms("2026-11-24T02:00:00.000Z"));
+  });
+
+  it("says a timed pause in the reason of a file it cannot read", () => {
+    const state = evaluate(undefined, { paused: "2026-11-24T00:00:00.000Z" }, ms(at), { job: "x", invalidReason: "heartbeat file not valid JSON" });
+    expect(state).toMatchObject({ status: "paused", reason: "paused until 2026-11-24T00:00:00.000Z" });
+  });
+
+  it("counts the silence from the later of the beat and a pause's end, and says so only when it was the pause", () => {
+    // The pause ended before the beat: judged from the beat, no pause in the reason.
+    expect(evaluate(beat(), { paused: "2026-11-23T09:00:00.000Z" }, ms("2026-11-23T10:06:00Z"))).toMatchObject({
+      status: "late",
+      reason: "beat was due 2026-11-23T10:05:00.000Z; alerting after 2026-11-23T10:10:00.000Z",
+    });
+    // Ended the instant of the beat: the same.
+    expect(evaluate(beat(), { paused: at }, ms("2026-11-23T10:01:00Z")).reason).toBe("next beat due 2026-11-23T10:05:00.000Z");
+  });
+
+  it("calls a beat dated exactly now ok, not dated in the future", () => {
+    expect(evaluate(beat(), undefined, ms(at)).reason).toBe("next beat due 2026-11-23T10:05:00.000Z");
+  });
+
+  it("reaches the last instant a date can hold, and no further", () => {
+    // max runtime ending exactly at 8.64e15 ms (year 275760) is still a date.
+    const maxRuntime = (8.64e15 - Date.parse(at)) / 1000;
+    expect(evaluate(beat({ status: "start", max_runtime_s: maxRuntime }), undefined, ms(at, 60_000)).status).toBe("running");
+    expect(evaluate(beat({ status: "start", max_runtime_s: maxRuntime + 1 }), undefined, ms(at, 60_000)).status).toBe("invalid");
+  });
+
+  it("judges a max runtime only for a run under way", () => {
+    expect(evaluate(beat({ max_runtime_s: 1e15 }), undefined, ms(at, 60_000)).status).toBe("ok");
+  });
+
+  it("judges recovery only on an ok beat", () => {
+    const runs = [
+      { at, status: "ok" as const },
+      { at: "2026-11-23T09:55:00.000Z", status: "fail" as const, exit_code: 1 },
+    ];
+    expect(evaluate(beat({ status: "start", recover_after: 2, runs }), undefined, ms(at, 60_000)).status).toBe("running");
+  });
+
+  it("names interval × grace when the default grace pushes the alert past the last date", () => {
+    // Due within range (at + 5e15 ms), but twice the interval is past year 275760.
+    expect(evaluate(beat({ interval_s: 5e12 }), undefined, ms(at)).reason).toBe("interval_s × grace is too large: the time it gives is past year 275760");
+  });
+});
