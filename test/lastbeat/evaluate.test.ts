@@ -277,5 +277,7 @@ describe("the fields of a state, each pinned", () => {
   it("names interval × grace when the default grace pushes the alert past the last date", () => {
     // Due within range (at + 5e15 ms), but twice the interval is past year 275760.
     expect(evaluate(beat({ interval_s: 5e12 }), undefined, ms(at)).reason).toBe("interval_s × grace is too large: the time it gives is past year 275760");
+    // A multiple written with a space after it is still a multiple.
+    expect(evaluate(beat({ interval_s: 1e12, grace: "1000x " }), undefined, ms(at)).reason).toBe("interval_s × grace is too large: the time it gives is past year 275760");
   });
 });
