@@ -28,6 +28,7 @@ const unit = [
   "test/lastbeat/evaluate.test.ts",
   "test/lastbeat/thresholds.test.ts",
   "test/lastbeat/runs.test.ts",
+  "test/lastbeat/maintenance.test.ts",
   "test/lastbeat/numbers.test.ts",
   "test/cli/redact.test.ts",
   "test/forge/errors.test.ts",
