@@ -27,6 +27,7 @@ const unit = [
   "test/lastbeat/read-sync.test.ts",
   "test/lastbeat/evaluate.test.ts",
   "test/lastbeat/thresholds.test.ts",
+  "test/lastbeat/start-beat.test.ts",
   "test/lastbeat/runs.test.ts",
   "test/lastbeat/maintenance.test.ts",
   "test/lastbeat/numbers.test.ts",

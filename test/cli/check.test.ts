@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runCli } from "@lastbeat/cli";
+import { writeHeartbeat } from "lastbeat";
 import { startFakeForge, type FakeForge } from "../support/fake-forge.js";
 import { runLastbeat } from "../support/cli.js";
 import { NOW } from "../forge/helpers.js";
@@ -99,6 +100,46 @@ describe("lastbeat check", () => {
     const r = await check(["--forge", "none", "--dir", hb, "--json"], {});
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout).actions).toEqual([]);
+  });
+
+  it("a failing job's next run in progress keeps its one issue: no close, no reopen, no comment", async () => {
+    // A daily backup failing every night, with the checker landing during each run.
+    const jobs = join(dir, "nightly");
+    const issues = join(dir, "issues");
+    const day = (h: number, m = 0) => new Date(Date.UTC(2025, 2, 10, h, m));
+    const run = (now: Date, status: "fail" | "start") =>
+      writeHeartbeat("backup", { dir: jobs, every: "1d", maxRuntime: "2h", now, status, strict: true, ...(status === "fail" ? { exitCode: 1, message: "disk full" } : { startedAt: now }) });
+    const sync = async (now: Date) => {
+      const r = await check(["--forge", "file", "--repo", issues, "--dir", jobs, "--json"], {}, now);
+      const json = JSON.parse(r.stdout) as { actions: unknown[]; jobs: { job: string; status: string; reason: string }[] };
+      const backup = json.jobs.find((j) => j.job === "backup");
+      // The alerting-since instant is kept in the issue's snapshot: an unchanged issue file shows it held.
+      return { code: r.code, actions: json.actions, backup: { status: backup?.status, reason: backup?.reason } };
+    };
+    const issueText = () => readFile(join(issues, "issue-1.md"), "utf8");
+
+    await run(day(2), "fail");
+    const opened = await sync(day(2, 5));
+    expect(opened.actions).toEqual([{ kind: "create", issue: 1 }]);
+    expect(opened.backup).toMatchObject({ status: "failed", reason: "last run failed: disk full" });
+    const body = await issueText();
+
+    await run(new Date(day(2).getTime() + 86_400_000), "start");
+    const during = await sync(new Date(day(2, 15).getTime() + 86_400_000));
+    expect(during.code).toBe(1);
+    expect(during.backup).toEqual(opened.backup);
+    expect(during.actions).toEqual([{ kind: "none", issue: 1 }]);
+
+    await run(new Date(day(3).getTime() + 86_400_000), "fail");
+    const after = await sync(new Date(day(3, 5).getTime() + 86_400_000));
+    expect(after.backup).toEqual(opened.backup);
+    expect(after.actions).toEqual([{ kind: "none", issue: 1 }]);
+
+    // One issue, still open, never edited or commented on.
+    expect((await readdir(issues)).filter((f) => f.startsWith("issue-"))).toEqual(["issue-1.md"]);
+    expect(await issueText()).toBe(body);
+    expect(body).toMatch(/state: open/);
+    expect(body).toMatch(/<!-- lastbeat-file:comments -->\n$/);
   });
 
   describe("scopes", () => {

@@ -266,12 +266,19 @@ describe("the fields of a state, each pinned", () => {
     expect(evaluate(beat({ max_runtime_s: 1e15 }), undefined, ms(at, 60_000)).status).toBe("ok");
   });
 
-  it("judges recovery only on an ok beat", () => {
+  it("judges recovery on the last finished run: a start beat while recovering stays failed, as the ok beat was", () => {
     const runs = [
       { at, status: "ok" as const },
       { at: "2026-11-23T09:55:00.000Z", status: "fail" as const, exit_code: 1 },
     ];
-    expect(evaluate(beat({ status: "start", recover_after: 2, runs }), undefined, ms(at, 60_000)).status).toBe("running");
+    const reason = "recovering: 1 of 2 ok runs before recovery; last failure: exit code 1 at 2026-11-23T09:55:00.000Z";
+    const ok = evaluate(beat({ status: "ok", recover_after: 2, runs }), undefined, ms(at, 60_000));
+    expect(ok).toMatchObject({ status: "failed", reason });
+    const started = evaluate(beat({ status: "start", at: ms(at, 30_000).toISOString(), recover_after: 2, runs }), undefined, ms(at, 60_000));
+    expect(started).toMatchObject({ status: "failed", reason, alertingSince: ok.alertingSince });
+    // Recovered (two ok runs in a row): the next start is simply running.
+    const recovered = [{ at: ms(at, 10_000).toISOString(), status: "ok" as const }, ...runs];
+    expect(evaluate(beat({ status: "start", at: ms(at, 30_000).toISOString(), recover_after: 2, runs: recovered }), undefined, ms(at, 60_000)).status).toBe("running");
   });
 
   it("names interval × grace when the default grace pushes the alert past the last date", () => {

@@ -83,7 +83,13 @@ describe("one bad number never blinds the checker", () => {
         message: fc.string({ maxLength: 40 }),
         runs: fc.array(
           fc.record(
-            { at: time, status: fc.constantFrom("ok", "fail", "start"), duration_ms: number, exit_code: fc.integer() },
+            {
+              at: time,
+              status: fc.constantFrom("ok", "fail", "start"),
+              duration_ms: number,
+              exit_code: fc.integer(),
+              message: fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom(5, null, "\u0007".repeat(1024), "x".repeat(1025))),
+            },
             { requiredKeys: ["at", "status"] },
           ),
           { maxLength: 25 },

@@ -4,7 +4,7 @@ import { nextOccurrence } from "./schedule.js";
 import { ALERTING_STATUSES, MAX_FUTURE_SKEW_MS } from "./types.js";
 import type { Declaration, Heartbeat, JobState, JobStatus } from "./types.js";
 import { isoTime } from "./iso.js";
-import { judgeFailure, judgeRecovery, thresholdsOf } from "./runs.js";
+import { judgeFailure, judgeRecovery, lastFinished, thresholdsOf } from "./runs.js";
 import { maintenanceEnd } from "./maintenance.js";
 
 export interface EvaluateContext {
@@ -188,25 +188,11 @@ export function evaluate(
   const t = now.getTime();
 
   const { alertAfter, recoverAfter } = thresholdsOf(declared, heartbeat);
-  if (heartbeat.status === "fail") {
-    const detail = heartbeat.message ?? (heartbeat.exit_code !== undefined ? `exit code ${heartbeat.exit_code}` : "");
-    const verdict = judgeFailure(heartbeat, alertAfter);
-    // The reason names no count: it would edit the alert issue on every failing run.
-    if (verdict.alerting) return done("failed", `last run failed${detail ? `: ${detail}` : ""}`, { alertingSince: verdict.since });
+  if (heartbeat.status !== "start") {
+    const verdict = judgeFinished(heartbeat, alertAfter, recoverAfter);
+    if (verdict?.alerting) return done("failed", verdict.reason, { alertingSince: verdict.since });
     // Below the threshold the job is flaky, not alerting; fallen silent after that, it is stale.
-    if (t <= graceEndAt.getTime()) {
-      return done("flaky", `${verdict.failures} of ${alertAfter} failures before alerting${detail ? `: ${detail}` : ""}`);
-    }
-  }
-  if (heartbeat.status === "ok") {
-    const recovering = judgeRecovery(heartbeat, alertAfter, recoverAfter);
-    if (recovering) {
-      const { exit_code: code, at: failedAt } = recovering.lastFailure;
-      const failure = `${code !== undefined ? `exit code ${code} ` : ""}at ${iso(new Date(failedAt))}`;
-      return done("failed", `recovering: ${recovering.oks} of ${recoverAfter} ok runs before recovery; last failure: ${failure}`, {
-        alertingSince: recovering.since,
-      });
-    }
+    if (verdict && t <= graceEndAt.getTime()) return done("flaky", verdict.reason);
   }
 
   if (heartbeat.status === "start" && runEnd) {
@@ -219,6 +205,13 @@ export function evaluate(
         alertingSince: runEnd,
       });
     }
+    // A run after an alerting history does not recover the job: it stays failed with the very
+    // reason and alertingSince of the beat that finished the last run, so a checker landing
+    // mid-run neither closes the alert issue nor edits it. After a flaky history it is `running`:
+    // neither alerts, and `running` says what is happening now (the next finished beat re-judges).
+    const previous = lastFinished(heartbeat);
+    const verdict = previous && judgeFinished(previous, alertAfter, recoverAfter);
+    if (verdict?.alerting) return done("failed", verdict.reason, { alertingSince: verdict.since });
     return done("running", `started ${iso(startedAt)}${note}`);
   }
 
@@ -228,6 +221,31 @@ export function evaluate(
   }
   if (t <= graceEndAt.getTime()) return done("late", `beat was due ${iso(dueAt)}; alerting after ${iso(graceEndAt)}${after}`);
   return done("stale", `no beat since ${iso(at)}; expected by ${iso(dueAt)}${after}`, { alertingSince: graceEndAt });
+}
+
+/** What a finished beat's history makes of it: alerting, flaky (below alert_after), or null (fine). */
+type FinishedVerdict = { alerting: true; reason: string; since: Date } | { alerting: false; reason: string };
+
+/**
+ * Judges a finished (`ok`/`fail`) beat against the thresholds. Its reasons name no count that
+ * changes while alerting: a changed reason edits the alert issue.
+ */
+function judgeFinished(beat: Heartbeat, alertAfter: number, recoverAfter: number): FinishedVerdict | null {
+  if (beat.status === "fail") {
+    const detail = beat.message ?? (beat.exit_code !== undefined ? `exit code ${beat.exit_code}` : "");
+    const verdict = judgeFailure(beat, alertAfter);
+    if (verdict.alerting) return { alerting: true, reason: `last run failed${detail ? `: ${detail}` : ""}`, since: verdict.since };
+    return { alerting: false, reason: `${verdict.failures} of ${alertAfter} failures before alerting${detail ? `: ${detail}` : ""}` };
+  }
+  const recovering = beat.status === "ok" ? judgeRecovery(beat, alertAfter, recoverAfter) : null;
+  if (!recovering) return null;
+  const { exit_code: code, at: failedAt } = recovering.lastFailure;
+  const failure = `${code !== undefined ? `exit code ${code} ` : ""}at ${iso(new Date(failedAt))}`;
+  return {
+    alerting: true,
+    reason: `recovering: ${recovering.oks} of ${recoverAfter} ok runs before recovery; last failure: ${failure}`,
+    since: recovering.since,
+  };
 }
 
 /** At most this many windows in a row excuse a job (one ends, the next due time falls in another). */

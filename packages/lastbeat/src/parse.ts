@@ -148,7 +148,7 @@ export function parseRuns(value: unknown): RunRecord[] | string {
   for (let i = 0; i < count; i++) {
     const entry: unknown = value[i];
     if (typeof entry !== "object" || entry === null || Array.isArray(entry)) return `field runs[${i}] must be an object`;
-    const { at, status, duration_ms: duration, exit_code: exitCode } = entry as Record<string, unknown>;
+    const { at, status, duration_ms: duration, exit_code: exitCode, message } = entry as Record<string, unknown>;
     if (!isTime(at)) return `field runs[${i}].at must be an ISO-8601 time`;
     if (!RUN_STATUSES.has(status)) return `field runs[${i}].status must be ok or fail`;
     const run: RunRecord = { at, status: status as RunRecord["status"] };
@@ -159,6 +159,12 @@ export function parseRuns(value: unknown): RunRecord[] | string {
     if (exitCode !== undefined && exitCode !== null) {
       if (typeof exitCode !== "number" || !Number.isInteger(exitCode)) return `field runs[${i}].exit_code must be a whole number`;
       run.exit_code = exitCode;
+    }
+    if (message !== undefined && message !== null) {
+      if (typeof message !== "string" || Buffer.byteLength(message) > MAX_MESSAGE_BYTES) {
+        return `field runs[${i}].message must be a string of at most ${MAX_MESSAGE_BYTES} bytes`;
+      }
+      run.message = message;
     }
     runs.push(run);
   }

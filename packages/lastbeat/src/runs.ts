@@ -8,10 +8,13 @@ import type { Declaration, Heartbeat, RunRecord } from "./types.js";
  */
 
 /** The run a finished (`ok`/`fail`) beat records about itself. */
-export function runOf(heartbeat: Pick<Heartbeat, "at" | "duration_ms" | "exit_code"> & { status: RunRecord["status"] }): RunRecord {
+export function runOf(
+  heartbeat: Pick<Heartbeat, "at" | "duration_ms" | "exit_code" | "message"> & { status: RunRecord["status"] },
+): RunRecord {
   const run: RunRecord = { at: heartbeat.at, status: heartbeat.status };
   if (heartbeat.duration_ms !== undefined) run.duration_ms = heartbeat.duration_ms;
   if (heartbeat.exit_code !== undefined) run.exit_code = heartbeat.exit_code;
+  if (heartbeat.message !== undefined) run.message = heartbeat.message;
   return run;
 }
 
@@ -25,9 +28,36 @@ export function historyOf(previous: Heartbeat | null): RunRecord[] {
   return previous.status === "start" ? [] : [runOf({ ...previous, status: previous.status })];
 }
 
-/** The `runs` of a new beat: a finished beat's own run first, then the newest earlier ones; a `start` beat changes nothing. */
+/**
+ * The `runs` of a new beat: a finished beat's own run first, then the newest earlier ones; a
+ * `start` beat changes nothing. Only the newest record keeps its `message` (what a `start` beat
+ * needs to repeat the failed run's reason): up to 1 KiB each, escaped, twenty of them could pass 64 KiB.
+ */
 export function nextRuns(own: RunRecord | null, earlier: readonly RunRecord[]): RunRecord[] {
-  return own === null ? earlier.slice(0, MAX_RUNS) : [own, ...earlier.slice(0, MAX_RUNS - 1)];
+  const runs = own === null ? earlier.slice(0, MAX_RUNS) : [own, ...earlier.slice(0, MAX_RUNS - 1)];
+  return runs.map((run, i) => (i === 0 || run.message === undefined ? run : withoutMessage(run)));
+}
+
+function withoutMessage(run: RunRecord): RunRecord {
+  const { message: _message, ...rest } = run;
+  return rest;
+}
+
+/**
+ * The finished beat a `start` beat's history ends with, as that beat was judged: its newest run,
+ * with its message and exit code, and the same history. Null without a finished run.
+ */
+export function lastFinished(heartbeat: Heartbeat): Heartbeat | null {
+  const head = heartbeat.runs?.[0];
+  if (heartbeat.status !== "start" || head === undefined) return null;
+  const { message: _message, exit_code: _exitCode, duration_ms: _duration, ...rest } = heartbeat;
+  return {
+    ...rest,
+    status: head.status,
+    at: head.at,
+    ...(head.exit_code !== undefined && { exit_code: head.exit_code }),
+    ...(head.message !== undefined && { message: head.message }),
+  };
 }
 
 /** The thresholds in force: the manifest's value wins per field, then the file's, else 1. */

@@ -20,6 +20,11 @@ export interface RunRecord {
   status: "ok" | "fail";
   duration_ms?: number;
   exit_code?: number;
+  /**
+   * The run's message, on the newest record only (the writer strips it from every older one, so
+   * the file stays small): a `start` beat judged alerting reuses it for the failed run's reason.
+   */
+  message?: string;
 }
 
 /** One `<job>.last` file, format `lastbeat/1` (docs/spec.md, "Heartbeat files"). Field names are the file's own. */
