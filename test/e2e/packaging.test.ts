@@ -1,10 +1,10 @@
 import { execFileSync } from "node:child_process";
 import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { dirname, join, posix } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { repoRoot, runCommand, type CliRun } from "../support/cli.js";
 import { testdir } from "../support/testdir.js";
+import { closedPort } from "../support/ports.js";
 
 // What users get is what `npm pack` makes: the tarballs, installed without the registry into an
 // empty project and an empty global prefix, must give the library (ESM, CJS, types) and the
@@ -21,14 +21,6 @@ let registry: string;
 const tarballs: string[] = [];
 const packed = new Map<string, string[]>();
 
-/** A loopback port nothing listens on: npm gets "connection refused" for any registry request. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** No npmrc and no npm_config_* from an outer `npm run`: only what the command line says. */
 function npmEnv(): Record<string, string | undefined> {

@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { ForgeError, isUnclearStatus, networkReason } from "../../packages/forge/src/errors.js";
+import { closedPort } from "../support/ports.js";
 
 /*
  * What a forge error says and whether it leaves a write in doubt. `unclear` decides whether the
@@ -15,14 +16,6 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise<void>((r) => s.close(() => r()))));
 });
 
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 /** A port that accepts connections and never answers. */
 async function silentPort(): Promise<number> {

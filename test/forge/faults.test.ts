@@ -1,10 +1,10 @@
 import { inspect } from "node:util";
-import { createServer } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ForgeError, createGiteaForge, redact, syncAlerts, type Forge } from "@lastbeat/forge";
 import { startFakeForge, type FakeForge } from "../support/fake-forge.js";
 import { HTTP_FORGES, NOW, at, forgeAt, forgeFor, state, SCOPE } from "./helpers.js";
 import { findLeaks } from "../support/leaks.js";
+import { closedPort } from "../support/ports.js";
 
 /*
  * Transient forge errors are retried with backoff; a create whose answer was lost is never sent
@@ -16,13 +16,6 @@ const LABEL = "heartbeat";
 const backupStale = state("backup", { at: at(-5) });
 const run = (forge: Forge) => syncAlerts(forge, { scope: SCOPE, mode: "rollup", label: LABEL, states: [backupStale], now: NOW });
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 async function failure(promise: Promise<unknown>): Promise<ForgeError> {
   try {
