@@ -467,3 +467,26 @@ describe("the global windows reach every job a scan judges", () => {
     expect(states.map((s) => s.status)).toEqual(["invalid"]);
   });
 });
+
+describe("the edges evaluate guards itself (found by mutation testing)", () => {
+  it("a window evaluate cannot compute makes the job invalid, naming it, dated by its file", () => {
+    const modifiedAt = at("2026-11-22T01:00:00Z");
+    const broken: Declaration = { intervalSeconds: 3600, maintenance: [{ schedule: "61 * * * *", durationSeconds: 600 }] };
+    const state = evaluate(beat({ at: "2026-11-22T00:30:00.000Z" }), broken, at("2026-11-22T01:00:00Z"), { modifiedAt });
+    expect(state).toMatchObject({ status: "invalid", alerting: true, alertingSince: modifiedAt });
+    expect(state.reason).toMatch(/^maintenance\[0\]/);
+  });
+
+  it("windows chained back to back excuse at most 8 runs in a row: a job silent for a day still alerts", () => {
+    // Hourly 55-minute windows and a 50-minute job: each due time falls inside the next window.
+    const chained: Declaration = { intervalSeconds: 3000, maintenance: [{ schedule: "0 * * * *", durationSeconds: 55 * 60 }] };
+    const last = beat({ at: "2026-11-21T23:30:00.000Z", interval_s: 3000 });
+    const judge = (iso: string) => evaluate(last, chained, at(iso));
+    // Seven windows ended by 07:56, each excusing the run due in it: judged from 07:55, due 08:45.
+    expect(judge("2026-11-22T07:56:00Z")).toMatchObject({ status: "ok", dueAt: at("2026-11-22T08:45:00Z") });
+    // The eighth excuse is the last: due 08:45 (inside 08:00–08:55) is not excused again.
+    expect(judge("2026-11-22T08:56:00Z")).toMatchObject({ status: "late", dueAt: at("2026-11-22T08:45:00Z") });
+    expect(judge("2026-11-22T09:56:00Z")).toMatchObject({ status: "stale", alerting: true });
+    expect(judge("2026-11-23T12:56:00Z").status).toBe("stale");
+  });
+});
