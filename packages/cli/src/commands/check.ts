@@ -12,6 +12,7 @@ import {
   expandDirs,
   isValidJobName,
   formatDuration,
+  isoTime,
   redact,
   resolveHeartbeatDir,
   secretsIn,
@@ -115,7 +116,7 @@ Examples:
       try {
         // While it runs, the checker is `running`, not stale from its previous run.
         if (!config.dryRun) await beat(config, ownDir, io, beatTime(), "start");
-        const states = await scanStates(scan, io.env, HEARTBEAT_USE.check);
+        const states = runningItself(await scanStates(scan, io.env, HEARTBEAT_USE.check), folder);
         let applied: AppliedAction[] = [];
         // The scan's states, plus remembered alerting jobs whose heartbeat file vanished.
         let synced: readonly JobState[] = states;
@@ -273,6 +274,22 @@ function checkerDir(flags: CheckFlags, io: CliIo): string | undefined {
 }
 
 /** The folder of the checker's own heartbeat, its lock and its journal, created when needed. */
+/**
+ * The checker is this very process, so its own heartbeat reads `running` while it checks. For any
+ * other job a start beat after a failed run stays `failed` (a run in progress is no recovery), but
+ * the checker would put itself into the issue it is syncing on the first run after a forge outage
+ * and take itself out on the next. Its own failures reach people through the brief's freshness line.
+ */
+function runningItself(states: JobState[], folder: string | null): JobState[] {
+  if (folder === null) return states;
+  const own = join(folder, `${CHECKER_JOB}.last`);
+  return states.map((state) => {
+    const hb = state.heartbeat;
+    if (state.status !== "failed" || hb?.status !== "start" || state.file === null || resolve(state.file) !== own) return state;
+    return { ...state, status: "running", alerting: false, alertingSince: null, reason: `started ${isoTime(new Date(hb.started_at ?? hb.at))}` };
+  });
+}
+
 async function checkerFolder(ownDir: string | undefined, io: CliIo): Promise<string> {
   try {
     return await resolveHeartbeatDir({ ...(ownDir !== undefined && { dir: ownDir }), env: io.env });
