@@ -32,6 +32,13 @@ const leakyBeat: Heartbeat = {
 };
 
 describe("redactStates", () => {
+  it("cuts every token out of the message the newest run keeps in the history", () => {
+    const withRuns: Heartbeat = { ...leakyBeat, runs: [{ at: leakyBeat.at, status: "fail", exit_code: 1, message: leakyBeat.message! }] };
+    const [state] = redactStates([evaluate(withRuns, undefined, NOW)], ENV);
+    expect(findLeaks(JSON.stringify(state!.heartbeat?.runs), TOKEN)).toEqual([]);
+    expect(state!.heartbeat?.runs?.[0]).toMatchObject({ at: leakyBeat.at, status: "fail", exit_code: 1 });
+  });
+
   it("cuts every token out of the reason, the message and the output tail", () => {
     const [state] = redactStates([evaluate(leakyBeat, undefined, NOW)], ENV);
     expect(evaluate(leakyBeat, undefined, NOW).reason).toContain(TOKEN); // the input does carry it

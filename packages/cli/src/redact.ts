@@ -13,10 +13,15 @@ export function redactStates<T extends JobState>(states: readonly T[], env: Reco
 
 export function redactState<T extends JobState>(state: T, secrets: readonly string[]): T {
   if (secrets.length === 0) return state;
-  const heartbeat = state.heartbeat && {
-    ...state.heartbeat,
-    ...(state.heartbeat.message !== undefined && { message: redact(state.heartbeat.message, secrets) }),
-    ...(state.heartbeat.output_tail !== undefined && { output_tail: redact(state.heartbeat.output_tail, secrets) }),
+  const hb = state.heartbeat;
+  const heartbeat = hb && {
+    ...hb,
+    ...(hb.message !== undefined && { message: redact(hb.message, secrets) }),
+    ...(hb.output_tail !== undefined && { output_tail: redact(hb.output_tail, secrets) }),
+    // The newest run keeps its run's message, which the brief's JSON shows with the history.
+    ...(hb.runs?.some((run) => run.message !== undefined) && {
+      runs: hb.runs.map((run) => (run.message === undefined ? run : { ...run, message: redact(run.message, secrets) })),
+    }),
   };
   return { ...state, reason: redact(state.reason, secrets), heartbeat };
 }
