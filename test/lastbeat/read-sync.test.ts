@@ -157,19 +157,13 @@ describe("scanHeartbeats, read synchronously", () => {
     const dir = freshDir();
     const count = 40;
     for (let i = 0; i < count; i++) writeFileSync(join(dir, `job-${i}.last`), beat(`job-${i}`));
-    let ticks = 0;
-    let running = true;
-    const tick = () => {
-      ticks++;
-      if (running) setImmediate(tick);
-    };
-    setImmediate(tick);
+    const turns = countTurns();
     const scanned = await scanHeartbeats({ dirs: [dir], now: new Date(NOW), sliceMs: 0 });
-    running = false;
+    turns.stop();
     expect(scanned).toHaveLength(count);
     // A yield per listed entry and per file read: other work ran at least once per file. Without
     // slices it would run only across the few asynchronous steps before the reading starts.
-    expect(ticks).toBeGreaterThanOrEqual(count);
+    expect(turns.count()).toBeGreaterThanOrEqual(count);
   });
 });
 
@@ -244,15 +238,9 @@ describe("what the mutation audit found unpinned", () => {
     const count = 40;
     for (let i = 0; i < count; i++) writeFileSync(join(dir, `job-${i}.last`), beat(`job-${i}`));
     const ticksAtEachState = async (sliceMs: number) => {
-      let ticks = 0;
-      let running = true;
-      const tick = () => {
-        ticks++;
-        if (running) setImmediate(tick);
-      };
-      setImmediate(tick);
-      const seen = await scanHeartbeats({ dirs: [dir], now: new Date(NOW), sliceMs }, () => ticks);
-      running = false;
+      const turns = countTurns();
+      const seen = await scanHeartbeats({ dirs: [dir], now: new Date(NOW), sliceMs }, () => turns.count());
+      turns.stop();
       return seen;
     };
     const sliced = await ticksAtEachState(0);
@@ -263,3 +251,15 @@ describe("what the mutation audit found unpinned", () => {
     expect(whole[0]).toBeLessThan(count);
   });
 });
+
+/** Counts the event loop's turns (one setImmediate each) until stopped: other work the scan let run. */
+function countTurns(): { count(): number; stop(): void } {
+  let turns = 0;
+  let running = true;
+  const turn = () => {
+    turns++;
+    if (running) setImmediate(turn);
+  };
+  setImmediate(turn);
+  return { count: () => turns, stop: () => void (running = false) };
+}
