@@ -1,9 +1,9 @@
 import { execFileSync } from "node:child_process";
-import { closeSync, constants, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { closeSync, constants, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { scanHeartbeats } from "lastbeat";
+import { evaluate, scanHeartbeats } from "lastbeat";
 import { MAX_HEARTBEAT_BYTES, parseManifest, readBoundedFile, readBoundedFileSync, readHeartbeatFile, readHeartbeatFileSync, type BoundedRead } from "lastbeat/internal";
 
 /*
@@ -144,6 +144,48 @@ describe("scanHeartbeats, read synchronously", () => {
       link: "heartbeat file is a symbolic link (not followed)",
       torn: "heartbeat file not valid JSON",
     });
+  });
+
+  it("judges every kind of file as the one-file reader does, dates of invalid files included", async () => {
+    // The scan reads a good heartbeat without fstat and asks for it only when the verdict needs
+    // it; the one-file reader always does. Each file's state must be the same either way.
+    const dir = freshDir();
+    const future = new Date(Date.parse(NOW) + 3_600_000).toISOString();
+    const files: Record<string, string> = {
+      good: beat("good"),
+      torn: beat("torn").slice(0, 20),
+      empty: "",
+      big: " ".repeat(MAX_HEARTBEAT_BYTES + 1),
+      // Exactly the cap: read whole in the one read, and good.
+      full: beat("full").padEnd(MAX_HEARTBEAT_BYTES, " "),
+      // Good JSON that judges invalid: dated by the file's modification time, set below.
+      future: JSON.stringify({ format: "lastbeat/1", job: "future", status: "ok", at: future, interval_s: 300 }),
+      wrong: JSON.stringify({ format: "lastbeat/1", job: "other", status: "ok", at: NOW, interval_s: 300 }),
+    };
+    const modified = new Date("2026-11-20T08:00:00.000Z");
+    for (const [name, text] of Object.entries(files)) {
+      writeFileSync(join(dir, `${name}.last`), text);
+      utimesSync(join(dir, `${name}.last`), modified, modified);
+    }
+    mkdirSync(join(dir, "folder.last"));
+    execFileSync("mkfifo", [join(dir, "pipe.last")]);
+    symlinkSync(join(dir, "good.last"), join(dir, "link.last"));
+    const now = new Date(NOW);
+    const states = await scanHeartbeats({ dirs: [dir], now });
+    const names = [...Object.keys(files), "folder", "pipe", "link"];
+    expect(states.map((s) => s.job).sort()).toEqual([...names].sort());
+    for (const state of states) {
+      const file = join(dir, `${state.job}.last`);
+      const read = readHeartbeatFileSync(file);
+      const expected = read.ok
+        ? evaluate(read.heartbeat, undefined, now, { file, modifiedAt: read.modifiedAt })
+        : evaluate(undefined, undefined, now, { job: state.job, file, invalidReason: `heartbeat file ${read.reason}`, modifiedAt: read.modifiedAt });
+      expect(state, state.job).toEqual(expected);
+    }
+    const byJob = new Map(states.map((s) => [s.job, s]));
+    expect(byJob.get("future")).toMatchObject({ status: "invalid", alertingSince: modified });
+    expect(byJob.get("full")).toMatchObject({ status: "ok" });
+    expect(byJob.get("big")).toMatchObject({ status: "invalid", alertingSince: modified });
   });
 
   it("reports a --dir that is a file instead of calling it empty", async () => {

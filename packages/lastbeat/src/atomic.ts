@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
 import { link, open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
@@ -26,7 +25,12 @@ export interface AtomicWriteOptions {
   tempSuffix?: () => string;
 }
 
-const randomSuffix = () => randomBytes(8).toString("hex");
+/**
+ * Loaded on the first write, not with the module: node:crypto costs a few milliseconds to load,
+ * and the readers (status, check, report, metrics) that share this chunk of the CLI never write a beat.
+ */
+let randomBytes: typeof import("node:crypto").randomBytes | undefined;
+const randomSuffix = async () => (randomBytes ??= (await import("node:crypto")).randomBytes)(8).toString("hex");
 
 const realFs: AtomicFs = { open, rename, unlink };
 
@@ -60,7 +64,8 @@ export async function writeFileAtomically(
   fs: AtomicFs = realFs,
   options: AtomicWriteOptions = {},
 ): Promise<void> {
-  const temp = join(dirname(file), `.${basename(file)}.${(options.tempSuffix ?? randomSuffix)()}.tmp`);
+  const suffix = options.tempSuffix ? options.tempSuffix() : await randomSuffix();
+  const temp = join(dirname(file), `.${basename(file)}.${suffix}.tmp`);
   const handle = await fs.open(
     temp,
     constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,

@@ -20,13 +20,12 @@ export interface EvaluateContext {
 
 /** The declaration a heartbeat file makes about itself. */
 export function declarationOf(heartbeat: Heartbeat): Declaration {
-  return {
-    intervalSeconds: heartbeat.interval_s,
-    ...(heartbeat.schedule !== undefined && { schedule: heartbeat.schedule }),
-    ...(heartbeat.tz !== undefined && { tz: heartbeat.tz }),
-    ...(heartbeat.grace !== undefined && { grace: heartbeat.grace }),
-    ...(heartbeat.max_runtime_s !== undefined && { maxRuntimeSeconds: heartbeat.max_runtime_s }),
-  };
+  const declaration: Declaration = { intervalSeconds: heartbeat.interval_s };
+  if (heartbeat.schedule !== undefined) declaration.schedule = heartbeat.schedule;
+  if (heartbeat.tz !== undefined) declaration.tz = heartbeat.tz;
+  if (heartbeat.grace !== undefined) declaration.grace = heartbeat.grace;
+  if (heartbeat.max_runtime_s !== undefined) declaration.maxRuntimeSeconds = heartbeat.max_runtime_s;
+  return declaration;
 }
 
 function paused(value: Declaration["paused"], now: Date): { until: Date | null } | null {
@@ -66,6 +65,9 @@ const FIELD_NAMES = {
 } as const;
 type FieldNames = (typeof FIELD_NAMES)[keyof typeof FIELD_NAMES];
 
+/** The declaration of a job nobody declared anything about. */
+const NOTHING_DECLARED: Declaration = Object.freeze({});
+
 /** The latest instant a `Date` can hold (year 275760). */
 const MAX_TIME_MS = 8.64e15;
 
@@ -88,10 +90,16 @@ export function evaluate(
   context: EvaluateContext = {},
 ): JobState {
   const job = heartbeat?.job ?? context.job ?? "?";
-  const declared: Partial<Declaration> = declaration === undefined ? {} : stripUndefined(declaration);
+  const declared: Partial<Declaration> = declaration === undefined ? NOTHING_DECLARED : stripUndefined(declaration);
   // The manifest wins as a whole: a file's schedule or grace never bends the manifest's interval.
-  const manifestTiming = TIMING_FIELDS.some((field) => declared[field] !== undefined);
-  const decl: Declaration = { ...(heartbeat && !manifestTiming && declarationOf(heartbeat)), ...declared };
+  const manifestTiming = declaration !== undefined && TIMING_FIELDS.some((field) => declared[field] !== undefined);
+  // Without a declaration (most of a scan) the file's own is the whole of it: no copies.
+  const decl: Declaration =
+    declaration === undefined
+      ? heartbeat
+        ? declarationOf(heartbeat)
+        : NOTHING_DECLARED
+      : { ...(heartbeat && !manifestTiming && declarationOf(heartbeat)), ...declared };
   const names = manifestTiming ? FIELD_NAMES.manifest : FIELD_NAMES.file;
   const intervalSeconds = decl.intervalSeconds ?? null;
   const base: JobState = {
@@ -110,13 +118,15 @@ export function evaluate(
     file: context.file ?? null,
     heartbeat: heartbeat ?? null,
   };
-  const done = (status: JobStatus, reason: string, extra: Partial<JobState> = {}): JobState => ({
-    ...base,
-    ...extra,
-    status,
-    reason,
-    alerting: ALERTING_STATUSES.has(status),
-  });
+  // `base` is this call's own object: the verdict is written into it, no copy made.
+  const done = (status: JobStatus, reason: string, extra?: Pick<Partial<JobState>, "alertingSince" | "heartbeat">): JobState => {
+    base.status = status;
+    base.reason = reason;
+    base.alerting = ALERTING_STATUSES.has(status);
+    if (extra?.alertingSince !== undefined) base.alertingSince = extra.alertingSince;
+    if (extra?.heartbeat !== undefined) base.heartbeat = extra.heartbeat;
+    return base;
+  };
 
   let pause: string | null;
   let windowError: string | null = null;
@@ -141,12 +151,10 @@ export function evaluate(
     heartbeat.status === "ok" ? at : heartbeat.last_ok_at !== undefined ? new Date(heartbeat.last_ok_at) : null;
   // Never negative: a beat dated after `now` (clock skew, or --now before it) is "in the future".
   const ageSeconds = Math.max(0, (now.getTime() - at.getTime()) / 1000);
-  Object.assign(base, {
-    lastBeatAt: at,
-    lastOkAt,
-    ageSeconds,
-    ratio: intervalSeconds !== null && intervalSeconds > 0 ? ageSeconds / intervalSeconds : null,
-  });
+  base.lastBeatAt = at;
+  base.lastOkAt = lastOkAt;
+  base.ageSeconds = ageSeconds;
+  base.ratio = intervalSeconds !== null && intervalSeconds > 0 ? ageSeconds / intervalSeconds : null;
 
   if (at.getTime() - now.getTime() > MAX_FUTURE_SKEW_MS) {
     return done("invalid", `beat is dated ${iso(at)}, more than 5 minutes in the future`, {
@@ -162,7 +170,8 @@ export function evaluate(
   const ended = pauseEnded(decl.paused, now);
   const from = ended && ended.getTime() > at.getTime() ? ended : at;
   let after = from === at ? "" : ` (paused until ${iso(from)})`;
-  const startedAt = heartbeat.started_at !== undefined ? new Date(heartbeat.started_at) : at;
+  // Read only for a run under way: a finished beat's start time changes nothing.
+  const startedAt = heartbeat.status === "start" && heartbeat.started_at !== undefined ? new Date(heartbeat.started_at) : at;
   let window: { dueAt: Date; graceEndAt: Date };
   let runEnd: Date | null = null;
   try {
@@ -183,8 +192,9 @@ export function evaluate(
   } catch (error) {
     return done("invalid", (error as Error).message, { alertingSince: context.modifiedAt ?? null });
   }
-  Object.assign(base, window);
   const { dueAt, graceEndAt } = window;
+  base.dueAt = dueAt;
+  base.graceEndAt = graceEndAt;
   const t = now.getTime();
 
   const { alertAfter, recoverAfter } = thresholdsOf(declared, heartbeat);
