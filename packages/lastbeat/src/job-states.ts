@@ -42,49 +42,21 @@ export function jobStateToJson(state: JobState) {
 export type JobStateJson = ReturnType<typeof jobStateToJson>;
 
 /**
- * One row of `status --json` as it sits in the document's `"jobs"` array: the text
- * `JSON.stringify({ now, jobs }, null, 2)` gives that row (jobStateToJson, same keys in the same
- * order), indented by four spaces, without the comma between rows. Written out field by field:
- * only the free-text fields (job, status, reason, file) go through JSON.stringify; times are
- * isoTime's digits and numbers are what JSON.stringify makes of them. A scan of 100,000 jobs
- * builds 100,000 rows, and V8's indenting stringifier costs several times as much per row.
+ * The rows of `status --json` from `rows` (in order), as they sit in the document's `"jobs"` array:
+ * exactly the text `JSON.stringify({ now, jobs }, null, 2)` gives them, without the brackets
+ * around them or a comma after the last. One native stringify per call: `status --json` prints a
+ * fleet 1,000 rows at a time, and one call for 1,000 rows costs a third of what building each
+ * row's text on its own does.
  */
-export function jobStateJsonText(state: JobState): string {
-  // Joined, not concatenated: one flat string, where `+` would leave a rope of twenty-odd parts
-  // that a fleet's rows would hold until they are printed (twice the memory).
-  return [
-    '    {\n      "job": ',
-    JSON.stringify(state.job),
-    ',\n      "status": ',
-    JSON.stringify(state.status),
-    ',\n      "alerting": ',
-    state.alerting ? "true" : "false",
-    ',\n      "last_beat_at": ',
-    timeText(state.lastBeatAt),
-    ',\n      "last_ok_at": ',
-    timeText(state.lastOkAt),
-    ',\n      "age_s": ',
-    roundedText(state.ageSeconds),
-    ',\n      "interval_s": ',
-    numberText(state.intervalSeconds),
-    ',\n      "ratio": ',
-    roundedText(state.ratio),
-    ',\n      "due_at": ',
-    timeText(state.dueAt),
-    ',\n      "reason": ',
-    JSON.stringify(state.reason),
-    ',\n      "file": ',
-    state.file === null ? "null" : JSON.stringify(state.file),
-    "\n    }",
-  ].join("");
+export function jobRowsJsonText(rows: readonly JobStateJson[]): string {
+  if (rows.length === 0) return "";
+  const whole = JSON.stringify({ jobs: rows }, null, 2);
+  // `{\n  "jobs": [\n` … `\n  ]\n}`: what is around the rows is fixed.
+  return whole.slice(ROWS_START, whole.length - ROWS_END);
 }
 
-/** An isoTime in quotes: digits, `-`, `+`, `T`, `:`, `.` and `Z` need no escaping. */
-const timeText = (date: Date | null) => (date ? `"${iso(date)}"` : "null");
-/** What JSON.stringify writes for a number: its shortest text, or null for NaN and ±Infinity. */
-const numberText = (n: number | null) => (n === null || !Number.isFinite(n) ? "null" : String(n));
-/** jobStateToJson's rounding to milliseconds, as text. */
-const roundedText = (n: number | null) => (n === null ? "null" : numberText(Math.round(n * 1000) / 1000));
+const ROWS_START = '{\n  "jobs": [\n'.length;
+const ROWS_END = "\n  ]\n}".length;
 
 /** The whole `status --json` object (docs/spec.md, "JSON output"; docs/status.schema.json). */
 export function statusJson(states: readonly JobState[], now: Date): { now: string; jobs: JobStateJson[] } {

@@ -1,5 +1,5 @@
 import { scanHeartbeats, type JobState } from "lastbeat";
-import { formatDuration, jobStateJsonText, secretsIn, sortJobStates } from "lastbeat/internal";
+import { formatDuration, jobRowsJsonText, jobStateToJson, secretsIn, sortJobStates, type JobStateJson } from "lastbeat/internal";
 import { healthExit } from "../errors.js";
 import { addCronOptions, cronScan, scanStates, unmonitoredJson, type CronFlags } from "../cron-scan.js";
 import type { CronEntry } from "../crontab.js";
@@ -34,11 +34,11 @@ Examples:
       const secrets = secretsIn(io.env);
       const unmonitored = scan.inventory?.unmonitored ?? null;
       if (flags.json) {
-        // A fleet's worth of jobs: each state becomes its sort keys and its finished JSON text as
-        // soon as it is evaluated, so no parsed heartbeat outlives its row; the output is streamed.
+        // A fleet's worth of jobs: each state becomes its sort keys and its JSON row as soon as it
+        // is evaluated, so no parsed heartbeat outlives its row; the output is streamed.
         const row = (state: JobState): StatusRow => {
           const { job, status, ratio, alerting } = state;
-          return { job, status, ratio, alerting, text: jobStateJsonText(redactState(state, secrets)) };
+          return { job, status, ratio, alerting, json: jobStateToJson(redactState(state, secrets)) };
         };
         const rows = await scanHeartbeats(options, (state) => row(scan.explain(state)));
         rows.push(...scan.extraStates.map(row));
@@ -78,14 +78,13 @@ function oneLine(text: string): string {
 
 /** What `status --json` keeps of a job until the rows are sorted: the sort keys and the row's text. */
 interface StatusRow extends Pick<JobState, "job" | "status" | "ratio" | "alerting"> {
-  /** The row as printed (jobStateJsonText). */
-  text: string;
+  /** The row as printed. */
+  json: JobStateJson;
 }
 
 /**
  * The same bytes as `JSON.stringify({ now, jobs }, null, 2)` (docs/spec.md, "JSON output"), written 1,000 jobs at a
- * time instead of as one string the size of the whole fleet: each row's text is already indented
- * for its place in the `"jobs"` array (jobStateJsonText).
+ * time instead of as one string the size of the whole fleet (jobRowsJsonText).
  */
 async function writeStatusJson(io: CliIo, now: Date, rows: readonly StatusRow[], unmonitored: readonly CronEntry[] | null): Promise<void> {
   // Only with crontabs read: the unmonitored cron lines, after the jobs.
@@ -100,8 +99,8 @@ async function writeStatusJson(io: CliIo, now: Date, rows: readonly StatusRow[],
   }
   io.stdout.write(`${head}\n`);
   for (let start = 0; start < rows.length; start += 1000) {
-    const texts = rows.slice(start, start + 1000).map((r) => r.text);
-    if (io.stdout.write(`${start > 0 ? ",\n" : ""}${texts.join(",\n")}`) === false) await io.stdout.drained?.();
+    const text = jobRowsJsonText(rows.slice(start, start + 1000).map((r) => r.json));
+    if (io.stdout.write(start > 0 ? `,\n${text}` : text) === false) await io.stdout.drained?.();
   }
   io.stdout.write(`\n  ]${tail}`);
 }
