@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { JobState, JobStatus } from "lastbeat";
-import { jobRowsJsonText, jobStateToJson, STATUS_SEVERITY } from "lastbeat/internal";
+import { jobRowsJsonText, jobStateToJson, sortJobStates, STATUS_SEVERITY } from "lastbeat/internal";
 
 /*
  * `status --json` prints its rows 1,000 at a time (jobRowsJsonText); the contract is
@@ -95,5 +95,43 @@ describe("jobRowsJsonText", () => {
       "file": "/var/lib/lastbeat/backup.last"
     }`);
     expect(jobRowsJsonText([])).toBe("");
+  });
+});
+
+describe("sortJobStates", () => {
+  type Row = Pick<JobState, "job" | "status" | "ratio"> & { id: number };
+  /** The order by its definition: one comparison over everything, stable. */
+  const reference = (rows: readonly Row[]) =>
+    [...rows].sort(
+      (a, b) =>
+        STATUS_SEVERITY.indexOf(a.status) - STATUS_SEVERITY.indexOf(b.status) ||
+        (b.ratio ?? 0) - (a.ratio ?? 0) ||
+        (a.job < b.job ? -1 : a.job > b.job ? 1 : 0),
+    );
+  // Few statuses, ratios and names, so ties on every key are common; names repeat too (stability).
+  const anyRow = fc.record({
+    job: fc.oneof(fc.constantFrom("a", "b", "ab", "B", "é", "job-1", "job-10", "job-2"), fc.string({ maxLength: 3 })),
+    status: fc.constantFrom(...(STATUS_SEVERITY as readonly JobStatus[])),
+    ratio: fc.oneof(fc.constant(null), fc.constantFrom(0, -0, 0.5, 1, 1.5, 2, 300_000.25, Infinity), fc.double({ noNaN: true, min: 0 })),
+  });
+
+  it("orders worst first, then most overdue, then by name, stably, as one comparison would (property)", () => {
+    fc.assert(
+      fc.property(fc.array(anyRow, { maxLength: 60 }), (drawn) => {
+        const rows = drawn.map((row, id) => ({ ...row, id }));
+        expect(sortJobStates(rows).map((r) => r.id)).toEqual(reference(rows).map((r) => r.id));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("returns a new array and leaves its input alone", () => {
+    const rows: Row[] = [
+      { job: "b", status: "ok", ratio: 0.5, id: 0 },
+      { job: "a", status: "stale", ratio: 3, id: 1 },
+    ];
+    const sorted = sortJobStates(rows);
+    expect(sorted.map((r) => r.id)).toEqual([1, 0]);
+    expect(rows.map((r) => r.id)).toEqual([0, 1]);
   });
 });
