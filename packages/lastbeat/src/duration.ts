@@ -60,9 +60,12 @@ export function formatDuration(totalSeconds: number): string {
 /** A larger multiple of a long interval puts the alert past the last date a `Date` can hold. */
 const MAX_GRACE_MULTIPLE = 1000;
 
+/** No grace declared: silent for more than twice the interval. One object, shared: every scanned job asks. */
+const DEFAULT_GRACE: Readonly<{ multiple: number }> = Object.freeze({ multiple: 2 });
+
 /** `"2x"` → { multiple: 2 }; `"30m"` → { seconds: 1800 }. Throws E_DURATION on anything else. */
-export function parseGrace(grace: string | undefined): { multiple: number } | { seconds: number } {
-  if (grace === undefined) return { multiple: 2 };
+export function parseGrace(grace: string | undefined): Readonly<{ multiple: number } | { seconds: number }> {
+  if (grace === undefined) return DEFAULT_GRACE;
   const multiple = /^(\d+(?:\.\d+)?)x$/i.exec(grace.trim());
   if (multiple) {
     const n = Number(multiple[1]);

@@ -4,7 +4,7 @@ import { nextOccurrence } from "./schedule.js";
 import { ALERTING_STATUSES, MAX_FUTURE_SKEW_MS } from "./types.js";
 import type { Declaration, Heartbeat, JobState, JobStatus } from "./types.js";
 import { isoTime } from "./iso.js";
-import { judgeFailure, judgeRecovery, lastFinished, thresholdsOf } from "./runs.js";
+import { judgeFailure, judgeRecovery, lastFinished } from "./runs.js";
 import { maintenanceEnd } from "./maintenance.js";
 
 export interface EvaluateContext {
@@ -197,7 +197,9 @@ export function evaluate(
   base.graceEndAt = graceEndAt;
   const t = now.getTime();
 
-  const { alertAfter, recoverAfter } = thresholdsOf(declared, heartbeat);
+  // The thresholds in force: the manifest's value wins per field, then the file's, else 1.
+  const alertAfter = declared.alertAfter ?? heartbeat.alert_after ?? 1;
+  const recoverAfter = declared.recoverAfter ?? heartbeat.recover_after ?? 1;
   if (heartbeat.status !== "start") {
     const verdict = judgeFinished(heartbeat, alertAfter, recoverAfter);
     if (verdict?.alerting) return done("failed", verdict.reason, { alertingSince: verdict.since });

@@ -9,7 +9,7 @@ import { isValidJobName } from "./job-name.js";
 import { declarationFor, loadManifest } from "./manifest.js";
 import type { Manifest } from "./manifest.js";
 import { parseHeartbeat } from "./parse.js";
-import type { Heartbeat, JobState } from "./types.js";
+import type { Declaration, Heartbeat, JobState } from "./types.js";
 import { MAX_HEARTBEAT_BYTES } from "./types.js";
 
 export type ReadResult =
@@ -43,12 +43,12 @@ export function readHeartbeatFileSync(path: string): ReadResult {
  * modification time. Only a device node, which only root can make, yields text without fstat
  * seeing it, and that text is still at most 64 KiB and read without blocking.
  */
-function judgeFileSync(path: string, stem: string, judge: (result: ReadResult) => JobState): JobState {
+function judgeFileSync(path: string, stem: string, job: string, declaration: Declaration | undefined, now: Date): JobState {
   let fd: number;
   try {
     fd = openSync(path, OPEN_FLAGS);
   } catch (error) {
-    return judge(heartbeatFrom(openFailure(error), stem));
+    return judgeRead(heartbeatFrom(openFailure(error), stem), path, job, declaration, now);
   }
   try {
     const buffer = (scratch ??= Buffer.allocUnsafe(MAX_HEARTBEAT_BYTES + 1));
@@ -61,15 +61,22 @@ function judgeFileSync(path: string, stem: string, judge: (result: ReadResult) =
     if (length > 0 && length <= MAX_HEARTBEAT_BYTES) {
       const parsed = parseHeartbeat(buffer.toString("utf8", 0, length), stem);
       if (parsed.ok) {
-        const state = judge({ ok: true, heartbeat: parsed.heartbeat, modifiedAt: null });
+        const state = evaluate(parsed.heartbeat, declaration, now, { file: path, modifiedAt: null });
         if (state.status !== "invalid") return state;
-        return judge({ ok: true, heartbeat: parsed.heartbeat, modifiedAt: fstatSync(fd).mtime });
+        return evaluate(parsed.heartbeat, declaration, now, { file: path, modifiedAt: fstatSync(fd).mtime });
       }
     }
-    return judge(heartbeatFrom(readOpenSync(fd, MAX_HEARTBEAT_BYTES), stem));
+    return judgeRead(heartbeatFrom(readOpenSync(fd, MAX_HEARTBEAT_BYTES), stem), path, job, declaration, now);
   } finally {
     closeSync(fd);
   }
+}
+
+/** The state of a scanned file from what reading it gave. */
+function judgeRead(result: ReadResult, file: string, job: string, declaration: Declaration | undefined, now: Date): JobState {
+  return result.ok
+    ? evaluate(result.heartbeat, declaration, now, { file, modifiedAt: result.modifiedAt })
+    : evaluate(undefined, declaration, now, { job, file, invalidReason: `heartbeat file ${result.reason}`, modifiedAt: result.modifiedAt });
 }
 
 const stemOf = (path: string) => basename(path).replace(/\.last$/, "");
@@ -335,11 +342,7 @@ export async function scanHeartbeats<T>(
         out.push(map(evaluate(undefined, declaration, now, { job, file: path, invalidReason: "file name is not a valid job name" })));
         continue;
       }
-      const state = judgeFileSync(path, stem, (result) =>
-        result.ok
-          ? evaluate(result.heartbeat, declaration, now, { file: path, modifiedAt: result.modifiedAt })
-          : evaluate(undefined, declaration, now, { job, file: path, invalidReason: `heartbeat file ${result.reason}`, modifiedAt: result.modifiedAt }),
-      );
+      const state = judgeFileSync(path, stem, job, declaration, now);
       out.push(map(job === stem ? state : { ...state, job }));
     }
   }

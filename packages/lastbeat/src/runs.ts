@@ -60,14 +60,6 @@ export function lastFinished(heartbeat: Heartbeat): Heartbeat | null {
   };
 }
 
-/** The thresholds in force: the manifest's value wins per field, then the file's, else 1. */
-export function thresholdsOf(declared: Declaration, heartbeat: Heartbeat): { alertAfter: number; recoverAfter: number } {
-  return {
-    alertAfter: declared.alertAfter ?? heartbeat.alert_after ?? 1,
-    recoverAfter: declared.recoverAfter ?? heartbeat.recover_after ?? 1,
-  };
-}
-
 /**
  * The beat's finished runs, newest first, with its own run at the head even when a foreign writer
  * left it out: a `fail` beat always counts as at least one failure.
