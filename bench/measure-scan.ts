@@ -20,6 +20,8 @@ export interface ScanTimes {
   /** Per contender, one sample per round; `sync` is the baseline the targets are judged against. */
   library: { lastbeat: number[][]; sync: number[][]; async: number[][]; idle: number[][] };
   cli: { lastbeat: number[][]; sync: number[][]; async: number[][]; floor: number[][] };
+  /** The other readers as whole processes, in the same rounds as `cli` (sizes of 10,000 and up). */
+  readers: Partial<Record<Reader, number[][]>>;
 }
 
 /** The longest event-loop stalls (wall time) and the most CPU time between two turns, in ms. */
@@ -29,6 +31,17 @@ export interface EventLoopStalls {
   scanCpu: number;
   idleCpu: number;
 }
+
+/**
+ * The other commands that scan, each as a cron job runs it: `check` (dry run, no forge: nothing
+ * written, so the folder stays the fixture), `report` (the brief as JSON) and `metrics`.
+ */
+const READERS = {
+  check: ["check", "--forge", "none", "--dry-run"],
+  report: ["report", "--format", "json"],
+  metrics: ["metrics"],
+} as const;
+type Reader = keyof typeof READERS;
 
 const SYNC_LABEL = "readdirSync, then readFileSync + JSON.parse per file";
 const ASYNC_LABEL = "readdir + readFile + JSON.parse, 64 at a time";
@@ -111,8 +124,16 @@ export async function measureScan(
 
   const env = { ...process.env, NO_COLOR: "1" };
   const node = (script: string) => () => [timeProcess({ command: process.execPath, args: [join(ROOT, "bench", "baseline", script), dir], env })];
-  const cli = await alternate(
+  const at = ["--dir", dir, "--now", FIXTURE_NOW.toISOString()];
+  const reader = (name: Reader) => () => [
+    timeProcess({ command: config.cli.command, args: [...config.cli.args, ...READERS[name], ...at], env, okCodes: [0, 1] }),
+  ];
+  // Only from 10,000 files, where the targets are; informational rows (the brief of 10,000 jobs is
+  // mostly rendering, see README).
+  const readers: Partial<Record<Reader, () => number[]>> = size >= 10_000 ? { check: reader("check"), report: reader("report"), metrics: reader("metrics") } : {};
+  const cli = (await alternate<string>(
     {
+      ...(readers as Record<string, () => number[]>),
       lastbeat: () => [
         timeProcess({
           command: config.cli.command,
@@ -134,7 +155,7 @@ export async function measureScan(
     // The library rounds have just read every file: the page cache is warm, so the biggest
     // folder (seconds per round) needs no warm-up round of its own.
     { rounds, warmup: size >= 100_000 ? 0 : 1 },
-  );
+  )) as Record<"lastbeat" | "sync" | "async" | "floor", number[][]> & Partial<Record<Reader, number[][]>>;
 
   const label = size.toLocaleString("en-US");
   const ratioRow = (id: string, measure: string, lastbeat: number[][], baseline: number[][], baselineLabel: string, target: number | null): Row => {
@@ -154,7 +175,7 @@ export async function measureScan(
   const library$ = `scan + evaluate ${label} files, \`scanHeartbeats\``;
   const cli$ = `scan + evaluate ${label} files, \`lastbeat status --json\``;
   return {
-    times: { size, library, cli },
+    times: { size, library, cli: { lastbeat: cli.lastbeat, sync: cli.sync, async: cli.async, floor: cli.floor }, readers: pickReaders(cli) },
     eventLoopMaxMs,
     rows: [
       ratioRow(`scan.library.${size}`, library$, library.lastbeat, library.sync, SYNC_LABEL, null),
@@ -162,8 +183,25 @@ export async function measureScan(
       ratioRow(`scan.cli.${size}`, cli$, cli.lastbeat, cli.sync, `${SYNC_LABEL}, as a node process printing the parsed JSON`, size >= 10_000 ? TARGET : null),
       ratioRow(`scan.cli.async.${size}`, cli$, cli.lastbeat, cli.async, `${ASYNC_LABEL}, as a node process printing the parsed JSON`, null),
       ratioRow(`scan.cli.floor.${size}`, cli$, cli.lastbeat, cli.floor, "`find … | xargs cat` (the system's floor: read, nothing parsed)", null),
+      // The scan in them is status's; what each does after it (render, sort, format) is its own.
+      ...(Object.keys(readers) as Reader[]).map((name) =>
+        ratioRow(
+          `scan.cli.${name}.${size}`,
+          `scan + ${name === "check" ? "judge" : "render"} ${label} files, \`lastbeat ${READERS[name].join(" ")}\``,
+          cli[name] ?? [],
+          cli.sync,
+          SYNC_LABEL + ", as a node process printing the parsed JSON",
+          null,
+        ),
+      ),
     ],
   };
+}
+
+function pickReaders(cli: Partial<Record<Reader, number[][]>>): ScanTimes["readers"] {
+  const out: ScanTimes["readers"] = {};
+  for (const name of Object.keys(READERS) as Reader[]) if (cli[name]) out[name] = cli[name];
+  return out;
 }
 
 /**
