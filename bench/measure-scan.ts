@@ -20,8 +20,6 @@ export interface ScanTimes {
   /** Per contender, one sample per round; `sync` is the baseline the targets are judged against. */
   library: { lastbeat: number[][]; sync: number[][]; async: number[][]; idle: number[][] };
   cli: { lastbeat: number[][]; sync: number[][]; async: number[][]; floor: number[][] };
-  /** The other readers as whole processes, in the same rounds as `cli` (sizes of 10,000 and up). */
-  readers: Partial<Record<Reader, number[][]>>;
 }
 
 /** The longest event-loop stalls (wall time) and the most CPU time between two turns, in ms. */
@@ -44,6 +42,7 @@ const READERS = {
 type Reader = keyof typeof READERS;
 
 const SYNC_LABEL = "readdirSync, then readFileSync + JSON.parse per file";
+const SYNC_PROCESS_LABEL = `${SYNC_LABEL}, as a node process printing the parsed JSON`;
 const ASYNC_LABEL = "readdir + readFile + JSON.parse, 64 at a time";
 
 /**
@@ -175,12 +174,12 @@ export async function measureScan(
   const library$ = `scan + evaluate ${label} files, \`scanHeartbeats\``;
   const cli$ = `scan + evaluate ${label} files, \`lastbeat status --json\``;
   return {
-    times: { size, library, cli: { lastbeat: cli.lastbeat, sync: cli.sync, async: cli.async, floor: cli.floor }, readers: pickReaders(cli) },
+    times: { size, library, cli },
     eventLoopMaxMs,
     rows: [
       ratioRow(`scan.library.${size}`, library$, library.lastbeat, library.sync, SYNC_LABEL, null),
       ratioRow(`scan.library.async.${size}`, library$, library.lastbeat, library.async, ASYNC_LABEL, null),
-      ratioRow(`scan.cli.${size}`, cli$, cli.lastbeat, cli.sync, `${SYNC_LABEL}, as a node process printing the parsed JSON`, size >= 10_000 ? TARGET : null),
+      ratioRow(`scan.cli.${size}`, cli$, cli.lastbeat, cli.sync, SYNC_PROCESS_LABEL, size >= 10_000 ? TARGET : null),
       ratioRow(`scan.cli.async.${size}`, cli$, cli.lastbeat, cli.async, `${ASYNC_LABEL}, as a node process printing the parsed JSON`, null),
       ratioRow(`scan.cli.floor.${size}`, cli$, cli.lastbeat, cli.floor, "`find … | xargs cat` (the system's floor: read, nothing parsed)", null),
       // The scan in them is status's; what each does after it (render, sort, format) is its own.
@@ -190,18 +189,12 @@ export async function measureScan(
           `scan + ${name === "check" ? "judge" : "render"} ${label} files, \`lastbeat ${READERS[name].join(" ")}\``,
           cli[name] ?? [],
           cli.sync,
-          SYNC_LABEL + ", as a node process printing the parsed JSON",
+          SYNC_PROCESS_LABEL,
           null,
         ),
       ),
     ],
   };
-}
-
-function pickReaders(cli: Partial<Record<Reader, number[][]>>): ScanTimes["readers"] {
-  const out: ScanTimes["readers"] = {};
-  for (const name of Object.keys(READERS) as Reader[]) if (cli[name]) out[name] = cli[name];
-  return out;
 }
 
 /**

@@ -13,7 +13,7 @@ import type { Declaration, Heartbeat, JobState } from "./types.js";
 import { MAX_HEARTBEAT_BYTES } from "./types.js";
 
 export type ReadResult =
-  | { ok: true; heartbeat: Heartbeat; modifiedAt: Date | null }
+  | { ok: true; heartbeat: Heartbeat; modifiedAt: Date }
   | { ok: false; reason: string; modifiedAt: Date | null };
 
 /**
@@ -97,7 +97,7 @@ export type BoundedRead =
   | { ok: false; code: string | undefined; reason: string; size?: number; modifiedAt: Date | null };
 
 /** Never through a symlink (ELOOP), never waiting for a FIFO's writer or a device. */
-const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+export const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 function openFailure(error: unknown): BoundedRead {
   const code = (error as NodeJS.ErrnoException).code;
