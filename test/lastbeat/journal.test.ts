@@ -23,15 +23,15 @@ async function journalWith(text: string | Buffer): Promise<string> {
 }
 
 describe("readJournal", () => {
-  it("reads a missing journal as an empty one", async () => {
+  it("reads a missing journal as an empty one, and says it found none", async () => {
     const dir = await testdir("lastbeat-journal-");
-    expect(await readJournal(join(dir, JOURNAL_FILE))).toEqual({ entries: [], truncated: false, skippedLines: 0, bytes: 0 });
+    expect(await readJournal(join(dir, JOURNAL_FILE))).toEqual({ found: false, entries: [], truncated: false, skippedLines: 0, bytes: 0 });
   });
 
   it("returns the entries in file order, with every byte counted", async () => {
     const text = [backupFailed, backupOk, syncLate].map(line).join("");
     const read = await readJournal(await journalWith(text));
-    expect(read).toEqual({ entries: [backupFailed, backupOk, syncLate], truncated: false, skippedLines: 0, bytes: Buffer.byteLength(text) });
+    expect(read).toEqual({ found: true, entries: [backupFailed, backupOk, syncLate], truncated: false, skippedLines: 0, bytes: Buffer.byteLength(text) });
   });
 
   it("skips and counts every line that is not a valid entry, and keeps reading after it", async () => {
@@ -93,7 +93,7 @@ describe("readJournal", () => {
     const file = await journalWith(text);
     // Cut inside the second line: the second is partial, only the third is an entry.
     const cut = Buffer.byteLength(lines[2]!) + 5;
-    expect(await readJournal(file, { maxBytes: cut })).toEqual({ entries: [syncLate], truncated: true, skippedLines: 0, bytes: cut });
+    expect(await readJournal(file, { maxBytes: cut })).toEqual({ found: true, entries: [syncLate], truncated: true, skippedLines: 0, bytes: cut });
     // Cut exactly where the second line begins: it is whole, and kept.
     const atLine = Buffer.byteLength(lines[1]! + lines[2]!);
     expect((await readJournal(file, { maxBytes: atLine })).entries).toEqual([backupOk, syncLate]);

@@ -1,7 +1,6 @@
-import { lstat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { LastbeatError, type JobState } from "lastbeat";
-import { CHECKER_JOB, JOURNAL_FILE, errnoText, readJournal, redact, secretsIn } from "lastbeat/internal";
+import { JOURNAL_FILE, errnoText, isCheckerJob, readJournal, redact, secretsIn } from "lastbeat/internal";
 import type { JournalEntry } from "lastbeat/internal";
 import type { Journal, JournalSource } from "@lastbeat/report";
 
@@ -14,7 +13,7 @@ import type { Journal, JournalSource } from "@lastbeat/report";
 /** The journal beside each checker heartbeat among `states`, in scan order, each once. */
 export function journalPaths(states: readonly JobState[]): string[] {
   const paths = states
-    .filter((state) => state.file !== null && (state.job === CHECKER_JOB || state.job.startsWith(`${CHECKER_JOB}@`)))
+    .filter((state) => state.file !== null && isCheckerJob(state.job))
     .map((state) => join(dirname(state.file!), JOURNAL_FILE));
   return [...new Set(paths)];
 }
@@ -28,17 +27,12 @@ export async function readJournals(paths: readonly string[], env: Record<string,
     const source: JournalSource = { path, state: "read", truncated: false, skippedLines: 0, bytes: 0 };
     sources.push(source);
     try {
-      // readJournal reads a missing file as an empty journal; the brief must tell the two apart.
-      await lstat(path);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+      const read = await readJournal(path);
+      // An empty journal and none at all read alike; the brief tells the two apart.
+      if (!read.found) {
         source.state = "absent";
         continue;
       }
-      // Anything else (EACCES on the folder…): readJournal says it, naming the file.
-    }
-    try {
-      const read = await readJournal(path);
       Object.assign(source, { truncated: read.truncated, skippedLines: read.skippedLines, bytes: read.bytes });
       for (const entry of read.entries) entries.push(secrets.length === 0 ? entry : { ...entry, job: redact(entry.job, secrets), reason: redact(entry.reason, secrets) });
     } catch (error) {

@@ -1,4 +1,4 @@
-import { STATUS_SEVERITY } from "./types.js";
+import { CHECKER_JOB, STATUS_SEVERITY } from "./types.js";
 import type { JobState, JobStatus } from "./types.js";
 import { isoTime } from "./iso.js";
 
@@ -44,6 +44,11 @@ export function sortJobStates<T extends Pick<JobState, "job" | "status" | "ratio
 }
 
 const byName = (a: { job: string }, b: { job: string }) => (a.job < b.job ? -1 : a.job > b.job ? 1 : 0);
+
+/** `heartbeat-checker`, or `heartbeat-checker@<dir>` when a scan of several folders finds one in each. */
+export function isCheckerJob(job: string): boolean {
+  return job === CHECKER_JOB || job.startsWith(`${CHECKER_JOB}@`);
+}
 
 /** The per-job object of `status --json` (docs/spec.md, "JSON output"; docs/status.schema.json). */
 export function jobStateToJson(state: JobState) {

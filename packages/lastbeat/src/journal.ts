@@ -13,6 +13,7 @@ import type { AtomicFs } from "./atomic.js";
 import { LastbeatError, errnoText } from "./errors.js";
 import { isoTime } from "./iso.js";
 import { isTime } from "./parse.js";
+import { OPEN_FLAGS } from "./read.js";
 import { firstChars, plainLine } from "./text.js";
 import type { JobState, JobStatus, JournalEntry } from "./types.js";
 import { STATUS_SEVERITY } from "./types.js";
@@ -24,7 +25,7 @@ export const JOURNAL_MAX_BYTES = 16 * 1024 * 1024;
  * The longest line read as an entry. The checker writes far shorter ones (its reasons are cut to
  * MAX_JOURNAL_REASON_CHARS); a longer line is skipped without ever being held whole.
  */
-export const MAX_JOURNAL_LINE_BYTES = 64 * 1024;
+const MAX_JOURNAL_LINE_BYTES = 64 * 1024;
 
 /** The longest job name in the journal: a scan's `folder:<path>` and `<job>@<path>` carry a path. */
 const MAX_JOURNAL_JOB_CHARS = 8192;
@@ -33,6 +34,8 @@ const MAX_JOURNAL_JOB_CHARS = 8192;
 const CHUNK_BYTES = 64 * 1024;
 
 export interface JournalRead {
+  /** False when there is no journal file (read as an empty journal). */
+  found: boolean;
   /** Valid entries in file order, which is the order they were written in (chronological). */
   entries: JournalEntry[];
   /** True when the file was larger than `maxBytes` and only its end was read. */
@@ -80,7 +83,7 @@ export function parseJournalLine(line: string): JournalEntry | null {
 }
 
 /** One line of the file: its text, or null when it was too long or is the partial first line. */
-export interface JournalLine {
+interface JournalLine {
   text: string | null;
   /** Its length in bytes, newline included when there is one. */
   bytes: number;
@@ -94,7 +97,7 @@ export interface JournalLine {
  * `start` falls inside a line, the rest of it comes first, as `partial`. A last line without its
  * newline is still handed out.
  */
-export async function* journalLines(handle: FileHandle, start: number, end: number): AsyncGenerator<JournalLine> {
+async function* journalLines(handle: FileHandle, start: number, end: number): AsyncGenerator<JournalLine> {
   let partial = false;
   if (start > 0) {
     // The byte before `start` says whether the stretch begins a line.
@@ -137,17 +140,14 @@ export async function* journalLines(handle: FileHandle, start: number, end: numb
   if (pendingBytes > 0) yield line(Buffer.alloc(0), 0);
 }
 
-/** Never through a symlink (ELOOP), never waiting for a FIFO's writer or a device. */
-const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
-
 /**
  * Opens the journal for reading, or returns null when there is none. Throws a LastbeatError
  * naming the file for a symlink, anything but a regular file, or any other error.
  */
-export async function openJournal(path: string): Promise<{ handle: FileHandle; size: number } | null> {
+async function openJournal(path: string): Promise<{ handle: FileHandle; size: number } | null> {
   let handle: FileHandle;
   try {
-    handle = await open(path, READ_FLAGS);
+    handle = await open(path, OPEN_FLAGS);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return null;
@@ -175,10 +175,10 @@ export async function openJournal(path: string): Promise<{ handle: FileHandle; s
 export async function readJournal(path: string, options: ReadJournalOptions = {}): Promise<JournalRead> {
   const maxBytes = Math.max(0, options.maxBytes ?? JOURNAL_MAX_BYTES);
   const opened = await openJournal(path);
-  if (!opened) return { entries: [], truncated: false, skippedLines: 0, bytes: 0 };
+  if (!opened) return { found: false, entries: [], truncated: false, skippedLines: 0, bytes: 0 };
   const { handle, size } = opened;
   const start = Math.max(0, size - maxBytes);
-  const read: JournalRead = { entries: [], truncated: start > 0, skippedLines: 0, bytes: 0 };
+  const read: JournalRead = { found: true, entries: [], truncated: start > 0, skippedLines: 0, bytes: 0 };
   try {
     for await (const line of journalLines(handle, start, size)) {
       read.bytes += line.bytes;

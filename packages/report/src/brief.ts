@@ -1,10 +1,10 @@
 import { evaluate, type JobState, type JobStatus } from "lastbeat";
-import { CHECKER_JOB, sortJobStates, summarizeJobs } from "lastbeat/internal";
+import { CHECKER_JOB, isCheckerJob, sortJobStates, summarizeJobs } from "lastbeat/internal";
 import { fencedBlock, inlineMarkdown, lastLines, plainLine } from "lastbeat/text";
 import type { Tail } from "lastbeat/text";
 import { jobJson, MAX_CELL_CHARS, noteFor, panelRows, renderPanelMarkdown, renderPanelText } from "./panel.js";
 import type { PanelRow, RenderOptions } from "./panel.js";
-import { availabilities, type Availability, type Journal } from "./history.js";
+import { availabilities, changesByJob, type Availability, type Journal } from "./history.js";
 import { DEFAULT_SINCE_SECONDS, NOTHING_HAPPENED, sinceLastBrief, type SinceLastBrief } from "./since.js";
 import { statusLabel } from "./status.js";
 import { formatAgo, formatClock, formatLongDate, formatSpan, formatWhen } from "./time.js";
@@ -93,27 +93,27 @@ export function buildBrief(input: readonly JobState[], options: BriefOptions): B
   for (const state of states) counts[state.status] = (counts[state.status] ?? 0) + 1;
   // Sorted worst first, so with several checkers (one per host on a shared mount) the worst speaks.
   const checkerState = watchChecker ? states.find(isChecker) : undefined;
+  // The journal grouped once, for the panel's availability column, its JSON and the section.
+  const changes = changesByJob(options.journal?.entries ?? [], options.now);
+  const availability = availabilities(changes, options.now);
   return {
     now: options.now,
     tz,
     date: formatLongDate(options.now, tz),
     time: formatClock(options.now, tz),
     states,
-    rows: panelRows(states, { now: options.now, tz, ...(options.journal !== undefined && { journal: options.journal }) }),
+    rows: panelRows(states, { now: options.now, tz, availability }),
     summary: summarizeJobs(states),
     counts,
     alerts: states.filter((state) => state.alerting).map((state) => briefAlert(state, options.now, tz)),
     checker: checkerState ? checkerFreshness(checkerState, options.now) : null,
-    availability: availabilities(options.journal?.entries ?? [], options.now),
-    since: sinceLastBrief(options.journal, options.sinceSeconds ?? DEFAULT_SINCE_SECONDS, options.now, tz),
+    availability,
+    since: sinceLastBrief(options.journal, options.sinceSeconds ?? DEFAULT_SINCE_SECONDS, options.now, tz, changes),
     unmonitored: options.unmonitored ?? [],
   };
 }
 
-/** `heartbeat-checker`, or `heartbeat-checker@<dir>` when several folders hold one. */
-function isChecker(state: JobState): boolean {
-  return state.job === CHECKER_JOB || state.job.startsWith(`${CHECKER_JOB}@`);
-}
+const isChecker = (state: JobState): boolean => isCheckerJob(state.job);
 
 function missingChecker(now: Date): JobState {
   return { ...evaluate(undefined, undefined, now, { job: CHECKER_JOB }), reason: "lastbeat check never ran here, so nobody is alerted" };

@@ -92,7 +92,7 @@ interface Change {
  * Each job's changes in time order, ignoring lines dated after `now` (a brief as of an earlier
  * time sees only what had happened by then) and lines whose time cannot be read.
  */
-export function changesByJob(entries: readonly JournalEntry[], now: Date): Map<string, Change[]> {
+export function changesByJob(entries: readonly JournalEntry[], now: Date): JournalChanges {
   const byJob = new Map<string, Change[]>();
   for (const entry of entries) {
     const at = new Date(entry.at);
@@ -107,8 +107,11 @@ export function changesByJob(entries: readonly JournalEntry[], now: Date): Map<s
   return byJob;
 }
 
+/** The journal grouped by `changesByJob`: a brief groups it once for all it says. */
+export type JournalChanges = Map<string, Change[]>;
+
 /** The earliest time any line of the journal speaks of: before it, the journal knows nothing. */
-function journalStart(byJob: ReadonlyMap<string, readonly Change[]>): Date | null {
+export function journalStart(byJob: ReadonlyMap<string, readonly Change[]>): Date | null {
   let first: Date | null = null;
   for (const list of byJob.values()) {
     const at = list[0]?.at;
@@ -149,6 +152,10 @@ export function allEpisodes(entries: readonly JournalEntry[], now: Date): Episod
   return [...changesByJob(entries, now)].flatMap(([job, changes]) => episodesOf(job, changes));
 }
 
+/** The entries grouped (`changesByJob`), unless they already are. */
+const grouped = (entries: readonly JournalEntry[] | JournalChanges, now: Date): JournalChanges =>
+  entries instanceof Map ? entries : changesByJob(entries as readonly JournalEntry[], now);
+
 /** Within (from, to]: an event exactly at the window's start belonged to the previous brief. */
 function within(at: Date | null, from: Date, to: Date): boolean {
   return at !== null && at.getTime() > from.getTime() && at.getTime() <= to.getTime();
@@ -158,10 +165,10 @@ function within(at: Date | null, from: Date, to: Date): boolean {
  * What happened in (from, now]: each alerting episode that began or ended in it (an episode that
  * began earlier and goes on is in "Needs attention" already), and each turn to flaky.
  */
-export function historySince(entries: readonly JournalEntry[], from: Date, now: Date): History {
+export function historySince(entries: readonly JournalEntry[] | JournalChanges, from: Date, now: Date): History {
   const episodes: Episode[] = [];
   const flaky: FlakyTurn[] = [];
-  for (const [job, changes] of changesByJob(entries, now)) {
+  for (const [job, changes] of grouped(entries, now)) {
     episodes.push(...episodesOf(job, changes).filter((e) => within(e.startedAt, from, now) || within(e.endedAt, from, now)));
     for (const c of changes) if (c.to === "flaky" && c.from !== "flaky" && within(c.at, from, now)) flaky.push({ job, at: c.at, reason: c.reason });
   }
@@ -175,8 +182,8 @@ export function historySince(entries: readonly JournalEntry[], from: Date, now: 
  * was new (`from: null`); else from the journal's own first line, since no change of the job was
  * journaled between it and the job's first line. Jobs the journal never names are absent.
  */
-export function availabilities(entries: readonly JournalEntry[], now: Date): Map<string, Availability> {
-  const byJob = changesByJob(entries, now);
+export function availabilities(entries: readonly JournalEntry[] | JournalChanges, now: Date): Map<string, Availability> {
+  const byJob = grouped(entries, now);
   const start = journalStart(byJob);
   const windowStart = new Date(now.getTime() - AVAILABILITY_DAYS * DAY_MS);
   const out = new Map<string, Availability>();

@@ -1,6 +1,6 @@
 import { escapeHtml, plainLine } from "lastbeat/text";
 import { SINCE_TITLE, UNMONITORED_NOTE, sinceLines, unmonitoredText, type Brief, type BriefAlert } from "./brief.js";
-import { MAX_CELL_CHARS, PANEL_COLUMNS, PANEL_LEGEND } from "./panel.js";
+import { MAX_CELL_CHARS, PANEL_COLUMNS, PANEL_LEGEND, RIGHT_ALIGNED } from "./panel.js";
 import type { PanelRow } from "./panel.js";
 import type { JobStatus } from "lastbeat";
 
@@ -28,7 +28,7 @@ function tone(status: JobStatus): "good" | "warn" | "bad" | "info" {
 /** The panel as an HTML `<table>`, for embedding in another page (`--panel --format html`). */
 export function renderPanelHtml(rows: readonly PanelRow[], journalNote: string | null = null): string {
   if (rows.length === 0) return `<section class="lastbeat-panel">\n<h2>Heartbeat panel</h2>\n<p>No heartbeat files found.</p>\n</section>\n`;
-  const head = PANEL_COLUMNS.map((title, i) => `<th${i === 5 || i === 8 ? ' class="num"' : ""}>${escapeHtml(title)}</th>`).join("");
+  const head = PANEL_COLUMNS.map((title, i) => `<th${RIGHT_ALIGNED.has(i) ? ' class="num"' : ""}>${escapeHtml(title)}</th>`).join("");
   const body = rows
     .map((row) => {
       const cells = [

@@ -12,7 +12,12 @@ export interface RenderOptions {
   tz?: string;
   /** The checker's journal, for each job's availability; without it the column says `—`. */
   journal?: Journal;
+  /** Each job's availability when already computed from `journal` (the brief does it once). */
+  availability?: ReadonlyMap<string, Availability>;
 }
+
+/** Each job's availability: as given, else from the journal. */
+const availabilityOf = (options: RenderOptions) => options.availability ?? availabilities(options.journal?.entries ?? [], options.now);
 
 /** One row of the heartbeat panel, as plain (unescaped) text; each format escapes its own way. */
 export interface PanelRow {
@@ -47,7 +52,7 @@ export const PANEL_COLUMNS = [
 ] as const;
 
 /** Columns aligned right: Ratio and Availability. */
-const RIGHT_ALIGNED: ReadonlySet<number> = new Set([5, 8]);
+export const RIGHT_ALIGNED: ReadonlySet<number> = new Set([5, 8]);
 
 /** Finished runs shown in the panel: enough to see a pattern, few enough to keep the table narrow. */
 export const PANEL_RUNS = 10;
@@ -65,7 +70,7 @@ export const MAX_CELL_CHARS = 120;
 /** The panel's rows, worst first. */
 export function panelRows(states: readonly JobState[], options: RenderOptions): PanelRow[] {
   const tz = options.tz ?? "UTC";
-  const available = availabilities(options.journal?.entries ?? [], options.now);
+  const available = availabilityOf(options);
   return sortJobStates(states).map((state) => ({
     job: state.job,
     status: state.status,
@@ -219,7 +224,7 @@ export function alignColumns(table: readonly (readonly string[])[], rightAligned
 
 /** The panel as JSON: the `status --json` shape (docs/spec.md, "JSON output") plus the job's message and the panel's note. */
 export function panelJson(states: readonly JobState[], options: RenderOptions) {
-  const available = availabilities(options.journal?.entries ?? [], options.now);
+  const available = availabilityOf(options);
   return {
     now: options.now.toISOString(),
     jobs: sortJobStates(states).map((state) => jobJson(state, options.now, options.tz, available.get(state.job))),

@@ -1,7 +1,8 @@
 import type { JobStatus } from "lastbeat";
 import { JOURNAL_FILE } from "lastbeat/internal";
 import { plainLine } from "lastbeat/text";
-import { historySince, type Episode, type FlakyTurn, type History, type Journal, type JournalSource } from "./history.js";
+import { changesByJob, historySince, journalStart, type Episode, type FlakyTurn, type History, type Journal, type JournalChanges, type JournalSource } from "./history.js";
+import { MAX_CELL_CHARS } from "./panel.js";
 import { formatAt, formatDowntime, formatSpan, formatWhen } from "./time.js";
 
 /*
@@ -13,8 +14,6 @@ import { formatAt, formatDowntime, formatSpan, formatWhen } from "./time.js";
 export const DEFAULT_SINCE_SECONDS = 86_400;
 /** Longest reason quoted from the journal, in characters. */
 const MAX_REASON_CHARS = 200;
-/** Longest job name from a journal line, in characters (as a panel cell). */
-const MAX_JOB_CHARS = 120;
 
 /** One line of the section: a job, then what happened to it. Both plain, unescaped. */
 export interface SinceEvent {
@@ -39,9 +38,10 @@ export interface SinceLastBrief {
   history: History;
 }
 
-export function sinceLastBrief(journal: Journal | undefined, sinceSeconds: number, now: Date, tz: string): SinceLastBrief {
+/** `changes`: the journal's entries already grouped (`changesByJob`), when the caller has them. */
+export function sinceLastBrief(journal: Journal | undefined, sinceSeconds: number, now: Date, tz: string, changes?: JournalChanges): SinceLastBrief {
   const from = new Date(now.getTime() - sinceSeconds * 1000);
-  const history = historySince(journal?.entries ?? [], from, now);
+  const history = historySince(changes ?? journal?.entries ?? [], from, now);
   const events = [
     ...history.episodes.map((episode) => ({ job: episode.job, at: eventTime(episode, from), event: episodeEvent(episode, now, tz) })),
     ...history.flaky.map((turn) => ({ job: turn.job, at: turn.at, event: flakyEvent(turn, now, tz) })),
@@ -81,7 +81,7 @@ const entered = (status: JobStatus) => ENTERED[status] ?? `became ${status}`;
 
 /** A job name from a journal line, on one line; `?` when nothing printable is left of it. */
 function jobName(job: string): string {
-  return plainLine(job, MAX_JOB_CHARS) || "?";
+  return plainLine(job, MAX_CELL_CHARS) || "?";
 }
 
 function reasonOf(reason: string): string {
@@ -133,7 +133,7 @@ export function journalNote(journal: Journal | undefined, now: Date, tz: string)
     notes.push(`${source.error ?? `cannot read the journal ${source.path}`}: what happened before now is unknown.`);
   }
   if (read.some((s) => s.truncated)) {
-    const first = earliest(journal?.entries ?? []);
+    const first = journalStart(changesByJob(journal?.entries ?? [], now));
     const back = first === null ? "" : `, back to ${formatWhen(first, now, tz)}`;
     notes.push(`The journal is too large to read whole: only its end was read${back}.`);
   }
@@ -142,11 +142,3 @@ export function journalNote(journal: Journal | undefined, now: Date, tz: string)
   return notes.length === 0 ? null : plainLine(notes.join(" "));
 }
 
-function earliest(entries: Journal["entries"]): Date | null {
-  let first: number | null = null;
-  for (const entry of entries) {
-    const at = Date.parse(entry.at);
-    if (!Number.isNaN(at) && (first === null || at < first)) first = at;
-  }
-  return first === null ? null : new Date(first);
-}
