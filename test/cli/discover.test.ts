@@ -213,6 +213,12 @@ describe("lastbeat discover", () => {
       expect((await wrappedLine({}, ["--lastbeat", "/opt/lb/bin/lastbeat"])).line).toMatch(/^\*\/5 \* \* \* \* root \/opt\/lb\/bin\/lastbeat run poll /);
       const bad = await cli(["discover", "--crontab", file, "--lastbeat", "/opt/my lastbeat"]);
       expect(bad).toMatchObject({ code: 2, stderr: 'error: --lastbeat "/opt/my lastbeat": give a command or a path without spaces or shell characters\n' });
+      // A command by another name would wrap lines the readers do not know as lastbeat's.
+      const renamed = await cli(["discover", "--crontab", file, "--lastbeat", "/opt/lb/bin/lastbeat.js"]);
+      expect(renamed).toMatchObject({
+        code: 2,
+        stderr: 'error: --lastbeat "/opt/lb/bin/lastbeat.js": the command\'s file name must be lastbeat (a path to it, or a link named lastbeat), or status and check will not know the lines\n',
+      });
     });
   });
 });

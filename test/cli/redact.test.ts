@@ -4,7 +4,7 @@ import { runCli } from "@lastbeat/cli";
 import { evaluate, type Heartbeat } from "lastbeat";
 import { redact, secretsIn } from "lastbeat/internal";
 import { beforeEach, describe, expect, it } from "vitest";
-import { redactStates } from "../../packages/cli/src/redact.js";
+import { redactState } from "../../packages/cli/src/redact.js";
 import { fakeIo } from "../support/fake-io.js";
 import { findLeaks } from "../support/leaks.js";
 import { testdir } from "../support/testdir.js";
@@ -31,7 +31,11 @@ const leakyBeat: Heartbeat = {
   output_tail: `curl -H "Authorization: Bearer ${TOKEN}" https://api.example.com\n401\n`,
 };
 
-describe("redactStates", () => {
+/** Each state redacted of the tokens `env` holds, as every reader does it. */
+const redactStates = (states: readonly ReturnType<typeof evaluate>[], env: Record<string, string | undefined>) =>
+  states.map((state) => redactState(state, secretsIn(env)));
+
+describe("redactState", () => {
   it("cuts every token out of the message the newest run keeps in the history", () => {
     const withRuns: Heartbeat = { ...leakyBeat, runs: [{ at: leakyBeat.at, status: "fail", exit_code: 1, message: leakyBeat.message! }] };
     const [state] = redactStates([evaluate(withRuns, undefined, NOW)], ENV);

@@ -139,12 +139,13 @@ export function unmonitoredJson(entry: CronEntry) {
 
 /**
  * Every job's state: the heartbeat folders and the declarations, plus the crontab lines' own
- * states, each redacted (no token from `env` in any text) and cut to the heartbeat fields the
- * reader renders (`use`) as soon as it is evaluated, so the whole parsed heartbeats never pile up.
+ * states, each cut to the heartbeat fields the reader renders (`use`) and redacted (no token from
+ * `env` in any text) as soon as it is evaluated, so the whole parsed heartbeats never pile up.
  */
 export async function scanStates(scan: CronScan, env: Record<string, string | undefined>, use: HeartbeatUse): Promise<JobState[]> {
   const secrets = secretsIn(env);
-  const finish = (state: JobState) => slimState(redactState(state, secrets), use);
+  // Cut first, then redacted: only the text the reader keeps is searched for tokens.
+  const finish = (state: JobState) => redactState(slimState(state, use), secrets);
   const states = await scanHeartbeats(scan.options, (state) => finish(scan.explain(state)));
   for (const state of scan.extraStates) states.push(finish(state));
   return states;

@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from "node:path";
 import { InvalidArgumentError, Option, type Command } from "commander";
 import type { WriteHeartbeatOptions } from "lastbeat";
-import { MAX_THRESHOLD, parseDuration, parseGrace } from "lastbeat/internal";
+import { isThreshold, MAX_THRESHOLD, parseDuration, parseGrace } from "lastbeat/internal";
 import { UsageError } from "./errors.js";
 import type { CliIo } from "./io.js";
 
@@ -50,7 +50,8 @@ export function parseExitCodeArg(value: string): number {
 /** `--alert-after` / `--recover-after`: runs in a row, 1 to 20. */
 export function parseThresholdArg(value: string): number {
   const n = Number(value.trim());
-  if (!/^\d{1,2}$/.test(value.trim()) || n < 1 || n > MAX_THRESHOLD) {
+  // Digits only: Number() would also take "0x10", "1e1" and "".
+  if (!/^\d+$/.test(value.trim()) || !isThreshold(n)) {
     throw new InvalidArgumentError(`Use a whole number of runs from 1 to ${MAX_THRESHOLD}.`);
   }
   return n;

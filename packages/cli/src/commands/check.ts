@@ -6,6 +6,7 @@ import { Option } from "commander";
 import { writeHeartbeat, type JobState } from "lastbeat";
 import {
   CHECKER_JOB,
+  isCheckerJob,
   JOURNAL_FILE,
   JOURNAL_MAX_BYTES,
   defaultHeartbeatDir,
@@ -273,7 +274,6 @@ function checkerDir(flags: CheckFlags, io: CliIo): string | undefined {
   return absolute(first, io);
 }
 
-/** The folder of the checker's own heartbeat, its lock and its journal, created when needed. */
 /**
  * The checker is this very process, so its own heartbeat reads `running` while it checks. For any
  * other job a start beat after a failed run stays `failed` (a run in progress is no recovery), but
@@ -282,14 +282,25 @@ function checkerDir(flags: CheckFlags, io: CliIo): string | undefined {
  */
 function runningItself(states: JobState[], folder: string | null): JobState[] {
   if (folder === null) return states;
-  const own = join(folder, `${CHECKER_JOB}.last`);
+  const isOwn = ownBeat(folder);
   return states.map((state) => {
     const hb = state.heartbeat;
-    if (state.status !== "failed" || hb?.status !== "start" || state.file === null || resolve(state.file) !== own) return state;
+    if (state.status !== "failed" || hb?.status !== "start" || !isOwn(state)) return state;
     return { ...state, status: "running", alerting: false, alertingSince: null, reason: `started ${isoTime(new Date(hb.started_at ?? hb.at))}` };
   });
 }
 
+/**
+ * Whether a state is the one of this checker's own heartbeat in `folder`. By name first (it is
+ * `heartbeat-checker`, or `heartbeat-checker@<dir>` with several folders): a fleet's other paths
+ * are never resolved.
+ */
+function ownBeat(folder: string): (state: JobState) => boolean {
+  const own = resolve(folder, `${CHECKER_JOB}.last`);
+  return (state) => isCheckerJob(state.job) && state.file !== null && resolve(state.file) === own;
+}
+
+/** The folder of the checker's own heartbeat, its lock and its journal, created when needed. */
 async function checkerFolder(ownDir: string | undefined, io: CliIo): Promise<string> {
   try {
     return await resolveHeartbeatDir({ ...(ownDir !== undefined && { dir: ownDir }), env: io.env });
@@ -327,8 +338,8 @@ async function lockFor(dir: string, io: CliIo): Promise<{ release(): Promise<voi
 async function recordChanges(folder: string, states: readonly JobState[], now: Date, io: CliIo): Promise<void> {
   const path = join(folder, JOURNAL_FILE);
   // While it checks, the checker itself is always `running`: a line for it would say nothing.
-  const ownBeat = resolve(folder, `${CHECKER_JOB}.last`);
-  const jobs = states.filter((s) => s.file === null || resolve(s.file) !== ownBeat);
+  const isOwn = ownBeat(folder);
+  const jobs = states.filter((s) => !isOwn(s));
   const secrets = secretsIn(io.env);
   try {
     const update = await updateJournal(path, jobs, { now, reason: (s) => redact(s.reason, secrets) });

@@ -124,6 +124,11 @@ Examples:
 function lastbeatCommand(given: string | undefined, callerPath: string | undefined): { forPath(cronPath: string): string; warning?: string } {
   if (given !== undefined) {
     if (!SAFE_WORD.test(given)) throw new UsageError(`--lastbeat ${JSON.stringify(given)}: give a command or a path without spaces or shell characters`);
+    // The readers know a cron line runs lastbeat by its command's file name: any other name would
+    // leave the wrapped lines unmonitored to them, and wrapped again by the next discover.
+    if (basename(given) !== "lastbeat") {
+      throw new UsageError(`--lastbeat ${JSON.stringify(given)}: the command's file name must be lastbeat (a path to it, or a link named lastbeat), or status and check will not know the lines`);
+    }
     return { forPath: () => given };
   }
   const found = findOnPath("lastbeat", callerPath ?? "");
