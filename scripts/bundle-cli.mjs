@@ -17,6 +17,23 @@ const outdir = join(root, "packages/lastbeat/dist/cli/");
 // Chunk names carry a content hash: drop the previous build's so they do not pile up.
 rmSync(outdir, { recursive: true, force: true });
 mkdirSync(outdir, { recursive: true });
+/**
+ * commander loads node:child_process (with net, dgram and their bindings: ~3 ms of every start)
+ * only to spawn executable subcommands, which lastbeat does not have: load it on first use.
+ */
+const lazyChildProcessInCommander = {
+  name: "lazy-child-process-in-commander",
+  setup(plugin) {
+    plugin.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, (args) => {
+      const eager = "const childProcess = require('node:child_process');";
+      const source = readFileSync(args.path, "utf8");
+      if (!source.includes(eager)) throw new Error(`bundle-cli: ${args.path} no longer has \`${eager}\`: update the lazy-child-process plugin`);
+      const lazy = "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };";
+      return { contents: source.replace(eager, lazy), loader: "js" };
+    });
+  },
+};
+
 const { metafile } = await build({
   entryPoints: { lastbeat: join(root, "packages/cli/src/bin.ts") },
   outdir,
@@ -34,6 +51,7 @@ const { metafile } = await build({
   // commander is CommonJS: give it require() inside the ESM bundle.
   banner: { js: 'import { createRequire as __lastbeatRequire } from "node:module"; const require = __lastbeatRequire(import.meta.url);' },
   logLevel: "warning",
+  plugins: [lazyChildProcessInCommander],
 });
 
 // Every npm package with code in the bundle, with its licence text (MIT and friends ask for it).

@@ -24,7 +24,7 @@ export function isValidTimeZone(tz: string): boolean {
   }
 }
 
-interface WallClock {
+export interface WallClock {
   year: number;
   month: number;
   day: number;
@@ -33,9 +33,84 @@ interface WallClock {
   hhmm: string;
 }
 
+/**
+ * The wall clock at `at` in `tz`. A brief formats a few times per job, and `Intl` costs several
+ * microseconds a call (most of a 10,000-job report's time): the zone's UTC offset is asked of
+ * `Intl` once per hour of time (at the hour's first and last second) and reused for every instant
+ * in that hour when both agree; an hour in which the offset changes, and years outside
+ * 1900–9999, go to `Intl` for each instant (intlWallClock, which this always agrees with).
+ */
+export function wallClock(at: Date, tz: string): WallClock {
+  const t = at.getTime();
+  if (!(t >= FAST_FROM_MS && t < FAST_UNTIL_MS)) return intlWallClock(at, tz);
+  const offset = hourOffset(tz, Math.floor(t / HOUR_MS));
+  if (offset === null) return intlWallClock(at, tz);
+  const local = new Date(t + offset);
+  const month = local.getUTCMonth() + 1;
+  const hours = local.getUTCHours();
+  const minutes = local.getUTCMinutes();
+  return {
+    year: local.getUTCFullYear(),
+    month,
+    day: local.getUTCDate(),
+    weekday: WEEKDAYS[local.getUTCDay()] as string,
+    monthName: MONTHS[month - 1] as string,
+    hhmm: `${hours < 10 ? "0" : ""}${hours}:${minutes < 10 ? "0" : ""}${minutes}`,
+  };
+}
+
+const HOUR_MS = 3_600_000;
+/** 1900-01-02 to 9999-12-30 UTC: every zone's wall clock is then within 1900–9999 too. */
+const FAST_FROM_MS = Date.UTC(1900, 0, 2);
+const FAST_UNTIL_MS = Date.UTC(9999, 11, 30);
+const WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+
+/** Per zone: hour number → the zone's offset in milliseconds all that hour, or null if it changes. */
+const hourOffsets = new Map<string, Map<number, number | null>>();
+/** Hours remembered per zone before the zone's table starts again (a scan spans a few weeks). */
+const MAX_HOURS_PER_ZONE = 10_000;
+
+function hourOffset(tz: string, hour: number): number | null {
+  let hours = hourOffsets.get(tz);
+  if (!hours) hourOffsets.set(tz, (hours = new Map()));
+  let offset = hours.get(hour);
+  if (offset === undefined) {
+    const first = utcOffset(hour * HOUR_MS, tz);
+    offset = first === utcOffset(hour * HOUR_MS + HOUR_MS - 1000, tz) ? first : null;
+    if (hours.size >= MAX_HOURS_PER_ZONE) hours.clear();
+    hours.set(hour, offset);
+  }
+  return offset;
+}
+
+const offsetFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** The offset of `tz` from UTC at `t` (a whole second), in milliseconds: local wall time − UTC. */
+function utcOffset(t: number, tz: string): number {
+  let fmt = offsetFormats.get(tz);
+  if (!fmt) {
+    fmt = new Intl.DateTimeFormat("en-US", {
+      timeZone: tz,
+      year: "numeric",
+      month: "numeric",
+      day: "numeric",
+      hour: "numeric",
+      minute: "numeric",
+      second: "numeric",
+      hourCycle: "h23",
+    });
+    offsetFormats.set(tz, fmt);
+  }
+  const parts: Record<string, string> = {};
+  for (const p of fmt.formatToParts(t)) parts[p.type] = p.value;
+  const local = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second));
+  return local - t;
+}
+
 const wallClockFormats = new Map<string, Intl.DateTimeFormat>();
 
-function wallClock(at: Date, tz: string): WallClock {
+/** The wall clock as `Intl` gives it, part by part: the reference wallClock keeps to. */
+export function intlWallClock(at: Date, tz: string): WallClock {
   let fmt = wallClockFormats.get(tz);
   if (!fmt) {
     fmt = new Intl.DateTimeFormat("en-GB", {

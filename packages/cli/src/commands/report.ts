@@ -78,7 +78,7 @@ Examples:
         const since = flags.since === undefined ? {} : { sinceSeconds: flags.since };
         const brief = report.buildBrief(states, { ...options, ...since, checker: flags.checker, unmonitored });
         text = report.formatBrief(brief, format);
-        alerting = brief.alerts.length > 0;
+        alerting = brief.states.some((state) => state.alerting);
       }
       if (flags.out === undefined) io.stdout.write(text);
       else await writeOut(absolute(flags.out, io), text);
