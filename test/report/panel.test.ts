@@ -199,6 +199,19 @@ describe("unknown interval", () => {
     expect(tableCells(renderPanel(states, options))).toHaveLength(3);
   });
 
+  it("pads cells by the columns they take: a defused mention's joiner takes none, an emoji one", () => {
+    const states = [
+      ...sampleStates(),
+      evaluate({ job: "deploy", status: "ok", at: "2026-04-08T06:30:00Z", interval_s: 3600, message: "told @ops 🚀 #12" }, undefined, NOW),
+    ];
+    const table = renderPanel(states, { ...options, format: "md" })
+      .split("\n")
+      .filter((line) => line.startsWith("|"));
+    expect(table.some((line) => line.includes("\u200D") && /\p{Extended_Pictographic}/u.test(line))).toBe(true);
+    const columns = (line: string) => Array.from(line.replaceAll("\u200D", "")).length;
+    expect(new Set(table.map(columns)).size).toBe(1);
+  });
+
   it("reads a legacy beat (timestamp + interval_seconds) like any other", () => {
     const parsed = parseHeartbeat(JSON.stringify({ timestamp: 1_775_629_800, interval_seconds: 3600 }), "legacy");
     if (!parsed.ok) throw new Error(parsed.reason);

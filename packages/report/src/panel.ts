@@ -264,8 +264,13 @@ export function renderPanelJson(states: readonly JobState[], options: RenderOpti
 
 /** Columns as a terminal counts them: code points, minus the zero-width joiner that defuses mentions. */
 function charLength(text: string): number {
+  // Most cells have neither a joiner nor a character outside the BMP: their length is their width.
+  if (!COUNTED_APART.test(text)) return text.length;
   return Array.from(text.replaceAll(MENTION_BREAK, "")).length;
 }
+
+/** The joiner (no width) and surrogates (two UTF-16 units, one column). */
+const COUNTED_APART = /[\u200D\uD800-\uDFFF]/;
 
 function padEnd(text: string, width: number): string {
   return text + " ".repeat(Math.max(0, width - charLength(text)));

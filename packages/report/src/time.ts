@@ -186,6 +186,19 @@ export function formatAgo(at: Date, now: Date): string {
 export function formatSpan(seconds: number): string {
   const total = Math.round(seconds);
   if (total <= 0) return "0 seconds";
+  // A fleet has a handful of intervals among thousands of jobs: each is spelled out once.
+  let text = spans.get(total);
+  if (text === undefined) {
+    if (spans.size >= MAX_SPANS) spans.clear();
+    spans.set(total, (text = spellSpan(total)));
+  }
+  return text;
+}
+
+const spans = new Map<number, string>();
+const MAX_SPANS = 10_000;
+
+function spellSpan(total: number): string {
   const units = [
     ["days", Math.floor(total / 86_400)],
     ["hours", Math.floor((total % 86_400) / 3_600)],
