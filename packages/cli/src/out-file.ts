@@ -6,7 +6,7 @@ import { UsageError } from "./errors.js";
  * web server or node_exporter never reads half a brief or half an exposition. A file that cannot
  * be written is a configuration error naming the file and the reason (ENOSPC, EACCES, …).
  */
-export async function writeOut(path: string, text: string): Promise<void> {
+export async function writeOut(path: string, text: string | AsyncIterable<string>): Promise<void> {
   try {
     await writeFileAtomically(path, text);
   } catch (error) {

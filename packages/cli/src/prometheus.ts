@@ -38,6 +38,14 @@ const seconds = (date: Date) => date.getTime() / 1000;
  * the current one) so rules can match `lastbeat_job_status{status="stale"} == 1`.
  */
 export function renderMetrics(states: readonly JobState[], now: Date, jobLabel = "job"): string {
+  return metricsParts(states, now, jobLabel).join("");
+}
+
+/**
+ * renderMetrics' text in pieces of at most 1,000 sample lines, in order: `lastbeat metrics` writes
+ * them one after another, so 100,000 jobs' two million lines are never also one string.
+ */
+export function metricsParts(states: readonly JobState[], now: Date, jobLabel = "job"): string[] {
   const family = (name: string, help: string): Family => ({ name, help, chunks: [], samples: [] });
   const lastBeat = family("lastbeat_last_beat_timestamp_seconds", "Unix time of the job's last heartbeat.");
   const lastOk = family("lastbeat_last_success_timestamp_seconds", "Unix time of the job's last ok heartbeat.");
@@ -74,9 +82,11 @@ export function renderMetrics(states: readonly JobState[], now: Date, jobLabel =
   const parts: string[] = [];
   for (const f of [lastBeat, lastOk, interval, due, graceEnd, age, status, alerting, duration, exitCode, scan]) {
     if (f.samples.length > 0) f.chunks.push(f.samples.join("\n"));
-    if (f.chunks.length > 0) parts.push(`# HELP ${f.name} ${f.help}\n# TYPE ${f.name} gauge\n${f.chunks.join("\n")}\n`);
+    if (f.chunks.length === 0) continue;
+    parts.push(`# HELP ${f.name} ${f.help}\n# TYPE ${f.name} gauge\n`);
+    for (const chunk of f.chunks) parts.push(chunk, "\n");
   }
-  return parts.join("");
+  return parts;
 }
 
 function formatValue(value: number): string {
