@@ -45,6 +45,13 @@ it("metrics writes exactly renderMetrics' text in pieces, to stdout and to --out
   const out = join(await testdir("lastbeat-prom-"), "lastbeat.prom");
   expect(await runCli(["metrics", "--out", out], fakeIo({ env: { LASTBEAT_DIR: folder }, cwd: folder, now }))).toBe(0);
   expect(await readFile(out, "utf8")).toBe(expected);
+
+  // A "token" made of a line's end and the next line's start: written in pieces, some occurrence
+  // would be cut in two by a piece's end and get past the redaction of each write.
+  const token = "} 0\nlastbeat_";
+  const redacted = fakeIo({ env: { LASTBEAT_DIR: folder, LASTBEAT_TOKEN: token }, cwd: folder, now });
+  expect(await runCli(["metrics"], redacted)).toBe(0);
+  expect(redacted.out()).toBe(expected.split(token).join("***"));
 });
 
 it("status --json of an empty folder is the same as JSON.stringify", async () => {

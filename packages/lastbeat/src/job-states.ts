@@ -70,13 +70,13 @@ export function jobStateToJson(state: JobState) {
 export type JobStateJson = ReturnType<typeof jobStateToJson>;
 
 /**
- * The rows of `status --json` from `rows` (in order), as they sit in the document's `"jobs"` array:
- * exactly the text `JSON.stringify({ now, jobs }, null, 2)` gives them, without the brackets
- * around them or a comma after the last. One native stringify per call: `status --json` prints a
- * fleet 1,000 rows at a time, and one call for 1,000 rows costs a third of what building each
+ * `rows` (in order) as they sit in a document's top-level `"jobs"` array (`status --json`, the
+ * report's JSON): exactly the text `JSON.stringify({ now, jobs }, null, 2)` gives them, without the
+ * brackets around them or a comma after the last. One native stringify per call: a fleet is
+ * printed 1,000 rows at a time, and one call for 1,000 rows costs a third of what building each
  * row's text on its own does.
  */
-export function jobRowsJsonText(rows: readonly JobStateJson[]): string {
+export function jobRowsJsonText(rows: readonly object[]): string {
   if (rows.length === 0) return "";
   const whole = JSON.stringify({ jobs: rows }, null, 2);
   // `{\n  "jobs": [\n` … `\n  ]\n}`: what is around the rows is fixed.

@@ -8,6 +8,7 @@ import { availabilities, changesByJob, type Availability, type Journal } from ".
 import { DEFAULT_SINCE_SECONDS, NOTHING_HAPPENED, sinceLastBrief, type SinceLastBrief } from "./since.js";
 import { statusLabel } from "./status.js";
 import { formatAgo, formatClock, formatLongDate, formatSpan, formatWhen } from "./time.js";
+import { jsonWithJobs } from "./json-parts.js";
 
 export interface BriefOptions extends RenderOptions {
   /**
@@ -251,6 +252,11 @@ export function renderBriefText(brief: Brief): string {
 
 /** The brief as JSON: the `status --json` job objects plus the summary and the checker. */
 export function briefJson(brief: Brief) {
+  return { ...briefJsonHead(brief), jobs: brief.states.map(briefJobJson(brief)) };
+}
+
+/** The JSON brief with `jobs: []` where its jobs go (the key keeps its place when filled). */
+function briefJsonHead(brief: Brief) {
   return {
     now: brief.now.toISOString(),
     tz: brief.tz,
@@ -260,13 +266,20 @@ export function briefJson(brief: Brief) {
     alerting: brief.states.filter((state) => state.alerting).length,
     checker: brief.checker && { status: brief.checker.status, alerting: brief.checker.alerting, text: brief.checker.text },
     since_last_brief: sinceJson(brief.since),
-    jobs: brief.states.map((state) => jobJson(state, brief.now, brief.tz, brief.availability.get(state.job))),
+    jobs: [] as never[],
     ...(brief.unmonitored.length > 0 && { unmonitored: brief.unmonitored }),
   };
 }
 
+const briefJobJson = (brief: Brief) => (state: JobState) => jobJson(state, brief.now, brief.tz, brief.availability.get(state.job));
+
+/** renderBriefJson's text in pieces, its jobs 100 at a time (jsonWithJobs). */
+export function briefJsonParts(brief: Brief): Generator<string> {
+  return jsonWithJobs(briefJsonHead(brief), brief.states, briefJobJson(brief));
+}
+
 export function renderBriefJson(brief: Brief): string {
-  return `${JSON.stringify(briefJson(brief), null, 2)}\n`;
+  return [...briefJsonParts(brief)].join("");
 }
 
 export const SINCE_TITLE = "Since the last brief";

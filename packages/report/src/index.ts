@@ -1,4 +1,4 @@
-export { renderBrief, formatBrief, renderPanel, isReportFormat, REPORT_FORMATS } from "./render.js";
+export { renderBrief, formatBrief, formatBriefParts, renderPanel, renderPanelParts, isReportFormat, REPORT_FORMATS } from "./render.js";
 export type { ReportFormat } from "./render.js";
 export { buildBrief, briefJson } from "./brief.js";
 export type { Brief, BriefAlert, BriefOptions, CheckerFreshness, UnmonitoredLine } from "./brief.js";

@@ -4,6 +4,7 @@ import { inlineMarkdown, MENTION_BREAK, plainLine } from "lastbeat/text";
 import { availabilities, formatAvailability, type Availability, type Journal } from "./history.js";
 import { STATUS_SYMBOL, statusLabel } from "./status.js";
 import { formatAgo, formatDay, formatRatio, formatRunLength, formatSpan, formatWhen } from "./time.js";
+import { jsonWithJobs } from "./json-parts.js";
 
 /** What every renderer needs: the instant the report is "as of", and the reader's zone. */
 export interface RenderOptions {
@@ -239,11 +240,17 @@ export function alignColumns(table: readonly (readonly string[])[], rightAligned
 
 /** The panel as JSON: the `status --json` shape (docs/spec.md, "JSON output") plus the job's message and the panel's note. */
 export function panelJson(states: readonly JobState[], options: RenderOptions) {
+  return { now: options.now.toISOString(), jobs: sortJobStates(states).map(panelJobJson(options)) };
+}
+
+function panelJobJson(options: RenderOptions): (state: JobState) => ReturnType<typeof jobJson> {
   const available = availabilityOf(options);
-  return {
-    now: options.now.toISOString(),
-    jobs: sortJobStates(states).map((state) => jobJson(state, options.now, options.tz, available.get(state.job))),
-  };
+  return (state) => jobJson(state, options.now, options.tz, available.get(state.job));
+}
+
+/** renderPanelJson's text in pieces, its jobs 100 at a time (jsonWithJobs). */
+export function panelJsonParts(states: readonly JobState[], options: RenderOptions): Generator<string> {
+  return jsonWithJobs({ now: options.now.toISOString(), jobs: [] }, sortJobStates(states), panelJobJson(options));
 }
 
 /** One job in the report's JSON: `status --json` fields, then what the panel adds. */
@@ -274,7 +281,7 @@ export function availabilityJson(availability: Availability) {
 }
 
 export function renderPanelJson(states: readonly JobState[], options: RenderOptions): string {
-  return `${JSON.stringify(panelJson(states, options), null, 2)}\n`;
+  return [...panelJsonParts(states, options)].join("");
 }
 
 /** Columns as a terminal counts them: code points, minus the zero-width joiner that defuses mentions. */

@@ -1,8 +1,8 @@
 import type { JobState } from "lastbeat";
-import { buildBrief, renderBriefJson, renderBriefMarkdown, renderBriefText } from "./brief.js";
+import { briefJsonParts, buildBrief, renderBriefJson, renderBriefMarkdown, renderBriefText } from "./brief.js";
 import type { Brief, BriefOptions } from "./brief.js";
 import { renderBriefHtml, renderPanelHtml } from "./html.js";
-import { panelRows, renderPanelJson, renderPanelMarkdown, renderPanelText } from "./panel.js";
+import { panelJsonParts, panelRows, renderPanelJson, renderPanelMarkdown, renderPanelText } from "./panel.js";
 import type { RenderOptions } from "./panel.js";
 import { journalNote } from "./since.js";
 import { inlineMarkdown, plainLine } from "lastbeat/text";
@@ -43,4 +43,17 @@ export function formatBrief(brief: Brief, format: ReportFormat = "md"): string {
     case "md":
       return renderBriefMarkdown(brief);
   }
+}
+
+/**
+ * renderPanel's text in pieces to write one after another: JSON a hundred jobs at a time (a
+ * fleet's is too long for one string), the other formats whole.
+ */
+export function renderPanelParts(states: readonly JobState[], options: RenderOptions & { format?: ReportFormat }): Iterable<string> {
+  return options.format === "json" ? panelJsonParts(states, options) : [renderPanel(states, options)];
+}
+
+/** formatBrief's text in pieces, as renderPanelParts. */
+export function formatBriefParts(brief: Brief, format: ReportFormat = "md"): Iterable<string> {
+  return format === "json" ? briefJsonParts(brief) : [formatBrief(brief, format)];
 }

@@ -2,7 +2,7 @@ import { InvalidArgumentError, Option } from "commander";
 import { EXIT } from "../errors.js";
 import type { RegisterCommand } from "../io.js";
 import { absolute, addScanOptions, type ScanFlags } from "../options.js";
-import { writeOut } from "../out-file.js";
+import { writeParts } from "../out-file.js";
 import { addCronOptions, cronScan, scanStates, type CronFlags } from "../cron-scan.js";
 import { metricsParts } from "../prometheus.js";
 import { HEARTBEAT_USE } from "../slim.js";
@@ -35,11 +35,7 @@ Examples:
     .action(async (flags: ScanFlags & CronFlags & { out?: string; jobLabel?: string }) => {
       const scan = await cronScan(flags, io);
       const parts = metricsParts(await scanStates(scan, io.env, HEARTBEAT_USE.metrics), scan.now, flags.jobLabel);
-      if (flags.out === undefined) {
-        for (const part of drain(parts)) if (io.stdout.write(part) === false) await io.stdout.drained?.();
-      } else {
-        await writeOut(absolute(flags.out, io), asyncDrain(parts));
-      }
+      await writeParts(io, flags.out === undefined ? undefined : absolute(flags.out, io), parts);
       setExit(EXIT.healthy);
     });
 };
@@ -51,29 +47,3 @@ function parseLabelName(value: string): string {
   return value;
 }
 
-/**
- * `parts` joined into pieces of about a megabyte, in order, each part let go of once joined: what
- * is written need not stay in memory, and a file gets a few hundred writes, not thousands.
- */
-function* drain(parts: string[]): Generator<string> {
-  let piece: string[] = [];
-  let length = 0;
-  for (let i = 0; i < parts.length; i++) {
-    const part = parts[i] as string;
-    parts[i] = "";
-    piece.push(part);
-    length += part.length;
-    if (length >= PIECE_CHARS) {
-      yield piece.join("");
-      piece = [];
-      length = 0;
-    }
-  }
-  if (piece.length > 0) yield piece.join("");
-}
-
-const PIECE_CHARS = 1 << 20;
-
-async function* asyncDrain(parts: string[]): AsyncGenerator<string> {
-  yield* drain(parts);
-}

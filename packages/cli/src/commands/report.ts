@@ -3,7 +3,7 @@ import { UsageError, healthExit } from "../errors.js";
 import type { CliIo, RegisterCommand } from "../io.js";
 import { absolute, addScanOptions, durationOption, type ScanFlags } from "../options.js";
 import { journalPaths, readJournals } from "../brief-journal.js";
-import { writeOut } from "../out-file.js";
+import { writeParts } from "../out-file.js";
 import { addCronOptions, cronScan, scanStates, unmonitoredJson, type CronFlags } from "../cron-scan.js";
 import { HEARTBEAT_USE } from "../slim.js";
 
@@ -65,10 +65,10 @@ Examples:
       const states = await scanStates(scan, io.env, HEARTBEAT_USE.report);
       const journal = await readJournals(journalPaths(states), io.env);
       const options = { now: scan.now, tz, format, journal };
-      let text: string;
+      let parts: Iterable<string>;
       let alerting: boolean;
       if (flags.panel) {
-        text = report.renderPanel(states, options);
+        parts = report.renderPanelParts(states, options);
         alerting = states.some((state) => state.alerting);
       } else {
         const unmonitored = (scan.inventory?.unmonitored ?? []).map((entry) => {
@@ -77,11 +77,10 @@ Examples:
         });
         const since = flags.since === undefined ? {} : { sinceSeconds: flags.since };
         const brief = report.buildBrief(states, { ...options, ...since, checker: flags.checker, unmonitored });
-        text = report.formatBrief(brief, format);
+        parts = report.formatBriefParts(brief, format);
         alerting = brief.states.some((state) => state.alerting);
       }
-      if (flags.out === undefined) io.stdout.write(text);
-      else await writeOut(absolute(flags.out, io), text);
+      await writeParts(io, flags.out === undefined ? undefined : absolute(flags.out, io), parts);
       setExit(healthExit(alerting));
     });
 };
