@@ -13,8 +13,8 @@ const MiB = 1024 * 1024;
  * Peak resident memory of `lastbeat status --json` over the biggest folder, from the kernel's
  * rusage: GNU time's "Maximum resident set size", or when it is missing, `process.resourceUsage()`
  * read at exit by a module preloaded into the same process. Then the same over the same number of
- * heartbeats each carrying a 20-run history (`runsDir`), for `status --json` and for `metrics`,
- * which holds every job's state until it renders.
+ * heartbeats each carrying a 20-run history (`runsDir`), for `status --json`, and for `metrics` and
+ * the JSON brief, which hold every job's state until they render.
  */
 export async function measureMemory(config: BenchConfig, size: number, dir: string, runsDir: string): Promise<Row[]> {
   const label = size.toLocaleString("en-US");
@@ -28,8 +28,17 @@ export async function measureMemory(config: BenchConfig, size: number, dir: stri
       ["status", "--json", "--dir", runsDir, "--now", now],
       runsDir,
     ),
-    // No target: metrics holds every job's state and its whole text (about 1 KiB of metrics a job) at once.
+    // No target for these two: they hold every job's state until they render (metrics cuts it to
+    // what it prints, the brief keeps the past runs its JSON shows), then write their text in pieces.
     memoryRow(config, `memory.metrics.runs.${size}`, `peak RSS, \`lastbeat metrics\` over ${label} files of ${FIXTURE_RUNS} past runs each`, ["metrics", "--dir", runsDir, "--now", now], runsDir, null),
+    memoryRow(
+      config,
+      `memory.report.runs.${size}`,
+      `peak RSS, \`lastbeat report --format json\` over ${label} files of ${FIXTURE_RUNS} past runs each`,
+      ["report", "--format", "json", "--dir", runsDir, "--now", now],
+      runsDir,
+      null,
+    ),
   ];
 }
 
