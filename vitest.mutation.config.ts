@@ -33,6 +33,8 @@ const unit = [
   "test/lastbeat/maintenance.test.ts",
   "test/lastbeat/numbers.test.ts",
   "test/cli/redact.test.ts",
+  "test/cli/out-file.test.ts",
+  "test/cli/cli-status-stream.test.ts",
   "test/forge/errors.test.ts",
   "test/forge/plan.test.ts",
   "test/forge/render.test.ts",

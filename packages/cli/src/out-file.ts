@@ -33,7 +33,7 @@ export async function writeParts(io: CliIo, out: string | undefined, parts: Iter
   for (const piece of inPieces(parts)) if (io.stdout.write(piece) === false) await io.stdout.drained?.();
 }
 
-function* inPieces(parts: Iterable<string>): Generator<string> {
+export function* inPieces(parts: Iterable<string>): Generator<string> {
   const list = Array.isArray(parts) ? (parts as string[]) : null;
   let piece: string[] = [];
   let length = 0;
@@ -51,7 +51,7 @@ function* inPieces(parts: Iterable<string>): Generator<string> {
   if (piece.length > 0) yield piece.join("");
 }
 
-const PIECE_CHARS = 1 << 18;
+export const PIECE_CHARS = 1 << 18;
 
 async function* asAsync(pieces: Iterable<string>): AsyncGenerator<string> {
   yield* pieces;

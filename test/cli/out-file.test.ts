@@ -1,0 +1,91 @@
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { PIECE_CHARS, inPieces, writeParts } from "../../packages/cli/src/out-file.js";
+import type { CliIo } from "../../packages/cli/src/io.js";
+import { testdir } from "../support/testdir.js";
+
+/** A CliIo whose stdout records each write and each wait for a drain; `full` says when write() returns false. */
+function recordingIo(env: Record<string, string> = {}, full: (write: number) => boolean = () => false) {
+  const writes: string[] = [];
+  let waits = 0;
+  const io: CliIo = {
+    stdout: {
+      write: (chunk: string) => {
+        writes.push(chunk);
+        return !full(writes.length);
+      },
+      drained: async () => {
+        waits++;
+      },
+    },
+    stderr: { write: () => true },
+    env,
+    cwd: "/",
+    now: () => new Date(0),
+  };
+  return { io, writes, waits: () => waits };
+}
+
+const third = Math.ceil(PIECE_CHARS / 3);
+/** Ten parts of a third of a piece each, told apart by their letter. */
+const parts = () => Array.from({ length: 10 }, (_, i) => String.fromCharCode(97 + i).repeat(third));
+
+describe("writing output in pieces", () => {
+  it("joins parts into pieces of at least PIECE_CHARS (the last may be shorter), in order, none empty", () => {
+    const list = parts();
+    const whole = list.join("");
+    const pieces = [...inPieces(list)];
+    expect(pieces.join("")).toBe(whole);
+    expect(pieces.map((piece) => piece.length)).toEqual([3 * third, 3 * third, 3 * third, third]);
+    // Each part is let go of once joined: the caller's array no longer holds the text.
+    expect(list.every((part) => part === "")).toBe(true);
+    // A piece ends as soon as it reaches PIECE_CHARS.
+    const half = "h".repeat(PIECE_CHARS / 2);
+    expect([...inPieces([half, half, half, half])].map((piece) => piece.length)).toEqual([PIECE_CHARS, PIECE_CHARS]);
+    expect([...inPieces([])]).toEqual([]);
+    expect([...inPieces(["a", "", "b"])]).toEqual(["ab"]);
+  });
+
+  it("takes parts from a generator as from an array", () => {
+    function* generated() {
+      yield* parts();
+    }
+    expect([...inPieces(generated())]).toEqual([...inPieces(parts())]);
+  });
+
+  it("writes piece by piece, waiting for a drain only after a write the stream refused", async () => {
+    const free = recordingIo();
+    await writeParts(free.io, undefined, parts());
+    expect(free.writes).toHaveLength(4);
+    expect(free.waits()).toBe(0);
+
+    const slow = recordingIo({}, (write) => write === 2);
+    await writeParts(slow.io, undefined, parts());
+    expect(slow.writes.join("")).toBe(parts().join(""));
+    expect(slow.waits()).toBe(1);
+
+    // A stream without drained(): nothing to wait for, nothing lost.
+    const plain = recordingIo({}, () => true);
+    delete plain.io.stdout.drained;
+    await writeParts(plain.io, undefined, parts());
+    expect(plain.writes.join("")).toBe(parts().join(""));
+  });
+
+  it("writes one piece when a token holds white space, so no write's end can cut it in two", async () => {
+    const spaced = recordingIo({ LASTBEAT_TOKEN: "tok en-123456", GITHUB_TOKEN: "ghp_plain123456" });
+    await writeParts(spaced.io, undefined, parts());
+    expect(spaced.writes).toEqual([parts().join("")]);
+
+    const plainTokens = recordingIo({ LASTBEAT_TOKEN: "tok-en-123456" });
+    await writeParts(plainTokens.io, undefined, parts());
+    expect(plainTokens.writes).toHaveLength(4);
+  });
+
+  it("names the file and keeps the system's error as the cause when --out cannot be written", async () => {
+    const out = join(await testdir("lastbeat-out-"), "missing", "lastbeat.prom");
+    const { io } = recordingIo();
+    const failure = await writeParts(io, out, parts()).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ message: expect.stringContaining(`cannot write --out ${out}`) });
+    expect((failure as Error).cause).toMatchObject({ code: "ENOENT" });
+  });
+});
