@@ -200,6 +200,8 @@ describe("every reason, word for word", () => {
       heartbeat: null,
     });
     expect(evaluate(undefined, { paused: true }, ms("2026-11-23T12:00:00Z"), context)).toMatchObject({ status: "paused", reason: "paused in the manifest" });
+    // A heartbeat handed in beside the reason is not the file's: the state carries none.
+    expect(evaluate(beat(), undefined, ms("2026-11-23T12:00:00Z"), context).heartbeat).toBeNull();
   });
 });
 
