@@ -83,50 +83,16 @@ function hourOffset(tz: string, hour: number): number | null {
   return offset;
 }
 
-const offsetFormats = new Map<string, Intl.DateTimeFormat>();
-
 /** The offset of `tz` from UTC at `t` (a whole second), in milliseconds: local wall time − UTC. */
 function utcOffset(t: number, tz: string): number {
-  let fmt = offsetFormats.get(tz);
-  if (!fmt) {
-    fmt = new Intl.DateTimeFormat("en-US", {
-      timeZone: tz,
-      year: "numeric",
-      month: "numeric",
-      day: "numeric",
-      hour: "numeric",
-      minute: "numeric",
-      second: "numeric",
-      hourCycle: "h23",
-    });
-    offsetFormats.set(tz, fmt);
-  }
-  const parts: Record<string, string> = {};
-  for (const p of fmt.formatToParts(t)) parts[p.type] = p.value;
+  const parts = partsIn(OFFSET_PARTS, tz, t);
   const local = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second));
   return local - t;
 }
 
-const wallClockFormats = new Map<string, Intl.DateTimeFormat>();
-
 /** The wall clock as `Intl` gives it, part by part: the reference wallClock keeps to. */
 export function intlWallClock(at: Date, tz: string): WallClock {
-  let fmt = wallClockFormats.get(tz);
-  if (!fmt) {
-    fmt = new Intl.DateTimeFormat("en-GB", {
-      timeZone: tz,
-      year: "numeric",
-      month: "numeric",
-      day: "numeric",
-      weekday: "long",
-      hour: "2-digit",
-      minute: "2-digit",
-      hourCycle: "h23",
-    });
-    wallClockFormats.set(tz, fmt);
-  }
-  const parts: Record<string, string> = {};
-  for (const p of fmt.formatToParts(at)) parts[p.type] = p.value;
+  const parts = partsIn(WALL_CLOCK_PARTS, tz, at);
   const month = Number(parts.month);
   return {
     year: Number(parts.year),
@@ -136,6 +102,34 @@ export function intlWallClock(at: Date, tz: string): WallClock {
     monthName: MONTHS[month - 1] ?? "",
     hhmm: `${parts.hour}:${parts.minute}`,
   };
+}
+
+/** What a formatter gives, and its formatter per zone: making one costs far more than using it. */
+interface PartsFormat {
+  locale: string;
+  options: Intl.DateTimeFormatOptions;
+  byZone: Map<string, Intl.DateTimeFormat>;
+}
+
+const OFFSET_PARTS: PartsFormat = {
+  locale: "en-US",
+  options: { year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric", second: "numeric", hourCycle: "h23" },
+  byZone: new Map(),
+};
+
+const WALL_CLOCK_PARTS: PartsFormat = {
+  locale: "en-GB",
+  options: { year: "numeric", month: "numeric", day: "numeric", weekday: "long", hour: "2-digit", minute: "2-digit", hourCycle: "h23" },
+  byZone: new Map(),
+};
+
+/** `at` in `tz` as `format`'s parts, by type (`year`, `hour`, …). */
+function partsIn(format: PartsFormat, tz: string, at: Date | number): Record<string, string> {
+  let fmt = format.byZone.get(tz);
+  if (!fmt) format.byZone.set(tz, (fmt = new Intl.DateTimeFormat(format.locale, { ...format.options, timeZone: tz })));
+  const parts: Record<string, string> = {};
+  for (const p of fmt.formatToParts(at)) parts[p.type] = p.value;
+  return parts;
 }
 
 const MONTHS = [
