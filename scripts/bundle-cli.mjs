@@ -28,6 +28,8 @@ const lazyChildProcessInCommander = {
       const eager = "const childProcess = require('node:child_process');";
       const source = readFileSync(args.path, "utf8");
       if (!source.includes(eager)) throw new Error(`bundle-cli: ${args.path} no longer has \`${eager}\`: update the lazy-child-process plugin`);
+      const used = new Set(source.match(/childProcess\.\w+/g));
+      if ([...used].some((member) => member !== "childProcess.spawn")) throw new Error(`bundle-cli: ${args.path} uses ${[...used].join(", ")}: the lazy child_process has only spawn`);
       const lazy = "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };";
       return { contents: source.replace(eager, lazy), loader: "js" };
     });

@@ -1,3 +1,4 @@
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { PIECE_CHARS, inPieces, writeParts } from "../../packages/cli/src/out-file.js";
@@ -87,5 +88,24 @@ describe("writing output in pieces", () => {
     const failure = await writeParts(io, out, parts()).catch((error: unknown) => error);
     expect(failure).toMatchObject({ message: expect.stringContaining(`cannot write --out ${out}`) });
     expect((failure as Error).cause).toMatchObject({ code: "ENOENT" });
+  });
+
+  it("lets an error in building the text through as it is: a bug, not a file that cannot be written", async () => {
+    const folder = await testdir("lastbeat-out-");
+    const out = join(folder, "brief.json");
+    function* failing() {
+      yield "{";
+      throw new TypeError("the brief could not be built");
+    }
+    const { io } = recordingIo();
+    await expect(writeParts(io, out, failing())).rejects.toThrow(new TypeError("the brief could not be built"));
+    expect(await readdir(folder)).toEqual([]); // no half-written brief, no temp file left
+    // Node's own errors have a code too, but no system call.
+    const coded = Object.assign(new TypeError("bad argument"), { code: "ERR_INVALID_ARG_TYPE" });
+    function* failingWithCode() {
+      yield "{";
+      throw coded;
+    }
+    await expect(writeParts(io, out, failingWithCode())).rejects.toBe(coded);
   });
 });

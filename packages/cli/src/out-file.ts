@@ -11,6 +11,9 @@ async function writeOut(path: string, text: string | AsyncIterable<string>): Pro
   try {
     await writeFileAtomically(path, text);
   } catch (error) {
+    // The file system's refusal (an error from a system call) is the user's to fix; anything else,
+    // such as the text failing to build while it is written, is a bug and reported as one.
+    if (typeof (error as NodeJS.ErrnoException).syscall !== "string") throw error;
     throw new UsageError(`cannot write --out ${path}: ${errnoText(error)}`, { cause: error });
   }
 }
@@ -22,14 +25,15 @@ async function writeOut(path: string, text: string | AsyncIterable<string>): Pro
  *
  * Stdout's token redaction (cli.ts) sees one write at a time. The parts of the metrics and the
  * JSON meet at a line break with indentation or at a sample's end and a line break, so a token cut
- * in two by a piece's end would have to hold white space: with such a token set, all is one piece.
+ * in two by a piece's end would have to hold white space: with such a token set, stdout gets one
+ * piece. (A file written with --out holds what the readers redacted; it has no second pass.)
  */
 export async function writeParts(io: CliIo, out: string | undefined, parts: Iterable<string>): Promise<void> {
-  if (secretsIn(io.env).some((secret) => /\s/.test(secret))) parts = [[...parts].join("")];
   if (out !== undefined) {
     await writeOut(out, asAsync(inPieces(parts)));
     return;
   }
+  if (secretsIn(io.env).some((secret) => /\s/.test(secret))) parts = [[...parts].join("")];
   for (const piece of inPieces(parts)) if (io.stdout.write(piece) === false) await io.stdout.drained?.();
 }
 

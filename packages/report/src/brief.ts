@@ -72,11 +72,13 @@ export interface Brief {
   time: string;
   /** Worst first, including a `missing` checker the brief added. */
   states: JobState[];
-  rows: PanelRow[];
+  /** Built on first use (see buildBrief). */
+  readonly rows: PanelRow[];
   /** `7 jobs: 5 ok, 1 late, 1 stale` */
   summary: string;
   counts: Partial<Record<JobStatus, number>>;
-  alerts: BriefAlert[];
+  /** Built on first use (see buildBrief). */
+  readonly alerts: BriefAlert[];
   checker: CheckerFreshness | null;
   /** What the checker's journal says happened in the window before `now`. */
   since: SinceLastBrief;
@@ -97,6 +99,7 @@ export function buildBrief(input: readonly JobState[], options: BriefOptions): B
   // The journal grouped once, for the panel's availability column, its JSON and the section.
   const changes = changesByJob(options.journal?.entries ?? [], options.now);
   const availability = availabilities(changes, options.now);
+  const { now } = options;
   let rows: PanelRow[] | undefined;
   let alerts: BriefAlert[] | undefined;
   return {
@@ -108,12 +111,12 @@ export function buildBrief(input: readonly JobState[], options: BriefOptions): B
     // The panel's cells and the alerts' sentences are built on first use: the JSON brief needs
     // neither, and for a fleet of 10,000 jobs they are most of what rendering costs.
     get rows() {
-      return (rows ??= panelRows(states, { now: options.now, tz, availability }));
+      return (rows ??= panelRows(states, { now, tz, availability }));
     },
     summary: summarizeJobs(states),
     counts,
     get alerts() {
-      return (alerts ??= states.filter((state) => state.alerting).map((state) => briefAlert(state, options.now, tz)));
+      return (alerts ??= states.filter((state) => state.alerting).map((state) => briefAlert(state, now, tz)));
     },
     checker: checkerState ? checkerFreshness(checkerState, options.now) : null,
     availability,

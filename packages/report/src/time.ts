@@ -71,15 +71,15 @@ const hourOffsets = new Map<string, Map<number, number | null>>();
 const MAX_HOURS_PER_ZONE = 10_000;
 
 function hourOffset(tz: string, hour: number): number | null {
+  const known = hourOffsets.get(tz)?.get(hour);
+  if (known !== undefined) return known;
+  // Asked of Intl first: a zone it refuses (RangeError) gets no table.
+  const first = utcOffset(hour * HOUR_MS, tz);
+  const offset = first === utcOffset(hour * HOUR_MS + HOUR_MS - 1000, tz) ? first : null;
   let hours = hourOffsets.get(tz);
   if (!hours) hourOffsets.set(tz, (hours = new Map()));
-  let offset = hours.get(hour);
-  if (offset === undefined) {
-    const first = utcOffset(hour * HOUR_MS, tz);
-    offset = first === utcOffset(hour * HOUR_MS + HOUR_MS - 1000, tz) ? first : null;
-    if (hours.size >= MAX_HOURS_PER_ZONE) hours.clear();
-    hours.set(hour, offset);
-  }
+  if (hours.size >= MAX_HOURS_PER_ZONE) hours.clear();
+  hours.set(hour, offset);
   return offset;
 }
 
