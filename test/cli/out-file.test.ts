@@ -73,7 +73,7 @@ describe("writing output in pieces", () => {
   });
 
   it("writes one piece when a token holds white space, so no write's end can cut it in two", async () => {
-    const spaced = recordingIo({ LASTBEAT_TOKEN: "tok en-123456", GITHUB_TOKEN: "ghp_plain123456" });
+    const spaced = recordingIo({ LASTBEAT_TOKEN: "tok en-123456", GITHUB_TOKEN: "plain-token-123456" });
     await writeParts(spaced.io, undefined, parts());
     expect(spaced.writes).toEqual([parts().join("")]);
 

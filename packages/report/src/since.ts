@@ -55,7 +55,7 @@ export function sinceLastBrief(journal: Journal | undefined, sinceSeconds: numbe
     from,
     to: now,
     window: `Since ${formatWhen(from, now, tz)} (${formatSpan(sinceSeconds)}), from the checker's journal.`,
-    journalNote: journalNote(journal, now, tz),
+    journalNote: journalNote(journal, now, tz, changes),
     journals: journal?.sources ?? [],
     known: (journal?.sources ?? []).some((source) => source.state === "read"),
     events: events.map((e) => e.event),
@@ -121,8 +121,9 @@ export const NOTHING_HAPPENED = "Nothing happened: no job started or stopped ale
 /**
  * One line about what the journal could not tell: absent (the checker has not run here yet),
  * unreadable, only its end read, or lines skipped. Null when every journal read whole.
+ * `changes`: the entries already grouped, as for sinceLastBrief.
  */
-export function journalNote(journal: Journal | undefined, now: Date, tz: string): string | null {
+export function journalNote(journal: Journal | undefined, now: Date, tz: string, changes?: JournalChanges): string | null {
   const sources = journal?.sources ?? [];
   const read = sources.filter((s) => s.state === "read");
   const notes: string[] = [];
@@ -133,7 +134,7 @@ export function journalNote(journal: Journal | undefined, now: Date, tz: string)
     notes.push(`${source.error ?? `cannot read the journal ${source.path}`}: what happened before now is unknown.`);
   }
   if (read.some((s) => s.truncated)) {
-    const first = journalStart(changesByJob(journal?.entries ?? [], now));
+    const first = journalStart(changes ?? changesByJob(journal?.entries ?? [], now));
     const back = first === null ? "" : `, back to ${formatWhen(first, now, tz)}`;
     notes.push(`The journal is too large to read whole: only its end was read${back}.`);
   }

@@ -46,4 +46,3 @@ function parseLabelName(value: string): string {
   }
   return value;
 }
-
