@@ -1,5 +1,5 @@
 import { evaluate, type JobState, type JobStatus } from "lastbeat";
-import { CHECKER_JOB, isCheckerJob, sortJobStates, summarizeJobs } from "lastbeat/internal";
+import { CHECKER_JOB, isCheckerJob, jsonWithJobs, sortJobStates, summarizeJobs } from "lastbeat/internal";
 import { fencedBlock, inlineMarkdown, lastLines, plainLine } from "lastbeat/text";
 import type { Tail } from "lastbeat/text";
 import { jobJson, MAX_CELL_CHARS, noteFor, panelRows, renderPanelMarkdown, renderPanelText } from "./panel.js";
@@ -8,7 +8,6 @@ import { availabilities, changesByJob, type Availability, type Journal } from ".
 import { DEFAULT_SINCE_SECONDS, NOTHING_HAPPENED, sinceLastBrief, type SinceLastBrief } from "./since.js";
 import { statusLabel } from "./status.js";
 import { formatAgo, formatClock, formatLongDate, formatSpan, formatWhen } from "./time.js";
-import { jsonWithJobs } from "./json-parts.js";
 
 export interface BriefOptions extends RenderOptions {
   /**

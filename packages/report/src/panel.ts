@@ -1,10 +1,9 @@
-import { jobStateToJson, sortJobStates } from "lastbeat/internal";
+import { jobStateToJson, jsonWithJobs, sortJobStates } from "lastbeat/internal";
 import type { JobState, JobStatus } from "lastbeat";
 import { inlineMarkdown, MENTION_BREAK, plainLine } from "lastbeat/text";
 import { availabilities, formatAvailability, type Availability, type Journal } from "./history.js";
 import { STATUS_SYMBOL, statusLabel } from "./status.js";
 import { formatAgo, formatDay, formatRatio, formatRunLength, formatSpan, formatWhen } from "./time.js";
-import { jsonWithJobs } from "./json-parts.js";
 
 /** What every renderer needs: the instant the report is "as of", and the reader's zone. */
 export interface RenderOptions {

@@ -1,11 +1,12 @@
 import { scanHeartbeats, type JobState } from "lastbeat";
-import { formatDuration, jobRowsJsonText, jobStateToJson, secretsIn, sortJobStates, type JobStateJson } from "lastbeat/internal";
+import { formatDuration, jobStateToJson, jsonWithJobs, secretsIn, sortJobStates, type JobStateJson } from "lastbeat/internal";
 import { healthExit } from "../errors.js";
 import { addCronOptions, cronScan, scanStates, unmonitoredJson, type CronFlags } from "../cron-scan.js";
 import type { CronEntry } from "../crontab.js";
 import { colorEnabled, type CliIo, type RegisterCommand } from "../io.js";
 import { addScanOptions, jsonOption, type ScanFlags } from "../options.js";
 import { statusSummary, statusTable } from "../status-table.js";
+import { writeParts } from "../out-file.js";
 import { redactState } from "../redact.js";
 import { HEARTBEAT_USE } from "../slim.js";
 
@@ -83,25 +84,13 @@ interface StatusRow extends Pick<JobState, "job" | "status" | "ratio" | "alertin
 }
 
 /**
- * The same bytes as `JSON.stringify({ now, jobs }, null, 2)` (docs/spec.md, "JSON output"), written 1,000 jobs at a
- * time instead of as one string the size of the whole fleet (jobRowsJsonText).
+ * The same bytes as `JSON.stringify({ now, jobs }, null, 2)` (docs/spec.md, "JSON output"), written
+ * in pieces (jsonWithJobs, writeParts) instead of as one string the size of the whole fleet.
  */
 async function writeStatusJson(io: CliIo, now: Date, rows: readonly StatusRow[], unmonitored: readonly CronEntry[] | null): Promise<void> {
   // Only with crontabs read: the unmonitored cron lines, after the jobs.
-  const tail =
-    unmonitored === null
-      ? "\n}\n"
-      : `,\n  "unmonitored": ${JSON.stringify(unmonitored.map(unmonitoredJson), null, 2).replace(/\n/g, "\n  ")}\n}\n`;
-  const head = `{\n  "now": ${JSON.stringify(now.toISOString())},\n  "jobs": [`;
-  if (rows.length === 0) {
-    io.stdout.write(`${head}]${tail}`);
-    return;
-  }
-  io.stdout.write(`${head}\n`);
-  for (let start = 0; start < rows.length; start += 1000) {
-    // The separator on its own: joined to the text it would copy every 1,000 rows once more.
-    if (start > 0) io.stdout.write(",\n");
-    if (io.stdout.write(jobRowsJsonText(rows.slice(start, start + 1000).map((r) => r.json))) === false) await io.stdout.drained?.();
-  }
-  io.stdout.write(`\n  ]${tail}`);
+  const head = { now: now.toISOString(), jobs: [], ...(unmonitored !== null && { unmonitored: unmonitored.map(unmonitoredJson) }) };
+  // 1,000 rows a stringify: a status row is small (no past runs), and fewer, larger calls are
+  // faster here (10,000 jobs: ~1.29× the loop against ~1.38× at 100 a piece).
+  await writeParts(io, undefined, jsonWithJobs(head, rows, (r) => r.json, 1000));
 }
