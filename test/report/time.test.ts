@@ -1,4 +1,6 @@
 import { formatAgo, formatAt, formatDay, formatDowntime, formatRunLength, formatSpan, formatWhen } from "@lastbeat/report";
+import { formatDistanceStrict } from "date-fns/formatDistanceStrict";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 
 const NOW = new Date("2026-04-08T07:00:00Z"); // a Wednesday
@@ -27,6 +29,44 @@ describe("human-friendly times", () => {
     expect(formatAgo(new Date("2026-04-08T06:59:59.500Z"), NOW)).toBe("just now");
     expect(formatAgo(new Date("2026-04-08T04:00:00Z"), NOW)).toBe("3 hours ago");
     expect(formatAgo(new Date("2026-04-08T07:02:00Z"), NOW)).toBe("in 2 minutes");
+    expect(formatAgo(new Date("2026-03-20T07:00:00Z"), NOW)).toBe("19 days ago");
+    expect(formatAgo(new Date("2025-04-13T07:00:00Z"), NOW)).toBe("1 year ago"); // 12 months of 30 days
+    expect(() => formatAgo(new Date(Number.NaN), NOW)).toThrow(RangeError);
+  });
+
+  it("says how long ago in date-fns' words, whatever the machine's zone", () => {
+    // 2 days 11:45 before a time after New York's change to summer time (9 March 2025).
+    const now = new Date("2025-03-11T12:00:00Z");
+    const at = new Date(now.getTime() - (2 * 86_400 + 11 * 3_600 + 45 * 60) * 1000);
+    const distances = fc.oneof(
+      fc.integer({ min: 1000, max: 20 * 365 * 86_400_000 }),
+      // Near each unit's rounding edge and limit.
+      fc.tuple(fc.constantFrom(30_000, 60_000, 1_800_000, 3_600_000, 43_200_000, 86_400_000, 1_296_000_000, 2_592_000_000, 31_536_000_000), fc.integer({ min: -2000, max: 2000 })).map(([edge, d]) => Math.max(1000, edge + d)),
+    );
+    const pairs = fc.tuple(fc.integer({ min: 0, max: 4_102_444_800_000 }), distances, fc.boolean());
+    withZone("UTC", () => {
+      // With the machine on UTC, date-fns has no DST to normalise: the two must agree.
+      fc.assert(
+        fc.property(pairs, ([t, distance, ahead]) => {
+          const [a, n] = [new Date(ahead ? t + distance : t), new Date(ahead ? t : t + distance)];
+          expect(formatAgo(a, n)).toBe(formatDistanceStrict(a, n, { addSuffix: true }));
+        }),
+        { numRuns: 2000 },
+      );
+      expect(formatAgo(at, now)).toBe("2 days ago");
+    });
+    for (const zone of ["America/New_York", "Australia/Lord_Howe", "Europe/Berlin"]) {
+      withZone(zone, () => {
+        expect(formatAgo(at, now)).toBe("2 days ago");
+        fc.assert(
+          fc.property(pairs, fc.integer({ min: -400 * 86_400_000, max: 400 * 86_400_000 }), ([t, distance], shift) => {
+            // Only the distance counts: the same two instants a DST change apart or not read alike.
+            expect(formatAgo(new Date(t + shift), new Date(t + shift + distance))).toBe(formatAgo(new Date(t), new Date(t + distance)));
+          }),
+          { numRuns: 500 },
+        );
+      });
+    }
   });
 
   it("spells out intervals and run lengths with at most two units", () => {
@@ -70,3 +110,15 @@ describe("human-friendly times", () => {
     ]);
   });
 });
+
+/** Runs `body` with the process in time zone `zone` (Node rereads TZ when it is assigned). */
+function withZone(zone: string, body: () => void): void {
+  const before = process.env.TZ;
+  process.env.TZ = zone;
+  try {
+    body();
+  } finally {
+    if (before === undefined) delete process.env.TZ;
+    else process.env.TZ = before;
+  }
+}

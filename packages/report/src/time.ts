@@ -1,12 +1,12 @@
-// Deep imports: the date-fns root module would load all ~250 of its functions.
-import { formatDistanceStrict } from "date-fns/formatDistanceStrict";
+// A deep import: the date-fns root module would load all ~250 of its functions.
 import { formatDuration } from "date-fns/formatDuration";
 import { formatDuration as formatCompact } from "lastbeat/internal";
 
 /**
- * Human-friendly times for the panel and the brief. Distances and durations come from date-fns;
- * calendar dates and wall-clock times in the reader's zone come from `Intl` so the output depends
- * only on (instant, now, tz) — never on the machine's own zone.
+ * Human-friendly times for the panel and the brief. Durations come from date-fns; distances
+ * ("3 hours ago") are counted here in elapsed time; calendar dates and wall-clock times in the
+ * reader's zone come from `Intl` so the output depends only on (instant, now, tz) — never on the
+ * machine's own zone.
  */
 
 /** The machine's zone, the default for `--tz`. */
@@ -170,11 +170,39 @@ export function formatWhen(at: Date, now: Date, tz: string): string {
   return `${w.day} ${month} ${w.year} ${w.hhmm}`;
 }
 
-/** `3 hours ago` (or `in 2 minutes` for a beat slightly ahead of our clock). */
+/**
+ * `3 hours ago` (or `in 2 minutes` for a beat slightly ahead of our clock): the words and rounding
+ * of date-fns' `formatDistanceStrict` (seconds under a minute, minutes under an hour, hours under a
+ * day, days under 30 days, months of 30 days under 365 days, then years), counted in elapsed time.
+ * date-fns counts days, months and years across a DST change in the *machine's* zone, so a
+ * brief could say "3 days ago" on one host and "2 days ago" on another for the same two instants.
+ */
 export function formatAgo(at: Date, now: Date): string {
-  if (Math.abs(now.getTime() - at.getTime()) < 1000) return "just now";
-  return formatDistanceStrict(at, now, { addSuffix: true });
+  const ms = now.getTime() - at.getTime();
+  if (Number.isNaN(ms)) throw new RangeError("Invalid time value");
+  if (Math.abs(ms) < 1000) return "just now";
+  const distance = spellDistance(Math.abs(ms));
+  return ms < 0 ? `in ${distance}` : `${distance} ago`;
 }
+
+const MINUTES_IN_DAY = 1440;
+const MINUTES_IN_MONTH = 43_200;
+const MINUTES_IN_YEAR = 525_600;
+
+function spellDistance(ms: number): string {
+  const minutes = ms / 60_000;
+  if (minutes < 1) return count(Math.round(ms / 1000), "second");
+  if (minutes < 60) return count(Math.round(minutes), "minute");
+  if (minutes < MINUTES_IN_DAY) return count(Math.round(minutes / 60), "hour");
+  if (minutes < MINUTES_IN_MONTH) return count(Math.round(minutes / MINUTES_IN_DAY), "day");
+  if (minutes < MINUTES_IN_YEAR) {
+    const months = Math.round(minutes / MINUTES_IN_MONTH);
+    return months === 12 ? count(1, "year") : count(months, "month");
+  }
+  return count(Math.round(minutes / MINUTES_IN_YEAR), "year");
+}
+
+const count = (n: number, unit: string) => (n === 1 ? `1 ${unit}` : `${n} ${unit}s`);
 
 /** `5 minutes`, `1 hour 30 minutes`, `1 day`: an interval or a run's length, at most two units. */
 export function formatSpan(seconds: number): string {
