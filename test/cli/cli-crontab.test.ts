@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -72,6 +72,22 @@ describe("status --crontabs", () => {
     const result = await cli(["status", "--crontab", join(root, "etc/cron.d/shop"), "--json", "--now", NOW]);
     const backup = (JSON.parse(result.stdout) as StatusJson).jobs.find((j) => j.job === "backup");
     expect(backup).toMatchObject({ status: "late", interval_s: 86400, due_at: "2025-01-31T01:00:00.000Z" });
+  });
+
+  it("a TZ= line is not the schedule's zone: the host's is (its etc/localtime), as cron reads it", async () => {
+    const file = join(dir, "jobs");
+    await writeFile(file, "TZ=Pacific/Chatham\n30 2 * * * lastbeat run nightly -- true\nCRON_TZ=Europe/Berlin\n30 2 * * * lastbeat run berlin -- true\n");
+    await cli(["beat", "nightly", "--every", "1d", "--now", "2025-01-30T02:31:00Z"]);
+    await cli(["beat", "berlin", "--every", "1d", "--now", "2025-01-30T01:31:00Z"]);
+    const dueAt = async () => {
+      const result = await cli(["status", "--crontab", file, "--json", "--now", NOW]);
+      return Object.fromEntries((JSON.parse(result.stdout) as StatusJson).jobs.map((j) => [j.job, j.due_at]));
+    };
+    // The fixture root has no etc/localtime: a host on UTC, whatever this process's $TZ says.
+    expect(await dueAt()).toEqual({ nightly: "2025-01-31T02:30:00.000Z", berlin: "2025-01-31T01:30:00.000Z" });
+    await mkdir(join(root, "etc"), { recursive: true });
+    await symlink("/usr/share/zoneinfo/America/New_York", join(root, "etc", "localtime"));
+    expect(await dueAt()).toEqual({ nightly: "2025-01-30T07:30:00.000Z", berlin: "2025-01-31T01:30:00.000Z" });
   });
 
   it("the manifest wins where both declare; the manifest can ask for crontabs itself", async () => {

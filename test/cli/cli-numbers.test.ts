@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "@lastbeat/cli";
 import type { Heartbeat } from "lastbeat";
+import { systemTimeZone } from "lastbeat/internal";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runLastbeat } from "../support/cli.js";
 import { fakeIo } from "../support/fake-io.js";
@@ -57,11 +58,16 @@ describe("beat", () => {
     expect((await cli(["beat", "x", "--every", "5m", "--now", "2026-11-23T10:05:00.000Z"])).code).toBe(0);
   });
 
-  it("--schedule without --tz records the writing machine's zone, as cron reads it", async () => {
-    const result = await runLastbeat(["beat", "x", "--every", "1d", "--schedule", "0 2 * * *"], { env: { LASTBEAT_DIR: dir, TZ: "Asia/Tokyo" } });
-    expect(result).toMatchObject({ code: 0, stderr: "" });
-    const beat = JSON.parse(await readFile(join(dir, "x.last"), "utf8")) as Heartbeat;
-    expect(beat).toMatchObject({ schedule: "0 2 * * *", tz: "Asia/Tokyo" });
+  it("--schedule without --tz records the zone cron reads it in: the machine's, not $TZ (a crontab's TZ= line); CRON_TZ (cronie's)", async () => {
+    const machine = systemTimeZone();
+    expect(machine).not.toBe("Pacific/Chatham"); // else this test could not tell the two apart
+    const beat = async (job: string, env: Record<string, string>) => {
+      const result = await runLastbeat(["beat", job, "--every", "1d", "--schedule", "0 2 * * *"], { env: { LASTBEAT_DIR: dir, ...env } });
+      expect(result).toMatchObject({ code: 0, stderr: "" });
+      return JSON.parse(await readFile(join(dir, `${job}.last`), "utf8")) as Heartbeat;
+    };
+    expect(await beat("x", { TZ: "Pacific/Chatham" })).toMatchObject({ schedule: "0 2 * * *", tz: machine });
+    expect(await beat("y", { TZ: "Asia/Tokyo", CRON_TZ: "Pacific/Chatham" })).toMatchObject({ schedule: "0 2 * * *", tz: "Pacific/Chatham" });
   });
 });
 

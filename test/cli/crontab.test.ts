@@ -54,12 +54,14 @@ describe("crontab files as Debian's cron reads them", () => {
     `);
   });
 
-  it("a user spool file: no user column, the owner from the file name, TZ", () => {
+  it("a user spool file: no user column, the owner from the file name; TZ= is not the schedule's zone", () => {
+    // Cron passes TZ on to the commands and reads every schedule in the host's zone (Debian's
+    // cron ignores it; cronie reads only CRON_TZ).
     expect(summary(read("var/spool/cron/crontabs/app"), "user", "app")).toMatchInlineSnapshot(`
       {
         "entries": [
-          "5 app [0 9 * * 1-5] → [0 9 * * 1-5] tz=America/New_York: lastbeat run standup-mail --every 1d -- /home/app/bin/standup.sh",
-          "6 app [*/5 * * * *] → [*/5 * * * *] tz=America/New_York: /home/app/bin/poll-queue",
+          "5 app [0 9 * * 1-5] → [0 9 * * 1-5] tz=-: lastbeat run standup-mail --every 1d -- /home/app/bin/standup.sh",
+          "6 app [*/5 * * * *] → [*/5 * * * *] tz=-: /home/app/bin/poll-queue",
         ],
         "problems": [],
       }
@@ -94,10 +96,11 @@ describe("crontab files as Debian's cron reads them", () => {
   });
 
   it("environment lines: spaces around =, quotes; later assignments apply to later lines only", () => {
-    const text = 'CRON_TZ = "Asia/Tokyo"\n0 1 * * * a\nTZ=UTC\nCRON_TZ=\n0 2 * * * b\n';
+    const text = 'CRON_TZ = "Asia/Tokyo"\n0 1 * * * a\nTZ=UTC\n0 2 * * * b\nCRON_TZ=\nTZ=Asia/Tokyo\n0 3 * * * c\n';
     expect(summary(text, "user", "u").entries).toEqual([
       "2 u [0 1 * * *] → [0 1 * * *] tz=Asia/Tokyo: a",
-      "5 u [0 2 * * *] → [0 2 * * *] tz=UTC: b",
+      "4 u [0 2 * * *] → [0 2 * * *] tz=Asia/Tokyo: b",
+      "7 u [0 3 * * *] → [0 3 * * *] tz=-: c",
     ]);
   });
 });

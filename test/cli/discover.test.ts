@@ -43,10 +43,22 @@ async function cli(args: string[], env: Record<string, string> = {}) {
 }
 
 describe("lastbeat discover", () => {
+  it("a TZ= line stays the commands' business: no --tz, no note (cron reads schedules in the host's zone)", async () => {
+    await writeFile(file, "TZ=Asia/Tokyo\n0 2 * * * root /srv/backup.sh\n");
+    const r = await cli([...DISCOVER, "--crontab", file, "--json"]);
+    expect(r).toMatchObject({ code: 0, stderr: "" });
+    const { crontabs, manifest } = JSON.parse(r.stdout) as { crontabs: { text: string }[]; manifest: unknown };
+    expect(crontabs[0]?.text).toBe("TZ=Asia/Tokyo\n0 2 * * * root lastbeat run backup --schedule '0 2 * * *' -- sh -c '/srv/backup.sh'\n");
+    expect(manifest).toEqual({ jobs: { backup: { schedule: "0 2 * * *" } } });
+  });
+
   it("prints the crontab with every unmonitored line wrapped, and the manifest", async () => {
     const r = await cli([...DISCOVER, "--crontab", file]);
     expect(r.code).toBe(0);
-    expect(r.stderr).toBe("lastbeat: <dir>/cron.d/shop:8: not wrapped: @reboot has no schedule to declare: wrap it by hand with lastbeat run <job> --every <duration>\n");
+    expect(r.stderr).toBe(
+      "lastbeat: <dir>/cron.d/shop: lines 4, 5, 6, 7, 11 take CRON_TZ as --tz, the zone cronie (RHEL, Fedora, Arch) runs them in; Debian's and Ubuntu's cron ignore CRON_TZ and run every line in the host's zone: there, drop CRON_TZ and --tz\n" +
+        "lastbeat: <dir>/cron.d/shop:8: not wrapped: @reboot has no schedule to declare: wrap it by hand with lastbeat run <job> --every <duration>\n",
+    );
     expect(r.stdout).toMatchInlineSnapshot(`
       "SHELL=/bin/sh
       CRON_TZ=Europe/Berlin

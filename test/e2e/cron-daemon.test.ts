@@ -1,8 +1,10 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { chmod, mkdir, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import type { Heartbeat } from "lastbeat";
+import { systemTimeZone } from "lastbeat/internal";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot, runCommand } from "../support/cli.js";
 import { testdir } from "../support/testdir.js";
@@ -17,6 +19,10 @@ import { testdir } from "../support/testdir.js";
  * A third line is what `lastbeat discover` made of a plain cron line, in a file that sets no PATH:
  * cron runs it with /usr/bin:/bin, where a lastbeat installed elsewhere is not found unless
  * discover wrote its full path.
+ *
+ * A fourth file sets TZ=Pacific/Chatham (45 minutes off every whole-hour zone) above a line that
+ * fires at the next three minutes of the host's clock: cron runs it then, in the host's zone, and
+ * both the beat it writes and `status --crontab` must read its schedule that way.
  */
 
 const cronBinary = "/usr/sbin/cron";
@@ -31,6 +37,8 @@ const bin = join(repoRoot, "bin", "lastbeat");
 const id = randomBytes(4).toString("hex");
 const cronFile = `/etc/cron.d/lastbeat-e2e-${id}`; // cron reads only names of [A-Za-z0-9_-]
 const discoveredFile = `/etc/cron.d/lastbeat-e2e-discovered-${id}`;
+const zonedFile = `/etc/cron.d/lastbeat-e2e-zoned-${id}`;
+let zonedMinutes: number[] = [];
 let daemon: ChildProcess | null = null;
 let heartbeats: string;
 let discoveredText = "";
@@ -70,6 +78,15 @@ beforeAll(async () => {
   if (discovered.code !== 0) throw new Error(`discover failed: ${discovered.stderr}`);
   discoveredText = (JSON.parse(discovered.stdout) as { crontabs: { text: string }[] }).crontabs[0]!.text;
   await writeFile(discoveredFile, discoveredText, { mode: 0o644 });
+  // Minutes of the host's clock (this process has no TZ of its own: it is the host's zone).
+  const soon = Date.now();
+  zonedMinutes = [1, 2, 3].map((k) => new Date(soon + k * 60_000).getMinutes());
+  const minutes = zonedMinutes.join(",");
+  await writeFile(
+    zonedFile,
+    [`PATH=${path}`, `LASTBEAT_DIR=${heartbeats}`, "TZ=Pacific/Chatham", `${minutes} * * * * root ${bin} run e2e-zoned-${id} --schedule '${minutes} * * * *' -- true`, ""].join("\n"),
+    { mode: 0o644 },
+  );
   // A daemon already running picks the file up within a minute; otherwise start one for this test.
   if (spawnSync("pgrep", ["-x", "cron"]).status !== 0) {
     daemon = spawn(cronBinary, ["-f"], { stdio: "ignore" });
@@ -79,8 +96,18 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(cronFile, { force: true });
   await rm(discoveredFile, { force: true });
+  await rm(zonedFile, { force: true });
   daemon?.kill("SIGTERM");
 });
+
+/** The first whole minute after `at` whose minute of the hour, on this process's clock, is one of `minutes`. */
+function nextMinuteOf(minutes: readonly number[], at: Date): Date {
+  const next = new Date(at);
+  next.setSeconds(0, 0);
+  do next.setTime(next.getTime() + 60_000);
+  while (!minutes.includes(next.getMinutes()));
+  return next;
+}
 
 async function waitForFile(path: string, deadlineMs: number): Promise<boolean> {
   const until = Date.now() + deadlineMs;
@@ -113,5 +140,23 @@ describe.skipIf(support !== "")(`a real cron daemon ${support ? `(skipped: ${sup
     const result = await runCommand(bin, ["status", "--crontab", discoveredFile, "--json"], { env: { LASTBEAT_DIR: heartbeats } });
     const jobs = (JSON.parse(result.stdout) as { jobs: { job: string; status: string }[] }).jobs;
     expect(jobs.filter((j) => j.job === `e2e-discovered-${id}`).map((j) => j.status)).toEqual(["ok"]);
+  });
+
+  it("a TZ= line is passed to the job, not the schedule's zone: cron, the beat and status --crontab read it in the host's", async () => {
+    const file = join(heartbeats, `e2e-zoned-${id}.last`);
+    expect(await waitForFile(file, 200_000)).toBe(true);
+    let beat: Heartbeat = JSON.parse(await readFile(file, "utf8")) as Heartbeat;
+    for (let i = 0; beat.status === "start" && i < 30; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      beat = JSON.parse(await readFile(file, "utf8")) as Heartbeat;
+    }
+    // Cron ran it at one of the host's minutes (Chatham's clock shows other minutes then).
+    expect(zonedMinutes).toContain(new Date(beat.at).getMinutes());
+    expect(beat).toMatchObject({ status: "ok", schedule: `${zonedMinutes.join(",")} * * * *`, tz: systemTimeZone() });
+    const result = await runCommand(bin, ["status", "--crontab", zonedFile, "--json", "--now", beat.at], { env: { LASTBEAT_DIR: heartbeats } });
+    const jobs = (JSON.parse(result.stdout) as { jobs: { job: string; status: string; due_at: string }[] }).jobs;
+    expect(jobs.filter((j) => j.job === `e2e-zoned-${id}`)).toEqual([
+      expect.objectContaining({ status: "ok", due_at: nextMinuteOf(zonedMinutes, new Date(beat.at)).toISOString() }),
+    ]);
   });
 });

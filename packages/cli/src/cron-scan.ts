@@ -1,7 +1,7 @@
 import { basename, dirname, resolve } from "node:path";
 import { Option, type Command } from "commander";
 import { evaluate, scanHeartbeats, type Declaration, type JobState } from "lastbeat";
-import { loadManifest, secretsIn, type Manifest } from "lastbeat/internal";
+import { loadManifest, secretsIn, systemTimeZone, type Manifest } from "lastbeat/internal";
 import { readCronInventory, systemCrontabs, type CronInventory, type CrontabSource } from "./cron-jobs.js";
 import type { CronEntry } from "./crontab.js";
 import type { CliIo } from "./io.js";
@@ -76,7 +76,7 @@ export async function cronScan(flags: ScanFlags & CronFlags, io: CliIo): Promise
     if (manifest !== undefined) result.options.manifest = manifest;
     return result;
   }
-  const inventory = await readCronInventory(sources, { hostTimeZone: hostTimeZone(io), strict });
+  const inventory = await readCronInventory(sources, { hostTimeZone: systemTimeZone(root), strict });
   inventory.warnings.unshift(...warnings);
   for (const warning of inventory.warnings) io.stderr.write(`lastbeat: ${warning}\n`);
   const declaredBy = new Map<string, CronEntry>();
@@ -119,18 +119,6 @@ export function kindOf(path: string): "system" | "user" {
   return basename(path) === "crontab" || basename(dirname(path)) === "cron.d" ? "system" : "user";
 }
 
-function hostTimeZone(io: CliIo): string {
-  const tz = io.env.TZ?.replace(/^:/, "");
-  if (tz) {
-    try {
-      new Intl.DateTimeFormat("en-US", { timeZone: tz });
-      return tz;
-    } catch {
-      // Not an IANA name (e.g. a POSIX rule): fall back to the runtime's zone.
-    }
-  }
-  return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
-}
 
 /** One JSON object per unmonitored line, for `status --json` and the brief. */
 export function unmonitoredJson(entry: CronEntry) {

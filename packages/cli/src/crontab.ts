@@ -27,7 +27,10 @@ export interface CronEntry {
   schedule: string | null;
   /** The schedule as written in the file (`@daily`, `*\/5 * * * *`, `0 6 * jan mon-fri`). */
   scheduleText: string;
-  /** `CRON_TZ`, else `TZ`, in effect for this line (undefined: the host's zone, as cron uses). */
+  /**
+   * `CRON_TZ` in effect for this line (cronie reads the schedule in it), or undefined: the host's
+   * zone. A `TZ=` line is not the schedule's zone: cron only passes it on to the commands.
+   */
   tz: string | undefined;
   /** `PATH` set above this line, or undefined: cron's default (`/usr/bin:/bin`). */
   path: string | undefined;
@@ -220,7 +223,7 @@ export function parseCrontab(text: string, options: ParseCrontabOptions): Parsed
       env.set(envMatch[1] as string, unquote((envMatch[2] as string).trim()));
       return;
     }
-    const tz = env.get("CRON_TZ") || env.get("TZ") || undefined;
+    const tz = env.get("CRON_TZ") || undefined;
     try {
       const { schedule, scheduleText, rest } = readSchedule(trimmed);
       let user = options.user ?? null;

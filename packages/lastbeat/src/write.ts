@@ -7,6 +7,7 @@ import { parseDuration, parseGrace } from "./duration.js";
 import { LastbeatError, errnoText } from "./errors.js";
 import { scheduleInterval } from "./manifest.js";
 import { validateJobName } from "./job-name.js";
+import { cronTimeZone } from "./zone.js";
 import { configErrorRuns, isThreshold, parseHeartbeat } from "./parse.js";
 import { readBoundedFileSync } from "./read.js";
 import { historyOf, nextRuns, runOf } from "./runs.js";
@@ -25,6 +26,10 @@ export interface WriteHeartbeatOptions {
   dir?: string;
   status?: BeatStatus;
   schedule?: string;
+  /**
+   * The zone of `schedule`. Default: the zone cron reads it in, `CRON_TZ` from `env` (cronie) else
+   * the machine's (/etc/localtime), never `$TZ`: pass it when your own scheduler follows `$TZ`.
+   */
   tz?: string;
   /** `"2x"` (default) or a duration such as `"30m"`. */
   grace?: string;
@@ -85,8 +90,9 @@ export function buildHeartbeat(
   };
   if (options.tz !== undefined) heartbeat.tz = validateTimeZone(options.tz);
   if (options.schedule !== undefined) {
-    // Cron reads a schedule in the machine's zone: record it, so a checker elsewhere agrees.
-    heartbeat.tz ??= machineTimeZone();
+    // Cron reads a schedule in the machine's zone (or cronie in CRON_TZ's), whatever a crontab's
+    // TZ= line gives the job: record it, so a checker elsewhere agrees.
+    heartbeat.tz ??= cronTimeZone(options.env ?? process.env);
     heartbeat.schedule = validateSchedule(options.schedule, heartbeat.tz);
   }
   heartbeat.interval_s =
@@ -124,10 +130,6 @@ function threshold(value: unknown, option: string): number {
     throw new LastbeatError("E_OPTION", `${option} must be a whole number from 1 to ${MAX_THRESHOLD}, got ${JSON.stringify(value)}`);
   }
   return value;
-}
-
-function machineTimeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 }
 
 /**

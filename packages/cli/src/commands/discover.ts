@@ -85,6 +85,14 @@ Examples:
         };
         return { source: s, original: texts.get(s.path) as string, ...wrapCrontab(texts.get(s.path) as string, { ...options(s), taken, lastbeatFor }) };
       });
+      // The one zone cron daemons disagree on: say so where a wrapped line takes it as --tz.
+      for (const r of results) {
+        const zoned = r.wrapped.filter((w) => w.tz !== undefined);
+        if (zoned.length === 0) continue;
+        warnings.push(
+          `${r.source.path}: line${zoned.length === 1 ? "" : "s"} ${zoned.map((w) => w.line).join(", ")} take${zoned.length === 1 ? "s" : ""} CRON_TZ as --tz, the zone cronie (RHEL, Fedora, Arch) runs ${zoned.length === 1 ? "it" : "them"} in; Debian's and Ubuntu's cron ignore CRON_TZ and run every line in the host's zone: there, drop CRON_TZ and --tz`,
+        );
+      }
       // Only a line that is wrapped needs lastbeat (or node) on cron's PATH.
       if (results.some((r) => r.wrapped.length > 0)) for (const warning of warnings) io.stderr.write(`lastbeat: ${warning}\n`);
       const manifest = { jobs: Object.fromEntries(results.flatMap((r) => r.wrapped.map((w) => [w.job, { schedule: w.schedule, ...(w.tz !== undefined && { tz: w.tz }) }]))) };
