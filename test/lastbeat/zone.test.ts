@@ -32,15 +32,24 @@ describe("systemTimeZone", () => {
     expect(systemTimeZone(await root({ localtime: "/etc/zones/berlin", timezone: " America/Sao_Paulo \n" }))).toBe("America/Sao_Paulo");
   });
 
+  it("reads a link relative to etc/ that names the zoneinfo folder alone", async () => {
+    expect(systemTimeZone(await root({ localtime: "zoneinfo/Europe/Vienna" }))).toBe("Europe/Vienna");
+  });
+
   it.runIf(process.platform === "linux")("is UTC on Linux with neither file (a slim container), whatever $TZ says", async () => {
-    const before = process.env.TZ;
-    process.env.TZ = "Asia/Tokyo";
-    try {
-      expect(systemTimeZone(await root({}))).toBe("UTC");
-    } finally {
-      if (before === undefined) delete process.env.TZ;
-      else process.env.TZ = before;
-    }
+    expect(systemTimeZone(await root({}), () => "Asia/Tokyo")).toBe("UTC");
+  });
+
+  it("falls back to the runtime's zone when a file is there but names nothing it knows", async () => {
+    const roots = [
+      await root({ localtime: { file: "TZif2..." } }), // a copied zone file, no name file
+      await root({ localtime: "/usr/share/zoneinfo/Mars/Olympus", timezone: "Mars/Olympus\n" }),
+      await root({ timezone: "\n" }), // an empty name file
+      await root({ localtime: "/etc/zones/berlin", timezone: "" }),
+      await root({}).then(async (r) => (await mkdir(join(r, "etc", "timezone")), r)), // unreadable (a folder), no localtime
+    ];
+    expect(roots.map((r) => systemTimeZone(r, () => "Asia/Tokyo"))).toEqual(roots.map(() => "Asia/Tokyo"));
+    expect(systemTimeZone(roots[0])).toBe(Intl.DateTimeFormat().resolvedOptions().timeZone);
   });
 });
 
@@ -60,3 +69,4 @@ describe("cronTimeZone", () => {
     expect(plain.tz).toBe(systemTimeZone());
   });
 });
+

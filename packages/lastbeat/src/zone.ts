@@ -20,13 +20,14 @@ function knownZone(tz: string): boolean {
  * The machine's own zone, as its cron daemon (and systemd's timers) read schedules: the zone
  * `<root>/etc/localtime` links to (`/usr/share/zoneinfo/Europe/Berlin`: Debian, Ubuntu, RHEL,
  * Arch, Alpine, macOS), else the name in `<root>/etc/timezone` (older Debian), else the runtime's
- * zone. `root` is another machine's `/` (a container reading its host's crontabs).
+ * zone (`runtimeZone`, which follows $TZ). `root` is another machine's `/` (a container reading
+ * its host's crontabs).
  */
-export function systemTimeZone(root = "/"): string {
+export function systemTimeZone(root = "/", runtimeZone = defaultRuntimeZone): string {
   let missing = 0;
   try {
     // `posix/` and `right/` hold the same zones (`right/` with leap seconds, which cron ignores).
-    const linked = /(?:^|\/)zoneinfo\/(?:posix\/|right\/)?([^/].*)$/.exec(readlinkSync(join(root, "etc/localtime")));
+    const linked = /(?:^|\/)zoneinfo\/(?:posix\/|right\/)?([^/].*)/.exec(readlinkSync(join(root, "etc/localtime")));
     if (linked && knownZone(linked[1] as string)) return linked[1] as string;
   } catch (error) {
     // Not a link (a copied zone file), or none: try the name file.
@@ -34,15 +35,17 @@ export function systemTimeZone(root = "/"): string {
   }
   try {
     const named = readFileSync(join(root, "etc/timezone"), "utf8").trim();
-    if (named !== "" && knownZone(named)) return named;
+    if (knownZone(named)) return named;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") missing++;
   }
   // Neither file: glibc and musl then run on UTC (a slim container). The runtime's zone would be
   // $TZ's, the one thing this function must not answer with.
   if (missing === 2 && process.platform === "linux") return "UTC";
-  return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  return runtimeZone();
 }
+
+const defaultRuntimeZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 
 /**
  * The zone a job's schedule is read in when the job does not say: `CRON_TZ` from its environment
@@ -50,7 +53,7 @@ export function systemTimeZone(root = "/"): string {
  * else the machine's (`systemTimeZone`). `$TZ` never counts.
  */
 export function cronTimeZone(env: Record<string, string | undefined>, root = "/"): string {
-  const cronTz = env.CRON_TZ?.trim();
-  if (cronTz && knownZone(cronTz)) return cronTz;
+  const cronTz = env.CRON_TZ;
+  if (cronTz !== undefined && knownZone(cronTz)) return cronTz;
   return systemTimeZone(root);
 }
