@@ -116,6 +116,8 @@ function withZone(zone: string, body: () => void): void {
   const before = process.env.TZ;
   process.env.TZ = zone;
   try {
+    // Worker threads keep their zone: this test needs a runner in its own process (vitest's forks).
+    expect(Intl.DateTimeFormat().resolvedOptions().timeZone).toBe(zone);
     body();
   } finally {
     if (before === undefined) delete process.env.TZ;
