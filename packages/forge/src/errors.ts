@@ -1,3 +1,5 @@
+import { redact as redactSecrets } from "lastbeat/internal";
+
 /** A forge could not be synced: the CLI exits 3 and the next run reconciles. */
 export class ForgeError extends Error {
   override readonly name = "ForgeError";
@@ -17,10 +19,9 @@ export class ForgeError extends Error {
   }
 }
 
-/** Removes a secret from text that is about to leave the process. */
+/** Removes the token from text that is about to leave the process (`***`, as everywhere else). */
 export function redact(text: string, secret: string | undefined): string {
-  if (!secret) return text;
-  return text.split(secret).join("[REDACTED]");
+  return secret ? redactSecrets(text, [secret]) : text;
 }
 
 /** Whether an answer leaves a write in doubt: no answer at all, a timeout or a server error. */
