@@ -16,6 +16,8 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "lastbeat-crontab-"));
   root = join(dir, "root");
   await cp(fixtureRoot, root, { recursive: true });
+  // The fixture host runs on UTC: its /etc/localtime says so (this machine's own zone never counts).
+  await symlink("/usr/share/zoneinfo/Etc/UTC", join(root, "etc", "localtime"));
   await mkdir(join(dir, "hb"));
 });
 afterEach(async () => {
@@ -26,6 +28,7 @@ const NOW = "2025-01-31T06:00:00Z";
 const schema = JSON.parse(readFileSync(new URL("../../docs/status.schema.json", import.meta.url), "utf8")) as Schema;
 
 async function cli(args: string[], env: Record<string, string> = {}) {
+  // TZ: the reader's own zone (the brief's dates), not the crontab host's (its etc/localtime).
   const io = fakeIo({ env: { LASTBEAT_DIR: join(dir, "hb"), LASTBEAT_CRON_ROOT: root, TZ: "UTC", ...env }, cwd: dir });
   const code = await runCli(args, io);
   return { code, stdout: io.out().replaceAll(root, "<root>"), stderr: io.err().replaceAll(root, "<root>") };
@@ -83,9 +86,9 @@ describe("status --crontabs", () => {
       const result = await cli(["status", "--crontab", file, "--json", "--now", NOW]);
       return Object.fromEntries((JSON.parse(result.stdout) as StatusJson).jobs.map((j) => [j.job, j.due_at]));
     };
-    // The fixture root has no etc/localtime: a host on UTC, whatever this process's $TZ says.
+    // The fixture host's /etc/localtime says UTC; this process's $TZ never counts.
     expect(await dueAt()).toEqual({ nightly: "2025-01-31T02:30:00.000Z", berlin: "2025-01-31T01:30:00.000Z" });
-    await mkdir(join(root, "etc"), { recursive: true });
+    await rm(join(root, "etc", "localtime"));
     await symlink("/usr/share/zoneinfo/America/New_York", join(root, "etc", "localtime"));
     expect(await dueAt()).toEqual({ nightly: "2025-01-30T07:30:00.000Z", berlin: "2025-01-31T01:30:00.000Z" });
   });

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { runLastbeat } from "../support/cli.js";
@@ -18,6 +18,9 @@ beforeEach(async () => {
   await beat("db-dump", { status: "fail", exit_code: 3 });
   await beat("cron-only", { interval_s: 86_400, at: "2026-11-21T01:30:00.000Z" });
   await writeFile(join(dir, "app.crontab"), "30 1 * * * lastbeat run cron-only -- /usr/local/bin/report\n");
+  // The crontab's host runs on UTC (its /etc/localtime), whatever this machine's zone.
+  await mkdir(join(dir, "host", "etc"), { recursive: true });
+  await symlink("/usr/share/zoneinfo/Etc/UTC", join(dir, "host", "etc", "localtime"));
   await writeFile(
     join(dir, "m.json"),
     JSON.stringify({
@@ -33,7 +36,7 @@ interface StatusJson {
 }
 
 async function status(now: string) {
-  const result = await runLastbeat(["status", "--manifest", join(dir, "m.json"), "--dir", hb, "--json", "--now", now], { env: { TZ: "UTC" } });
+  const result = await runLastbeat(["status", "--manifest", join(dir, "m.json"), "--dir", hb, "--json", "--now", now], { env: { LASTBEAT_CRON_ROOT: join(dir, "host") } });
   const jobs = (JSON.parse(result.stdout) as StatusJson).jobs;
   return { code: result.code, stderr: result.stderr, lines: jobs.map((j) => `${j.job} ${j.status}: ${j.reason}`) };
 }

@@ -130,8 +130,8 @@ describe("help", () => {
         --every <duration>        how often the job runs: 300, 90s, 5m, 1h, 1d, 1w
                                   (required without --schedule)
         --schedule <cron>         5-field cron expression of the expected run times
-        --tz <zone>               IANA time zone of --schedule (default: cron's,
-                                  $CRON_TZ else this machine's; never $TZ)
+        --tz <zone>               IANA time zone of --schedule (default: cron's:
+                                  $CRON_TZ, else the cron daemon's; never $TZ)
         --grace <2x|duration>     alert after this multiple of the interval, or this
                                   long past due
         --max-runtime <duration>  a run still going after this is overrun (alerts)
@@ -180,8 +180,8 @@ describe("help", () => {
         --every <duration>        how often the job runs: 300, 90s, 5m, 1h, 1d, 1w
                                   (required without --schedule)
         --schedule <cron>         5-field cron expression of the expected run times
-        --tz <zone>               IANA time zone of --schedule (default: cron's,
-                                  $CRON_TZ else this machine's; never $TZ)
+        --tz <zone>               IANA time zone of --schedule (default: cron's:
+                                  $CRON_TZ, else the cron daemon's; never $TZ)
         --grace <2x|duration>     alert after this multiple of the interval, or this
                                   long past due
         --max-runtime <duration>  a run still going after this is overrun (alerts)

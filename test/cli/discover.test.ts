@@ -1,4 +1,4 @@
-import { chmod, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { runCli } from "@lastbeat/cli";
 import { beforeEach, describe, expect, it } from "vitest";
@@ -43,13 +43,17 @@ async function cli(args: string[], env: Record<string, string> = {}) {
 }
 
 describe("lastbeat discover", () => {
-  it("a TZ= line stays the commands' business: no --tz, no note (cron reads schedules in the host's zone)", async () => {
+  it("a TZ= line stays the commands' business: no --tz, no note; the manifest names the host's zone (a manifest reads none as UTC)", async () => {
     await writeFile(file, "TZ=Asia/Tokyo\n0 2 * * * root /srv/backup.sh\n");
-    const r = await cli([...DISCOVER, "--crontab", file, "--json"]);
+    // The host whose cron this is: its /etc/localtime, not this process's TZ.
+    const host = join(dir, "host");
+    await mkdir(join(host, "etc"), { recursive: true });
+    await symlink("/usr/share/zoneinfo/America/Chicago", join(host, "etc", "localtime"));
+    const r = await cli([...DISCOVER, "--crontab", file, "--json"], { LASTBEAT_CRON_ROOT: host, TZ: "Asia/Tokyo" });
     expect(r).toMatchObject({ code: 0, stderr: "" });
     const { crontabs, manifest } = JSON.parse(r.stdout) as { crontabs: { text: string }[]; manifest: unknown };
     expect(crontabs[0]?.text).toBe("TZ=Asia/Tokyo\n0 2 * * * root lastbeat run backup --schedule '0 2 * * *' -- sh -c '/srv/backup.sh'\n");
-    expect(manifest).toEqual({ jobs: { backup: { schedule: "0 2 * * *" } } });
+    expect(manifest).toEqual({ jobs: { backup: { schedule: "0 2 * * *", tz: "America/Chicago" } } });
   });
 
   it("prints the crontab with every unmonitored line wrapped, and the manifest", async () => {

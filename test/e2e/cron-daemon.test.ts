@@ -78,20 +78,30 @@ beforeAll(async () => {
   if (discovered.code !== 0) throw new Error(`discover failed: ${discovered.stderr}`);
   discoveredText = (JSON.parse(discovered.stdout) as { crontabs: { text: string }[] }).crontabs[0]!.text;
   await writeFile(discoveredFile, discoveredText, { mode: 0o644 });
-  // Minutes of the host's clock (this process has no TZ of its own: it is the host's zone).
+  // The next three minutes on the daemon's clock: a running daemon's (its TZ, if lastbeat sees
+  // one), else the host's, which the daemon started below runs on.
   const soon = Date.now();
-  zonedMinutes = [1, 2, 3].map((k) => new Date(soon + k * 60_000).getMinutes());
+  zonedMinutes = [1, 2, 3].map((k) => minuteOf(new Date(soon + k * 60_000)));
   const minutes = zonedMinutes.join(",");
   await writeFile(
     zonedFile,
     [`PATH=${path}`, `LASTBEAT_DIR=${heartbeats}`, "TZ=Pacific/Chatham", `${minutes} * * * * root ${bin} run e2e-zoned-${id} --schedule '${minutes} * * * *' -- true`, ""].join("\n"),
     { mode: 0o644 },
   );
-  // A daemon already running picks the file up within a minute; otherwise start one for this test.
+  // A daemon already running picks the files up within a minute; otherwise start one for this test
+  // after they are written (cron notices a change by the folder's mtime, to the second), on the
+  // host's clock: without this runner's TZ, which it would take as its own.
   if (spawnSync("pgrep", ["-x", "cron"]).status !== 0) {
-    daemon = spawn(cronBinary, ["-f"], { stdio: "ignore" });
+    const env = { ...process.env };
+    delete env.TZ;
+    daemon = spawn(cronBinary, ["-f"], { stdio: "ignore", env });
   }
 });
+
+/** The minute of the hour of `at` on the cron daemon's clock. */
+function minuteOf(at: Date): number {
+  return Number(new Intl.DateTimeFormat("en-US", { timeZone: systemTimeZone(), minute: "numeric" }).format(at));
+}
 
 afterAll(async () => {
   await rm(cronFile, { force: true });
@@ -100,12 +110,12 @@ afterAll(async () => {
   daemon?.kill("SIGTERM");
 });
 
-/** The first whole minute after `at` whose minute of the hour, on this process's clock, is one of `minutes`. */
+/** The first whole minute after `at` whose minute of the hour, on the daemon's clock, is one of `minutes`. */
 function nextMinuteOf(minutes: readonly number[], at: Date): Date {
   const next = new Date(at);
-  next.setSeconds(0, 0);
+  next.setUTCSeconds(0, 0);
   do next.setTime(next.getTime() + 60_000);
-  while (!minutes.includes(next.getMinutes()));
+  while (!minutes.includes(minuteOf(next)));
   return next;
 }
 
@@ -151,7 +161,7 @@ describe.skipIf(support !== "")(`a real cron daemon ${support ? `(skipped: ${sup
       beat = JSON.parse(await readFile(file, "utf8")) as Heartbeat;
     }
     // Cron ran it at one of the host's minutes (Chatham's clock shows other minutes then).
-    expect(zonedMinutes).toContain(new Date(beat.at).getMinutes());
+    expect(zonedMinutes).toContain(minuteOf(new Date(beat.at)));
     expect(beat).toMatchObject({ status: "ok", schedule: `${zonedMinutes.join(",")} * * * *`, tz: systemTimeZone() });
     const result = await runCommand(bin, ["status", "--crontab", zonedFile, "--json", "--now", beat.at], { env: { LASTBEAT_DIR: heartbeats } });
     const jobs = (JSON.parse(result.stdout) as { jobs: { job: string; status: string; due_at: string }[] }).jobs;

@@ -1,61 +1,118 @@
 import { mkdir, symlink, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { buildHeartbeat, cronTimeZone, systemTimeZone } from "lastbeat/internal";
+import { dirname, join } from "node:path";
+import { buildHeartbeat, cronDaemonTimeZone, cronTimeZone, runtimeZoneWithoutTZ, systemTimeZone } from "lastbeat/internal";
 import { describe, expect, it } from "vitest";
 import { testdir } from "../support/testdir.js";
 
-/* The zone cron reads a schedule in: the machine's (its /etc/localtime), or cronie's CRON_TZ; never $TZ. */
+/*
+ * The zone cron reads a schedule in: the cron daemon's (its TZ, else /etc/localtime's), or
+ * cronie's CRON_TZ; never the job's $TZ. Each test builds a machine's `/` in a folder: zone files
+ * only need distinct bytes here, and process folders only `comm` and `environ`.
+ */
 
-/** A machine's `/` with only what systemTimeZone reads. */
-async function root(files: { localtime?: string | { file: string }; timezone?: string }): Promise<string> {
-  const dir = await testdir("lastbeat-zone-");
-  await mkdir(join(dir, "etc"));
-  if (typeof files.localtime === "string") await symlink(files.localtime, join(dir, "etc", "localtime"));
-  else if (files.localtime) await writeFile(join(dir, "etc", "localtime"), files.localtime.file);
-  if (files.timezone !== undefined) await writeFile(join(dir, "etc", "timezone"), files.timezone);
-  return dir;
+interface Machine {
+  localtime?: string | { copyOf: string } | { bytes: string };
+  timezone?: string;
+  /** Zone name → the bytes of its file under usr/share/zoneinfo. */
+  zoneinfo?: Record<string, string>;
+  /** pid → [comm, environment]. */
+  processes?: Record<number, [string, Record<string, string>]>;
 }
 
-describe("systemTimeZone", () => {
-  it("names the zone /etc/localtime links to, however the link is written", async () => {
-    expect(systemTimeZone(await root({ localtime: "/usr/share/zoneinfo/Europe/Berlin" }))).toBe("Europe/Berlin");
-    expect(systemTimeZone(await root({ localtime: "../usr/share/zoneinfo/America/Argentina/Buenos_Aires" }))).toBe("America/Argentina/Buenos_Aires");
-    expect(systemTimeZone(await root({ localtime: "/usr/share/zoneinfo/posix/Asia/Tokyo" }))).toBe("Asia/Tokyo");
-    expect(systemTimeZone(await root({ localtime: "/usr/share/zoneinfo/right/Pacific/Chatham" }))).toBe("Pacific/Chatham");
-    expect(systemTimeZone(await root({ localtime: "/var/db/timezone/zoneinfo/Australia/Lord_Howe" }))).toBe("Australia/Lord_Howe"); // macOS
-    expect(systemTimeZone(await root({ localtime: "/usr/share/zoneinfo/Etc/UTC", timezone: "Asia/Tokyo\n" }))).toBe("Etc/UTC");
+async function machine(m: Machine): Promise<string> {
+  const root = await testdir("lastbeat-zone-");
+  const put = async (path: string, text: string) => {
+    await mkdir(dirname(join(root, path)), { recursive: true });
+    await writeFile(join(root, path), text);
+  };
+  await mkdir(join(root, "etc"));
+  for (const [zone, bytes] of Object.entries(m.zoneinfo ?? {})) await put(`usr/share/zoneinfo/${zone}`, bytes);
+  if (typeof m.localtime === "string") await symlink(m.localtime, join(root, "etc", "localtime"));
+  else if (m.localtime && "copyOf" in m.localtime) await put("etc/localtime", (m.zoneinfo ?? {})[m.localtime.copyOf] as string);
+  else if (m.localtime) await put("etc/localtime", m.localtime.bytes);
+  if (m.timezone !== undefined) await put("etc/timezone", m.timezone);
+  for (const [pid, [comm, env]] of Object.entries(m.processes ?? {})) {
+    await put(`proc/${pid}/comm`, `${comm}\n`);
+    await put(`proc/${pid}/environ`, Object.entries(env).map(([k, v]) => `${k}=${v}\0`).join(""));
+  }
+  return root;
+}
+
+const ZONES = { "Europe/Berlin": "TZif berlin", "Europe/Paris": "TZif paris", "Etc/UTC": "TZif utc", CET: "TZif berlin", "Asia/Tokyo": "TZif tokyo" };
+const never = () => {
+  throw new Error("the runtime's zone was asked for");
+};
+
+describe("systemTimeZone: /etc/localtime", () => {
+  it("names the zone it links to, however the link is written", async () => {
+    const zone = async (localtime: string) => systemTimeZone(await machine({ localtime }), never);
+    expect(await zone("/usr/share/zoneinfo/Europe/Berlin")).toBe("Europe/Berlin");
+    expect(await zone("../usr/share/zoneinfo/America/Argentina/Buenos_Aires")).toBe("America/Argentina/Buenos_Aires");
+    expect(await zone("/usr/share/zoneinfo/posix/Asia/Tokyo")).toBe("Asia/Tokyo");
+    expect(await zone("/usr/share/zoneinfo/right/Pacific/Chatham")).toBe("Pacific/Chatham");
+    expect(await zone("/var/db/timezone/zoneinfo/Australia/Lord_Howe")).toBe("Australia/Lord_Howe"); // macOS
+    expect(await zone("/etc/zoneinfo/Europe/Vienna")).toBe("Europe/Vienna"); // NixOS
+    expect(await zone("zoneinfo/Europe/Vienna")).toBe("Europe/Vienna");
+    expect(await zone("/usr/share/zoneinfo//Europe/Rome")).toBe("Europe/Rome");
+    expect(await zone("/usr/share/zoneinfo/./Asia/Kolkata")).toBe("Asia/Kolkata");
+    expect(systemTimeZone(await machine({ localtime: "/usr/share/zoneinfo/Etc/UTC", timezone: "Asia/Tokyo\n" }), never)).toBe("Etc/UTC");
   });
 
-  it("falls back to /etc/timezone for a copied zone file or a link it cannot name", async () => {
-    expect(systemTimeZone(await root({ localtime: { file: "TZif2..." }, timezone: "Europe/Paris\n" }))).toBe("Europe/Paris");
-    expect(systemTimeZone(await root({ localtime: "/usr/share/zoneinfo/Mars/Olympus", timezone: "Africa/Nairobi" }))).toBe("Africa/Nairobi");
-    expect(systemTimeZone(await root({ localtime: "/etc/zones/berlin", timezone: " America/Sao_Paulo \n" }))).toBe("America/Sao_Paulo");
+  it("names a copied zone file by the file it equals: /etc/timezone's only when it is that one", async () => {
+    const copy = (zone: string, timezone?: string) =>
+      machine({ zoneinfo: ZONES, localtime: { copyOf: zone }, ...(timezone !== undefined && { timezone }) });
+    expect(systemTimeZone(await copy("Europe/Paris", "Europe/Paris\n"), never)).toBe("Europe/Paris");
+    // A stale /etc/timezone does not override what the file says (glibc reads the file).
+    expect(systemTimeZone(await copy("Europe/Berlin", "Etc/UTC\n"), never)).toBe("Europe/Berlin");
+    // No name file: found among the zone files, a region's name before a legacy one (CET).
+    expect(systemTimeZone(await copy("Europe/Berlin"), never)).toBe("Europe/Berlin");
+    expect(systemTimeZone(await copy("Asia/Tokyo", "Mars/Olympus"), never)).toBe("Asia/Tokyo");
   });
 
-  it("reads a link relative to etc/ that names the zoneinfo folder alone", async () => {
-    expect(systemTimeZone(await root({ localtime: "zoneinfo/Europe/Vienna" }))).toBe("Europe/Vienna");
+  it("reads a link it cannot name as the file it leads to on that machine", async () => {
+    const root = await machine({ zoneinfo: { ...ZONES, "zones/berlin": "TZif berlin" }, localtime: "/usr/share/zoneinfo/zones/berlin" });
+    expect(systemTimeZone(root, never)).toBe("Europe/Berlin");
   });
 
-  it.runIf(process.platform === "linux")("is UTC on Linux with neither file (a slim container), whatever $TZ says", async () => {
-    expect(systemTimeZone(await root({}), () => "Asia/Tokyo")).toBe("UTC");
+  it.runIf(process.platform === "linux")("is UTC on Linux without /etc/localtime (glibc's and musl's default), whatever else says", async () => {
+    expect(systemTimeZone(await machine({ timezone: "Asia/Tokyo\n" }), never)).toBe("UTC");
   });
 
-  it("falls back to the runtime's zone when a file is there but names nothing it knows", async () => {
+  it("never answers with this process's zone for another machine: UTC when nothing names a zone", async () => {
     const roots = [
-      await root({ localtime: { file: "TZif2..." } }), // a copied zone file, no name file
-      await root({ localtime: "/usr/share/zoneinfo/Mars/Olympus", timezone: "Mars/Olympus\n" }),
-      await root({ timezone: "\n" }), // an empty name file
-      await root({ localtime: "/etc/zones/berlin", timezone: "" }),
-      await root({}).then(async (r) => (await mkdir(join(r, "etc", "timezone")), r)), // unreadable (a folder), no localtime
+      await machine({ localtime: { bytes: "TZif nowhere" } }),
+      await machine({ zoneinfo: ZONES, localtime: { bytes: "TZif nowhere" }, timezone: "Europe/Paris" }),
+      await machine({ localtime: "/usr/share/zoneinfo/Mars/Olympus" }),
     ];
-    expect(roots.map((r) => systemTimeZone(r, () => "Asia/Tokyo"))).toEqual(roots.map(() => "Asia/Tokyo"));
-    expect(systemTimeZone(roots[0])).toBe(Intl.DateTimeFormat().resolvedOptions().timeZone);
+    expect(roots.map((root) => systemTimeZone(root, never))).toEqual(["UTC", "UTC", "UTC"]);
+  });
+});
+
+describe("systemTimeZone: the cron daemon's own TZ", () => {
+  const daemon = (env: Record<string, string>, comm = "cron") =>
+    machine({
+      localtime: "/usr/share/zoneinfo/Europe/Berlin",
+      processes: { 1: ["systemd", { TZ: "Asia/Tokyo" }], 412: [comm, { PATH: "/usr/bin:/bin", ...env }], 9000: [comm, { TZ: "Asia/Tokyo" }] },
+    });
+
+  it("wins over /etc/localtime when the daemon was started with one (a container's ENV TZ, systemd's Environment=)", async () => {
+    expect(systemTimeZone(await daemon({ TZ: "America/New_York" }), never)).toBe("America/New_York");
+    expect(systemTimeZone(await daemon({ TZ: ":Pacific/Chatham" }, "crond"), never)).toBe("Pacific/Chatham");
+    expect(systemTimeZone(await daemon({ TZ: "/usr/share/zoneinfo/Asia/Kolkata" }), never)).toBe("Asia/Kolkata");
+  });
+
+  it("is /etc/localtime's when the daemon has no TZ, one that names no zone, or none runs", async () => {
+    expect(systemTimeZone(await daemon({}), never)).toBe("Europe/Berlin");
+    expect(systemTimeZone(await daemon({ TZ: "CET-1CEST,M3.5.0,M10.5.0/3" }), never)).toBe("Europe/Berlin");
+    expect(systemTimeZone(await daemon({ TZ: "" }), never)).toBe("Europe/Berlin");
+    expect(cronDaemonTimeZone(await machine({ processes: { 7: ["cronolog", { TZ: "Asia/Tokyo" }] } }))).toBeNull();
+    expect(cronDaemonTimeZone(await machine({}))).toBeNull();
   });
 });
 
 describe("cronTimeZone", () => {
   it("is CRON_TZ when it names a zone (cronie passes it on to the job), else the machine's; TZ never counts", async () => {
-    const berlin = await root({ localtime: "/usr/share/zoneinfo/Europe/Berlin" });
+    const berlin = await machine({ localtime: "/usr/share/zoneinfo/Europe/Berlin" });
     expect(cronTimeZone({ CRON_TZ: "Asia/Tokyo", TZ: "America/New_York" }, berlin)).toBe("Asia/Tokyo");
     expect(cronTimeZone({ TZ: "America/New_York" }, berlin)).toBe("Europe/Berlin");
     expect(cronTimeZone({ CRON_TZ: "", TZ: "America/New_York" }, berlin)).toBe("Europe/Berlin");
@@ -70,3 +127,10 @@ describe("cronTimeZone", () => {
   });
 });
 
+describe("runtimeZoneWithoutTZ", () => {
+  it("asks a runtime without TZ when the environment has one", () => {
+    const plain = runtimeZoneWithoutTZ({ ...process.env, TZ: "" });
+    expect(runtimeZoneWithoutTZ({ ...process.env, TZ: "Pacific/Chatham" })).toBe(plain);
+    expect(plain).not.toBe("Pacific/Chatham");
+  });
+});

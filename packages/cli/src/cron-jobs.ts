@@ -117,7 +117,7 @@ export async function readCronInventory(
   return inventory;
 }
 
-/** The line's schedule in its zone (`CRON_TZ`/`TZ`, else the host's, as cron uses). */
+/** The line's schedule in its zone (`CRON_TZ`, else the host's cron's: see zone.ts). */
 function declarationFor(entry: CronEntry, hostTimeZone: string): Declaration {
   // @reboot has no rhythm: the line only says the job exists; its timing comes from its beats.
   if (entry.schedule === null) return {};

@@ -118,7 +118,7 @@ export function addBeatOptions(command: Command): Command {
   return command
     .addOption(durationOption("--every <duration>", "how often the job runs: 300, 90s, 5m, 1h, 1d, 1w (required without --schedule)"))
     .option("--schedule <cron>", "5-field cron expression of the expected run times")
-    .option("--tz <zone>", "IANA time zone of --schedule (default: cron's, $CRON_TZ else this machine's; never $TZ)")
+    .option("--tz <zone>", "IANA time zone of --schedule (default: cron's: $CRON_TZ, else the cron daemon's; never $TZ)")
     .addOption(
       new Option("--grace <2x|duration>", "alert after this multiple of the interval, or this long past due").argParser(
         parseGraceArg,

@@ -2,7 +2,7 @@ import { accessSync, constants, statSync } from "node:fs";
 import { chown, readFile, stat } from "node:fs/promises";
 import { basename, delimiter, dirname, isAbsolute, join } from "node:path";
 import { Option } from "commander";
-import { errnoText, writeFileAtomically } from "lastbeat/internal";
+import { errnoText, systemTimeZone, writeFileAtomically } from "lastbeat/internal";
 import { systemCrontabs, type CrontabSource } from "../cron-jobs.js";
 import { kindOf } from "../cron-scan.js";
 import { declaredNames, wrapCrontab, type WrapResult } from "../cron-wrap.js";
@@ -53,8 +53,9 @@ Examples:
     )
     .action(async (flags: DiscoverFlags) => {
       const sources: CrontabSource[] = [];
+      const root = absolute(io.env.LASTBEAT_CRON_ROOT || "/", io);
       if (flags.crontabs) {
-        const system = await systemCrontabs(absolute(io.env.LASTBEAT_CRON_ROOT || "/", io));
+        const system = await systemCrontabs(root);
         sources.push(...system.sources);
         for (const warning of system.warnings) io.stderr.write(`lastbeat: ${warning}\n`);
       }
@@ -95,7 +96,9 @@ Examples:
       }
       // Only a line that is wrapped needs lastbeat (or node) on cron's PATH.
       if (results.some((r) => r.wrapped.length > 0)) for (const warning of warnings) io.stderr.write(`lastbeat: ${warning}\n`);
-      const manifest = { jobs: Object.fromEntries(results.flatMap((r) => r.wrapped.map((w) => [w.job, { schedule: w.schedule, ...(w.tz !== undefined && { tz: w.tz }) }]))) };
+      // A manifest reads a schedule without `tz` in UTC: each job gets the zone cron runs it in.
+      const hostZone = results.some((r) => r.wrapped.some((w) => w.tz === undefined)) ? systemTimeZone(root) : "UTC";
+      const manifest = { jobs: Object.fromEntries(results.flatMap((r) => r.wrapped.map((w) => [w.job, { schedule: w.schedule, tz: w.tz ?? hostZone }]))) };
 
       if (flags.write) {
         for (const r of results) {
