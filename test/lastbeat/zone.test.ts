@@ -1,4 +1,4 @@
-import { mkdir, symlink, writeFile } from "node:fs/promises";
+import { mkdir, rm, symlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { buildHeartbeat, cronDaemonTimeZone, cronTimeZone, runtimeZoneWithoutTZ, systemTimeZone } from "lastbeat/internal";
 import { describe, expect, it } from "vitest";
@@ -38,7 +38,8 @@ async function machine(m: Machine): Promise<string> {
   return root;
 }
 
-const ZONES = { "Europe/Berlin": "TZif berlin", "Europe/Paris": "TZif paris", "Etc/UTC": "TZif utc", CET: "TZif berlin", "Asia/Tokyo": "TZif tokyo" };
+// Paris and Tokyo are the same size: only their bytes tell them apart. Oslo's file is Berlin's.
+const ZONES = { "Europe/Berlin": "TZif berlin", "Europe/Oslo": "TZif berlin", "Europe/Paris": "TZif paris", "Etc/UTC": "TZif utc", CET: "TZif berlin", "Asia/Tokyo": "TZif tokyo" };
 const never = () => {
   throw new Error("the runtime's zone was asked for");
 };
@@ -67,11 +68,25 @@ describe("systemTimeZone: /etc/localtime", () => {
     // No name file: found among the zone files, a region's name before a legacy one (CET).
     expect(systemTimeZone(await copy("Europe/Berlin"), never)).toBe("Europe/Berlin");
     expect(systemTimeZone(await copy("Asia/Tokyo", "Mars/Olympus"), never)).toBe("Asia/Tokyo");
+    expect(systemTimeZone(await copy("Europe/Paris"), never)).toBe("Europe/Paris");
+    // Zones that share a file: the one /etc/timezone names, when it is that file.
+    expect(systemTimeZone(await copy("Europe/Berlin", "Europe/Oslo\n"), never)).toBe("Europe/Oslo");
+  });
+
+  it("asks again for another machine's root: only this machine's answer is kept for a minute", async () => {
+    const root = await machine({ localtime: "/usr/share/zoneinfo/Europe/Berlin" });
+    expect(systemTimeZone(root, never)).toBe("Europe/Berlin");
+    await rm(join(root, "etc", "localtime"));
+    await symlink("/usr/share/zoneinfo/Asia/Tokyo", join(root, "etc", "localtime"));
+    expect(systemTimeZone(root, never)).toBe("Asia/Tokyo");
   });
 
   it("reads a link it cannot name as the file it leads to on that machine", async () => {
-    const root = await machine({ zoneinfo: { ...ZONES, "zones/berlin": "TZif berlin" }, localtime: "/usr/share/zoneinfo/zones/berlin" });
-    expect(systemTimeZone(root, never)).toBe("Europe/Berlin");
+    const root = await machine({ zoneinfo: { ...ZONES, "zones/paris": "TZif paris" }, localtime: "/usr/share/zoneinfo/zones/paris" });
+    expect(systemTimeZone(root, never)).toBe("Europe/Paris");
+    const relative = await machine({ zoneinfo: ZONES, localtime: "paris" });
+    await writeFile(join(relative, "etc", "paris"), "TZif paris");
+    expect(systemTimeZone(relative, never)).toBe("Europe/Paris");
   });
 
   it.runIf(process.platform === "linux")("is UTC on Linux without /etc/localtime (glibc's and musl's default), whatever else says", async () => {
@@ -89,10 +104,12 @@ describe("systemTimeZone: /etc/localtime", () => {
 });
 
 describe("systemTimeZone: the cron daemon's own TZ", () => {
+  // The daemon (pid 88) before the child it forked for a line (412: after 88 in number, before it
+  // in name order), whatever else runs.
   const daemon = (env: Record<string, string>, comm = "cron") =>
     machine({
       localtime: "/usr/share/zoneinfo/Europe/Berlin",
-      processes: { 1: ["systemd", { TZ: "Asia/Tokyo" }], 412: [comm, { PATH: "/usr/bin:/bin", ...env }], 9000: [comm, { TZ: "Asia/Tokyo" }] },
+      processes: { 1: ["systemd", { TZ: "Asia/Tokyo" }], 88: [comm, { PATH: "/usr/bin:/bin", ...env }], 412: [comm, { TZ: "Asia/Tokyo" }] },
     });
 
   it("wins over /etc/localtime when the daemon was started with one (a container's ENV TZ, systemd's Environment=)", async () => {
@@ -107,6 +124,14 @@ describe("systemTimeZone: the cron daemon's own TZ", () => {
     expect(systemTimeZone(await daemon({ TZ: "" }), never)).toBe("Europe/Berlin");
     expect(cronDaemonTimeZone(await machine({ processes: { 7: ["cronolog", { TZ: "Asia/Tokyo" }] } }))).toBeNull();
     expect(cronDaemonTimeZone(await machine({}))).toBeNull();
+  });
+
+  it("passes over a process it cannot read (gone, or another user's) to the next cron", async () => {
+    const root = await machine({ processes: { 412: ["cron", { TZ: "America/Chicago" }] } });
+    await mkdir(join(root, "proc", "77")); // gone meanwhile: no comm
+    await mkdir(join(root, "proc", "88"));
+    await writeFile(join(root, "proc", "88", "comm"), "cron\n"); // its environment not readable
+    expect(cronDaemonTimeZone(root)).toBe("America/Chicago");
   });
 });
 
@@ -128,9 +153,22 @@ describe("cronTimeZone", () => {
 });
 
 describe("runtimeZoneWithoutTZ", () => {
-  it("asks a runtime without TZ when the environment has one", () => {
-    const plain = runtimeZoneWithoutTZ({ ...process.env, TZ: "" });
-    expect(runtimeZoneWithoutTZ({ ...process.env, TZ: "Pacific/Chatham" })).toBe(plain);
-    expect(plain).not.toBe("Pacific/Chatham");
+  it("asks a runtime started without TZ when the environment has one; UTC when it cannot tell", async () => {
+    const bin = await testdir("lastbeat-zone-node-");
+    /** A stand-in for node: prints what it is told, or its own TZ if it was given one. */
+    const fake = async (name: string, script: string) => {
+      await writeFile(join(bin, name), `#!/bin/sh\n${script}\n`, { mode: 0o755 });
+      return join(bin, name);
+    };
+    // It must be asked to print the zone, with the rest of the environment.
+    const tokyo = await fake("tokyo", '[ "$1" = -p ] && [ -n "$2" ] && [ "$KEEP" = 1 ] || exit 1\necho "${TZ:-Asia/Tokyo}"');
+    expect(runtimeZoneWithoutTZ({ TZ: "Pacific/Chatham", KEEP: "1" }, tokyo)).toBe("Asia/Tokyo");
+    expect(runtimeZoneWithoutTZ({ TZ: "Pacific/Chatham" }, await fake("fails", "echo Asia/Tokyo; exit 1"))).toBe("UTC");
+    expect(runtimeZoneWithoutTZ({ TZ: "Pacific/Chatham" }, await fake("junk", "echo Mars/Olympus"))).toBe("UTC");
+    expect(runtimeZoneWithoutTZ({ TZ: "Pacific/Chatham" }, await fake("silent", "true"))).toBe("UTC");
+    // Without TZ, nothing to ask: the runtime's own zone.
+    expect(runtimeZoneWithoutTZ({}, await fake("never", "exit 1"))).toBe(Intl.DateTimeFormat().resolvedOptions().timeZone);
+    // The real runtime: the machine's zone, not the one in TZ.
+    expect(runtimeZoneWithoutTZ({ ...process.env, TZ: "Pacific/Chatham" })).not.toBe("Pacific/Chatham");
   });
 });

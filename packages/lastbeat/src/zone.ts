@@ -118,8 +118,7 @@ export function cronDaemonTimeZone(root = "/"): string | null {
       .find((entry) => entry.startsWith("TZ="))
       ?.slice(3)
       .replace(/^:/, "");
-    if (tz === undefined || tz === "") return null;
-    return knownZone(tz) ? tz : zoneOfPath(tz);
+    return tz === undefined ? null : knownZone(tz) ? tz : zoneOfPath(tz);
   }
   return null;
 }
@@ -149,13 +148,13 @@ const ANSWER_MS = 60_000;
 const defaultRuntimeZone = () => runtimeZoneWithoutTZ(process.env);
 
 /** The runtime's idea of the machine's zone, without `$TZ` (asked of a child when `env` has one). */
-export function runtimeZoneWithoutTZ(processEnv: Record<string, string | undefined>): string {
+export function runtimeZoneWithoutTZ(processEnv: Record<string, string | undefined>, node = process.execPath): string {
   if (!processEnv.TZ) return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
   const env = { ...processEnv };
   delete env.TZ;
   // Loaded here only: child_process (with net and its bindings) would cost every beat ~3 ms.
   const { spawnSync } = process.getBuiltinModule("node:child_process");
-  const child = spawnSync(process.execPath, ["-p", "Intl.DateTimeFormat().resolvedOptions().timeZone"], {
+  const child = spawnSync(node, ["-p", "Intl.DateTimeFormat().resolvedOptions().timeZone"], {
     env,
     encoding: "utf8",
     timeout: 5000,
