@@ -21,8 +21,9 @@ import { testdir } from "../support/testdir.js";
  * discover wrote its full path.
  *
  * A fourth file sets TZ=Pacific/Chatham (45 minutes off every whole-hour zone) above a line that
- * fires at the next three minutes of the host's clock: cron runs it then, in the host's zone, and
- * both the beat it writes and `status --crontab` must read its schedule that way.
+ * fires at the next three minutes of the daemon's clock, the daemon itself started with
+ * TZ=Asia/Kolkata (half an hour off UTC): cron runs the line then, on its own clock, and both the
+ * beat it writes and `status --crontab` must read its schedule that way.
  */
 
 const cronBinary = "/usr/sbin/cron";
@@ -39,6 +40,7 @@ const cronFile = `/etc/cron.d/lastbeat-e2e-${id}`; // cron reads only names of [
 const discoveredFile = `/etc/cron.d/lastbeat-e2e-discovered-${id}`;
 const zonedFile = `/etc/cron.d/lastbeat-e2e-zoned-${id}`;
 let zonedMinutes: number[] = [];
+let daemonZone = "UTC";
 let daemon: ChildProcess | null = null;
 let heartbeats: string;
 let discoveredText = "";
@@ -79,7 +81,9 @@ beforeAll(async () => {
   discoveredText = (JSON.parse(discovered.stdout) as { crontabs: { text: string }[] }).crontabs[0]!.text;
   await writeFile(discoveredFile, discoveredText, { mode: 0o644 });
   // The next three minutes on the daemon's clock: a running daemon's (its TZ, if lastbeat sees
-  // one), else the host's, which the daemon started below runs on.
+  // one), else that of the daemon started below with a TZ of its own, half an hour off UTC.
+  const running = spawnSync("pgrep", ["-x", "cron"]).status === 0;
+  daemonZone = running ? systemTimeZone() : "Asia/Kolkata";
   const soon = Date.now();
   zonedMinutes = [1, 2, 3].map((k) => minuteOf(new Date(soon + k * 60_000)));
   const minutes = zonedMinutes.join(",");
@@ -89,18 +93,13 @@ beforeAll(async () => {
     { mode: 0o644 },
   );
   // A daemon already running picks the files up within a minute; otherwise start one for this test
-  // after they are written (cron notices a change by the folder's mtime, to the second), on the
-  // host's clock: without this runner's TZ, which it would take as its own.
-  if (spawnSync("pgrep", ["-x", "cron"]).status !== 0) {
-    const env = { ...process.env };
-    delete env.TZ;
-    daemon = spawn(cronBinary, ["-f"], { stdio: "ignore", env });
-  }
+  // after they are written (cron notices a change by the folder's mtime, to the second).
+  if (!running) daemon = spawn(cronBinary, ["-f"], { stdio: "ignore", env: { ...process.env, TZ: daemonZone } });
 });
 
 /** The minute of the hour of `at` on the cron daemon's clock. */
 function minuteOf(at: Date): number {
-  return Number(new Intl.DateTimeFormat("en-US", { timeZone: systemTimeZone(), minute: "numeric" }).format(at));
+  return Number(new Intl.DateTimeFormat("en-US", { timeZone: daemonZone, minute: "numeric" }).format(at));
 }
 
 afterAll(async () => {
@@ -162,7 +161,8 @@ describe.skipIf(support !== "")(`a real cron daemon ${support ? `(skipped: ${sup
     }
     // Cron ran it at one of the host's minutes (Chatham's clock shows other minutes then).
     expect(zonedMinutes).toContain(minuteOf(new Date(beat.at)));
-    expect(beat).toMatchObject({ status: "ok", schedule: `${zonedMinutes.join(",")} * * * *`, tz: systemTimeZone() });
+    // The job reads the zone from the cron process above it; the checker below, from the daemon.
+    expect(beat).toMatchObject({ status: "ok", schedule: `${zonedMinutes.join(",")} * * * *`, tz: daemonZone });
     const result = await runCommand(bin, ["status", "--crontab", zonedFile, "--json", "--now", beat.at], { env: { LASTBEAT_DIR: heartbeats } });
     const jobs = (JSON.parse(result.stdout) as { jobs: { job: string; status: string; due_at: string }[] }).jobs;
     expect(jobs.filter((j) => j.job === `e2e-zoned-${id}`)).toEqual([

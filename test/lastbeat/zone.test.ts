@@ -15,8 +15,8 @@ interface Machine {
   timezone?: string;
   /** Zone name → the bytes of its file under usr/share/zoneinfo. */
   zoneinfo?: Record<string, string>;
-  /** pid → [comm, environment]. */
-  processes?: Record<number, [string, Record<string, string>]>;
+  /** pid (or "self") → name, parent, environment (none: not readable), mount namespace. */
+  processes?: Record<string, { name: string; parent: number; env?: Record<string, string>; ns?: string; pid?: number }>;
 }
 
 async function machine(m: Machine): Promise<string> {
@@ -31,9 +31,13 @@ async function machine(m: Machine): Promise<string> {
   else if (m.localtime && "copyOf" in m.localtime) await put("etc/localtime", (m.zoneinfo ?? {})[m.localtime.copyOf] as string);
   else if (m.localtime) await put("etc/localtime", m.localtime.bytes);
   if (m.timezone !== undefined) await put("etc/timezone", m.timezone);
-  for (const [pid, [comm, env]] of Object.entries(m.processes ?? {})) {
-    await put(`proc/${pid}/comm`, `${comm}\n`);
-    await put(`proc/${pid}/environ`, Object.entries(env).map(([k, v]) => `${k}=${v}\0`).join(""));
+  for (const [pid, p] of Object.entries(m.processes ?? {})) {
+    await put(`proc/${pid}/stat`, `${p.pid ?? pid} (${p.name}) S ${p.parent} ${p.parent} 0 0 -1\n`);
+    if (p.env) await put(`proc/${pid}/environ`, Object.entries(p.env).map(([k, v]) => `${k}=${v}\0`).join(""));
+    if (p.ns) {
+      await mkdir(join(root, "proc", pid, "ns"), { recursive: true });
+      await symlink(p.ns, join(root, "proc", pid, "ns", "mnt"));
+    }
   }
   return root;
 }
@@ -106,32 +110,62 @@ describe("systemTimeZone: /etc/localtime", () => {
 describe("systemTimeZone: the cron daemon's own TZ", () => {
   // The daemon (pid 88) before the child it forked for a line (412: after 88 in number, before it
   // in name order), whatever else runs.
-  const daemon = (env: Record<string, string>, comm = "cron") =>
+  const daemon = (env: Record<string, string>, name = "cron") =>
     machine({
       localtime: "/usr/share/zoneinfo/Europe/Berlin",
-      processes: { 1: ["systemd", { TZ: "Asia/Tokyo" }], 88: [comm, { PATH: "/usr/bin:/bin", ...env }], 412: [comm, { TZ: "Asia/Tokyo" }] },
+      processes: {
+        1: { name: "systemd", parent: 0, env: { TZ: "Asia/Tokyo" } },
+        88: { name, parent: 1, env: { PATH: "/usr/bin:/bin", ...env } },
+        412: { name, parent: 88, env: { TZ: "Asia/Tokyo" } },
+      },
     });
 
   it("wins over /etc/localtime when the daemon was started with one (a container's ENV TZ, systemd's Environment=)", async () => {
     expect(systemTimeZone(await daemon({ TZ: "America/New_York" }), never)).toBe("America/New_York");
     expect(systemTimeZone(await daemon({ TZ: ":Pacific/Chatham" }, "crond"), never)).toBe("Pacific/Chatham");
-    expect(systemTimeZone(await daemon({ TZ: "/usr/share/zoneinfo/Asia/Kolkata" }), never)).toBe("Asia/Kolkata");
+    expect(systemTimeZone(await daemon({ TZ: "/usr/share/zoneinfo/Asia/Kolkata" }, "supercronic"), never)).toBe("Asia/Kolkata");
+    // POSIX rules: an empty one is UTC, a fixed offset its Etc zone (same sign); summer time names none.
+    expect(systemTimeZone(await daemon({ TZ: "" }), never)).toBe("UTC");
+    expect(systemTimeZone(await daemon({ TZ: "JST-9" }), never)).toBe("Etc/GMT-9");
+    expect(systemTimeZone(await daemon({ TZ: "EST5" }), never)).toBe("Etc/GMT+5");
+    expect(systemTimeZone(await daemon({ TZ: "UTC0" }), never)).toBe("UTC");
   });
 
   it("is /etc/localtime's when the daemon has no TZ, one that names no zone, or none runs", async () => {
     expect(systemTimeZone(await daemon({}), never)).toBe("Europe/Berlin");
     expect(systemTimeZone(await daemon({ TZ: "CET-1CEST,M3.5.0,M10.5.0/3" }), never)).toBe("Europe/Berlin");
-    expect(systemTimeZone(await daemon({ TZ: "" }), never)).toBe("Europe/Berlin");
-    expect(cronDaemonTimeZone(await machine({ processes: { 7: ["cronolog", { TZ: "Asia/Tokyo" }] } }))).toBeNull();
+    expect(cronDaemonTimeZone(await machine({ processes: { 7: { name: "cronolog", parent: 1, env: { TZ: "Asia/Tokyo" } } } }))).toBeNull();
     expect(cronDaemonTimeZone(await machine({}))).toBeNull();
   });
 
-  it("passes over a process it cannot read (gone, or another user's) to the next cron", async () => {
-    const root = await machine({ processes: { 412: ["cron", { TZ: "America/Chicago" }] } });
-    await mkdir(join(root, "proc", "77")); // gone meanwhile: no comm
-    await mkdir(join(root, "proc", "88"));
-    await writeFile(join(root, "proc", "88", "comm"), "cron\n"); // its environment not readable
-    expect(cronDaemonTimeZone(root)).toBe("America/Chicago");
+  it("is the daemon this process runs under (a job's), read from the cron process above it", async () => {
+    const root = await machine({
+      processes: {
+        self: { name: "node", parent: 4000, pid: 5000 },
+        4000: { name: "sh", parent: 412 },
+        412: { name: "cron", parent: 88, env: { TZ: "Asia/Kolkata" } },
+        88: { name: "cron", parent: 1, env: { TZ: "Europe/Berlin" } },
+        1: { name: "init", parent: 0 },
+      },
+    });
+    expect(cronDaemonTimeZone(root)).toBe("Asia/Kolkata");
+  });
+
+  it("never takes a job named cron, a cron it may not read, or a container's cron for the daemon", async () => {
+    // Root's daemon, unreadable to this user: not the next process named cron (a job's, with its TZ).
+    const unreadable = await machine({
+      processes: { 88: { name: "cron", parent: 1 }, 300: { name: "bash", parent: 1 }, 412: { name: "cron", parent: 300, env: { TZ: "Asia/Tokyo" } } },
+    });
+    expect(cronDaemonTimeZone(unreadable)).toBeNull();
+    // A cron in another mount namespace (a container's) is not this machine's.
+    const container = await machine({
+      processes: {
+        self: { name: "node", parent: 1, pid: 5000, ns: "mnt:[4026531840]" },
+        88: { name: "cron", parent: 1, env: { TZ: "Asia/Tokyo" }, ns: "mnt:[4026532999]" },
+        90: { name: "cron", parent: 1, env: { TZ: "America/Chicago" }, ns: "mnt:[4026531840]" },
+      },
+    });
+    expect(cronDaemonTimeZone(container)).toBe("America/Chicago");
   });
 });
 
@@ -153,22 +187,31 @@ describe("cronTimeZone", () => {
 });
 
 describe("runtimeZoneWithoutTZ", () => {
-  it("asks a runtime started without TZ when the environment has one; UTC when it cannot tell", async () => {
+  it("asks a runtime started without TZ (nor NODE_OPTIONS) when this process has one; UTC when it cannot tell", async () => {
     const bin = await testdir("lastbeat-zone-node-");
     /** A stand-in for node: prints what it is told, or its own TZ if it was given one. */
     const fake = async (name: string, script: string) => {
       await writeFile(join(bin, name), `#!/bin/sh\n${script}\n`, { mode: 0o755 });
       return join(bin, name);
     };
-    // It must be asked to print the zone, with the rest of the environment.
-    const tokyo = await fake("tokyo", '[ "$1" = -p ] && [ -n "$2" ] && [ "$KEEP" = 1 ] || exit 1\necho "${TZ:-Asia/Tokyo}"');
-    expect(runtimeZoneWithoutTZ({ TZ: "Pacific/Chatham", KEEP: "1" }, tokyo)).toBe("Asia/Tokyo");
-    expect(runtimeZoneWithoutTZ({ TZ: "Pacific/Chatham" }, await fake("fails", "echo Asia/Tokyo; exit 1"))).toBe("UTC");
-    expect(runtimeZoneWithoutTZ({ TZ: "Pacific/Chatham" }, await fake("junk", "echo Mars/Olympus"))).toBe("UTC");
-    expect(runtimeZoneWithoutTZ({ TZ: "Pacific/Chatham" }, await fake("silent", "true"))).toBe("UTC");
-    // Without TZ, nothing to ask: the runtime's own zone.
-    expect(runtimeZoneWithoutTZ({}, await fake("never", "exit 1"))).toBe(Intl.DateTimeFormat().resolvedOptions().timeZone);
-    // The real runtime: the machine's zone, not the one in TZ.
-    expect(runtimeZoneWithoutTZ({ ...process.env, TZ: "Pacific/Chatham" })).not.toBe("Pacific/Chatham");
+    const before = { TZ: process.env.TZ, NODE_OPTIONS: process.env.NODE_OPTIONS, KEEP: process.env.KEEP };
+    const restore = (name: keyof typeof before) => (before[name] === undefined ? delete process.env[name] : (process.env[name] = before[name]));
+    try {
+      process.env.KEEP = "1";
+      process.env.NODE_OPTIONS = "--require /nonexistent.js";
+      for (const tz of ["Pacific/Chatham", ""]) {
+        process.env.TZ = tz;
+        // It must be asked to print the zone, with the rest of the environment.
+        const tokyo = await fake("tokyo", '[ "$1" = -p ] && [ -n "$2" ] && [ "$KEEP" = 1 ] && [ -z "$NODE_OPTIONS" ] || exit 1\necho "${TZ:-Asia/Tokyo}"');
+        expect(runtimeZoneWithoutTZ(tokyo)).toBe("Asia/Tokyo");
+        expect(runtimeZoneWithoutTZ(await fake("fails", "echo Asia/Tokyo; exit 1"))).toBe("UTC");
+        expect(runtimeZoneWithoutTZ(await fake("junk", "echo Mars/Olympus"))).toBe("UTC");
+        expect(runtimeZoneWithoutTZ(await fake("silent", "true"))).toBe("UTC");
+      }
+    } finally {
+      restore("TZ");
+      restore("NODE_OPTIONS");
+      restore("KEEP");
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
+import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { dirname, join, posix } from "node:path";
 
 // The zone cron reads a schedule in: the cron daemon's own. Not the job's $TZ: a crontab's `TZ=`
@@ -64,8 +64,18 @@ function localtimeZone(root: string): string | null {
   return findZoneFile(zoneinfo, content);
 }
 
-/** The name of a zone file under `zoneinfo` with exactly `content`, or null (as ICU looks). */
+/**
+ * The name of a zone file under `zoneinfo` with exactly `content`, or null (as ICU looks). Aliases
+ * are passed over (`Arctic/Longyearbyen` for Berlin's file, `Asia/Calcutta` for Kolkata's): links
+ * (Debian's) and the names `tzdata.zi` lists as links.
+ */
 function findZoneFile(zoneinfo: string, content: Buffer): string | null {
+  const aliases = new Set(
+    (read(join(zoneinfo, "tzdata.zi"))?.toString("utf8") ?? "")
+      .split("\n")
+      .filter((line) => line.startsWith("L "))
+      .map((line) => line.split(/\s+/)[2]),
+  );
   const candidates: string[] = [];
   const walk = (folder: string, prefix: string) => {
     let names: string[];
@@ -78,9 +88,9 @@ function findZoneFile(zoneinfo: string, content: Buffer): string | null {
       const path = folder === "" ? name : `${folder}/${name}`;
       if (prefix === "" && (name === "posix" || name === "right")) continue; // copies of the rest
       try {
-        const info = statSync(join(zoneinfo, path));
+        const info = lstatSync(join(zoneinfo, path));
         if (info.isDirectory()) walk(path, path);
-        else if (info.size === content.length) candidates.push(path);
+        else if (info.isFile() && info.size === content.length && !aliases.has(path)) candidates.push(path);
       } catch {
         // Gone meanwhile, or unreadable: not this one.
       }
@@ -92,36 +102,82 @@ function findZoneFile(zoneinfo: string, content: Buffer): string | null {
   return candidates.find((name) => knownZone(name) && read(join(zoneinfo, name))?.equals(content) === true) ?? null;
 }
 
+const CRON_DAEMONS: ReadonlySet<string> = new Set(["cron", "crond", "supercronic"]);
+
+/** `pid`'s name and parent from `<proc>/<pid>/stat` (`412 (cron) S 88 …`), or null. */
+function processInfo(proc: string, pid: string): { pid: string; name: string; parent: string } | null {
+  const stat = read(join(proc, pid, "stat"))?.toString("utf8");
+  if (stat === undefined) return null;
+  const open = stat.indexOf("(");
+  const close = stat.lastIndexOf(")"); // a name may hold parentheses and spaces
+  if (open < 0 || close < open) return null;
+  const parent = stat.slice(close + 2).split(" ")[1];
+  return parent === undefined ? null : { pid: stat.slice(0, open).trim(), name: stat.slice(open + 1, close), parent };
+}
+
 /**
- * The zone a cron daemon running on this machine was started with (`TZ` in its environment), or
- * null: none running, its environment not readable (another user's process), or no `TZ` naming a
- * zone. `root` is where `proc` is (`/`; a test's own folder).
+ * The cron daemon whose zone counts, as a pid: the one this process descends from (a job, or a
+ * checker run by cron), else the one running on this machine at the top of its own process tree
+ * and in this process's mount namespace (not a container's, not a job named `cron`).
  */
-export function cronDaemonTimeZone(root = "/"): string | null {
-  const proc = join(root, "proc");
+function cronDaemon(proc: string): string | null {
+  let at = processInfo(proc, "self");
+  for (let hops = 0; at !== null && hops < 64; hops++) {
+    if (CRON_DAEMONS.has(at.name)) return at.pid;
+    if (at.parent === "0" || at.parent === at.pid) break;
+    at = processInfo(proc, at.parent);
+  }
   let pids: string[];
   try {
     pids = readdirSync(proc).filter((name) => /^\d+$/.test(name));
   } catch {
     return null;
   }
-  // The daemon before the children it forks to run lines (they carry its environment too).
-  pids.sort((a, b) => Number(a) - Number(b));
-  for (const pid of pids) {
-    const comm = read(join(proc, pid, "comm"))?.toString("utf8").trim();
-    if (comm !== "cron" && comm !== "crond") continue;
-    const environ = read(join(proc, pid, "environ"));
-    if (environ === null) continue;
-    const tz = environ
-      .toString("utf8")
-      .split("\0")
-      .find((entry) => entry.startsWith("TZ="))
-      ?.slice(3)
-      .replace(/^:/, "");
-    return tz === undefined ? null : knownZone(tz) ? tz : zoneOfPath(tz);
+  const namespace = (pid: string) => {
+    try {
+      return readlinkSync(join(proc, pid, "ns", "mnt"));
+    } catch {
+      return null;
+    }
+  };
+  const ours = namespace("self");
+  for (const pid of pids.sort((a, b) => Number(a) - Number(b))) {
+    const info = processInfo(proc, pid);
+    if (info === null || !CRON_DAEMONS.has(info.name)) continue;
+    if (CRON_DAEMONS.has(processInfo(proc, info.parent)?.name ?? "")) continue; // a child it forked for a line
+    if (ours !== null && namespace(pid) !== ours) continue;
+    return pid;
   }
   return null;
 }
+
+/**
+ * The zone the cron daemon (see `cronDaemon`) was started with: `TZ` in its environment, or null
+ * when none runs, its environment may not be read (another user's process: a job of another
+ * user under root's cron), or it has no `TZ`. `root` is where `proc` is (`/`; a test's folder).
+ */
+export function cronDaemonTimeZone(root = "/"): string | null {
+  const proc = join(root, "proc");
+  const daemon = cronDaemon(proc);
+  if (daemon === null) return null;
+  const environ = read(join(proc, daemon, "environ"));
+  if (environ === null) return null;
+  const tz = environ
+    .toString("utf8")
+    .split("\0")
+    .find((entry) => entry.startsWith("TZ="))
+    ?.slice(3)
+    .replace(/^:/, "");
+  if (tz === undefined) return null;
+  // An empty TZ is UTC to glibc and musl; a POSIX rule of a fixed offset (`JST-9`, `UTC0`) is the
+  // Etc zone of that offset, whose sign is POSIX's; rules with summer time name no zone.
+  if (tz === "") return "UTC";
+  const fixed = /^[A-Za-z]{3,}([+-]?)(\d{1,2})$/.exec(tz);
+  if (fixed) return Number(fixed[2]) === 0 ? "UTC" : checkedZone(`Etc/GMT${fixed[1] === "-" ? "-" : "+"}${Number(fixed[2])}`);
+  return knownZone(tz) ? tz : zoneOfPath(tz);
+}
+
+const checkedZone = (tz: string) => (knownZone(tz) ? tz : null);
 
 /**
  * The machine's own zone, as its cron daemon (and systemd's timers) read schedules: the cron
@@ -145,13 +201,17 @@ export function systemTimeZone(root = "/", runtimeZone = defaultRuntimeZone): st
 let answer: { zone: string; at: number; runtimeZone: () => string } | null = null;
 const ANSWER_MS = 60_000;
 
-const defaultRuntimeZone = () => runtimeZoneWithoutTZ(process.env);
+const defaultRuntimeZone = () => runtimeZoneWithoutTZ();
 
-/** The runtime's idea of the machine's zone, without `$TZ` (asked of a child when `env` has one). */
-export function runtimeZoneWithoutTZ(processEnv: Record<string, string | undefined>, node = process.execPath): string {
-  if (!processEnv.TZ) return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
-  const env = { ...processEnv };
+/**
+ * The runtime's idea of this machine's zone, without `$TZ`: its own when the process has no TZ,
+ * else asked of a child started without it (nor NODE_OPTIONS, whose preloads could print).
+ */
+export function runtimeZoneWithoutTZ(node = process.execPath): string {
+  if (process.env.TZ === undefined) return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  const env = { ...process.env };
   delete env.TZ;
+  delete env.NODE_OPTIONS;
   // Loaded here only: child_process (with net and its bindings) would cost every beat ~3 ms.
   const { spawnSync } = process.getBuiltinModule("node:child_process");
   const child = spawnSync(node, ["-p", "Intl.DateTimeFormat().resolvedOptions().timeZone"], {
@@ -161,7 +221,7 @@ export function runtimeZoneWithoutTZ(processEnv: Record<string, string | undefin
     cwd: dirname(process.execPath),
   });
   const zone = child.status === 0 ? child.stdout.trim() : "";
-  return zone !== "" && knownZone(zone) ? zone : "UTC";
+  return knownZone(zone) ? zone : "UTC";
 }
 
 /**
