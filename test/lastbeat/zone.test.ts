@@ -77,6 +77,16 @@ describe("systemTimeZone: /etc/localtime", () => {
     expect(systemTimeZone(await copy("Europe/Berlin", "Europe/Oslo\n"), never)).toBe("Europe/Oslo");
   });
 
+  it("passes over aliases for a copied file: links (Debian's) and names tzdata.zi lists as links", async () => {
+    const zoneinfo = { ...ZONES, "Pacific/Auckland": "TZif auckland", "Antarctica/South_Pole": "TZif auckland", "tzdata.zi": "# version 2025b\nL Pacific/Auckland Antarctica/South_Pole\n" };
+    const root = (copyOf: string) => machine({ zoneinfo, localtime: { copyOf } });
+    const berlin = await root("Europe/Berlin");
+    await mkdir(join(berlin, "usr/share/zoneinfo/Arctic"));
+    await symlink("../Europe/Berlin", join(berlin, "usr/share/zoneinfo/Arctic/Longyearbyen"));
+    expect(systemTimeZone(berlin, never)).toBe("Europe/Berlin");
+    expect(systemTimeZone(await root("Pacific/Auckland"), never)).toBe("Pacific/Auckland");
+  });
+
   it("asks again for another machine's root: only this machine's answer is kept for a minute", async () => {
     const root = await machine({ localtime: "/usr/share/zoneinfo/Europe/Berlin" });
     expect(systemTimeZone(root, never)).toBe("Europe/Berlin");
@@ -141,7 +151,7 @@ describe("systemTimeZone: the cron daemon's own TZ", () => {
   it("is the daemon this process runs under (a job's), read from the cron process above it", async () => {
     const root = await machine({
       processes: {
-        self: { name: "node", parent: 4000, pid: 5000 },
+        self: { name: "node (worker) 2", parent: 4000, pid: 5000 }, // a name may hold ") "
         4000: { name: "sh", parent: 412 },
         412: { name: "cron", parent: 88, env: { TZ: "Asia/Kolkata" } },
         88: { name: "cron", parent: 1, env: { TZ: "Europe/Berlin" } },
