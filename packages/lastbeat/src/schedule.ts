@@ -1,14 +1,11 @@
 import { Cron } from "croner";
 import { LastbeatError } from "./errors.js";
+import { isKnownTimeZone } from "./zone.js";
 
 /** Throws unless `tz` is an IANA zone this runtime knows. */
 export function validateTimeZone(tz: string): string {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: tz });
-    return tz;
-  } catch {
-    throw new LastbeatError("E_SCHEDULE", `unknown time zone ${JSON.stringify(tz)} (use an IANA name like Europe/Berlin)`);
-  }
+  if (isKnownTimeZone(tz)) return tz;
+  throw new LastbeatError("E_SCHEDULE", `unknown time zone ${JSON.stringify(tz)} (use an IANA name like Europe/Berlin)`);
 }
 
 function compile(schedule: string, tz: string | undefined): Cron {

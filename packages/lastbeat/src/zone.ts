@@ -8,8 +8,8 @@ import { dirname, join, posix } from "node:path";
 // day. The daemon's zone is /etc/localtime's, unless the daemon itself was started with a TZ (a
 // container's `ENV TZ`, systemd's `Environment=`, /etc/default/cron).
 
-/** Whether `tz` is an IANA zone this runtime knows. */
-function knownZone(tz: string): boolean {
+/** Whether `tz` is an IANA zone this runtime knows (`Europe/Berlin`, `UTC`). */
+export function isKnownTimeZone(tz: string): boolean {
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: tz });
     return true;
@@ -22,7 +22,7 @@ function knownZone(tz: string): boolean {
 function zoneOfPath(path: string): string | null {
   // `posix/` and `right/` hold the same zones (`right/` with leap seconds, which cron ignores).
   const named = /(?:^|\/)zoneinfo\/(?:posix\/|right\/)?([^/].*)/.exec(posix.normalize(path));
-  return named && knownZone(named[1] as string) ? (named[1] as string) : null;
+  return named && isKnownTimeZone(named[1] as string) ? (named[1] as string) : null;
 }
 
 const read = (path: string): Buffer | null => {
@@ -58,11 +58,14 @@ function localtimeZone(root: string): string | null {
   const content = read(target === null ? localtime : posix.isAbsolute(target) ? join(root, target) : join(root, "etc", target));
   if (content === null) return null;
   const zoneinfo = join(root, "usr/share/zoneinfo");
-  const same = (name: string) => knownZone(name) && read(join(zoneinfo, name))?.equals(content) === true;
   const named = read(join(root, "etc/timezone"))?.toString("utf8").trim();
-  if (named && same(named)) return named;
+  if (named && isZoneFile(zoneinfo, named, content)) return named;
   return findZoneFile(zoneinfo, content);
 }
+
+/** Whether `name` is a zone this runtime knows whose file under `zoneinfo` is `content`. */
+const isZoneFile = (zoneinfo: string, name: string, content: Buffer) =>
+  isKnownTimeZone(name) && read(join(zoneinfo, name))?.equals(content) === true;
 
 /**
  * The name of a zone file under `zoneinfo` with exactly `content`, or null (as ICU looks). Aliases
@@ -77,7 +80,7 @@ function findZoneFile(zoneinfo: string, content: Buffer): string | null {
       .map((line) => line.split(/\s+/)[2]),
   );
   const candidates: string[] = [];
-  const walk = (folder: string, prefix: string) => {
+  const walk = (folder: string) => {
     let names: string[];
     try {
       names = readdirSync(join(zoneinfo, folder)).sort();
@@ -85,21 +88,21 @@ function findZoneFile(zoneinfo: string, content: Buffer): string | null {
       return;
     }
     for (const name of names) {
+      if (folder === "" && (name === "posix" || name === "right")) continue; // copies of the rest
       const path = folder === "" ? name : `${folder}/${name}`;
-      if (prefix === "" && (name === "posix" || name === "right")) continue; // copies of the rest
       try {
         const info = lstatSync(join(zoneinfo, path));
-        if (info.isDirectory()) walk(path, path);
+        if (info.isDirectory()) walk(path);
         else if (info.isFile() && info.size === content.length && !aliases.has(path)) candidates.push(path);
       } catch {
         // Gone meanwhile, or unreadable: not this one.
       }
     }
   };
-  walk("", "");
+  walk("");
   // Canonical names (`Europe/Berlin`) before their aliases and the legacy top-level files (`CET`).
   candidates.sort((a, b) => Number(!a.includes("/")) - Number(!b.includes("/")));
-  return candidates.find((name) => knownZone(name) && read(join(zoneinfo, name))?.equals(content) === true) ?? null;
+  return candidates.find((name) => isZoneFile(zoneinfo, name, content)) ?? null;
 }
 
 const CRON_DAEMONS: ReadonlySet<string> = new Set(["cron", "crond", "supercronic"]);
@@ -173,11 +176,12 @@ export function cronDaemonTimeZone(root = "/"): string | null {
   // Etc zone of that offset, whose sign is POSIX's; rules with summer time name no zone.
   if (tz === "") return "UTC";
   const fixed = /^[A-Za-z]{3,}([+-]?)(\d{1,2})$/.exec(tz);
-  if (fixed) return Number(fixed[2]) === 0 ? "UTC" : checkedZone(`Etc/GMT${fixed[1] === "-" ? "-" : "+"}${Number(fixed[2])}`);
-  return knownZone(tz) ? tz : zoneOfPath(tz);
+  if (fixed) {
+    const etc = Number(fixed[2]) === 0 ? "UTC" : `Etc/GMT${fixed[1] === "-" ? "-" : "+"}${Number(fixed[2])}`;
+    return isKnownTimeZone(etc) ? etc : null;
+  }
+  return isKnownTimeZone(tz) ? tz : zoneOfPath(tz);
 }
-
-const checkedZone = (tz: string) => (knownZone(tz) ? tz : null);
 
 /**
  * The machine's own zone, as its cron daemon (and systemd's timers) read schedules: the cron
@@ -190,15 +194,16 @@ export function systemTimeZone(root = "/", runtimeZone = defaultRuntimeZone): st
   // Looking costs a read of every process's name (~1 ms per 50 processes): `run` asks twice per
   // run, a service on every beat. A zone changed meanwhile reaches cron only when it restarts.
   const own = posix.normalize(root) === "/";
+  const kept = own && runtimeZone === defaultRuntimeZone;
   const now = Date.now();
-  if (own && answer !== null && answer.runtimeZone === runtimeZone && now - answer.at < ANSWER_MS) return answer.zone;
+  if (kept && answer !== null && now - answer.at < ANSWER_MS) return answer.zone;
   const zone = cronDaemonTimeZone(root) ?? localtimeZone(root) ?? (own ? runtimeZone() : "UTC");
-  if (own) answer = { zone, at: now, runtimeZone };
+  if (kept) answer = { zone, at: now };
   return zone;
 }
 
 /** The last answer for this machine (not for another root: a test's, or a host's mounted read-only). */
-let answer: { zone: string; at: number; runtimeZone: () => string } | null = null;
+let answer: { zone: string; at: number } | null = null;
 const ANSWER_MS = 60_000;
 
 const defaultRuntimeZone = () => runtimeZoneWithoutTZ();
@@ -221,7 +226,7 @@ export function runtimeZoneWithoutTZ(node = process.execPath): string {
     cwd: dirname(process.execPath),
   });
   const zone = child.status === 0 ? child.stdout.trim() : "";
-  return knownZone(zone) ? zone : "UTC";
+  return isKnownTimeZone(zone) ? zone : "UTC";
 }
 
 /**
@@ -231,6 +236,6 @@ export function runtimeZoneWithoutTZ(node = process.execPath): string {
  */
 export function cronTimeZone(env: Record<string, string | undefined>, root = "/"): string {
   const cronTz = env.CRON_TZ;
-  if (cronTz !== undefined && knownZone(cronTz)) return cronTz;
+  if (cronTz !== undefined && isKnownTimeZone(cronTz)) return cronTz;
   return systemTimeZone(root);
 }

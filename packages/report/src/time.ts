@@ -1,6 +1,6 @@
 // A deep import: the date-fns root module would load all ~250 of its functions.
 import { formatDuration } from "date-fns/formatDuration";
-import { formatDuration as formatCompact } from "lastbeat/internal";
+import { formatDuration as formatCompact, isKnownTimeZone } from "lastbeat/internal";
 
 /**
  * Human-friendly times for the panel and the brief. Durations come from date-fns; distances
@@ -15,14 +15,7 @@ export function localTimeZone(): string {
 }
 
 /** Whether `tz` names an IANA zone this runtime knows (e.g. `Europe/Berlin`, `UTC`). */
-export function isValidTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-GB", { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
+export const isValidTimeZone = isKnownTimeZone;
 
 export interface WallClock {
   year: number;

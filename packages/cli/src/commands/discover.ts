@@ -97,8 +97,8 @@ Examples:
       // Only a line that is wrapped needs lastbeat (or node) on cron's PATH.
       if (results.some((r) => r.wrapped.length > 0)) for (const warning of warnings) io.stderr.write(`lastbeat: ${warning}\n`);
       // A manifest reads a schedule without `tz` in UTC: each job gets the zone cron runs it in.
-      const hostZone = results.some((r) => r.wrapped.some((w) => w.tz === undefined)) ? systemTimeZone(root) : "UTC";
-      const manifest = { jobs: Object.fromEntries(results.flatMap((r) => r.wrapped.map((w) => [w.job, { schedule: w.schedule, tz: w.tz ?? hostZone }]))) };
+      let hostZone: string | undefined;
+      const manifest = { jobs: Object.fromEntries(results.flatMap((r) => r.wrapped.map((w) => [w.job, { schedule: w.schedule, tz: w.tz ?? (hostZone ??= systemTimeZone(root)) }]))) };
 
       if (flags.write) {
         for (const r of results) {
