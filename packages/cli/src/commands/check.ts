@@ -29,6 +29,7 @@ import { absolute, addScanOptions, durationOption, jsonOption, type ScanFlags } 
 import { addCronOptions, cronScan, scanStates, type CronFlags } from "../cron-scan.js";
 import { InvalidArgumentError } from "commander";
 import { HEARTBEAT_USE } from "../slim.js";
+import { writeParts } from "../out-file.js";
 
 /** The checker's own heartbeat: a stale checker is itself an alert (docs/spec.md, "Morning brief"). */
 
@@ -152,7 +153,7 @@ Examples:
           await beat(config, ownDir, io, beatTime(), failure ? "fail" : "ok", failure ? `forge not synced: ${failure.message}` : undefined);
           await recordChanges(folder, synced, scan.now, io);
         }
-        print(io, flags, config, synced, applied, forge, scan.now, failure, deferredWrites);
+        await print(io, flags, config, synced, applied, forge, scan.now, failure, deferredWrites);
         if (failure) throw failure;
         setExit(healthExit(synced.some((s) => s.alerting)));
       } finally {
@@ -391,7 +392,8 @@ async function beat(
   });
 }
 
-function print(
+/** What check prints: the alerting jobs, then each forge action; written in large pieces (writeParts). */
+async function print(
   io: CliIo,
   flags: CheckFlags,
   config: CheckConfig,
@@ -401,7 +403,7 @@ function print(
   now: Date,
   failure: Error | null,
   deferredWrites: number,
-): void {
+): Promise<void> {
   const actions = applied.map((a) => ({
     kind: a.kind,
     issue: a.issue,
@@ -418,17 +420,22 @@ function print(
     io.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
     return;
   }
+  const lines: string[] = [];
   const alerting = sortJobStates(states.filter((s) => s.alerting));
   if (alerting.length === 0) {
-    io.stdout.write(`${states.length} ${states.length === 1 ? "job" : "jobs"}, none alerting.\n`);
+    lines.push(`${states.length} ${states.length === 1 ? "job" : "jobs"}, none alerting.\n`);
   } else {
-    io.stdout.write(`${alerting.length} of ${states.length} ${states.length === 1 ? "job" : "jobs"} alerting:\n`);
+    lines.push(`${alerting.length} of ${states.length} ${states.length === 1 ? "job" : "jobs"} alerting:\n`);
     for (const s of alerting) {
       const age = s.ageSeconds !== null ? ` (last beat ${formatDuration(s.ageSeconds)} ago)` : "";
-      io.stdout.write(`  ${s.job}: ${s.status}${age}: ${s.reason}\n`);
+      lines.push(`  ${s.job}: ${s.status}${age}: ${s.reason}\n`);
     }
   }
-  if (!forge || failure) return;
+  await writeParts(io, undefined, forge && !failure ? lines.concat(actionLines(config, applied, forge, deferredWrites)) : lines);
+}
+
+function actionLines(config: CheckConfig, applied: readonly AppliedAction[], forge: Forge, deferredWrites: number): string[] {
+  const lines: string[] = [];
   const would = config.dryRun ? "would " : "";
   const ref = (n: number | null) => (n === null ? "a new issue" : `#${n}`);
   for (const a of applied) {
@@ -444,9 +451,9 @@ function print(
             : a.kind === "comment"
               ? `${would}comment on ${ref(a.issue)}`
               : `${would}close ${ref(a.issue)}${a.duplicate_of !== undefined ? ` (duplicate of #${a.duplicate_of})` : ""}`;
-    io.stdout.write(`${forge.target}: ${line}\n`);
+    lines.push(`${forge.target}: ${line}\n`);
   }
   if (deferredWrites > 0) {
-    io.stdout.write(`${forge.target}: ${deferredWrites} more ${deferredWrites === 1 ? "write" : "writes"} left for the next run (at most ${config.maxWrites} a run)\n`);
-  }
+    lines.push(`${forge.target}: ${deferredWrites} more ${deferredWrites === 1 ? "write" : "writes"} left for the next run (at most ${config.maxWrites} a run)\n`);
+  }  return lines;
 }
