@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { JobState, JobStatus } from "lastbeat";
-import { jobRowsJsonText, jobStateToJson, sortJobStates, STATUS_SEVERITY } from "lastbeat/internal";
+import { jobRowsJsonText, jobRowTexts, jobStateToJson, jsonWithJobTexts, sortJobStates, STATUS_SEVERITY } from "lastbeat/internal";
 
 /*
  * `status --json` prints its rows 1,000 at a time (jobRowsJsonText); the contract is
@@ -62,6 +62,28 @@ describe("jobRowsJsonText", () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it("cuts into one text per row that, rows reordered, print the document of the reordered rows (property)", () => {
+    // Rows with nested objects and arrays (the report's have past runs): only a row's own brace cuts.
+    const nested = fc.record({ job: anyText, runs: fc.array(fc.record({ at: anyText, n: anyNumber }), { maxLength: 3 }), deep: fc.record({ a: fc.record({ b: anyText }) }) });
+    fc.assert(
+      fc.property(fc.array(fc.oneof(anyState.map(jobStateToJson), nested), { maxLength: 12 }), fc.func(fc.integer()), (rows, key) => {
+        const texts = jobRowTexts(rows);
+        expect(texts).toHaveLength(rows.length);
+        expect(texts.join(",\n")).toBe(jobRowsJsonText(rows));
+        // Sorted after they became text, as status --json does: the document of the sorted rows.
+        const order = rows.map((_, i) => i).sort((a, b) => key(a) - key(b) || a - b);
+        const head = { now: "x", jobs: [] as never[], after: [1, { two: "\n  \"jobs\": []" }] };
+        const printed = [...jsonWithJobTexts(head, order.map((i) => texts[i] as string))].join("");
+        expect(printed).toBe(`${JSON.stringify({ ...head, jobs: order.map((i) => rows[i]) }, null, 2)}\n`);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("refuses rows that are not objects with fields, which it cannot cut", () => {
+    expect(() => jobRowTexts([{}, { job: "a" }])).toThrow("2 rows gave 1 texts");
   });
 
   it("writes a typical row as the documented JSON", () => {

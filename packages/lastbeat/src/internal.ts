@@ -8,7 +8,7 @@ export { readBoundedFile, readBoundedFileSync, readHeartbeatFile, readHeartbeatF
 export type { BoundedRead, ReadResult } from "./read.js";
 export { parseHeartbeat, isThreshold } from "./parse.js";
 export type { ParseResult } from "./parse.js";
-export { sortJobStates, summarizeJobs, jobStateToJson, jobRowsJsonText, jsonWithJobs, statusJson, isCheckerJob } from "./job-states.js";
+export { sortJobStates, summarizeJobs, jobStateToJson, jobRowsJsonText, jobRowTexts, jsonWithJobs, jsonWithJobTexts, statusJson, isCheckerJob } from "./job-states.js";
 export type { JobStateJson } from "./job-states.js";
 export { parseManifest, loadManifest, scheduleInterval, declarationFor } from "./manifest.js";
 export type { Manifest } from "./manifest.js";
