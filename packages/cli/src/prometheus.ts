@@ -9,36 +9,55 @@ export function escapeLabelValue(value: string): string {
 
 const NEEDS_ESCAPE = /[\\"\n]/;
 
-interface Family {
+/** A gauge of one sample per job: its name, its help text and the job's value, or null for none. */
+interface Gauge {
   name: string;
   help: string;
-  /** `name{`: what each of its sample lines starts with, the labels next. */
-  open: string;
-  /** Sample lines joined about 1,000 at a time into flat text (see `addSample`). */
-  chunks: string[];
-  /** Sample text not yet joined, and how many lines it holds. */
-  samples: string[];
-  lines: number;
+  value(state: JobState): number | null;
 }
 
-/**
- * Sample lines built by concatenation are ropes of half a dozen parts each; a fleet of 100,000 jobs
- * has about two million of them. Joined into one flat string every this many, they hold a third of that.
- */
-const CHUNK = 1000;
+const seconds = (date: Date | null) => (date === null ? null : date.getTime() / 1000);
+/** The last finished run's field (a beat of a run under way says nothing about its length). */
+const finished = (state: JobState, field: "duration_ms" | "exit_code") => {
+  const beat = state.heartbeat;
+  return beat === null || beat.status === "start" ? undefined : beat[field];
+};
 
-/** Adds `text`, `lines` sample lines without their final line break. */
-function addSample(f: Family, text: string, lines = 1): void {
-  f.samples.push(text);
-  f.lines += lines;
-  if (f.lines >= CHUNK) {
-    f.chunks.push(f.samples.join("\n"));
-    f.samples = [];
-    f.lines = 0;
-  }
-}
+/** The families in the order printed, `lastbeat_job_status` and `lastbeat_alerting` between them (see metricsParts). */
+const BEFORE_STATUS: readonly Gauge[] = [
+  { name: "lastbeat_last_beat_timestamp_seconds", help: "Unix time of the job's last heartbeat.", value: (s) => seconds(s.lastBeatAt) },
+  { name: "lastbeat_last_success_timestamp_seconds", help: "Unix time of the job's last ok heartbeat.", value: (s) => seconds(s.lastOkAt) },
+  { name: "lastbeat_interval_seconds", help: "Declared interval between runs of the job.", value: (s) => s.intervalSeconds },
+  { name: "lastbeat_due_timestamp_seconds", help: "Unix time the job's next heartbeat is due.", value: (s) => seconds(s.dueAt) },
+  {
+    name: "lastbeat_grace_end_timestamp_seconds",
+    help: "Unix time after which the job's silence is alerting (stale).",
+    value: (s) => seconds(s.graceEndAt),
+  },
+  { name: "lastbeat_age_seconds", help: "Seconds since the job's last heartbeat, at the time of the scan.", value: (s) => s.ageSeconds },
+];
+const STATUS = { name: "lastbeat_job_status", help: "1 for the job's current status, 0 for every other status." };
+const AFTER_STATUS: readonly Gauge[] = [
+  {
+    name: "lastbeat_alerting",
+    help: "1 when the job is alerting (stale, failed, overrun, missing or invalid).",
+    value: (s) => (s.alerting ? 1 : 0),
+  },
+  {
+    name: "lastbeat_last_duration_seconds",
+    help: "Duration of the job's last completed run.",
+    value: (s) => {
+      const ms = finished(s, "duration_ms");
+      return ms === undefined ? null : ms / 1000;
+    },
+  },
+  { name: "lastbeat_last_exit_code", help: "Exit code of the job's last completed run.", value: (s) => finished(s, "exit_code") ?? null },
+];
 
-const seconds = (date: Date) => date.getTime() / 1000;
+/** Jobs whose sample lines are joined into one part: a flat string, not ropes of template parts. */
+const JOBS_PER_PART = 1000;
+
+const header = (name: string, help: string) => `# HELP ${name} ${help}\n# TYPE ${name} gauge\n`;
 
 /**
  * Prometheus text exposition (version 0.0.4) of every job, for node_exporter's textfile
@@ -47,61 +66,54 @@ const seconds = (date: Date) => date.getTime() / 1000;
  * the current one) so rules can match `lastbeat_job_status{status="stale"} == 1`.
  */
 export function renderMetrics(states: readonly JobState[], now: Date, jobLabel = "job"): string {
-  return metricsParts(states, now, jobLabel).join("");
+  return [...metricsParts(states, now, jobLabel)].join("");
 }
 
 /**
- * renderMetrics' text in pieces of about 1,000 sample lines, in order: `lastbeat metrics` writes
- * them one after another, so 100,000 jobs' two million lines are never also one string.
+ * renderMetrics' text in parts, each built only when it is asked for: the format wants each
+ * family's samples together, so the jobs are gone through once per family, 1,000 jobs a part.
+ * `lastbeat metrics` writes each part before the next is built: 100,000 jobs' two million lines
+ * (~100 MB) are never held at once, only the jobs' states.
  */
-export function metricsParts(states: readonly JobState[], now: Date, jobLabel = "job"): string[] {
-  const family = (name: string, help: string): Family => ({ name, help, open: `${name}{`, chunks: [], samples: [], lines: 0 });
-  const lastBeat = family("lastbeat_last_beat_timestamp_seconds", "Unix time of the job's last heartbeat.");
-  const lastOk = family("lastbeat_last_success_timestamp_seconds", "Unix time of the job's last ok heartbeat.");
-  const interval = family("lastbeat_interval_seconds", "Declared interval between runs of the job.");
-  const due = family("lastbeat_due_timestamp_seconds", "Unix time the job's next heartbeat is due.");
-  const graceEnd = family(
-    "lastbeat_grace_end_timestamp_seconds",
-    "Unix time after which the job's silence is alerting (stale).",
-  );
-  const age = family("lastbeat_age_seconds", "Seconds since the job's last heartbeat, at the time of the scan.");
-  const status = family("lastbeat_job_status", "1 for the job's current status, 0 for every other status.");
-  const alerting = family("lastbeat_alerting", "1 when the job is alerting (stale, failed, overrun, missing or invalid).");
-  const duration = family("lastbeat_last_duration_seconds", "Duration of the job's last completed run.");
-  const exitCode = family("lastbeat_last_exit_code", "Exit code of the job's last completed run.");
-  const scan = family("lastbeat_scan_timestamp_seconds", "Unix time these metrics were computed.");
-  const statusLines = statusBlocks(status.open);
-
-  for (const state of states) {
-    // `job="backup"`: the labels every line of this job carries, built once.
-    const labels = `${jobLabel}="${escapeLabelValue(state.job)}"`;
-    const add = (f: Family, value: number) => addSample(f, `${f.open}${labels}} ${formatValue(value)}`);
-    if (state.lastBeatAt) add(lastBeat, seconds(state.lastBeatAt));
-    if (state.lastOkAt) add(lastOk, seconds(state.lastOkAt));
-    if (state.intervalSeconds !== null) add(interval, state.intervalSeconds);
-    if (state.dueAt) add(due, seconds(state.dueAt));
-    if (state.graceEndAt) add(graceEnd, seconds(state.graceEndAt));
-    if (state.ageSeconds !== null) add(age, state.ageSeconds);
-    // One piece of text for the job's ten status lines, from the texts between its labels.
-    const between = statusLines.get(state.status) as readonly string[];
-    let block = status.open;
-    for (const text of between) block = block + labels + text;
-    addSample(status, block, STATUS_SEVERITY.length);
-    addSample(alerting, `${alerting.open}${labels}} ${state.alerting ? 1 : 0}`);
-    const beat = state.heartbeat;
-    if (beat?.duration_ms !== undefined && beat.status !== "start") add(duration, beat.duration_ms / 1000);
-    if (beat?.exit_code !== undefined && beat.status !== "start") add(exitCode, beat.exit_code);
+export function* metricsParts(states: readonly JobState[], now: Date, jobLabel = "job"): Generator<string> {
+  // `job="backup"`: the labels every line of a job carries, built once per job.
+  const labels = states.map((state) => `${jobLabel}="${escapeLabelValue(state.job)}"`);
+  for (const gauge of BEFORE_STATUS) yield* gaugeParts(gauge, states, labels);
+  if (states.length > 0) {
+    yield header(STATUS.name, STATUS.help);
+    const open = `${STATUS.name}{`;
+    const between = statusBlocks(open);
+    for (let start = 0; start < states.length; start += JOBS_PER_PART) {
+      const lines: string[] = [];
+      for (let i = start; i < Math.min(start + JOBS_PER_PART, states.length); i++) {
+        // The job's ten status lines as one text, from the texts between its labels.
+        const label = labels[i] as string;
+        let block = open;
+        for (const text of between.get((states[i] as JobState).status) as readonly string[]) block = block + label + text;
+        lines.push(block);
+      }
+      yield `${lines.join("\n")}\n`;
+    }
   }
-  addSample(scan, `${scan.name} ${formatValue(seconds(now))}`);
+  for (const gauge of AFTER_STATUS) yield* gaugeParts(gauge, states, labels);
+  yield `${header("lastbeat_scan_timestamp_seconds", "Unix time these metrics were computed.")}lastbeat_scan_timestamp_seconds ${formatValue(now.getTime() / 1000)}\n`;
+}
 
-  const parts: string[] = [];
-  for (const f of [lastBeat, lastOk, interval, due, graceEnd, age, status, alerting, duration, exitCode, scan]) {
-    if (f.samples.length > 0) f.chunks.push(f.samples.join("\n"));
-    if (f.chunks.length === 0) continue;
-    parts.push(`# HELP ${f.name} ${f.help}\n# TYPE ${f.name} gauge\n`);
-    for (const chunk of f.chunks) parts.push(chunk, "\n");
+/** One gauge's header and sample lines, 1,000 jobs a part; nothing when no job has a value. */
+function* gaugeParts(gauge: Gauge, states: readonly JobState[], labels: readonly string[]): Generator<string> {
+  const open = `${gauge.name}{`;
+  let started = false;
+  for (let start = 0; start < states.length; start += JOBS_PER_PART) {
+    const lines: string[] = [];
+    for (let i = start; i < Math.min(start + JOBS_PER_PART, states.length); i++) {
+      const value = gauge.value(states[i] as JobState);
+      if (value !== null) lines.push(`${open}${labels[i] as string}} ${formatValue(value)}`);
+    }
+    if (lines.length === 0) continue;
+    if (!started) yield header(gauge.name, gauge.help);
+    started = true;
+    yield `${lines.join("\n")}\n`;
   }
-  return parts;
 }
 
 /**
