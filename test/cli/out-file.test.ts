@@ -1,4 +1,4 @@
-import { readdir } from "node:fs/promises";
+import { chown, lutimes, readdir, readFile, symlink, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { PIECE_CHARS, inPieces, writeParts } from "../../packages/cli/src/out-file.js";
@@ -88,6 +88,44 @@ describe("writing output in pieces", () => {
     const failure = await writeParts(io, out, parts()).catch((error: unknown) => error);
     expect(failure).toMatchObject({ message: expect.stringContaining(`cannot write --out ${out}`) });
     expect((failure as Error).cause).toMatchObject({ code: "ENOENT" });
+  });
+
+  it("removes the temp files a killed run left beside --out, and only those", async () => {
+    const folder = await testdir("lastbeat-out-");
+    const out = join(folder, "lastbeat.prom");
+    const hours = (n: number) => new Date(Date.now() - n * 3_600_000);
+    /** A file at `name`, last written `age` ago. */
+    const plant = async (name: string, age: Date) => {
+      await writeFile(join(folder, name), "# half a metrics file");
+      await utimes(join(folder, name), age, age);
+    };
+    await plant(".lastbeat.prom.0123456789abcdef.tmp", hours(2)); // a killed run's: removed
+    await plant(".lastbeat.prom.fedcba9876543210.tmp", hours(0)); // a run writing now: kept
+    await plant(".other.prom.0123456789abcdef.tmp", hours(2)); // another file's: kept
+    await plant(".lastbeat.prom.not-hex-digits!.tmp", hours(2)); // not a name the writer makes: kept
+    await plant(".lastbeat.prom.0123456789abcdef.tmp.bak", hours(2));
+    await plant(".lastbeat.prom.00000000000000ff.tmp", hours(2));
+    // Another user's (as root, the tests can give one away): kept. Not root: not run.
+    if (process.getuid?.() === 0) await chown(join(folder, ".lastbeat.prom.00000000000000ff.tmp"), 65534, 65534);
+    else await plant(".lastbeat.prom.00000000000000ff.tmp", hours(0));
+    // A link at a temp name is not followed and not removed.
+    await symlink(join(folder, ".other.prom.0123456789abcdef.tmp"), join(folder, ".lastbeat.prom.1111111111111111.tmp"));
+    await lutimes(join(folder, ".lastbeat.prom.1111111111111111.tmp"), hours(2), hours(2));
+
+    await writeParts(recordingIo().io, out, ["lastbeat_alerting 0\n"]);
+    expect(await readFile(out, "utf8")).toBe("lastbeat_alerting 0\n");
+    expect((await readdir(folder)).sort()).toEqual(
+      [
+        ".lastbeat.prom.00000000000000ff.tmp",
+        ".lastbeat.prom.0123456789abcdef.tmp.bak",
+        ".lastbeat.prom.1111111111111111.tmp",
+        ".lastbeat.prom.fedcba9876543210.tmp",
+        ".lastbeat.prom.not-hex-digits!.tmp",
+        ".other.prom.0123456789abcdef.tmp",
+        "lastbeat.prom",
+      ].sort(),
+    );
+    expect(await readFile(join(folder, ".other.prom.0123456789abcdef.tmp"), "utf8")).toBe("# half a metrics file");
   });
 
   it("lets an error in building the text through as it is: a bug, not a file that cannot be written", async () => {

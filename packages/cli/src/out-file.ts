@@ -1,4 +1,4 @@
-import { errnoText, secretsIn, writeFileAtomically } from "lastbeat/internal";
+import { errnoText, removeStaleTemps, secretsIn, writeFileAtomically } from "lastbeat/internal";
 import { UsageError } from "./errors.js";
 import type { CliIo } from "./io.js";
 
@@ -10,6 +10,9 @@ import type { CliIo } from "./io.js";
 async function writeOut(path: string, text: string | AsyncIterable<string>): Promise<void> {
   try {
     await writeFileAtomically(path, text);
+    // A run killed mid-write (out of memory, a reboot) left its temp file: a fleet's metrics is
+    // ~100 MB, written every minute into node_exporter's folder. The next run removes it.
+    await removeStaleTemps(path, Date.now());
   } catch (error) {
     // The file system's refusal (an error from a system call) is the user's to fix; anything else,
     // such as the text failing to build while it is written, is a bug and reported as one.
