@@ -85,6 +85,31 @@ describe("renderMetrics", () => {
     expect(lines).toContain('lastbeat_last_exit_code{job="fetch"} 2');
   });
 
+  it("gives no run length or exit code for a run under way, which has neither yet", () => {
+    // A start beat carries the last finished run's fields forward; they are not this run's.
+    const running = evaluate(
+      { job: "etl", status: "start", at: "2025-01-31T05:50:00.000Z", started_at: "2025-01-31T05:50:00.000Z", interval_s: 3600, duration_ms: 1200, exit_code: 0 },
+      undefined,
+      now,
+    );
+    const text = renderMetrics([running], now);
+    expect(text).toContain('lastbeat_job_status{job="etl",status="running"} 1');
+    expect(text).not.toContain("lastbeat_last_duration_seconds");
+    expect(text).not.toContain("lastbeat_last_exit_code");
+  });
+
+  it("with no jobs, gives the scan time alone; values no number can print are Prometheus' NaN and ±Inf", () => {
+    expect(renderMetrics([], now)).toBe(
+      "# HELP lastbeat_scan_timestamp_seconds Unix time these metrics were computed.\n# TYPE lastbeat_scan_timestamp_seconds gauge\nlastbeat_scan_timestamp_seconds 1738303200\n",
+    );
+    const base = evaluate(undefined, undefined, now, { job: "odd", file: "/x", invalidReason: "bad" });
+    const text = renderMetrics([{ ...base, ageSeconds: Number.NaN, intervalSeconds: Number.POSITIVE_INFINITY, ratio: null }, { ...base, job: "odd2", intervalSeconds: Number.NEGATIVE_INFINITY }], now);
+    const lines = text.split("\n");
+    expect(lines).toContain('lastbeat_age_seconds{job="odd"} NaN');
+    expect(lines).toContain('lastbeat_interval_seconds{job="odd"} +Inf');
+    expect(lines).toContain('lastbeat_interval_seconds{job="odd2"} -Inf');
+  });
+
   it("escapes label values and can rename the job label", () => {
     expect(escapeLabelValue('a\\b"c\nd')).toBe('a\\\\b\\"c\\nd');
     const odd = evaluate(undefined, undefined, now, { job: 'we"ird\\job\n', file: "/x", invalidReason: "bad" });
@@ -94,6 +119,11 @@ describe("renderMetrics", () => {
   });
 
   it("a fleet's samples, joined a thousand at a time, come out whole: each family one block, in job order", () => {
+    // 2,345 jobs (parts of 1,000 and a rest) and exactly 2,000 (no rest): no blank line either way.
+    for (const count of [2000, 2345]) {
+      const even = Array.from({ length: count }, (_, i) => evaluate({ job: `j${i}`, status: "ok", at: "2025-01-31T05:00:00.000Z", interval_s: 60 }, undefined, now));
+      expect(renderMetrics(even, now)).not.toContain("\n\n");
+    }
     const jobs = Array.from({ length: 2345 }, (_, i) => `job-${i}`);
     const states = jobs.map((job) => evaluate({ job, status: "ok", at: "2025-01-31T05:00:00.000Z", interval_s: 86400, exit_code: 0 }, undefined, now));
     const lines = renderMetrics(states, now).split("\n");
