@@ -1,46 +1,32 @@
 import { runCli } from "./cli.js";
 import type { OutputStream } from "./io.js";
 
-/**
- * `process.stdout` or `process.stderr`, made on first use: on a pipe each is a socket, and the
- * modules behind one cost every start ~2 ms, though most runs never write to stderr.
- */
-function realStream(open: () => NodeJS.WriteStream): OutputStream {
-  let made: NodeJS.WriteStream | undefined;
-  const stream = (): NodeJS.WriteStream => {
-    if (made === undefined) {
-      made = open();
-      // `lastbeat status | head -1` closes the pipe early: not an error worth a stack trace, and
-      // `lastbeat run` must finish its command and write its beat even when nobody reads the output.
-      made.on("error", () => {});
-    }
-    return made;
-  };
+function realStream(stream: NodeJS.WriteStream): OutputStream {
+  // `lastbeat status | head -1` closes the pipe early: not an error worth a stack trace, and
+  // `lastbeat run` must finish its command and write its beat even when nobody reads the output.
+  stream.on("error", () => {});
   return {
-    write: (chunk: string) => stream().write(chunk),
-    writeBytes: (chunk: Uint8Array) => stream().write(chunk),
-    get isTTY() {
-      return stream().isTTY === true;
-    },
+    write: (chunk: string) => stream.write(chunk),
+    writeBytes: (chunk: Uint8Array) => stream.write(chunk),
+    isTTY: stream.isTTY === true,
     // Also settles when the stream fails or closes (a reader that went away): `run` must never
     // wait forever for a drain that will not come.
     drained: () =>
-      made !== undefined && made.writableNeedDrain && !made.destroyed
+      stream.writableNeedDrain && !stream.destroyed
         ? new Promise<void>((resolve) => {
-            const current = made as NodeJS.WriteStream;
             const done = () => {
-              current.off("drain", done).off("close", done).off("error", done);
+              stream.off("drain", done).off("close", done).off("error", done);
               resolve();
             };
-            current.once("drain", done).once("close", done).once("error", done);
+            stream.once("drain", done).once("close", done).once("error", done);
           })
         : Promise.resolve(),
   };
 }
 
 const code = await runCli(process.argv.slice(2), {
-  stdout: realStream(() => process.stdout),
-  stderr: realStream(() => process.stderr),
+  stdout: realStream(process.stdout),
+  stderr: realStream(process.stderr),
   env: process.env,
   cwd: process.cwd(),
   now: () => new Date(),
