@@ -126,6 +126,16 @@ describe("writing output in pieces", () => {
       ].sort(),
     );
     expect(await readFile(join(folder, ".other.prom.0123456789abcdef.tmp"), "utf8")).toBe("# half a metrics file");
+
+    // Before the write, not after it: a run that fails too (a full disk, a bug) still clears them.
+    await plant(".lastbeat.prom.2222222222222222.tmp", hours(3));
+    function* failing() {
+      yield "lastbeat_alerting 0\n";
+      throw new TypeError("the metrics could not be built");
+    }
+    await expect(writeParts(recordingIo().io, out, failing())).rejects.toThrow("the metrics could not be built");
+    expect(await readdir(folder)).not.toContain(".lastbeat.prom.2222222222222222.tmp");
+    expect(await readFile(out, "utf8")).toBe("lastbeat_alerting 0\n");
   });
 
   it("lets an error in building the text through as it is: a bug, not a file that cannot be written", async () => {

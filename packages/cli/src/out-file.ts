@@ -8,11 +8,12 @@ import type { CliIo } from "./io.js";
  * be written is a configuration error naming the file and the reason (ENOSPC, EACCES, …).
  */
 async function writeOut(path: string, text: string | AsyncIterable<string>): Promise<void> {
+  // A run killed mid-write (out of memory, a reboot) left its temp file: a fleet's metrics is
+  // ~100 MB, written every minute into node_exporter's folder. Removed before this run writes, so
+  // runs that keep dying, or a disk those files filled, do not keep them forever (never throws).
+  await removeStaleTemps(path, Date.now());
   try {
     await writeFileAtomically(path, text);
-    // A run killed mid-write (out of memory, a reboot) left its temp file: a fleet's metrics is
-    // ~100 MB, written every minute into node_exporter's folder. The next run removes it.
-    await removeStaleTemps(path, Date.now());
   } catch (error) {
     // The file system's refusal (an error from a system call) is the user's to fix; anything else,
     // such as the text failing to build while it is written, is a bug and reported as one.

@@ -455,5 +455,6 @@ function actionLines(config: CheckConfig, applied: readonly AppliedAction[], for
   }
   if (deferredWrites > 0) {
     lines.push(`${forge.target}: ${deferredWrites} more ${deferredWrites === 1 ? "write" : "writes"} left for the next run (at most ${config.maxWrites} a run)\n`);
-  }  return lines;
+  }
+  return lines;
 }
