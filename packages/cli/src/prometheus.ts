@@ -78,39 +78,41 @@ export function renderMetrics(states: readonly JobState[], now: Date, jobLabel =
 export function* metricsParts(states: readonly JobState[], now: Date, jobLabel = "job"): Generator<string> {
   // `job="backup"`: the labels every line of a job carries, built once per job.
   const labels = states.map((state) => `${jobLabel}="${escapeLabelValue(state.job)}"`);
-  for (const gauge of BEFORE_STATUS) yield* gaugeParts(gauge, states, labels);
-  if (states.length > 0) {
-    yield header(STATUS.name, STATUS.help);
-    const open = `${STATUS.name}{`;
-    const between = statusBlocks(open);
-    for (let start = 0; start < states.length; start += JOBS_PER_PART) {
-      const lines: string[] = [];
-      for (let i = start; i < Math.min(start + JOBS_PER_PART, states.length); i++) {
-        // The job's ten status lines as one text, from the texts between its labels.
-        const label = labels[i] as string;
-        let block = open;
-        for (const text of between.get((states[i] as JobState).status) as readonly string[]) block = block + label + text;
-        lines.push(block);
-      }
-      yield `${lines.join("\n")}\n`;
-    }
-  }
-  for (const gauge of AFTER_STATUS) yield* gaugeParts(gauge, states, labels);
+  const gauge = ({ name, help, value }: Gauge) => {
+    const open = `${name}{`;
+    return familyParts(name, help, states.length, (i) => {
+      const v = value(states[i] as JobState);
+      return v === null ? null : `${open}${labels[i] as string}} ${formatValue(v)}`;
+    });
+  };
+  for (const g of BEFORE_STATUS) yield* gauge(g);
+  const open = `${STATUS.name}{`;
+  const between = statusBlocks(open);
+  // The job's ten status lines as one text, from the texts between its labels.
+  yield* familyParts(STATUS.name, STATUS.help, states.length, (i) => {
+    const label = labels[i] as string;
+    let block = open;
+    for (const text of between.get((states[i] as JobState).status) as readonly string[]) block = block + label + text;
+    return block;
+  });
+  for (const g of AFTER_STATUS) yield* gauge(g);
   yield `${header("lastbeat_scan_timestamp_seconds", "Unix time these metrics were computed.")}lastbeat_scan_timestamp_seconds ${formatValue(now.getTime() / 1000)}\n`;
 }
 
-/** One gauge's header and sample lines, 1,000 jobs a part; nothing when no job has a value. */
-function* gaugeParts(gauge: Gauge, states: readonly JobState[], labels: readonly string[]): Generator<string> {
-  const open = `${gauge.name}{`;
+/**
+ * One family's header and the sample text of jobs 0 to `count` - 1 (`lineOf`, null for a job
+ * without a sample), 1,000 jobs a part; nothing at all when no job has one.
+ */
+function* familyParts(name: string, help: string, count: number, lineOf: (job: number) => string | null): Generator<string> {
   let started = false;
-  for (let start = 0; start < states.length; start += JOBS_PER_PART) {
+  for (let start = 0; start < count; start += JOBS_PER_PART) {
     const lines: string[] = [];
-    for (let i = start; i < Math.min(start + JOBS_PER_PART, states.length); i++) {
-      const value = gauge.value(states[i] as JobState);
-      if (value !== null) lines.push(`${open}${labels[i] as string}} ${formatValue(value)}`);
+    for (let i = start; i < Math.min(start + JOBS_PER_PART, count); i++) {
+      const line = lineOf(i);
+      if (line !== null) lines.push(line);
     }
     if (lines.length === 0) continue;
-    if (!started) yield header(gauge.name, gauge.help);
+    if (!started) yield header(name, help);
     started = true;
     yield `${lines.join("\n")}\n`;
   }

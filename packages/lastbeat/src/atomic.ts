@@ -93,7 +93,7 @@ export async function writeFileAtomically(
 }
 
 /** A temp file this old is no writer's any more: a write of even a fleet's metrics takes seconds. */
-export const STALE_TEMP_MS = 60 * 60 * 1000;
+const STALE_TEMP_MS = 60 * 60 * 1000;
 /** What follows `.<name>.` in writeFileAtomically's temp names: 16 hex digits and `.tmp`. */
 const TEMP_TAIL = /^[0-9a-f]{16}\.tmp$/;
 
@@ -101,9 +101,9 @@ const TEMP_TAIL = /^[0-9a-f]{16}\.tmp$/;
  * Removes the temp files writeFileAtomically left beside `file` when its process was killed
  * mid-write (out of memory, a reboot): `.<name>.<16 hex digits>.tmp`, regular files of this user
  * untouched for `olderThanMs`. A temp of a write under way is fresh and stays; links, other users'
- * files and anything that cannot be removed stay too. Never throws; returns the names removed.
+ * files and anything that cannot be removed stay too. Never throws.
  */
-export async function removeStaleTemps(file: string, now: number, olderThanMs = STALE_TEMP_MS): Promise<string[]> {
+export async function removeStaleTemps(file: string, now: number, olderThanMs = STALE_TEMP_MS): Promise<void> {
   const dir = dirname(file);
   const prefix = `.${basename(file)}.`;
   const uid = process.getuid?.();
@@ -111,9 +111,8 @@ export async function removeStaleTemps(file: string, now: number, olderThanMs = 
   try {
     names = await readdir(dir);
   } catch {
-    return [];
+    return;
   }
-  const removed: string[] = [];
   for (const name of names) {
     if (!name.startsWith(prefix) || !TEMP_TAIL.test(name.slice(prefix.length))) continue;
     const path = join(dir, name);
@@ -121,10 +120,8 @@ export async function removeStaleTemps(file: string, now: number, olderThanMs = 
       const info = await lstat(path);
       if (!info.isFile() || (uid !== undefined && info.uid !== uid) || now - info.mtimeMs < olderThanMs) continue;
       await unlink(path);
-      removed.push(name);
     } catch {
       // gone already, or not ours to remove: left as it is
     }
   }
-  return removed;
 }

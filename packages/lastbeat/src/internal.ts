@@ -1,6 +1,6 @@
 // "lastbeat/internal": what @lastbeat/forge, @lastbeat/report and @lastbeat/cli share with the
 // library beyond its public API. Not for users: these names change without a major version.
-export { writeFileAtomically, removeStaleTemps, STALE_TEMP_MS } from "./atomic.js";
+export { writeFileAtomically, removeStaleTemps } from "./atomic.js";
 export type { AtomicFs, AtomicWriteOptions } from "./atomic.js";
 export { buildHeartbeat, writeConfigErrorBeat } from "./write.js";
 export type { ConfigErrorBeatOptions } from "./write.js";

@@ -128,39 +128,33 @@ export function* jsonWithJobs<S>(
   row: (state: S) => object,
   rowsPerPiece = ROWS_PER_PIECE,
 ): Generator<string> {
-  const { before, after } = aroundJobs(head);
-  if (states.length === 0) {
-    yield `${before}]${after}\n`;
-    return;
+  function* pieces(): Generator<string> {
+    for (let start = 0; start < states.length; start += rowsPerPiece) {
+      yield jobRowsJsonText(states.slice(start, start + rowsPerPiece).map(row));
+    }
   }
-  yield `${before}\n`;
-  for (let start = 0; start < states.length; start += rowsPerPiece) {
-    const text = jobRowsJsonText(states.slice(start, start + rowsPerPiece).map(row));
-    yield start > 0 ? `,\n${text}` : text;
-  }
-  yield `\n  ]${after}\n`;
+  yield* jsonWithJobTexts(head, pieces());
 }
 
-/** jsonWithJobs' text from rows already turned into text (jobRowTexts), in order: one part per row. */
-export function* jsonWithJobTexts(head: { readonly [key: string]: unknown; jobs: readonly never[] }, texts: readonly string[]): Generator<string> {
-  const { before, after } = aroundJobs(head);
-  if (texts.length === 0) {
-    yield `${before}]${after}\n`;
-    return;
-  }
-  yield `${before}\n`;
-  for (let i = 0; i < texts.length; i++) yield i > 0 ? `,\n${texts[i]}` : (texts[i] as string);
-  yield `\n  ]${after}\n`;
-}
-
-/** The text of `head` up to its top-level `"jobs": [`, and after its `]`. */
-function aroundJobs(head: { readonly [key: string]: unknown; jobs: readonly never[] }): { before: string; after: string } {
+/**
+ * jsonWithJobs' text from rows already turned into text, in order: one row each (jobRowTexts) or
+ * several (jobRowsJsonText), as long as none is empty.
+ */
+export function* jsonWithJobTexts(head: { readonly [key: string]: unknown; jobs: readonly never[] }, texts: Iterable<string>): Generator<string> {
   const whole = JSON.stringify(head, null, 2);
   // Only top-level keys follow a newline and two spaces (deeper ones more; a string's own line
   // breaks are escaped): this is the one place for the rows.
   const at = whole.indexOf(EMPTY_JOBS);
   if (at < 0) throw new Error("jsonWithJobs: the document has no top-level jobs: []");
-  return { before: whole.slice(0, at + EMPTY_JOBS.length - 1), after: whole.slice(at + EMPTY_JOBS.length) };
+  const before = whole.slice(0, at + EMPTY_JOBS.length - 1);
+  const after = whole.slice(at + EMPTY_JOBS.length);
+  let first = true;
+  for (const text of texts) {
+    if (first) yield `${before}\n`;
+    yield first ? text : `,\n${text}`;
+    first = false;
+  }
+  yield first ? `${before}]${after}\n` : `\n  ]${after}\n`;
 }
 
 const EMPTY_JOBS = '\n  "jobs": []';

@@ -38,19 +38,18 @@ Examples:
         // A fleet's worth of jobs: each state becomes its sort keys and its JSON row as soon as it
         // is evaluated, so no parsed heartbeat outlives its row, and every 1,000 rows their text
         // (jobRowTexts), so no row object outlives its text either; the output is streamed.
-        let pending: StatusRow[] = [];
+        let waiting: StatusRow[] = [];
+        let json: JobStateJson[] = [];
         const toText = () => {
-          const texts = jobRowTexts(pending.map((r) => r.json as JobStateJson));
-          pending.forEach((r, i) => {
-            r.text = texts[i] as string;
-            r.json = null;
-          });
-          pending = [];
+          jobRowTexts(json).forEach((text, i) => ((waiting[i] as StatusRow).text = text));
+          waiting = [];
+          json = [];
         };
         const row = (state: JobState): StatusRow => {
           const { job, status, ratio, alerting } = state;
-          const r: StatusRow = { job, status, ratio, alerting, json: jobStateToJson(redactState(state, secrets)), text: "" };
-          if (pending.push(r) === ROWS_PER_TEXT) toText();
+          const r: StatusRow = { job, status, ratio, alerting, text: "" };
+          json.push(jobStateToJson(redactState(state, secrets)));
+          if (waiting.push(r) === ROWS_PER_TEXT) toText();
           return r;
         };
         const rows = await scanHeartbeats(options, (state) => row(scan.explain(state)));
@@ -92,8 +91,7 @@ function oneLine(text: string): string {
 
 /** What `status --json` keeps of a job until the rows are sorted: the sort keys and the row's text. */
 interface StatusRow extends Pick<JobState, "job" | "status" | "ratio" | "alerting"> {
-  /** The row as printed, until it is text. */
-  json: JobStateJson | null;
+  /** The row as printed (jobRowTexts). */
   text: string;
 }
 
