@@ -107,12 +107,8 @@ export async function removeStaleTemps(file: string, now: number, olderThanMs = 
   const dir = dirname(file);
   const prefix = `.${basename(file)}.`;
   const uid = process.getuid?.();
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return;
-  }
+  // A folder that cannot be listed has nothing this can remove.
+  const names = await readdir(dir).catch(() => [] as string[]);
   for (const name of names) {
     if (!name.startsWith(prefix) || !TEMP_TAIL.test(name.slice(prefix.length))) continue;
     const path = join(dir, name);
