@@ -6,7 +6,7 @@ import { heartbeatFolder } from "./fixtures.js";
 import { measureForge, measureStorm } from "./measure-forge.js";
 import { measureMemory } from "./measure-memory.js";
 import { measureRun } from "./measure-run.js";
-import { eventLoopRows, measureScan, scalingRow, type EventLoopStalls, type ScanTimes } from "./measure-scan.js";
+import { eventLoopRows, measureGrowth, measureScan, scalingRow, type EventLoopStalls, type ScanTimes } from "./measure-scan.js";
 import { measureStart } from "./measure-start.js";
 import { measureWrite } from "./measure-write.js";
 import { closeDevNull } from "./processes.js";
@@ -65,7 +65,13 @@ try {
       for (const key of ["scan", "idle", "scanCpu", "idleCpu"] as const) eventLoopMaxMs[key] = Math.max(eventLoopMaxMs[key], result.eventLoopMaxMs[key]);
     }
     const [small, big] = times.slice(-2);
-    if (small && big) rows.push(scalingRow(small, big, "library"), scalingRow(small, big, "cli"));
+    if (small && big) {
+      log(`scan growth ${small.size} → ${big.size} files, each scan in a fresh process: ${config.rounds.scan(big.size)} rounds`);
+      rows.push(
+        await measureGrowth(config, { size: small.size, dir: folders.get(small.size)! }, { size: big.size, dir: folders.get(big.size)! }),
+        scalingRow(small, big),
+      );
+    }
     const largest = config.sizes[config.sizes.length - 1];
     if (largest !== undefined) rows.push(...eventLoopRows(eventLoopMaxMs, largest));
   }
