@@ -241,8 +241,8 @@ export function scalingRow(small: ScanTimes, big: ScanTimes): Row {
 }
 
 /**
- * How `scanHeartbeats`' cost grows from one size to the next, each scan timed inside a fresh
- * process (scan-process.mjs) after one untimed scan there: what a service scanning its own folder
+ * How `scanHeartbeats`' cost grows from one size to the next, timed inside a fresh process
+ * (scan-process.mjs: untimed scans for half a second, then the median of three): what a service scanning its own folder
  * again and again pays. In the bench's own process the figure also carried the bench's heap, grown
  * by every earlier measure: 100,000 files read 9.5× to 11.8× of 10,000 from run to run with the
  * code unchanged. The four contenders alternate; each round's growth is its big scan over its
@@ -267,7 +267,7 @@ export async function measureGrowth(config: BenchConfig, small: { size: number; 
     { rounds: config.rounds.scan(big.size), warmup: 0 },
   );
   const grow = (b: number[][], s: number[][]) => roundRatios(b, s, only);
-  return growthRow(small.size, big.size, "`scanHeartbeats`", grow(times.lastbeatBig, times.lastbeatSmall), grow(times.syncBig, times.syncSmall), " (each in a fresh process, after one untimed scan there)");
+  return growthRow(small.size, big.size, "`scanHeartbeats`", grow(times.lastbeatBig, times.lastbeatSmall), grow(times.syncBig, times.syncSmall), " (each in a fresh process, warm: the median of three scans after half a second of untimed ones)");
 }
 
 function growthRow(small: number, big: number, what: string, lastbeat: number[], sync: number[], how = ""): Row {
