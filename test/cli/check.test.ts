@@ -102,6 +102,23 @@ describe("lastbeat check", () => {
     expect(JSON.parse(r.stdout).actions).toEqual([]);
   });
 
+  it("never creates a heartbeat folder it scans: a missing one is an alert, and stays missing", async () => {
+    const typo = join(dir, "hb-typo");
+    const r = await check(["--forge", "file", "--repo", join(dir, "issues"), "--dir", typo], {});
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`folder:${typo}: invalid: heartbeat folder does not exist`);
+    await expect(readdir(typo)).rejects.toMatchObject({ code: "ENOENT" });
+    const issues = await readdir(join(dir, "issues"));
+    expect(issues.filter((name) => name.endsWith(".md"))).toHaveLength(1);
+    // The same with no --dir: the default folder (LASTBEAT_DIR) is scanned, so it is not created either.
+    const unset = await check(["--forge", "none"], { LASTBEAT_DIR: typo });
+    expect(unset.code).toBe(1);
+    await expect(readdir(typo)).rejects.toMatchObject({ code: "ENOENT" });
+    // A folder that is there gets the checker's beat as before.
+    expect((await check(["--forge", "none", "--dir", hb], {})).code).toBe(1);
+    expect(await readdir(hb)).toContain("heartbeat-checker.last");
+  });
+
   it("a failing job's next run in progress keeps its one issue: no close, no reopen, no comment", async () => {
     // A daily backup failing every night, with the checker landing during each run.
     const jobs = join(dir, "nightly");
@@ -195,6 +212,38 @@ describe("lastbeat check", () => {
     expect(retired.code).toBe(0);
     expect(JSON.parse(retired.stdout).actions).toEqual([{ kind: "close", issue: 1 }]);
     expect(await readFile(join(issues, "issue-1.md"), "utf8")).toContain("**backup** was retired on purpose (`lastbeat retire`)");
+  });
+
+  it("with several folders, a job left in one of them keeps its alert's file: closed when healthy, retired by either name", async () => {
+    const issues = join(dir, "issues");
+    const [a, b] = [join(dir, "hosts", "a"), join(dir, "hosts", "b")];
+    await beatFile(a, "backup", { at: "2025-03-10T07:00:00Z" });
+    await beatFile(b, "backup", { at: "2025-03-10T11:30:00Z" });
+    const args = ["--forge", "file", "--repo", issues, "--dir", join(dir, "hosts", "*"), "--json"];
+    const jobsOf = (r: Captured) => JSON.parse(r.stdout).jobs.map((j: { job: string; status: string }) => `${j.job}:${j.status}`);
+    const first = await check(args, {});
+    expect(jobsOf(first)).toEqual([`backup@${a}:stale`, `backup@${b}:ok`]);
+    // b's copy goes: the job in a is plain `backup` again, and healthy: the alert closes.
+    await rm(b, { recursive: true });
+    await beatFile(a, "backup", { at: "2025-03-10T11:50:00Z" });
+    const healed = await check(args, {});
+    expect(jobsOf(healed)).toEqual(["backup:ok"]);
+    expect(JSON.parse(healed.stdout).actions).toEqual([{ kind: "close", issue: 1 }]);
+    expect(healed.code).toBe(0);
+
+    // Stale in two folders again, then retired by the name status gave it.
+    await beatFile(b, "backup", { at: "2025-03-10T07:00:00Z" });
+    await beatFile(a, "backup", { at: "2025-03-10T11:50:00Z" });
+    expect((await check(args, {})).code).toBe(1);
+    const io = fakeIo({ env: {}, now: NOW });
+    expect(await runCli(["retire", `backup@${b}`], io)).toBe(0);
+    expect(await readdir(b)).toEqual(["backup.retired"]);
+    const retired = await check(args, {});
+    expect(jobsOf(retired)).toEqual(["backup:ok"]);
+    expect(retired.code).toBe(0);
+    expect(JSON.parse(retired.stdout).actions).toEqual([{ kind: "close", issue: 2 }]);
+    expect(await runCli(["retire", "backup@relative/hb"], io)).toBe(2);
+    expect(await runCli(["retire", `backup@${b}`, "--dir", a], io)).toBe(2);
   });
 
   describe("against a forge server", () => {

@@ -191,6 +191,31 @@ describe("the planner on the issues it finds", () => {
   });
 });
 
+describe("a job renamed by the scan of several folders", () => {
+  // Found in two folders it is `<job>@<folder>`; left in one, plain `<job>` again: the same file.
+  const at = (job: string, folder: string, make: (job: string) => JobState): JobState => ({ ...make(job), file: `${folder}/${job.split("@")[0]}.last` });
+
+  it("closes the alert of `backup@<folder>` when that folder's file, now plain `backup`, is healthy: not 'heartbeat file removed'", () => {
+    const issue = open(1, rendered("rollup", [at("backup@/hosts/a", "/hosts/a", stale)]));
+    const { states, actions } = planSync({ scope: SCOPE, mode: "rollup", states: [at("backup", "/hosts/a", healthy)], issues: [issue], now: NOW });
+    expect(states.map((s) => [s.job, s.status])).toEqual([["backup", "ok"]]);
+    expect(summary(actions)).toEqual(["close rollup #1"]);
+  });
+
+  it("keeps the alert of plain `backup` on its file, now `backup@<folder>` beside another folder's, without a missing job", () => {
+    const issue = open(1, rendered("rollup", [at("backup", "/hosts/a", stale)]));
+    const states = [at("backup@/hosts/a", "/hosts/a", stale), at("backup@/hosts/b", "/hosts/b", healthy)];
+    const plan = planSync({ scope: SCOPE, mode: "rollup", states, issues: [issue], now: NOW });
+    expect(plan.states.filter((s) => s.status === "missing")).toEqual([]);
+  });
+
+  it("still says 'heartbeat file removed' when the file is gone from that folder, whatever else is scanned", () => {
+    const issue = open(1, rendered("rollup", [at("backup@/hosts/a", "/hosts/a", stale)]));
+    const { states } = planSync({ scope: SCOPE, mode: "rollup", states: [at("backup", "/hosts/b", healthy)], issues: [issue], now: NOW });
+    expect(states.find((s) => s.job === "backup@/hosts/a")).toMatchObject({ status: "missing", reason: "heartbeat file removed" });
+  });
+});
+
 describe("the planner in a storm and on a write budget", () => {
   it("opens the shared storm issue first, and says how many new issues a run may open", () => {
     const states = [stale("backup"), failed("db"), failed("aaa"), failed("zzz")];

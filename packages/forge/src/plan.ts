@@ -1,3 +1,4 @@
+import { basename, dirname } from "node:path";
 import type { JobState } from "lastbeat";
 import { sortJobStates } from "lastbeat/internal";
 import type { ForgeIssue } from "./forge.js";
@@ -210,7 +211,7 @@ function withVanished(
   memory: ReadonlyMap<string, { status: string; since: string | null }>,
   retired: ReadonlySet<string>,
 ): JobState[] {
-  const present = new Set(states.map((s) => s.job));
+  const present = presentNames(states);
   const vanished: JobState[] = [];
   for (const [job, { since }] of memory) {
     if (present.has(job) || retired.has(job)) continue;
@@ -233,6 +234,23 @@ function withVanished(
     });
   }
   return vanished.length === 0 ? [...states] : [...states, ...vanished];
+}
+
+/**
+ * Every name the scanned jobs were or may have been known by. A scan of several folders names a
+ * job found in more than one of them `<job>@<folder>`, and the plain `<job>` again once it is left
+ * in one: the same file, so the alert remembered under the other name is not a vanished file.
+ */
+function presentNames(states: readonly JobState[]): Set<string> {
+  const names = new Set<string>();
+  for (const { job, file } of states) {
+    names.add(job);
+    if (file === null || !file.endsWith(".last")) continue;
+    const stem = basename(file).slice(0, -".last".length);
+    names.add(stem);
+    names.add(`${stem}@${dirname(file)}`);
+  }
+  return names;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { readdir } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Option } from "commander";
@@ -15,7 +15,6 @@ import {
   formatDuration,
   isoTime,
   redact,
-  resolveHeartbeatDir,
   secretsIn,
   sortJobStates,
   statusJson,
@@ -111,14 +110,20 @@ Examples:
       const beatTime = () => flags.now ?? io.now();
 
       const { ForgeError } = await import("@lastbeat/forge");
-      const folder = config.dryRun ? null : await checkerFolder(ownDir, io);
+      const folder = config.dryRun ? null : checkerFolder(ownDir, io);
+      // The checker's beats and journal go into a folder it scans only when the folder is there.
+      // Created by them, a mistyped --dir or a share not mounted would hold just the checker's beat
+      // and scan healthy; missing, it is the scan's `folder:<dir>` alert, as for `status`. (With
+      // only globs to scan, its beat goes to the default folder, which it then creates.)
+      const scansOwnFolder = ownDir !== undefined || !flags.dir?.length;
+      const home = folder !== null && (!scansOwnFolder || (await isFolder(folder))) ? folder : null;
       // Two checkers sharing a folder (on one host, or an HA pair on a shared mount) never sync or
       // write the journal at once: the second waits, then sees the first's work.
       const lock = folder === null ? null : await lockFor(folder, io);
       try {
         // While it runs, the checker is `running`, not stale from its previous run.
-        if (!config.dryRun) await beat(config, ownDir, io, beatTime(), "start");
-        const states = runningItself(await scanStates(scan, io.env, HEARTBEAT_USE.check), folder);
+        if (home !== null) await beat(config, ownDir, io, beatTime(), "start");
+        const states = runningItself(await scanStates(scan, io.env, HEARTBEAT_USE.check), home);
         let applied: AppliedAction[] = [];
         // The scan's states, plus remembered alerting jobs whose heartbeat file vanished.
         let synced: readonly JobState[] = states;
@@ -149,9 +154,9 @@ Examples:
             failure = error;
           }
         }
-        if (folder !== null) {
+        if (home !== null) {
           await beat(config, ownDir, io, beatTime(), failure ? "fail" : "ok", failure ? `forge not synced: ${failure.message}` : undefined);
-          await recordChanges(folder, synced, scan.now, io);
+          await recordChanges(home, synced, scan.now, io);
         }
         await print(io, flags, config, synced, applied, forge, scan.now, failure, deferredWrites);
         if (failure) throw failure;
@@ -247,7 +252,8 @@ function isValidScope(scope: string): boolean {
 
 /**
  * Jobs retired on purpose: `lastbeat retire <job>` leaves `<job>.retired` in the heartbeat folder.
- * Only the names are read, never the contents.
+ * Only the names are read, never the contents. Each counts under its folder's name too
+ * (`<job>@<folder>`), the name a scan of several folders gives a job found in more than one.
  */
 async function retiredJobs(dirs: readonly string[] | undefined, io: CliIo): Promise<Set<string>> {
   const retired = new Set<string>();
@@ -262,7 +268,7 @@ async function retiredJobs(dirs: readonly string[] | undefined, io: CliIo): Prom
     for (const name of names) {
       if (!name.endsWith(".retired")) continue;
       const job = name.slice(0, -".retired".length);
-      if (isValidJobName(job)) retired.add(job);
+      if (isValidJobName(job)) retired.add(job).add(`${job}@${dir}`);
     }
   }
   return retired;
@@ -301,14 +307,13 @@ function ownBeat(folder: string): (state: JobState) => boolean {
   return (state) => isCheckerJob(state.job) && state.file !== null && resolve(state.file) === own;
 }
 
-/** The folder of the checker's own heartbeat, its lock and its journal, created when needed. */
-async function checkerFolder(ownDir: string | undefined, io: CliIo): Promise<string> {
-  try {
-    return await resolveHeartbeatDir({ ...(ownDir !== undefined && { dir: ownDir }), env: io.env });
-  } catch {
-    return ownDir ?? defaultHeartbeatDir(io.env);
-  }
-}
+/**
+ * The folder of the checker's own heartbeat, its lock and its journal: the first plain `--dir`,
+ * else the readers' default. Not created here (its first beat creates it when it is not scanned).
+ */
+const checkerFolder = (ownDir: string | undefined, io: CliIo): string => ownDir ?? defaultHeartbeatDir(io.env);
+
+const isFolder = (path: string) => stat(path).then((info) => info.isDirectory(), () => false);
 
 /** Errors that mean "this folder cannot take a file", not "another checker holds the lock". */
 const REFUSALS = new Set(["ENOSPC", "EROFS", "EACCES", "EPERM", "ENOENT", "ENOTDIR", "EDQUOT"]);
