@@ -1,4 +1,4 @@
-import { writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -453,6 +453,37 @@ describe("the status table in a terminal", () => {
     const lines = io.out().split("\n\n")[0]!.split("\n");
     expect(lines).toHaveLength(2);
     expect(lines[1]).toMatch(/^backup\s+failed\s.*: disk full$/);
+    expect(io.out()).not.toMatch(CONTROL);
+  });
+});
+
+describe("check and status --crontabs in a terminal", () => {
+  const ESCAPES = "\u001b]0;pwned\u0007\u001b[2Jcleared \u202eevil\r\noverwrite";
+
+  it("check prints a hostile message and a hostile file name each on its job's line, inert", async () => {
+    const dir = await testdir("lastbeat-hostile-");
+    const heartbeat = { format: "lastbeat/1", job: "backup", status: "fail", at: minutesAgo(5), interval_s: 3600, message: ESCAPES };
+    await writeFile(join(dir, "backup.last"), JSON.stringify(heartbeat));
+    await writeFile(join(dir, "esc\u001b[31mred\u202e.last"), "{}");
+    const io = fakeIo({ env: {}, cwd: dir });
+    expect(await runCli(["check", "--forge", "none", "--dir", dir, "--now", NOW.toISOString()], io)).toBe(1);
+    const lines = io.out().trimEnd().split("\n");
+    expect(lines).toHaveLength(3); // the count, then one line per alerting job
+    expect(lines).toContainEqual("  backup: failed (last beat 5m ago): last run failed: cleared evil overwrite");
+    expect(lines).toContainEqual(expect.stringMatching(/^ {2}escred: invalid: file name is not a valid job name$/));
+    expect(io.out()).not.toMatch(CONTROL);
+  });
+
+  it("status --crontabs lists another user's hostile cron line inert, on one line", async () => {
+    const root = await testdir("lastbeat-hostile-cron-");
+    const spool = join(root, "var", "spool", "cron", "crontabs");
+    await mkdir(spool, { recursive: true });
+    await writeFile(join(spool, "mallory"), `* * * * * /bin/echo ${ESCAPES.replace(/\r\n/, " ")}\n`);
+    await mkdir(join(root, "hb"));
+    const io = fakeIo({ env: { LASTBEAT_DIR: join(root, "hb"), LASTBEAT_CRON_ROOT: root, TZ: "UTC" }, cwd: root });
+    await runCli(["status", "--crontabs", "--now", NOW.toISOString()], io);
+    const listed = io.out().split("Unmonitored cron lines: 1")[1]!.trimEnd().split("\n").slice(1);
+    expect(listed).toEqual([expect.stringMatching(/mallory: \/bin\/echo cleared evil overwrite$/)]);
     expect(io.out()).not.toMatch(CONTROL);
   });
 });

@@ -20,6 +20,7 @@ import {
   statusJson,
   updateJournal,
 } from "lastbeat/internal";
+import { plainLine } from "lastbeat/text";
 import type { AppliedAction, Forge, SyncMode } from "@lastbeat/forge";
 import { UsageError, healthExit } from "../errors.js";
 import type { CliIo, RegisterCommand } from "../io.js";
@@ -433,7 +434,8 @@ async function print(
     lines.push(`${alerting.length} of ${states.length} ${states.length === 1 ? "job" : "jobs"} alerting:\n`);
     for (const s of alerting) {
       const age = s.ageSeconds !== null ? ` (last beat ${formatDuration(s.ageSeconds)} ago)` : "";
-      lines.push(`  ${s.job}: ${s.status}${age}: ${s.reason}\n`);
+      // Job names of broken files and reasons quoting a job's message are untrusted (plainLine).
+      lines.push(`  ${plainLine(s.job)}: ${s.status}${age}: ${plainLine(s.reason)}\n`);
     }
   }
   await writeParts(io, undefined, forge && !failure ? lines.concat(actionLines(config, applied, forge, deferredWrites)) : lines);

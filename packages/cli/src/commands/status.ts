@@ -1,5 +1,6 @@
 import { scanHeartbeats, type JobState } from "lastbeat";
 import { formatDuration, jobRowTexts, jobStateToJson, jsonWithJobTexts, secretsIn, sortJobStates, type JobStateJson } from "lastbeat/internal";
+import { plainLine } from "lastbeat/text";
 import { healthExit } from "../errors.js";
 import { addCronOptions, cronScan, scanStates, unmonitoredJson, type CronFlags } from "../cron-scan.js";
 import type { CronEntry } from "../crontab.js";
@@ -72,21 +73,21 @@ Examples:
     });
 };
 
-/** The cron lines that run no lastbeat, one per line: where, as whom, when, what. */
+/**
+ * The cron lines that run no lastbeat, one per line: where, as whom, when, what. Another user's
+ * crontab is untrusted text: no terminal escapes or line breaks from it reach the reader (plainLine).
+ */
 function unmonitoredText(entries: readonly CronEntry[], alerting: boolean): string {
-  const where = entries.map((e) => `${e.source}:${e.line}`);
-  const width = Math.max(...where.map((w) => w.length));
-  const whenWidth = Math.max(...entries.map((e) => e.scheduleText.length));
-  const lines = entries.map(
-    (e, i) => `  ${(where[i] as string).padEnd(width)}  ${e.scheduleText.padEnd(whenWidth)}  ${e.user === null ? "" : `${e.user}: `}${oneLine(e.command)}`,
-  );
+  const rows = entries.map((e) => ({
+    where: plainLine(`${e.source}:${e.line}`),
+    when: plainLine(e.scheduleText),
+    what: `${e.user === null ? "" : `${plainLine(e.user)}: `}${plainLine(e.command, 100)}`,
+  }));
+  const width = rows.reduce((max, r) => Math.max(max, r.where.length), 0);
+  const whenWidth = rows.reduce((max, r) => Math.max(max, r.when.length), 0);
+  const lines = rows.map((r) => `  ${r.where.padEnd(width)}  ${r.when.padEnd(whenWidth)}  ${r.what}`);
   const note = alerting ? "alerting (--unmonitored alert)" : "not alerting";
   return `\nUnmonitored cron lines: ${entries.length} (${note}; wrap them in \`lastbeat run <job> --\`)\n${lines.join("\n")}\n`;
-}
-
-function oneLine(text: string): string {
-  const flat = text.replace(/\s+/g, " ");
-  return flat.length > 100 ? `${flat.slice(0, 99)}…` : flat;
 }
 
 /** What `status --json` keeps of a job until the rows are sorted: the sort keys and the row's text. */
