@@ -38,7 +38,8 @@ export function statusTable(
     s.ratio === null ? "-" : `${s.ratio.toFixed(1)}×`,
     plainLine(s.reason),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  // Widest cell per column by a loop: spreading 130,000 rows into Math.max overflows the stack.
+  const widths = header.map((h, i) => rows.reduce((width, r) => Math.max(width, (r[i] ?? "").length), h.length));
   const line = (cells: string[], state?: JobState) =>
     cells
       .map((cell, i) => {

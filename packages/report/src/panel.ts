@@ -189,8 +189,9 @@ export function renderPanelMarkdown(rows: readonly PanelRow[]): string {
   if (rows.length === 0) return `${heading}\n\n${EMPTY_PANEL}\n`;
   const escape = onceEach((cell) => inlineMarkdown(cell, MAX_CELL_CHARS));
   const cells = rows.map((row) => cellsOf(row).map(escape));
+  // Widest cell per column by a loop: spreading 130,000 rows into Math.max overflows the stack.
   const widths = PANEL_COLUMNS.map((title, i) =>
-    Math.max(3, charLength(title), ...cells.map((row) => charLength(row[i] ?? ""))),
+    cells.reduce((width, row) => Math.max(width, charLength(row[i] ?? "")), Math.max(3, charLength(title))),
   );
   const line = (row: readonly string[]) =>
     `| ${row.map((cell, i) => (RIGHT_ALIGNED.has(i) ? padStart(cell, widths[i]!) : padEnd(cell, widths[i]!))).join(" | ")} |`;
@@ -222,8 +223,9 @@ function onceEach(convert: (cell: string) => string): (cell: string) => string {
 
 /** Left-aligned columns two spaces apart (right-aligned where asked); the last column is not padded. */
 export function alignColumns(table: readonly (readonly string[])[], rightAligned: ReadonlySet<number> = new Set()): string {
-  const columns = Math.max(0, ...table.map((row) => row.length));
-  const widths = Array.from({ length: columns }, (_, i) => Math.max(0, ...table.map((row) => charLength(row[i] ?? ""))));
+  // By loops, not Math.max(...rows): spreading 130,000 rows into a call overflows the stack.
+  const columns = table.reduce((n, row) => Math.max(n, row.length), 0);
+  const widths = Array.from({ length: columns }, (_, i) => table.reduce((width, row) => Math.max(width, charLength(row[i] ?? "")), 0));
   return table
     .map((row) =>
       row
