@@ -35,6 +35,13 @@ describe("usage errors: one clear line, exit 2", () => {
       "error: option '--now <iso>' argument '2025-01-31 06:00' is invalid. Use an ISO-8601 time with a zone, like 2025-01-31T06:00:00Z.\n",
     ],
     [
+      // `new Date` would roll it over to March 2.
+      ["beat", "backup", "--every", "1d", "--now", "2026-02-30T00:00:00Z"],
+      "error: option '--now <iso>' argument '2026-02-30T00:00:00Z' is invalid. No such time: a field is out of range (a 30th of February, an hour 24, …).\n",
+    ],
+    [["status", "--now", "2025-02-29"], "error: option '--now <iso>' argument '2025-02-29' is invalid. No such time: a field is out of range (a 30th of February, an hour 24, …).\n"],
+    [["status", "--now", "2025-01-31 24:00Z"], "error: option '--now <iso>' argument '2025-01-31 24:00Z' is invalid. No such time: a field is out of range (a 30th of February, an hour 24, …).\n"],
+    [
       // The library rejects a grace below 1x; the CLI used to accept it with its own parser.
       ["beat", "backup", "--every", "1d", "--grace", "0.5x"],
       "error: option '--grace <2x|duration>' argument '0.5x' is invalid. Use a multiple of the interval of at least 1x, like 2x, or a duration like 30m.\n",

@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from "node:path";
 import { InvalidArgumentError, Option, type Command } from "commander";
 import type { WriteHeartbeatOptions } from "lastbeat";
-import { isThreshold, MAX_THRESHOLD, parseDuration, parseGrace } from "lastbeat/internal";
+import { isThreshold, isTime, MAX_THRESHOLD, parseDuration, parseGrace } from "lastbeat/internal";
 import { UsageError } from "./errors.js";
 import type { CliIo } from "./io.js";
 
@@ -65,10 +65,13 @@ export function parseInstantArg(value: string): Date {
   const text = value.trim();
   const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(text);
   const dateTime = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(text);
-  const date = new Date(dateOnly ? `${text}T00:00:00Z` : text);
+  const iso = dateOnly ? `${text}T00:00:00Z` : text.toUpperCase().replace(" ", "T");
+  const date = new Date(iso);
   if ((!dateOnly && !dateTime) || Number.isNaN(date.getTime())) {
     throw new InvalidArgumentError("Use an ISO-8601 time with a zone, like 2025-01-31T06:00:00Z.");
   }
+  // `new Date` rolls 2026-02-30 over to March 2: a day or hour that does not exist is refused.
+  if (!isTime(iso)) throw new InvalidArgumentError("No such time: a field is out of range (a 30th of February, an hour 24, …).");
   return date;
 }
 

@@ -6,7 +6,7 @@ export { buildHeartbeat, writeConfigErrorBeat } from "./write.js";
 export type { ConfigErrorBeatOptions } from "./write.js";
 export { readBoundedFile, readBoundedFileSync, readHeartbeatFile, readHeartbeatFileSync } from "./read.js";
 export type { BoundedRead, ReadResult } from "./read.js";
-export { parseHeartbeat, isThreshold } from "./parse.js";
+export { parseHeartbeat, isThreshold, isTime } from "./parse.js";
 export type { ParseResult } from "./parse.js";
 export { sortJobStates, summarizeJobs, jobStateToJson, jobRowsJsonText, jobRowTexts, jsonWithJobs, jsonWithJobTexts, statusJson, isCheckerJob } from "./job-states.js";
 export type { JobStateJson } from "./job-states.js";
