@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { EXIT, LockError, UsageError, exitCodeOf, runCli } from "@lastbeat/cli";
@@ -99,5 +100,41 @@ describe("--out of report and metrics: one writer", () => {
     const io = fakeIo({ env: { LASTBEAT_DIR: dir }, cwd: dir });
     expect(await runCli([command, "--now", "2025-01-31T06:00:00Z", "--out", "no/such/folder/out"], io)).toBe(2);
     expect(io.err()).toBe(`error: cannot write --out ${join(dir, "no/such/folder/out")}: no such file or directory (ENOENT)\n`);
+  });
+});
+
+describe("stdout that cannot be written", () => {
+  /** The real bin with stdout on /dev/full (every write fails with ENOSPC), or on a pipe nobody reads. */
+  function intoFull(args: string[]): { code: number | null; stderr: string } {
+    const full = openSync("/dev/full", "w");
+    try {
+      const run = spawnSync(process.execPath, lastbeatArgs(args), { env: { ...process.env, LASTBEAT_DIR: dir }, stdio: ["ignore", full, "pipe"], encoding: "utf8" });
+      return { code: run.status, stderr: run.stderr };
+    } finally {
+      closeSync(full);
+    }
+  }
+
+  it.each([
+    [["metrics"]],
+    [["status"]],
+    [["status", "--json"]],
+    [["report", "--format", "text"]],
+  ])("lastbeat %j on a full disk: exit 2, one line saying so, never 'written'", (args) => {
+    const run = intoFull([...args, "--now", "2025-01-31T06:00:00Z"]);
+    expect(run).toEqual({ code: 2, stderr: "error: cannot write to standard output: no space left on device (ENOSPC)\n" });
+  });
+
+  it("keeps run's exit code its command's, and a reader that went away (EPIPE) is no error", async () => {
+    expect(intoFull(["run", "job", "--every", "1h", "--", "sh", "-c", "echo hello; exit 3"]).code).toBe(3);
+    // 2,000 jobs' metrics (~2 MB) overflow the pipe, so `head` going away is seen by the writer.
+    const at = "2025-01-31T05:59:00Z";
+    for (let i = 0; i < 2000; i++) {
+      writeFileSync(join(dir, `job-${i}.last`), JSON.stringify({ format: "lastbeat/1", job: `job-${i}`, status: "ok", at, interval_s: 3600 }));
+    }
+    const closed = await runCommand("sh", ["-c", `${JSON.stringify(process.execPath)} ${lastbeatArgs(["metrics", "--now", "2025-01-31T06:00:00Z"]).map((a) => JSON.stringify(a)).join(" ")} | head -c 1 >/dev/null`], {
+      env: { LASTBEAT_DIR: dir },
+    });
+    expect(closed).toMatchObject({ code: 0, stderr: "" });
   });
 });

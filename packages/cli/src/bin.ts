@@ -4,8 +4,13 @@ import type { OutputStream } from "./io.js";
 function realStream(stream: NodeJS.WriteStream): OutputStream {
   // `lastbeat status | head -1` closes the pipe early: not an error worth a stack trace, and
   // `lastbeat run` must finish its command and write its beat even when nobody reads the output.
-  stream.on("error", () => {});
+  // Any other failure (ENOSPC, EIO) is kept for runCli: output that was not written is an error.
+  let failure: NodeJS.ErrnoException | null = null;
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") failure ??= error;
+  });
   return {
+    failure: () => failure,
     write: (chunk: string) => stream.write(chunk),
     writeBytes: (chunk: Uint8Array) => stream.write(chunk),
     isTTY: stream.isTTY === true,

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
-import { EXIT, reportError } from "./errors.js";
+import { EXIT, UsageError, reportError } from "./errors.js";
 import type { CliIo, OutputStream, RegisterCommand } from "./io.js";
-import { redact, secretsIn } from "lastbeat/internal";
+import { errnoText, redact, secretsIn } from "lastbeat/internal";
 
 /**
  * Each command is loaded only when it runs (or when help lists them all), so `lastbeat beat` in a
@@ -42,6 +42,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     program = createProgram(safeIo);
     for (const [, load] of await commandsFor(argv)) (await load())(program, safeIo, setExit);
     await program.parseAsync([...argv], { from: "user" });
+    await outputWritten(io.stdout, argv);
     return exitCode;
   } catch (error) {
     const code = reportError(error, safeIo.stderr, safeIo.env);
@@ -53,6 +54,19 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     return code;
   }
+}
+
+/**
+ * Throws when what the command printed did not reach stdout (`lastbeat metrics > file` on a full
+ * disk): exit 0 would say the metrics were written. A failed write is reported on a later turn of
+ * the event loop, so one turn is waited for first. Not for `run`, whose exit code is its command's
+ * and which passes the command's output on whoever reads it.
+ */
+async function outputWritten(stdout: OutputStream, argv: readonly string[]): Promise<void> {
+  if (stdout.failure === undefined || argv.find((arg) => !arg.startsWith("-")) === "run") return;
+  await new Promise((resolve) => setImmediate(resolve));
+  const failure = stdout.failure();
+  if (failure !== null) throw new UsageError(`cannot write to standard output: ${errnoText(failure)}`, { cause: failure });
 }
 
 function createProgram(safeIo: CliIo): Command {

@@ -23,6 +23,11 @@ export interface OutputStream {
    * for it after a `write` that returned false, so its output never piles up in memory.
    */
   drained?(): Promise<void>;
+  /**
+   * The first write that failed other than by the reader going away (EPIPE): a full disk or an
+   * I/O error under `lastbeat metrics > file`. Null while none has.
+   */
+  failure?(): NodeJS.ErrnoException | null;
 }
 
 /**
