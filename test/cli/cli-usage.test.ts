@@ -35,6 +35,11 @@ describe("usage errors: one clear line, exit 2", () => {
       "error: option '--now <iso>' argument '2025-01-31 06:00' is invalid. Use an ISO-8601 time with a zone, like 2025-01-31T06:00:00Z.\n",
     ],
     [
+      // Good cron syntax, no real date (April 31st): the job would be invalid from its first beat.
+      ["beat", "report", "--every", "1d", "--schedule", "0 0 31 4 *"],
+      'error: schedule "0 0 31 4 *" never fires: no date matches its day and month\n',
+    ],
+    [
       // `new Date` would roll it over to March 2.
       ["beat", "backup", "--every", "1d", "--now", "2026-02-30T00:00:00Z"],
       "error: option '--now <iso>' argument '2026-02-30T00:00:00Z' is invalid. No such time: a field is out of range (a 30th of February, an hour 24, …).\n",

@@ -395,7 +395,7 @@ describe("the manifest's maintenance", () => {
       /^ops\/lastbeat\.json: job db: maintenance\[0\]\.schedule: invalid schedule "0 25 \* \* \*"/,
     );
     expect(refused({ maintenance: [{ ...win, schedule: "0 0 30 2 *" }] })).toThrow(
-      'ops/lastbeat.json: maintenance[0].schedule: "0 0 30 2 *" never fires, so the window would never open',
+      'ops/lastbeat.json: maintenance[0].schedule: schedule "0 0 30 2 *" never fires: no date matches its day and month',
     );
     expect(refused({ maintenance: [{ ...win, duration: "0s" }] })).toThrow(/^ops\/lastbeat\.json: maintenance\[0\]\.duration must be longer than zero/);
     expect(refused({ maintenance: [{ ...win, duration: -5 }] })).toThrow(/^ops\/lastbeat\.json: maintenance\[0\]\.duration must be a positive number/);

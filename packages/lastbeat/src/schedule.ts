@@ -29,7 +29,11 @@ const cache = new Map<string, Cron>();
 
 /** Validates a 5-field cron expression (and its zone); throws LastbeatError E_SCHEDULE. */
 export function validateSchedule(schedule: string, tz?: string): string {
-  compile(schedule, tz);
+  // Good syntax naming no real date (`0 0 31 4 *`: April 31st) would leave the job `invalid`
+  // ("never fires again") from its first beat: refused where it is written instead.
+  if (compile(schedule, tz).nextRun() === null) {
+    throw new LastbeatError("E_SCHEDULE", `schedule ${JSON.stringify(schedule)} never fires: no date matches its day and month`);
+  }
   return schedule;
 }
 
