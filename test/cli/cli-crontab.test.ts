@@ -112,6 +112,33 @@ describe("status --crontabs", () => {
     ]);
   });
 
+  it("a lastbeat behind sudo, nice, timeout, flock or a shell declares its job; another command behind them stays unmonitored, as written", async () => {
+    const file = join(dir, "jobs");
+    await writeFile(
+      file,
+      [
+        "0 1 * * * sudo -u app lastbeat run c6 --every 1h -- /usr/bin/x",
+        "0 2 * * * nice -n 10 lastbeat beat c2 --every 1d",
+        "0 3 * * * timeout 1h lastbeat run c8 --every 1d -- backup.sh",
+        "0 4 * * * flock -n /tmp/x lastbeat run c11 --every 1h -- sync.sh",
+        "0 5 * * * su app -c 'cd /srv && lastbeat run report -- ./report.sh'",
+        "0 6 * * * sudo -u app /usr/bin/x",
+        "0 7 * * * flock -n /tmp/x sync.sh",
+        "0 8 * * * sudo --frobnicate lastbeat run guessed -- x",
+        "",
+      ].join("\n"),
+    );
+    const result = await cli(["status", "--crontab", file, "--json", "--now", NOW]);
+    const json = JSON.parse(result.stdout) as StatusJson;
+    expect(json.jobs.map((j) => `${j.job} ${j.status} ${j.interval_s}`)).toEqual(["c11 missing 86400", "c2 missing 86400", "c6 missing 86400", "c8 missing 86400", "report missing 86400"]);
+    // An option lastbeat does not know could take the next word: no job is guessed from such a line.
+    expect(json.unmonitored?.map((u) => `${u.line}: ${u.command}`)).toEqual([
+      "6: sudo -u app /usr/bin/x",
+      "7: flock -n /tmp/x sync.sh",
+      "8: sudo --frobnicate lastbeat run guessed -- x",
+    ]);
+  });
+
   it("a manifest's crontabs must be true, false or a list of files", async () => {
     await writeFile(join(dir, "lastbeat.json"), JSON.stringify({ crontabs: "yes", jobs: {} }));
     const result = await cli(["status", "--manifest", "lastbeat.json", "--now", NOW]);

@@ -197,8 +197,135 @@ describe("finding lastbeat in a cron command", () => {
     expect(found === null ? null : `${found.command} ${found.job}`).toBe(expected);
   });
 
+  it.each([
+    ["test -x /usr/local/bin/lastbeat && lastbeat run guarded -- x", "run guarded"],
+    ["if [ -d /srv ]; then lastbeat beat inside-if --every 1d; fi", "beat inside-if"],
+  ])("after && and shell keywords: %s → %s", (command, expected) => {
+    const found = lastbeatInvocation(command);
+    expect(found === null ? null : `${found.command} ${found.job}`).toBe(expected);
+  });
+
   it("finds run-parts' folder", () => {
     expect(runPartsFolder("test -x /usr/sbin/anacron || { cd / && run-parts --report /etc/cron.daily; }")).toBe("/etc/cron.daily");
     expect(runPartsFolder("/bin/true")).toBeNull();
+  });
+});
+
+/**
+ * The commands that run another one, each with its own options and arguments; `{}` is the command
+ * it runs (inside quotes: a shell command).
+ */
+const WRAPPERS = [
+  "sudo -u app {}",
+  "sudo -n -E -H -u app -g staff -- {}",
+  "sudo --user=app --preserve-env=PATH,HOME -i {}",
+  "sudo -C 5 -D /srv -h host -p '' -T 1h -b -s {}",
+  "sudo FOO=1 -u app BAR=2 {}",
+  "nice {}",
+  "nice -n 10 {}",
+  "nice -n10 {}",
+  "nice -n -5 {}",
+  "nice --adjustment=5 {}",
+  "nice --adj 5 {}",
+  "nice -19 {}",
+  "ionice -c 3 {}",
+  "ionice -c2 -n 7 -t {}",
+  "ionice --class idle {}",
+  "timeout 1h {}",
+  "timeout -s KILL -k 5m --preserve-status 2.5h {}",
+  "timeout --foreground -v -sTERM 30 {}",
+  "flock -n /tmp/x {}",
+  "flock -x -w 10 -E 0 /var/lock/app.lock {}",
+  "flock -n /tmp/x -c '{}'",
+  "flock --timeout=5 /tmp/x --command '{}'",
+  "chronic {}",
+  "chronic -ev {}",
+  "env {}",
+  "env -i PATH=/usr/bin:/bin HOME=/root {}",
+  "env -u HOME -C /srv {}",
+  "env - FOO=1 {}",
+  "env -S '{}'",
+  "nohup {}",
+  "nohup -- {}",
+  "setsid -f -w {}",
+  "stdbuf -oL -e 0 {}",
+  "stdbuf --output=L {}",
+  "chrt -f 10 {}",
+  "chrt --idle 0 {}",
+  "chrt -o {}",
+  "taskset 0x3 {}",
+  "taskset -c 0-3,8 {}",
+  "runuser -u app -- {}",
+  "runuser -l app -c '{}'",
+  "su app -c '{}'",
+  "su -s /bin/sh -c '{}' app",
+  "su - app --command='{}'",
+  "sh -c '{}'",
+  "bash -lc '{}'",
+  "/bin/sh -e -c '{}'",
+  "bash -o pipefail -c -- '{}'",
+  "npx {}",
+  "npx -y {}",
+  "npx -c '{}'",
+  "exec {}",
+  "command {}",
+  "time -p {}",
+  "cd /srv && FOO=1 sudo -u app nice -n 5 timeout 1h flock -n /tmp/x {}",
+  "sudo -u app sh -c 'cd /srv && nice -n 5 {}'",
+];
+
+/** The wrapper running `command`: in its place, quoted for sh where the wrapper takes a shell command. */
+function wrap(wrapper: string, command: string): string {
+  return wrapper.includes("{}'") ? wrapper.replace("{}", () => command.replaceAll("'", "'\\''")) : wrapper.replace("{}", () => command);
+}
+
+describe("finding lastbeat behind the commands that run it", () => {
+  it.each(WRAPPERS)("%s: lastbeat in it declares the job; another command in it is unmonitored", (wrapper) => {
+    const found = lastbeatInvocation(wrap(wrapper, "lastbeat run nightly --every 1d -- /usr/bin/backup --full"));
+    expect(found).toEqual({ command: "run", job: "nightly" });
+    expect(lastbeatInvocation(wrap(wrapper, "/usr/local/bin/lastbeat beat --every 1h hourly"))).toEqual({ command: "beat", job: "hourly" });
+    expect(lastbeatInvocation(wrap(wrapper, "/usr/bin/backup --full"))).toBeNull();
+    expect(lastbeatInvocation(wrap(wrapper, "echo lastbeat run nightly"))).toBeNull();
+  });
+
+  it("the four lines of the report", () => {
+    expect(lastbeatInvocation("sudo -u app lastbeat run c6 --every 1h -- /usr/bin/x")).toEqual({ command: "run", job: "c6" });
+    expect(lastbeatInvocation("nice -n 10 lastbeat beat c2 --every 1d")).toEqual({ command: "beat", job: "c2" });
+    expect(lastbeatInvocation("timeout 1h lastbeat run c8 --every 1d -- backup.sh")).toEqual({ command: "run", job: "c8" });
+    expect(lastbeatInvocation("flock -n /tmp/x lastbeat run c11 --every 1h -- sync.sh")).toEqual({ command: "run", job: "c11" });
+  });
+
+  // Where the wrapper's own arguments cannot be read, a guess could name the wrong job: the line
+  // stays unmonitored instead, as any line that runs no lastbeat.
+  it.each([
+    ["an option sudo does not have: it may take the next word", "sudo --frobnicate lastbeat run x"],
+    ["an option nice does not have", "nice -z lastbeat run x"],
+    ["a wrapper lastbeat does not know", "mywrapper -u app lastbeat run x"],
+    ["a user named lastbeat", "sudo -u lastbeat /usr/bin/report run x"],
+    ["a lock file named lastbeat", "flock -n /var/lock/lastbeat run x"],
+    ["timeout without its duration", "timeout lastbeat run x"],
+    ["timeout's signal option taking lastbeat as its value", "timeout -s lastbeat run x"],
+    ["sudo -l lists, runs nothing", "sudo -l lastbeat run x"],
+    ["ionice -p changes running processes", "ionice -p 42 lastbeat run x"],
+    ["taskset -p changes a running process", "taskset -p 03 lastbeat run x"],
+    ["su's words after the user are its shell's arguments", "su app lastbeat run x"],
+    ["runuser refuses the options of its command without --", "runuser -u app lastbeat run x --every 1d"],
+    ["a shell running a script file", "sh lastbeat run x"],
+    ["a shell command that only echoes", "sh -c 'echo lastbeat run x'"],
+    ["--help runs nothing", "nice --help lastbeat run x"],
+    ["flock on a file descriptor runs nothing", "flock -n 9"],
+  ])("%s: %s → unmonitored", (_why, command) => {
+    expect(lastbeatInvocation(command)).toBeNull();
+  });
+
+  it("property: behind any chain of wrappers, the job is found; any other command stays unmonitored", () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...WRAPPERS), { maxLength: 4 }), fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,20}$/), (chain, job) => {
+        const around = (command: string) => chain.reduceRight((inner, wrapper) => wrap(wrapper, inner), command);
+        expect(lastbeatInvocation(around(`lastbeat run ${job} --every 1d -- /usr/bin/it's.sh`))).toEqual({ command: "run", job });
+        expect(lastbeatInvocation(around(`/usr/bin/backup --lastbeat run ${job}`))).toBeNull();
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -129,6 +129,43 @@ describe("lastbeat discover", () => {
     expect(json.unmonitored.map((u) => u.line)).toEqual([8]);
   });
 
+  it("--write never wraps a line that runs lastbeat behind a wrapper; a wrapper line that runs something else is wrapped whole", async () => {
+    const text = [
+      "0 1 * * * root sudo -u app lastbeat run c6 --every 1h -- /usr/bin/x",
+      "0 2 * * * root nice -n 10 lastbeat beat c2 --every 1d",
+      "0 3 * * * root timeout 1h lastbeat run c8 --every 1d -- backup.sh",
+      "0 4 * * * root flock -n /tmp/x lastbeat run c11 --every 1h -- sync.sh",
+      "0 5 * * * root su app -c 'lastbeat run report -- /srv/report.sh'",
+      "0 6 * * * root nice -n 10 /usr/local/bin/reindex --all",
+      "0 7 * * * root timeout 1h /srv/backup.sh",
+      "",
+    ].join("\n");
+    await writeFile(file, text);
+    const first = await cli([...DISCOVER, "--crontab", file, "--write"]);
+    expect(first).toMatchObject({ code: 0, stderr: "" });
+    expect(first.stdout).toBe("<dir>/cron.d/shop: wrapped reindex (line 6), backup (line 7); backup <dir>/cron.d/.shop.lastbeat-bak\n");
+    const written = await readFile(file, "utf8");
+    expect(written).toMatchInlineSnapshot(`
+      "0 1 * * * root sudo -u app lastbeat run c6 --every 1h -- /usr/bin/x
+      0 2 * * * root nice -n 10 lastbeat beat c2 --every 1d
+      0 3 * * * root timeout 1h lastbeat run c8 --every 1d -- backup.sh
+      0 4 * * * root flock -n /tmp/x lastbeat run c11 --every 1h -- sync.sh
+      0 5 * * * root su app -c 'lastbeat run report -- /srv/report.sh'
+      0 6 * * * root lastbeat run reindex --schedule '0 6 * * *' -- sh -c 'nice -n 10 /usr/local/bin/reindex --all'
+      0 7 * * * root lastbeat run backup --schedule '0 7 * * *' -- sh -c 'timeout 1h /srv/backup.sh'
+      "
+    `);
+    expect(written.split("\n").slice(0, 5)).toEqual(text.split("\n").slice(0, 5));
+
+    const second = await cli([...DISCOVER, "--crontab", file, "--write", "--json"]);
+    expect(JSON.parse(second.stdout)).toMatchObject({ crontabs: [{ changed: false, wrapped: [] }] });
+    expect(await readFile(file, "utf8")).toBe(written);
+    const status = await cli(["status", "--json", "--crontab", file]);
+    const json = JSON.parse(status.stdout) as { jobs: { job: string }[]; unmonitored: unknown[] };
+    expect(json.jobs.map((j) => j.job).sort()).toEqual(["backup", "c11", "c2", "c6", "c8", "reindex", "report"]);
+    expect(json.unmonitored).toEqual([]);
+  });
+
   it("refuses a spool file without --user, and bad input with one line", async () => {
     const spool = join(dir, "var", "spool", "cron", "crontabs");
     await mkdir(spool, { recursive: true });

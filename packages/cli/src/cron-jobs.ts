@@ -126,46 +126,303 @@ function declarationFor(entry: CronEntry, hostTimeZone: string): Declaration {
 }
 
 /**
- * `lastbeat run <job>` / `lastbeat beat <job>` anywhere in a shell command (after `cd /x &&`,
- * `VAR=1`, a path such as `/usr/local/bin/lastbeat` or `npx lastbeat`), with flags before or
- * after the job name. Null when the command runs no lastbeat.
+ * `lastbeat run <job>` / `lastbeat beat <job>` anywhere in a shell command: after `cd /x &&`,
+ * `VAR=1`, under any path (`/usr/local/bin/lastbeat`), behind the commands that run another one
+ * with options of their own (`sudo -u app`, `nice -n 10`, `timeout 1h`, `flock -n /tmp/x`,
+ * `sh -c '…'`: see WRAPPERS), with flags before or after the job name. Null when the command runs
+ * no lastbeat, or runs it behind a wrapper whose arguments it cannot read: a guess could take the
+ * wrapper's own argument (`-u app`) for the job, so such a line stays unmonitored, text and all.
  */
-export function lastbeatInvocation(command: string): { command: "run" | "beat"; job: string } | null {
-  const words = shellWords(command);
+export function lastbeatInvocation(command: string): Invocation | null {
+  return invocationIn(shellWords(command));
+}
+
+interface Invocation {
+  command: "run" | "beat";
+  job: string;
+}
+
+function invocationIn(words: readonly string[]): Invocation | null {
   let commandPosition = true;
-  for (let i = 0; i < words.length - 1; i++) {
+  for (let i = 0; i < words.length; i++) {
     const word = words[i] as string;
     if (SHELL_OPERATORS.has(word)) {
       commandPosition = true;
       continue;
     }
-    if (!commandPosition) continue;
-    // `X=1 lastbeat …`, `npx lastbeat …`, `nice -n 10 lastbeat …`: still the command word to come.
-    if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(word) || PREFIX_COMMANDS.has(basename(word)) || word.startsWith("-")) continue;
-    if (basename(word) !== "lastbeat") {
-      commandPosition = false;
+    // `X=1 lastbeat …`, `then lastbeat …`: the command word is still to come.
+    if (!commandPosition || ASSIGNMENT.test(word) || RESERVED_WORDS.has(word)) continue;
+    commandPosition = false;
+    const name = basename(word);
+    if (name === "lastbeat") {
+      const found = jobAfter(words, i + 1);
+      if (found !== null) return found;
       continue;
     }
-    const sub = words[i + 1];
-    if (sub !== "run" && sub !== "beat") continue;
-    for (let j = i + 2; j < words.length; j++) {
-      const arg = words[j] as string;
-      if (arg === "--" || SHELL_OPERATORS.has(arg)) break;
-      if (arg.startsWith("-")) {
-        // `--every 5m`: the next word is the value, unless it is a flag itself or the flag is known to take none.
-        if (!arg.includes("=") && !BOOLEAN_FLAGS.has(arg) && words[j + 1] !== undefined && !(words[j + 1] as string).startsWith("-")) j++;
-        continue;
-      }
-      return { command: sub, job: arg };
-    }
+    const wrapper = WRAPPERS.get(name);
+    if (wrapper === undefined) continue;
+    // The wrapper's arguments end with its simple command; the command it runs is read on its own.
+    let end = i + 1;
+    while (end < words.length && !SHELL_OPERATORS.has(words[end] as string)) end++;
+    const inner = wrappedCommand(wrapper, words.slice(i + 1, end));
+    const found = inner === null ? null : invocationIn(inner);
+    if (found !== null) return found;
+    i = end - 1;
   }
   return null;
 }
 
-/** Commands that run the next word as the command (their own flags start with `-`). */
-const PREFIX_COMMANDS = new Set(["npx", "exec", "env", "nice", "ionice", "nohup", "sudo", "chronic", "time", "command"]);
+/** After `lastbeat`: `run` or `beat`, then the first word that is neither a flag nor a flag's value. */
+function jobAfter(words: readonly string[], at: number): Invocation | null {
+  const sub = words[at];
+  if (sub !== "run" && sub !== "beat") return null;
+  for (let j = at + 1; j < words.length; j++) {
+    const arg = words[j] as string;
+    if (arg === "--" || SHELL_OPERATORS.has(arg)) break;
+    if (arg.startsWith("-")) {
+      // `--every 5m`: the next word is the value, unless it is a flag itself or the flag is known to take none.
+      if (!arg.includes("=") && !BOOLEAN_FLAGS.has(arg) && words[j + 1] !== undefined && !(words[j + 1] as string).startsWith("-")) j++;
+      continue;
+    }
+    return { command: sub, job: arg };
+  }
+  return null;
+}
+
+const ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*=/;
+const RESERVED_WORDS = new Set(["!", "if", "then", "elif", "else", "while", "until", "do"]);
 const BOOLEAN_FLAGS = new Set(["--no-overlap", "--json", "-h", "--help"]);
 const SHELL_OPERATORS = new Set([";", "&&", "||", "|", "&", "(", ")", "{", "}"]);
+
+/**
+ * How a command that runs another one reads its own arguments, written as its source gives them
+ * to getopt, so that what it runs is found behind them.
+ */
+interface WrapperSyntax {
+  /** getopt's short options: a letter, then `:` when it takes a value, `::` when only an attached one (`-Evalue`). */
+  short: string;
+  /** getopt_long's long options, the same way (`user:`); as with getopt_long, a unique abbreviation works. */
+  long?: readonly string[];
+  /** Other words read among the options: nice's old `-10`, sudo's `VAR=value`. */
+  alsoOptions?: RegExp;
+  /** Arguments between the options and the command (timeout's duration); an optional one is taken only when it matches. */
+  operands?: readonly { match: RegExp; optional?: true }[];
+  /** Options after which no command runs (`ionice -p <pid>…`, `sudo -l`); `--help` and `--version` always are. */
+  noCommand?: readonly string[];
+  /** Options whose value is a shell command (`su -c '…'`). */
+  shellValue?: readonly string[];
+  /** Options whose value is split into the command's first words (`env -S 'lastbeat run x'`). */
+  splitValue?: readonly string[];
+  /** A shell: with one of these options its first argument is a shell command (`sh -c '…'`); without, a script. */
+  shellFlag?: readonly string[];
+  /** A word right after the operands that makes the next one a shell command (`flock <file> -c '…'`). */
+  shellAfterOperands?: readonly string[];
+  /**
+   * GNU getopt's own order, options anywhere (su, runuser): the other words are the command only
+   * with one of these options (`runuser -u app lastbeat …`); else they are a user and its shell's arguments.
+   */
+  permute?: { commandWith: readonly string[] };
+}
+
+type Arity = "none" | "required" | "optional";
+/** By the number of colons after an option in getopt's spelling. */
+const ARITY: readonly Arity[] = ["none", "required", "optional"];
+
+interface Wrapper extends WrapperSyntax {
+  shortOptions: ReadonlyMap<string, Arity>;
+  longOptions: ReadonlyMap<string, Arity>;
+}
+
+const SU_OPTIONS = ["command:", "session-command:", "fast", "login", "preserve-environment", "pty", "shell:", "group:", "supp-group:", "whitelist-environment:"];
+
+/** A shell: POSIX sh's and bash's one-letter options (`sh -ec`, `bash -lc`), `-o`/`-O <option>`, bash's long ones. */
+const SHELL: WrapperSyntax = {
+  short: "abCcDefhIiklmnPpqrsTtuVvxBEHo:O:",
+  long: ["debugger", "dump-po-strings", "dump-strings", "init-file:", "rcfile:", "login", "noediting", "noprofile", "norc", "posix", "pretty-print", "restricted", "verbose"],
+  shellFlag: ["-c"],
+};
+
+/**
+ * The commands that run another one, by their file name: each one's options from its own source
+ * (sudo 1.9, GNU coreutils 9, util-linux 2.38–2.42, moreutils, npm, the shells' builtins). A
+ * wrapper not listed here ends the search: its command is unmonitored.
+ */
+const WRAPPERS: ReadonlyMap<string, Wrapper> = new Map(
+  Object.entries<WrapperSyntax>({
+    sudo: {
+      // `-h host` is taken as a value: sudo reads a word after a lone -h that is not an option as the host.
+      short: "+Aa:BbC:c:D:Eeg:Hh:iKklNnPp:R:r:SsT:t:U:u:Vv",
+      long: ["askpass", "auth-type:", "background", "bell", "close-from:", "login-class:", "chdir:", "preserve-env::", "edit", "group:", "set-home", "host:", "login", "remove-timestamp", "reset-timestamp", "list", "no-update", "non-interactive", "preserve-groups", "prompt:", "chroot:", "role:", "stdin", "shell", "type:", "command-timeout:", "other-user:", "user:", "validate"],
+      // sudo takes `VAR=value` among its options: any word with `=` not starting with `/` or `-`.
+      alsoOptions: /^(?![/-]).*=/s,
+      noCommand: ["-e", "--edit", "-l", "--list", "-v", "--validate", "-K", "--remove-timestamp", "-V"],
+    },
+    nice: { short: "+n:", long: ["adjustment:"], alsoOptions: /^-[-+]?\d+$/ },
+    ionice: {
+      short: "+c:n:p:P:tu:hV",
+      long: ["class:", "classdata:", "pid:", "pgid:", "ignore", "uid:"],
+      noCommand: ["-p", "--pid", "-P", "--pgid", "-u", "--uid", "-h", "-V"],
+    },
+    timeout: {
+      short: "+fk:ps:v",
+      long: ["foreground", "kill-after:", "preserve-status", "signal:", "verbose"],
+      operands: [{ match: /^(\d+\.?\d*|\.\d+)[smhd]?$/ }],
+    },
+    flock: {
+      short: "+sexnoFuw:E:hV",
+      long: ["shared", "exclusive", "unlock", "nonblocking", "nb", "timeout:", "wait:", "conflict-exit-code:", "close", "no-fork", "verbose", "fcntl"],
+      // The lock file, or a file descriptor's number and no command.
+      operands: [{ match: /^/ }],
+      shellAfterOperands: ["-c", "--command"],
+      noCommand: ["-h", "-V"],
+    },
+    chronic: { short: "ev" },
+    // `-` (an empty environment) may stand between the options and `NAME=value`.
+    env: {
+      short: "+a:C:iS:u:v0",
+      long: ["argv0:", "ignore-environment", "null", "unset:", "chdir:", "default-signal::", "ignore-signal::", "block-signal::", "list-signal-handling", "debug", "split-string:"],
+      operands: [{ match: /^-$/, optional: true }],
+      splitValue: ["-S", "--split-string"],
+    },
+    nohup: { short: "+" },
+    setsid: { short: "+cfwhV", long: ["ctty", "fork", "wait"], noCommand: ["-h", "-V"] },
+    stdbuf: { short: "+i:o:e:", long: ["input:", "output:", "error:"] },
+    chrt: {
+      short: "+abdD:fiphmoP:T:rRvV",
+      long: ["all-tasks", "batch", "deadline", "fifo", "idle", "pid", "max", "other", "rr", "sched-runtime:", "sched-period:", "sched-deadline:", "reset-on-fork", "verbose"],
+      // Since util-linux 2.42 a policy without priorities (--other, --batch, --idle) may leave it out.
+      operands: [{ match: /^\d+$/, optional: true }],
+      noCommand: ["-p", "--pid", "-m", "--max", "-h", "-V"],
+    },
+    taskset: {
+      short: "+apchV",
+      long: ["all-tasks", "pid", "cpu-list"],
+      // A mask (`03`, `0xff`) or, with -c, a list (`0-3,8`, `0-31:2`).
+      operands: [{ match: /^(?:0[xX])?[\da-fA-F]+$|^[\d,:-]+$/ }],
+      noCommand: ["-p", "--pid", "-h", "-V"],
+    },
+    su: { short: "c:fg:G:lmpPs:hVw:", long: SU_OPTIONS, shellValue: ["-c", "--command", "--session-command"], permute: { commandWith: [] }, noCommand: ["-h", "-V"] },
+    runuser: {
+      short: "c:fg:G:lmpPs:u:hVw:",
+      long: [...SU_OPTIONS, "user:"],
+      shellValue: ["-c", "--command", "--session-command"],
+      permute: { commandWith: ["-u", "--user"] },
+      noCommand: ["-h", "-V"],
+    },
+    npx: {
+      short: "yc:p:w:dqs",
+      long: ["yes", "no", "package:", "call:", "workspace:", "workspaces", "include-workspace-root", "loglevel:", "silent", "quiet", "registry:", "prefix:", "cache:", "userconfig:", "prefer-offline", "prefer-online", "offline", "no-install", "ignore-existing"],
+      shellValue: ["-c", "--call"],
+    },
+    exec: { short: "cla:" },
+    command: { short: "pvV", noCommand: ["-v", "-V"] },
+    time: { short: "+af:o:pqvV", long: ["append", "format:", "output:", "portability", "quiet", "verbose"], noCommand: ["-V"] },
+    sh: SHELL,
+    bash: SHELL,
+    dash: SHELL,
+    ash: SHELL,
+    ksh: SHELL,
+    mksh: SHELL,
+    zsh: SHELL,
+  }).map(([name, syntax]) => [name, compile(syntax)]),
+);
+
+function compile(syntax: WrapperSyntax): Wrapper {
+  const shortOptions = new Map<string, Arity>();
+  for (const m of syntax.short.replace(/^\+/, "").matchAll(/(.)(:{0,2})/g)) shortOptions.set(m[1] as string, ARITY[(m[2] as string).length] as Arity);
+  const longOptions = new Map<string, Arity>();
+  for (const spec of [...(syntax.long ?? []), "help", "version"]) {
+    const m = /^([^:]+)(:{0,2})$/.exec(spec) as RegExpExecArray;
+    longOptions.set(m[1] as string, ARITY[(m[2] as string).length] as Arity);
+  }
+  return { ...syntax, shortOptions, longOptions };
+}
+
+/** The words of the command `wrapper` runs, given its arguments; null when it runs none we can tell. */
+function wrappedCommand(wrapper: Wrapper, args: readonly string[]): string[] | null {
+  const read = readOptions(wrapper, args);
+  if (read === null) return null;
+  const { options, rest } = read;
+  const given = (names: readonly string[] | undefined) => options.find((o) => names?.includes(o.name));
+  if (given(wrapper.noCommand) ?? given(["--help", "--version"])) return null;
+  const shell = given(wrapper.shellValue);
+  if (shell) return shellWords(shell.value ?? "");
+  const split = given(wrapper.splitValue);
+  if (split) return [...shellWords(split.value ?? ""), ...rest];
+  if (wrapper.permute) return given(wrapper.permute.commandWith) ? rest : null;
+  let at = 0;
+  for (const operand of wrapper.operands ?? []) {
+    const word = rest[at];
+    if (word !== undefined && operand.match.test(word)) at++;
+    else if (!operand.optional) return null;
+  }
+  const next = rest[at];
+  if (wrapper.shellFlag) return given(wrapper.shellFlag) && next !== undefined ? shellWords(next) : null;
+  if (next !== undefined && wrapper.shellAfterOperands?.includes(next)) return rest[at + 1] === undefined ? null : shellWords(rest[at + 1] as string);
+  return rest.slice(at);
+}
+
+interface GivenOption {
+  /** As the tool knows it: `-u`, `--user` (an abbreviation written out). */
+  name: string;
+  value?: string;
+}
+
+/**
+ * The options at the start of `args` as getopt reads them (clusters `-nE`, attached values `-n10`,
+ * `--user=app` or `--user app`, abbreviations, `--` ending them) and the words after them. Null on
+ * an option the tool does not have: whether it takes the next word is unknown, so the command is.
+ */
+function readOptions(wrapper: Wrapper, args: readonly string[]): { options: GivenOption[]; rest: string[] } | null {
+  const options: GivenOption[] = [];
+  const others: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const word = args[i] as string;
+    if (word === "--") return { options, rest: [...others, ...args.slice(i + 1)] };
+    if (wrapper.alsoOptions?.test(word)) {
+      options.push({ name: word });
+    } else if (word.startsWith("--")) {
+      const eq = word.indexOf("=");
+      const name = longName(wrapper, word.slice(2, eq === -1 ? undefined : eq));
+      const arity = name === undefined ? undefined : wrapper.longOptions.get(name);
+      if (arity === undefined) {
+        // Unknown, but with its value attached (`--registry=…`) it takes no other word.
+        if (eq === -1) return null;
+        options.push({ name: word });
+      } else if (eq !== -1) {
+        if (arity === "none") return null;
+        options.push({ name: `--${name}`, value: word.slice(eq + 1) });
+      } else if (arity === "required") {
+        if (i + 1 === args.length) return null;
+        options.push({ name: `--${name}`, value: args[++i] as string });
+      } else options.push({ name: `--${name}` });
+    } else if (word.startsWith("-") && word !== "-") {
+      for (let j = 1; j < word.length; j++) {
+        const name = `-${word[j]}`;
+        const arity = wrapper.shortOptions.get(word[j] as string);
+        if (arity === undefined) return null;
+        if (arity === "none") {
+          options.push({ name });
+          continue;
+        }
+        if (j + 1 < word.length) options.push({ name, value: word.slice(j + 1) });
+        else if (arity === "optional") options.push({ name });
+        else if (i + 1 < args.length) options.push({ name, value: args[++i] as string });
+        else return null;
+        break;
+      }
+    } else if (wrapper.permute) others.push(word);
+    else return { options, rest: args.slice(i) };
+  }
+  return { options, rest: others };
+}
+
+/** A long option's full name: as written, or the one option it abbreviates. */
+function longName(wrapper: Wrapper, written: string): string | undefined {
+  if (wrapper.longOptions.has(written)) return written;
+  const candidates = written === "" ? [] : [...wrapper.longOptions.keys()].filter((name) => name.startsWith(written));
+  return candidates.length === 1 ? candidates[0] : undefined;
+}
 
 /** Splits shell text into words and operators, honouring quotes and backslashes (enough to find a command). */
 export function shellWords(text: string): string[] {
