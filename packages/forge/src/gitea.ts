@@ -1,3 +1,4 @@
+import { listOf, listShape, objectShape, optionalText, text, time, wholeNumber, type AnswerShape } from "./answers.js";
 import { ForgeError } from "./errors.js";
 import type { Forge, ForgeIssue, NewIssue } from "./forge.js";
 import { splitRepo } from "./github.js";
@@ -15,10 +16,27 @@ interface GiteaIssue {
   title: string;
   body?: string | null;
   created_at: string;
-  html_url: string;
-  labels?: Array<{ id: number; name: string }> | null;
+  html_url?: string | null;
+  labels?: Array<{ name: string }> | null;
   pull_request?: unknown;
 }
+
+interface GiteaLabel {
+  id: number;
+  name: string;
+}
+
+/** An issue's labels are objects read by name; null when it has none. */
+const labelObjects = listOf((l) => typeof (l as { name?: unknown } | null)?.name === "string", "a list of labels", { optional: true });
+/** The fields of an issue the checker reads. */
+const ISSUE_FIELDS = { number: wholeNumber, title: text, body: optionalText, created_at: time, html_url: optionalText, labels: labelObjects };
+const ISSUE_LIST = listShape<GiteaIssue>("a list of issues", ISSUE_FIELDS);
+const ISSUE = objectShape<GiteaIssue>("an issue", ISSUE_FIELDS);
+/** An edit or close is believed done only when its answer is the issue (not a proxy's page). */
+const EDITED = objectShape<{ number: number }>("an issue", { number: wholeNumber });
+const COMMENT = objectShape<{ id: number }>("a comment", { id: wholeNumber });
+const LABEL_LIST = listShape<GiteaLabel>("a list of labels", { id: wholeNumber, name: text });
+const LABEL = objectShape<GiteaLabel>("a label", { id: wholeNumber, name: text });
 
 /** Gitea caps pages at 50 items (MAX_RESPONSE_ITEMS) whatever `limit` asks for. */
 const PAGE_LIMIT = 50;
@@ -34,12 +52,12 @@ export function createGiteaForge(options: GiteaForgeOptions): Forge {
   const target = `gitea ${owner}/${repo}`;
   const request = createHttpClient({ ...options, api, headers: { authorization: `token ${options.token}` }, target });
 
-  async function pages<T>(what: string, path: string): Promise<T[]> {
+  /** Every page of a list, each checked against `shape`: one page not understood fails the whole list. */
+  async function pages<T>(what: string, path: string, shape: AnswerShape<T[]>): Promise<T[]> {
     const all: T[] = [];
     const sep = path.includes("?") ? "&" : "?";
     for (let page = 1; page <= 1000; page++) {
-      const { data, headers } = await request(what, "GET", `${path}${sep}limit=${PAGE_LIMIT}&page=${page}`);
-      const items = Array.isArray(data) ? (data as T[]) : [];
+      const { data: items, headers } = await request(what, "GET", `${path}${sep}limit=${PAGE_LIMIT}&page=${page}`, undefined, { expect: shape });
       all.push(...items);
       const link = headers.get("link");
       const hasNext = link !== null ? /rel="next"/.test(link) : items.length >= PAGE_LIMIT;
@@ -49,7 +67,7 @@ export function createGiteaForge(options: GiteaForgeOptions): Forge {
   }
 
   async function labelId(label: string): Promise<number | undefined> {
-    const labels = await pages<{ id: number; name: string }>(`reading labels`, `${repoPath}/labels`);
+    const labels = await pages("reading labels", `${repoPath}/labels`, LABEL_LIST);
     return labels.find((l) => l.name.toLowerCase() === label.toLowerCase())?.id;
   }
 
@@ -57,9 +75,10 @@ export function createGiteaForge(options: GiteaForgeOptions): Forge {
     kind: "gitea",
     target,
     async listOpenIssues(label) {
-      const issues = await pages<GiteaIssue>(
+      const issues = await pages(
         "listing open issues",
         `${repoPath}/issues?state=open&type=issues&labels=${encodeURIComponent(label)}`,
+        ISSUE_LIST,
       );
       const want = label.toLowerCase();
       // Older Gitea versions ignore an unknown label filter and list everything: check ourselves.
@@ -76,19 +95,19 @@ export function createGiteaForge(options: GiteaForgeOptions): Forge {
         "POST",
         `${repoPath}/issues`,
         { title: issue.title, body: issue.body, labels: [id] },
-        { retry: false, ok: [201] },
+        { retry: false, ok: [201], expect: ISSUE },
       );
-      return toIssue(data as GiteaIssue);
+      return toIssue(data);
     },
     async updateIssue(number, change) {
       // Gitea answers an edit with 201 Created.
-      await request(`editing issue #${number}`, "PATCH", `${repoPath}/issues/${number}`, change, { ok: [200, 201] });
+      await request(`editing issue #${number}`, "PATCH", `${repoPath}/issues/${number}`, change, { ok: [200, 201], expect: EDITED });
     },
     async comment(number, body) {
-      await request(`commenting on issue #${number}`, "POST", `${repoPath}/issues/${number}/comments`, { body }, { ok: [201] });
+      await request(`commenting on issue #${number}`, "POST", `${repoPath}/issues/${number}/comments`, { body }, { ok: [201], expect: COMMENT });
     },
     async closeIssue(number) {
-      await request(`closing issue #${number}`, "PATCH", `${repoPath}/issues/${number}`, { state: "closed" }, { ok: [200, 201] });
+      await request(`closing issue #${number}`, "PATCH", `${repoPath}/issues/${number}`, { state: "closed" }, { ok: [200, 201], expect: EDITED });
     },
     async ensureLabel(label) {
       if ((await labelId(label)) !== undefined) return;
@@ -96,7 +115,7 @@ export function createGiteaForge(options: GiteaForgeOptions): Forge {
         name: label,
         color: "#d73a4a",
         description: "lastbeat: a cron job is silent or failing",
-      }, { ok: [201, 409, 422] });
+      }, { ok: [201, 409, 422], expect: LABEL });
     },
   };
 }
@@ -113,7 +132,7 @@ function toIssue(i: GiteaIssue): ForgeIssue {
     title: i.title,
     body: i.body ?? "",
     createdAt: i.created_at,
-    url: i.html_url,
+    url: i.html_url ?? "",
     labels: (i.labels ?? []).map((l) => l.name),
   };
 }

@@ -1,3 +1,4 @@
+import { checkAnswer, listOf, listShape, objectShape, optionalText, text, TextAnswer, time, wholeNumber, type AnswerShape } from "./answers.js";
 import { ForgeError, isUnclearStatus, redact } from "./errors.js";
 import type { Forge, ForgeIssue, NewIssue } from "./forge.js";
 
@@ -26,10 +27,28 @@ interface GitHubIssue {
   title: string;
   body?: string | null;
   created_at: string;
-  html_url: string;
-  labels: Array<string | { name?: string }>;
+  html_url?: string | null;
+  labels: Array<string | { name?: string | null }>;
   pull_request?: unknown;
 }
+
+/** GitHub documents an issue's labels as names or label objects (whose `name` may be left out). */
+const ISSUE_LABELS = listOf((l) => {
+  if (typeof l === "string") return true;
+  const name = (l as { name?: unknown } | null)?.name;
+  return typeof l === "object" && l !== null && (name === undefined || name === null || typeof name === "string");
+}, "a list of labels");
+/** The fields of an issue the checker reads. */
+const ISSUE_FIELDS = { number: wholeNumber, title: text, body: optionalText, created_at: time, html_url: optionalText, labels: ISSUE_LABELS };
+const ISSUE_LIST = listShape<GitHubIssue>("a list of issues", ISSUE_FIELDS);
+const ISSUE = objectShape<GitHubIssue>("an issue", ISSUE_FIELDS);
+/** An edit or close is believed done only when its answer is the issue (not a proxy's page). */
+const EDITED = objectShape<{ number: number }>("an issue", { number: wholeNumber });
+const COMMENT = objectShape<{ id: number }>("a comment", { id: wholeNumber });
+const LABEL = objectShape<{ name: string }>("a label", { name: text });
+
+/** Pages followed at most (100 issues each), as on Gitea and GitLab. */
+const MAX_PAGES = 1000;
 
 /**
  * GitHub and GitHub Enterprise through @octokit/rest, with the throttling plugin (rate limits,
@@ -80,27 +99,32 @@ export async function createGitHubForge(options: GitHubForgeOptions): Promise<Fo
       throw toForgeError(error, `${target}: ${what}`, options.token);
     }
   };
+  const repoPath = `/repos/${owner}/${repo}`;
+  /** The request's answer as `shape`, or a ForgeError naming the request and what was wrong. */
+  const answer = <T>(shape: AnswerShape<T>, response: OctokitAnswer, what: string, method: string, path: string, page?: number): T =>
+    checkAnswer(shape, bodyOf(response), { target, what, method, path, status: response.status, token: options.token, ...(page !== undefined && { page }) });
 
   return {
     kind: "github",
     target,
     async listOpenIssues(label) {
-      const issues = await call("listing open issues", () =>
-        octokit.paginate(octokit.rest.issues.listForRepo, {
-          owner,
-          repo,
-          state: "open",
-          labels: label,
-          sort: "created",
-          direction: "asc",
-          per_page: 100,
-        }),
-      );
+      const what = "listing open issues";
+      const issues: GitHubIssue[] = [];
+      // Not octokit.paginate: it reads a page that is not a list as a list of one (or, for a
+      // string, throws a TypeError) and a 409 as the end. Each page is checked here instead, and
+      // pages are asked for by number, so a `Link` header never sends the token to another host.
+      for (let page = 1; page <= MAX_PAGES; page++) {
+        const response = await call(what, () =>
+          octokit.rest.issues.listForRepo({ owner, repo, state: "open", labels: label, sort: "created", direction: "asc", per_page: 100, page }),
+        );
+        issues.push(...answer(ISSUE_LIST, response, what, "GET", `${repoPath}/issues`, page));
+        if (!/rel="next"/.test(response.headers.link ?? "")) break;
+      }
       // The issue list includes pull requests; a PR is never our alert issue.
-      return (issues as GitHubIssue[]).filter((i) => !i.pull_request && hasLabel(i, label)).map(toIssue);
+      return issues.filter((i) => !i.pull_request && hasLabel(i, label)).map(toIssue);
     },
     async createIssue(issue: NewIssue) {
-      const { data } = await call("creating an issue", () =>
+      const response = await call("creating an issue", () =>
         octokit.rest.issues.create({
           owner,
           repo,
@@ -112,32 +136,42 @@ export async function createGitHubForge(options: GitHubForgeOptions): Promise<Fo
           request: { retries: 0 },
         }),
       );
-      return toIssue(data as GitHubIssue);
+      return toIssue(answer(ISSUE, response, "creating an issue", "POST", `${repoPath}/issues`));
     },
     async updateIssue(number, change) {
-      await call(`editing issue #${number}`, () =>
+      const what = `editing issue #${number}`;
+      const response = await call(what, () =>
         octokit.rest.issues.update({ owner, repo, issue_number: number, title: change.title, body: change.body }),
       );
+      answer(EDITED, response, what, "PATCH", `${repoPath}/issues/${number}`);
     },
     async comment(number, body) {
-      await call(`commenting on issue #${number}`, () =>
-        octokit.rest.issues.createComment({ owner, repo, issue_number: number, body }),
-      );
+      const what = `commenting on issue #${number}`;
+      const response = await call(what, () => octokit.rest.issues.createComment({ owner, repo, issue_number: number, body }));
+      answer(COMMENT, response, what, "POST", `${repoPath}/issues/${number}/comments`);
     },
     async closeIssue(number) {
-      await call(`closing issue #${number}`, () =>
+      const what = `closing issue #${number}`;
+      const response = await call(what, () =>
         octokit.rest.issues.update({ owner, repo, issue_number: number, state: "closed", state_reason: "completed" }),
       );
+      answer(EDITED, response, what, "PATCH", `${repoPath}/issues/${number}`);
     },
     async ensureLabel(label) {
+      const labelPath = `${repoPath}/labels`;
+      let found: OctokitAnswer | undefined;
       try {
-        await octokit.rest.issues.getLabel({ owner, repo, name: label });
-        return;
+        found = await octokit.rest.issues.getLabel({ owner, repo, name: label });
       } catch (error) {
         if ((error as { status?: number }).status !== 404) throw toForgeError(error, `${target}: reading label ${label}`, options.token);
       }
+      if (found) {
+        answer(LABEL, found, `reading label ${label}`, "GET", `${labelPath}/${encodeURIComponent(label)}`);
+        return;
+      }
+      let created: OctokitAnswer | undefined;
       try {
-        await octokit.rest.issues.createLabel({
+        created = await octokit.rest.issues.createLabel({
           owner,
           repo,
           name: label,
@@ -148,6 +182,7 @@ export async function createGitHubForge(options: GitHubForgeOptions): Promise<Fo
         // 422 "already_exists": another checker created it a moment ago.
         if ((error as { status?: number }).status !== 422) throw toForgeError(error, `${target}: creating label ${label}`, options.token);
       }
+      if (created) answer(LABEL, created, `creating label ${label}`, "POST", labelPath);
     },
   };
 }
@@ -169,9 +204,28 @@ function toIssue(i: GitHubIssue): ForgeIssue {
     title: i.title,
     body: i.body ?? "",
     createdAt: i.created_at,
-    url: i.html_url,
+    url: i.html_url ?? "",
     labels: i.labels.map((l) => (typeof l === "string" ? l : l.name ?? "")),
   };
+}
+
+/** What the checker reads of an Octokit answer. */
+interface OctokitAnswer {
+  status: number;
+  data: unknown;
+  headers: { [header: string]: string | number | undefined };
+}
+
+/**
+ * Octokit hands a body it could not parse as JSON over as text (or bytes, for a type it does not
+ * know): kept as the text it is, so the check says "an HTML page" rather than "a string".
+ */
+function bodyOf(response: OctokitAnswer): unknown {
+  const contentType = response.headers["content-type"];
+  const type = typeof contentType === "string" ? contentType : null;
+  if (typeof response.data === "string") return new TextAnswer(response.data, type);
+  if (response.data instanceof ArrayBuffer) return new TextAnswer(new TextDecoder().decode(response.data), type);
+  return response.data;
 }
 
 /**

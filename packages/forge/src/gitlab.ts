@@ -1,3 +1,4 @@
+import { listOf, listShape, objectShape, optionalText, text, time, wholeNumber } from "./answers.js";
 import { ForgeError } from "./errors.js";
 import type { Forge, ForgeIssue, NewIssue } from "./forge.js";
 import { createHttpClient, type HttpRetryOptions } from "./http.js";
@@ -11,16 +12,30 @@ export interface GitLabForgeOptions extends HttpRetryOptions {
 }
 
 interface GitLabIssue {
-  /** Global id: never shown to people, never used in the project's issue routes. */
-  id: number;
-  /** The number people see (`#12`) and the `:issue_iid` of the routes. */
+  /** The number people see (`#12`) and the `:issue_iid` of the routes; never the global `id`. */
   iid: number;
   title: string;
   description?: string | null;
   created_at: string;
-  web_url: string;
+  web_url?: string | null;
   labels?: string[] | null;
 }
+
+/** The fields of an issue the checker reads; labels are names (no `with_labels_details`). */
+const ISSUE_FIELDS = {
+  iid: wholeNumber,
+  title: text,
+  description: optionalText,
+  created_at: time,
+  web_url: optionalText,
+  labels: listOf((l) => typeof l === "string", "a list of label names", { optional: true }),
+};
+const ISSUE_LIST = listShape<GitLabIssue>("a list of issues", ISSUE_FIELDS);
+const ISSUE = objectShape<GitLabIssue>("an issue", ISSUE_FIELDS);
+/** An edit or close is believed done only when its answer is the issue (not a proxy's page). */
+const EDITED = objectShape<{ iid: number }>("an issue", { iid: wholeNumber });
+const NOTE = objectShape<{ id: number }>("a note", { id: wholeNumber });
+const LABEL = objectShape<{ name: string }>("a label", { name: text });
 
 export const GITLAB_COM = "https://gitlab.com";
 
@@ -47,8 +62,10 @@ export function createGitLabForge(options: GitLabForgeOptions): Forge {
       const all: GitLabIssue[] = [];
       const query = `state=opened&labels=${encodeURIComponent(label)}&order_by=created_at&sort=asc&per_page=${PAGE_LIMIT}`;
       for (let page = 1; page <= 1000; page++) {
-        const { data, headers } = await request("listing open issues", "GET", `${projectRoute}/issues?${query}&page=${page}`);
-        const items = Array.isArray(data) ? (data as GitLabIssue[]) : [];
+        // Each page is checked: one not understood fails the list, never reads as its end.
+        const { data: items, headers } = await request("listing open issues", "GET", `${projectRoute}/issues?${query}&page=${page}`, undefined, {
+          expect: ISSUE_LIST,
+        });
         all.push(...items);
         // `x-next-page` is empty on the last page; past 10,000 issues GitLab may send only `Link`.
         const next = headers.get("x-next-page");
@@ -68,9 +85,9 @@ export function createGitLabForge(options: GitLabForgeOptions): Forge {
         "POST",
         `${projectRoute}/issues`,
         { title: issue.title, description: issue.body, labels: issue.label },
-        { retry: false, ok: [201] },
+        { retry: false, ok: [201], expect: ISSUE },
       );
-      const created = toIssue(data as GitLabIssue);
+      const created = toIssue(data);
       // GitLab drops the labels of a create by a member below Reporter instead of refusing it: the
       // issue would never be found again and every run would open another.
       if (!created.labels.some((l) => l.toLowerCase() === issue.label.toLowerCase())) {
@@ -83,18 +100,18 @@ export function createGitLabForge(options: GitLabForgeOptions): Forge {
       return created;
     },
     async updateIssue(iid, change) {
-      await request(`editing issue #${iid}`, "PUT", `${projectRoute}/issues/${iid}`, { title: change.title, description: change.body });
+      await request(`editing issue #${iid}`, "PUT", `${projectRoute}/issues/${iid}`, { title: change.title, description: change.body }, { expect: EDITED });
     },
     async comment(iid, body) {
-      await request(`commenting on issue #${iid}`, "POST", `${projectRoute}/issues/${iid}/notes`, { body }, { ok: [201] });
+      await request(`commenting on issue #${iid}`, "POST", `${projectRoute}/issues/${iid}/notes`, { body }, { ok: [201], expect: NOTE });
     },
     async closeIssue(iid) {
-      await request(`closing issue #${iid}`, "PUT", `${projectRoute}/issues/${iid}`, { state_event: "close" });
+      await request(`closing issue #${iid}`, "PUT", `${projectRoute}/issues/${iid}`, { state_event: "close" }, { expect: EDITED });
     },
     async ensureLabel(label) {
       // Creating an issue creates a missing label too, but grey and without a description.
       try {
-        await request(`reading label ${label}`, "GET", `${projectRoute}/labels/${encodeURIComponent(label)}`, undefined, { ok: [200] });
+        await request(`reading label ${label}`, "GET", `${projectRoute}/labels/${encodeURIComponent(label)}`, undefined, { ok: [200], expect: LABEL });
         return;
       } catch (error) {
         if (!(error instanceof ForgeError) || error.status !== 404) throw error;
@@ -105,7 +122,7 @@ export function createGitLabForge(options: GitLabForgeOptions): Forge {
         "POST",
         `${projectRoute}/labels`,
         { name: label, color: "#d73a4a", description: "lastbeat: a cron job is silent or failing" },
-        { ok: [201, 409] },
+        { ok: [201, 409], expect: LABEL },
       );
     },
   };
@@ -132,7 +149,7 @@ function toIssue(i: GitLabIssue): ForgeIssue {
     title: i.title,
     body: i.description ?? "",
     createdAt: i.created_at,
-    url: i.web_url,
+    url: i.web_url ?? "",
     labels: i.labels ?? [],
   };
 }

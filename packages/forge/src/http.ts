@@ -1,3 +1,4 @@
+import { checkAnswer, readBody, type AnswerShape } from "./answers.js";
 import { ForgeError, isUnclearStatus, networkReason, redact } from "./errors.js";
 
 /*
@@ -36,13 +37,13 @@ export interface HttpClientOptions extends HttpRetryOptions {
   messageOf?: (data: unknown) => string | undefined;
 }
 
-export interface HttpAnswer {
+export interface HttpAnswer<T = unknown> {
   status: number;
-  data: unknown;
+  data: T;
   headers: Headers;
 }
 
-export interface RequestOptions {
+export interface RequestOptions<T = unknown> {
   /**
    * false for a create: only an answer that says it was refused unprocessed (a rate limit) is
    * tried again; after a 5xx or a timeout the write may have happened, and the caller lists first.
@@ -50,9 +51,20 @@ export interface RequestOptions {
   retry?: boolean;
   /** Statuses that are success (default 200, 201, 204). */
   ok?: number[];
+  /**
+   * The shape a 2xx answer must have; any other (a login page, an object for a list) is a
+   * ForgeError, never read as empty. Other `ok` statuses (a 409 "already exists") are not checked.
+   */
+  expect?: AnswerShape<T>;
 }
 
-export type HttpRequest = (what: string, method: string, path: string, body?: unknown, opts?: RequestOptions) => Promise<HttpAnswer>;
+export type HttpRequest = <T = unknown>(
+  what: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  opts?: RequestOptions<T>,
+) => Promise<HttpAnswer<T>>;
 
 export function createHttpClient(options: HttpClientOptions): HttpRequest {
   const { api, token, target } = options;
@@ -65,7 +77,7 @@ export function createHttpClient(options: HttpClientOptions): HttpRequest {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const describe = options.messageOf ?? defaultMessage;
 
-  return async function request(what, method, path, body, opts = {}) {
+  return async function request<T>(what: string, method: string, path: string, body?: unknown, opts: RequestOptions<T> = {}): Promise<HttpAnswer<T>> {
     const ok = opts.ok ?? [200, 201, 204];
     for (let attempt = 0; ; attempt++) {
       let response: Response;
@@ -92,7 +104,14 @@ export function createHttpClient(options: HttpClientOptions): HttpRequest {
       }
       const text = await response.text().catch(() => "");
       if (ok.includes(response.status)) {
-        return { status: response.status, data: text ? safeJson(text) : null, headers: response.headers };
+        const { status, headers } = response;
+        if (opts.expect && status >= 200 && status < 300) {
+          const [route = path, query = ""] = path.split("?", 2);
+          const page = Number(new URLSearchParams(query).get("page") ?? 1);
+          const source = { target, what, method, path: route, page, status, token };
+          return { status, data: checkAnswer(opts.expect, readBody(text, headers.get("content-type")), source), headers };
+        }
+        return { status, data: (text ? safeJson(text) : null) as T, headers };
       }
       const retryAfter = waitSeconds(response.headers, now());
       const rateLimited = response.status === 429 || (response.status === 403 && retryAfter !== null);
