@@ -214,6 +214,14 @@ describe("lastbeat check", () => {
     expect(await readFile(join(issues, "issue-1.md"), "utf8")).toContain("**backup** was retired on purpose (`lastbeat retire`)");
   });
 
+  it("a folder named with glob characters that exists as written is the checker's folder too", async () => {
+    const literal = join(dir, "app[1]", "hb");
+    await beatFile(literal, "backup", { at: "2025-03-10T11:55:00Z" });
+    const r = await check(["--forge", "none", "--dir", literal, "--json"], {});
+    expect(JSON.parse(r.stdout).jobs.map((j: { job: string }) => j.job).sort()).toEqual(["backup", "heartbeat-checker"]);
+    expect(await readdir(literal)).toContain("heartbeat-checker.last");
+  });
+
   it("with several folders, a job left in one of them keeps its alert's file: closed when healthy, retired by either name", async () => {
     const issues = join(dir, "issues");
     const [a, b] = [join(dir, "hosts", "a"), join(dir, "hosts", "b")];

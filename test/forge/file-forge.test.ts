@@ -1,6 +1,9 @@
-import { readdir, stat, symlink, writeFile, readFile } from "node:fs/promises";
+import { execFileSync, spawnSync } from "node:child_process";
+import { closeSync, constants, openSync } from "node:fs";
+import { mkdir, readdir, rm, stat, symlink, truncate, writeFile, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { beforeEach, describe, expect, it } from "vitest";
+import { ForgeError } from "@lastbeat/forge";
+import { beforeEach, describe, expect, it, onTestFinished } from "vitest";
 import { testdir } from "../support/testdir.js";
 import { fileForge } from "./helpers.js";
 
@@ -31,5 +34,77 @@ describe("the file forge writes through lastbeat's atomic writer", () => {
     const issue = await fileForge(dir).createIssue({ title: "t", body: "b", label: "heartbeat" });
     expect(issue.number).toBe(2);
     expect(await readFile(outside, "utf8")).toBe("precious");
+  });
+});
+
+/**
+ * Makes a FIFO. Should a read block on it after all, the test fails on its timeout, and opening
+ * the FIFO for writing then lets the blocked open and read return, so no thread stays stuck.
+ */
+function fifoAt(path: string): string {
+  execFileSync("mkfifo", [path]);
+  onTestFinished(() => {
+    try {
+      closeSync(openSync(path, constants.O_WRONLY | constants.O_NONBLOCK));
+    } catch {
+      // ENXIO: nobody is waiting to read it, as it should be
+    }
+  });
+  return path;
+}
+
+const FIFO_TIMEOUT_MS = 10_000;
+const noMkfifo = spawnSync("mkfifo", ["--help"]).error !== undefined;
+
+/** The ForgeError a call rejects with, checked to be one. */
+async function forgeError(call: Promise<unknown>): Promise<string> {
+  const failure = await call.catch((e: unknown) => e);
+  expect(failure).toBeInstanceOf(ForgeError);
+  return (failure as Error).message;
+}
+
+describe("the file forge reads issue files defensively", () => {
+  it.skipIf(noMkfifo)("a FIFO named like an issue is an error naming it, at once, for listing and creating", { timeout: FIFO_TIMEOUT_MS }, async () => {
+    const forge = fileForge(dir);
+    await forge.createIssue({ title: "t", body: "b", label: "heartbeat" });
+    const fifo = fifoAt(join(dir, "issue-10.md"));
+    const expected = `file forge: ${fifo} is not a regular file; move it out of the issue folder`;
+    expect(await forgeError(forge.listOpenIssues("heartbeat"))).toBe(expected);
+    expect(await forgeError(forge.createIssue({ title: "t", body: "b", label: "heartbeat" }))).toBe(expected);
+  });
+
+  it.skipIf(noMkfifo)("a FIFO where an open issue was is an error naming it when the issue is edited", { timeout: FIFO_TIMEOUT_MS }, async () => {
+    const forge = fileForge(dir);
+    const issue = await forge.createIssue({ title: "t", body: "b", label: "heartbeat" });
+    const path = join(dir, `issue-${issue.number}.md`);
+    await rm(path);
+    fifoAt(path);
+    expect(await forgeError(forge.comment(issue.number, "c"))).toBe(`file forge: ${path} is not a regular file; move it out of the issue folder`);
+  });
+
+  it("a folder named like an issue is an error naming it", async () => {
+    await mkdir(join(dir, "issue-3.md"));
+    expect(await forgeError(fileForge(dir).listOpenIssues("heartbeat"))).toBe(
+      `file forge: ${join(dir, "issue-3.md")} is not a regular file; move it out of the issue folder`,
+    );
+  });
+
+  it("an issue file over 16 MiB is an error naming it, not read", async () => {
+    const big = join(dir, "issue-4.md");
+    await writeFile(big, "");
+    await truncate(big, 16 * 1024 * 1024 + 1);
+    expect(await forgeError(fileForge(dir).listOpenIssues("heartbeat"))).toBe(`file forge: ${big} is larger than 16 MiB; move it out of the issue folder`);
+  });
+
+  it("a symlink is passed over when listing (never followed) and an error naming it when edited", async () => {
+    const outside = join(dir, "outside.md");
+    const forge = fileForge(dir);
+    const issue = await forge.createIssue({ title: "t", body: "b", label: "heartbeat" });
+    await rm(join(dir, `issue-${issue.number}.md`));
+    // A well-formed issue behind the link: followed, it would be listed and then edited.
+    await writeFile(outside, "---\nnumber: 1\ntitle: \"planted\"\nstate: open\nlabels: [\"heartbeat\"]\n---\nbody\n");
+    await symlink(outside, join(dir, `issue-${issue.number}.md`));
+    expect(await forge.listOpenIssues("heartbeat")).toEqual([]);
+    expect(await forgeError(forge.comment(issue.number, "c"))).toBe(`file forge: ${join(dir, `issue-${issue.number}.md`)} is a symbolic link (not followed)`);
   });
 });

@@ -45,6 +45,14 @@ describe("parseManifest", () => {
     expect(bad({ jobs: { "../etc": { every: "1d" } } })).toThrow(/invalid job name/);
     expect(bad({ jobs: { backup: { every: "1d", schedule: "0 2 * * * *" } } })).toThrow(/5 fields/);
     expect(bad({ jobs: { backup: { every: "1d", paused: "later" } } })).toThrow(/paused must be/);
+    // A day that does not exist is not rolled over to another (Date.parse would make it March 2).
+    expect(bad({ jobs: { backup: { every: "1d", paused: "2026-02-30T00:00:00Z" } } })).toThrow(
+      "ops/lastbeat.json: job backup: paused must be true, false or an ISO time that exists (like 2026-03-01T06:00:00Z)",
+    );
+    expect(bad({ jobs: { backup: { every: "1d", paused: "2025-02-29" } } })).toThrow(/paused must be/);
+    expect(bad({ jobs: { backup: { every: "1d", paused: "2026-03-01T24:00:00Z" } } })).toThrow(/paused must be/);
+    const until = (paused: string) => parseManifest(JSON.stringify({ jobs: { backup: { every: "1d", paused } } }), "m.json").jobs.get("backup")?.paused;
+    expect([until("2026-03-01"), until("2026-03-01T06:00:00+02:00"), until("2024-02-29T00:00Z")]).toEqual(["2026-03-01", "2026-03-01T06:00:00+02:00", "2024-02-29T00:00Z"]);
     expect(() => parseManifest("{", "m.json")).toThrow(/^m\.json: not valid JSON/);
   });
   it("reads the manifest example of docs/spec.md", () => {

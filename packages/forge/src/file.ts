@@ -1,6 +1,6 @@
-import { mkdir, readdir, readFile } from "node:fs/promises";
+import { mkdir, readdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { writeFileAtomically } from "lastbeat/internal";
+import { readBoundedFile, writeFileAtomically } from "lastbeat/internal";
 import { ForgeError } from "./errors.js";
 import type { Forge, ForgeIssue, NewIssue } from "./forge.js";
 import { formatTime } from "./render.js";
@@ -15,6 +15,11 @@ export interface FileForgeOptions {
 /** Everything after this line is comments; only the last occurrence counts. */
 const COMMENTS_LINE = "<!-- lastbeat-file:comments -->";
 const FILE_NAME = /^issue-(\d+)\.md$/;
+/**
+ * An issue file holds a title, a body and its comments, each at most 65,536 characters (4 bytes
+ * each at worst); 16 MiB is room for a long incident's comments, and all a checker reads.
+ */
+const MAX_ISSUE_FILE_BYTES = 16 * 1024 * 1024;
 
 interface FileIssue {
   number: number;
@@ -50,24 +55,18 @@ export function createFileForge(options: FileForgeOptions): Forge {
     for (const name of names) {
       const m = FILE_NAME.exec(name);
       if (!m) continue;
-      try {
-        const parsed = parseIssueFile(await readFile(join(dir, name), "utf8"), Number(m[1]));
-        if (parsed) issues.push(parsed);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw fsError(`reading ${join(dir, name)}`, error);
-      }
+      const file = await readIssueFile(join(dir, name));
+      if (!("text" in file)) continue;
+      const parsed = parseIssueFile(file.text, Number(m[1]));
+      if (parsed) issues.push(parsed);
     }
     return issues.sort((a, b) => a.number - b.number);
   }
 
   async function readOne(number: number): Promise<FileIssue> {
-    let text: string;
-    try {
-      text = await readFile(pathOf(number), "utf8");
-    } catch (error) {
-      throw fsError(`reading ${pathOf(number)}`, error);
-    }
-    const issue = parseIssueFile(text, number);
+    const file = await readIssueFile(pathOf(number));
+    if (!("text" in file)) throw new ForgeError(`file forge: ${pathOf(number)} ${file.passedOver}`);
+    const issue = parseIssueFile(file.text, number);
     if (!issue) throw new ForgeError(`file forge: ${pathOf(number)} has no front matter`);
     return issue;
   }
@@ -207,6 +206,23 @@ export function parseIssueFile(text: string, fallbackNumber: number): FileIssue 
     body: rest,
     comments,
   };
+}
+
+/**
+ * An issue file's text, or why it is passed over: it is gone, or it is a symbolic link, which this
+ * forge never writes and never follows (passed over like a file without front matter). Read like
+ * every file someone else may have written: never waiting on a FIFO or a device, at most 16 MiB.
+ * A file it cannot read (a FIFO, a folder, one it may not open, one too large) is a ForgeError
+ * naming it, as an unreadable issue file always was: the next run tries again once it is fixed.
+ */
+async function readIssueFile(path: string): Promise<{ text: string } | { passedOver: string }> {
+  const file = await readBoundedFile(path, MAX_ISSUE_FILE_BYTES);
+  if (file.ok) return { text: file.text };
+  if (file.code === "ENOENT") return { passedOver: "is gone" };
+  if (file.code === "ELOOP") return { passedOver: file.reason };
+  if (file.reason === "too large") throw new ForgeError(`file forge: ${path} is larger than 16 MiB; move it out of the issue folder`);
+  if (file.code === undefined) throw new ForgeError(`file forge: ${path} ${file.reason}; move it out of the issue folder`);
+  throw new ForgeError(`file forge: ${path} ${file.reason}`);
 }
 
 function fsError(what: string, error: unknown): ForgeError {

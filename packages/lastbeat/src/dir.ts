@@ -1,5 +1,5 @@
 import { constants, statSync, type Stats } from "node:fs";
-import { access, chmod, mkdir, readdir, stat } from "node:fs/promises";
+import { access, chmod, lstat, mkdir, readdir, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, resolve, sep } from "node:path";
 import { LastbeatError, errnoText } from "./errors.js";
@@ -121,61 +121,196 @@ function checkSafe(dir: string, info: Stats): void {
 
 const GLOB_CHARS = /[*?[]/;
 
+/** What folder patterns name: the folders to scan, and each pattern that names none. */
+export interface DirExpansion {
+  /** Absolute folders, each once, in the patterns' order: a plain path as given (whether or not it exists), a pattern's matches sorted. */
+  dirs: string[];
+  /** Absolute patterns with glob characters that match no folder: a typo or a share not mounted. */
+  unmatched: string[];
+}
+
 /**
  * Expands folder patterns (`/mnt/hosts/*\/heartbeats`): `*`, `?` and `[...]` within one path
  * segment. A pattern without glob characters is returned as is, even if it does not exist, so
- * the caller can report it.
+ * the caller can report it; a pattern that matches nothing is left out (see
+ * {@link expandDirPatterns}, which names it).
  */
 export async function expandDirs(patterns: readonly string[], cwd = process.cwd()): Promise<string[]> {
-  const out: string[] = [];
+  return (await expandDirPatterns(patterns, cwd)).dirs;
+}
+
+/**
+ * {@link expandDirs}, also naming the patterns that match no folder, so a reader reports them
+ * instead of scanning nothing and calling it healthy. A segment that exists as it is written
+ * (`app[1]`) is that entry, not a pattern: writers use `--dir`/`LASTBEAT_DIR` as a plain path, and
+ * readers must find the folder they wrote. Throws a LastbeatError E_DIR naming the pattern for a
+ * malformed one (`[z-a]`) that does not exist as written either.
+ */
+export async function expandDirPatterns(patterns: readonly string[], cwd = process.cwd()): Promise<DirExpansion> {
+  const dirs: string[] = [];
+  const unmatched: string[] = [];
   for (const pattern of patterns) {
     const absolute = resolve(cwd, pattern);
     if (!GLOB_CHARS.test(absolute)) {
-      out.push(absolute);
+      dirs.push(absolute);
       continue;
     }
-    const segments = absolute.split(sep).filter((s) => s !== "");
-    let bases: string[] = [sep];
-    for (const segment of segments) {
-      const next: string[] = [];
-      if (!GLOB_CHARS.test(segment)) {
-        for (const base of bases) next.push(join(base, segment));
-      } else {
-        const matcher = globToRegExp(segment);
-        for (const base of bases) {
-          let entries;
-          try {
-            entries = await readdir(base, { withFileTypes: true });
-          } catch {
-            continue;
-          }
-          for (const entry of entries) {
-            if (matcher.test(entry.name) && (entry.isDirectory() || entry.isSymbolicLink())) next.push(join(base, entry.name));
-          }
-        }
-      }
-      bases = next.sort();
-    }
-    out.push(...bases);
+    const matches = await expandPattern(absolute, pattern);
+    if (matches.length > 0) dirs.push(...matches);
+    else unmatched.push(absolute);
   }
-  return [...new Set(out)];
+  return { dirs: [...new Set(dirs)], unmatched: [...new Set(unmatched)] };
 }
 
-function globToRegExp(segment: string): RegExp {
-  let source = "";
-  for (let i = 0; i < segment.length; i++) {
-    const c = segment[i] as string;
-    if (c === "*") source += "[^/]*";
-    else if (c === "?") source += "[^/]";
-    else if (c === "[") {
-      const end = segment.indexOf("]", i + 1);
-      if (end === -1) source += "\\[";
-      else {
-        const body = segment.slice(i + 1, end).replace(/^!/, "^").replace(/\\/g, "\\\\");
-        source += `[${body}]`;
-        i = end;
+async function expandPattern(absolute: string, pattern: string): Promise<string[]> {
+  let bases: string[] = [sep];
+  let malformed: LastbeatError | undefined;
+  for (const segment of absolute.split(sep).filter((s) => s !== "")) {
+    if (!GLOB_CHARS.test(segment)) {
+      bases = bases.map((base) => join(base, segment));
+      continue;
+    }
+    let matcher: ((name: string) => boolean) | undefined;
+    try {
+      matcher = segmentMatcher(segment, pattern);
+    } catch (error) {
+      malformed ??= error as LastbeatError;
+    }
+    const next: string[] = [];
+    for (const base of bases) {
+      const literal = join(base, segment);
+      if (await lstat(literal).then(() => true, () => false)) {
+        next.push(literal);
+        continue;
       }
-    } else source += c.replace(/[.+^${}()|\\]/g, "\\$&");
+      if (matcher === undefined) throw malformed;
+      let entries;
+      try {
+        entries = await readdir(base, { withFileTypes: true });
+      } catch {
+        continue;
+      }
+      for (const entry of entries) {
+        if ((entry.isDirectory() || entry.isSymbolicLink()) && matcher(entry.name)) next.push(join(base, entry.name));
+      }
+    }
+    bases = next.sort();
   }
-  return new RegExp(`^${source}$`);
+  // Matching nothing, a malformed pattern is its error, not "no folder matches": fixing it is the
+  // first step, wherever the earlier segments stopped matching.
+  if (bases.length === 0 && malformed) throw malformed;
+  return bases;
+}
+
+/** One character of a segment pattern; `*` is kept apart, as it matches any number of them. */
+type GlobToken =
+  | { kind: "star" }
+  | { kind: "any" }
+  | { kind: "char"; code: number }
+  | { kind: "set"; negated: boolean; ranges: [number, number][] };
+
+/**
+ * Whether a folder name matches one segment of a pattern: `*` any run of characters, `?` one,
+ * `[abc]`, `[a-z]`, `[!a-z]` or `[^a-z]` one of a set (a `]` first in the set is a member, a `-`
+ * first or last is one too), and a `[` with no closing `]` is itself. Everything else, `\`
+ * included, is itself: these are paths, not shell words. Matched without a regular expression, so
+ * no pattern is a syntax error and none backtracks for long. Throws a LastbeatError E_DIR naming
+ * `pattern` for a reversed range (`[z-a]`), which matches nothing and is surely a typo.
+ */
+export function segmentMatcher(segment: string, pattern: string): (name: string) => boolean {
+  const tokens = parseSegment(segment, pattern);
+  return (name) => matchTokens(tokens, Array.from(name, (c) => c.codePointAt(0) as number));
+}
+
+function parseSegment(segment: string, pattern: string): GlobToken[] {
+  const chars = Array.from(segment);
+  const tokens: GlobToken[] = [];
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i] as string;
+    if (c === "*") {
+      if (tokens.at(-1)?.kind !== "star") tokens.push({ kind: "star" });
+    } else if (c === "?") {
+      tokens.push({ kind: "any" });
+    } else if (c === "[") {
+      const set = parseSet(chars, i, pattern);
+      if (set === null) tokens.push({ kind: "char", code: 0x5b });
+      else {
+        tokens.push(set.token);
+        i = set.end;
+      }
+    } else {
+      tokens.push({ kind: "char", code: c.codePointAt(0) as number });
+    }
+  }
+  return tokens;
+}
+
+/** The set opening at `chars[open]`, and the index of its `]`; null when it never closes. */
+function parseSet(chars: string[], open: number, pattern: string): { token: GlobToken; end: number } | null {
+  let first = open + 1;
+  const negated = chars[first] === "!" || chars[first] === "^";
+  if (negated) first++;
+  // A `]` right after the opening is a member, as in the shell: `[]]`, `[!]]`.
+  const end = chars.indexOf("]", first + 1);
+  if (end === -1) return null;
+  const code = (i: number) => (chars[i] as string).codePointAt(0) as number;
+  const ranges: [number, number][] = [];
+  for (let i = first; i < end; i++) {
+    if (chars[i + 1] === "-" && i + 2 < end) {
+      const [low, high] = [code(i), code(i + 2)];
+      if (low > high) {
+        const range = chars.slice(i, i + 3).join("");
+        throw new LastbeatError(
+          "E_DIR",
+          `heartbeat folder pattern ${pattern}: the range ${range} in ${chars.slice(open, end + 1).join("")} is reversed (write ${chars[i + 2]}-${chars[i]})`,
+        );
+      }
+      ranges.push([low, high]);
+      i += 2;
+    } else {
+      ranges.push([code(i), code(i)]);
+    }
+  }
+  return { token: { kind: "set", negated, ranges }, end };
+}
+
+function matchesOne(token: GlobToken, code: number): boolean {
+  switch (token.kind) {
+    case "any":
+      return true;
+    case "char":
+      return token.code === code;
+    case "set":
+      return token.ranges.some(([low, high]) => code >= low && code <= high) !== token.negated;
+    case "star":
+      return false;
+  }
+}
+
+/**
+ * The classic wildcard match: every token but `*` takes one character, so on a mismatch only the
+ * last `*` needs to take one more. At most (tokens × characters) steps.
+ */
+function matchTokens(tokens: readonly GlobToken[], name: readonly number[]): boolean {
+  let t = 0;
+  let n = 0;
+  let star = -1;
+  let starAt = 0;
+  while (n < name.length) {
+    const token = tokens[t];
+    if (token?.kind === "star") {
+      star = t++;
+      starAt = n;
+    } else if (token !== undefined && matchesOne(token, name[n] as number)) {
+      t++;
+      n++;
+    } else if (star >= 0) {
+      t = star + 1;
+      n = ++starAt;
+    } else {
+      return false;
+    }
+  }
+  while (tokens[t]?.kind === "star") t++;
+  return t === tokens.length;
 }

@@ -1,8 +1,9 @@
-import { readFile } from "node:fs/promises";
+import { realpath } from "node:fs/promises";
 import { formatDuration, parseDuration, parseGrace } from "./duration.js";
-import { LastbeatError } from "./errors.js";
+import { LastbeatError, errnoText } from "./errors.js";
 import { validateJobName } from "./job-name.js";
-import { isThreshold } from "./parse.js";
+import { isThreshold, isTime } from "./parse.js";
+import { readBoundedFile } from "./read.js";
 import { nextOccurrence, validateSchedule, validateTimeZone } from "./schedule.js";
 import { MAX_THRESHOLD } from "./types.js";
 import type { Declaration, MaintenanceWindow } from "./types.js";
@@ -76,8 +77,8 @@ export function parseManifest(text: string, source = "lastbeat.json"): Manifest 
       if (entry.maintenance !== undefined) declaration.maintenance = parseMaintenance(entry.maintenance, `job ${name}: `, fail);
       if (entry.paused !== undefined) {
         if (typeof entry.paused === "boolean") declaration.paused = entry.paused;
-        else if (typeof entry.paused === "string" && Number.isFinite(Date.parse(entry.paused))) declaration.paused = entry.paused;
-        else fail(`${at("paused")} must be true, false or an ISO time`);
+        else if (typeof entry.paused === "string" && isPauseTime(entry.paused)) declaration.paused = entry.paused;
+        else fail(`${at("paused")} must be true, false or an ISO time that exists (like 2026-03-01T06:00:00Z)`);
       }
       if (entry.alert_after !== undefined) declaration.alertAfter = asThreshold(entry.alert_after, at("alert_after"));
       if (entry.recover_after !== undefined) declaration.recoverAfter = asThreshold(entry.recover_after, at("recover_after"));
@@ -179,15 +180,39 @@ function asDuration(value: unknown, what: string): string | number {
   return value;
 }
 
-/** Reads and parses a manifest file; a missing or unreadable file is an E_MANIFEST error naming it. */
+/**
+ * An ISO time whose every field is in range (`2026-02-30` would roll over to March 2), or a date
+ * alone (midnight UTC, as `Date.parse` reads it).
+ */
+const isPauseTime = (text: string) => isTime(text) || (/^\d{4}-\d{2}-\d{2}$/.test(text) && isTime(`${text}T00:00:00Z`));
+
+/** A manifest is a few kilobytes; 1 MiB holds thousands of jobs, and is all a reader reads. */
+export const MAX_MANIFEST_BYTES = 1024 * 1024;
+
+/**
+ * Reads and parses a manifest file; a missing or unreadable file is an E_MANIFEST error naming it.
+ * Read like any file a reader opens: never more than 1 MiB, and never blocking on a FIFO or a
+ * device (`--manifest /dev/zero` is "not a regular file", not a hang or an endless read).
+ */
 export async function loadManifest(path: string): Promise<Manifest> {
-  let text: string;
+  const fail = (why: string, cause?: unknown): never => {
+    throw new LastbeatError("E_MANIFEST", `manifest ${path} ${why}`, cause === undefined ? undefined : { cause });
+  };
+  let real = path;
   try {
-    text = await readFile(path, "utf8");
+    // The user's own file, often a link (a Kubernetes ConfigMap, a file kept in a repository), so
+    // a link is followed, unlike a heartbeat file someone else may have planted; the bounded
+    // reader, which follows none, then opens what it points at.
+    real = await realpath(path);
   } catch (error) {
-    throw new LastbeatError("E_MANIFEST", `${path}: cannot read manifest (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+    fail(`cannot be read: ${errnoText(error)}`, error);
   }
-  return parseManifest(text, path);
+  const file = await readBoundedFile(real, MAX_MANIFEST_BYTES);
+  if (!file.ok) {
+    if (file.reason === "too large") return fail(`is larger than 1 MiB${file.size === undefined ? "" : ` (${file.size} bytes)`}`);
+    return fail(file.reason);
+  }
+  return parseManifest(file.text, path);
 }
 
 /**

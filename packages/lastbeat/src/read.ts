@@ -2,7 +2,7 @@ import { closeSync, constants, fstatSync, openSync, opendirSync, readSync } from
 import type { Dir, Stats } from "node:fs";
 import { open } from "node:fs/promises";
 import { basename, sep } from "node:path";
-import { defaultHeartbeatDir, expandDirs } from "./dir.js";
+import { defaultHeartbeatDir, expandDirPatterns } from "./dir.js";
 import { errnoText } from "./errors.js";
 import { evaluate } from "./evaluate.js";
 import { isValidJobName } from "./job-name.js";
@@ -224,7 +224,10 @@ export interface ScanOptions {
   sliceMs?: number;
 }
 
-/** A folder that could not be listed; reported as an `invalid` pseudo-job so it is never silent. */
+/**
+ * A folder that could not be listed, or a pattern that names none: reported as an `invalid`
+ * pseudo-job so it is never silent.
+ */
 const FOLDER_JOB = (dir: string) => `folder:${dir}`;
 
 /** Entries fetched from the kernel per directory read while listing a folder. */
@@ -250,7 +253,9 @@ class Slices {
 
 /**
  * Reads every `*.last` in the folders and the manifest's declarations and evaluates them all.
- * Never throws on one bad file (it becomes `invalid`); throws only for a bad manifest.
+ * Never throws on one bad file (it becomes `invalid`), nor for a folder that is missing or a
+ * pattern that matches none (each an `invalid` `folder:` pseudo-job); throws only for a bad
+ * manifest or a malformed folder pattern.
  */
 export function scanHeartbeats(options?: ScanOptions): Promise<JobState[]>;
 /**
@@ -267,7 +272,7 @@ export async function scanHeartbeats<T>(
   const manifest =
     typeof options.manifest === "string" ? await loadManifest(options.manifest) : (options.manifest ?? null);
   const patterns = options.dirs && options.dirs.length > 0 ? options.dirs : [defaultHeartbeatDir(env)];
-  const dirs = await expandDirs(patterns, options.cwd);
+  const { dirs, unmatched } = await expandDirPatterns(patterns, options.cwd);
   // Synchronous reads, in slices: per file, the thread pool's round trips cost more than the
   // reads themselves, and a long-running caller still gets the event loop back every slice.
   const slices = new Slices(options.sliceMs ?? 10);
@@ -290,6 +295,9 @@ export async function scanHeartbeats<T>(
         }),
       ),
     );
+  for (const pattern of unmatched) {
+    out.push(map(evaluate(undefined, undefined, now, { job: FOLDER_JOB(pattern), file: pattern, invalidReason: "no folder matches this pattern" })));
+  }
   for (const dir of dirs) {
     let listing: Dir;
     try {

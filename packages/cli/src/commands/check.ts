@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -275,11 +276,16 @@ async function retiredJobs(dirs: readonly string[] | undefined, io: CliIo): Prom
   return retired;
 }
 
-/** Where the checker's own heartbeat and the lock go: the first plain `--dir`, else the default. */
+/**
+ * Where the checker's own heartbeat and the lock go: the first `--dir` when it names one folder
+ * (no glob characters, or a folder that exists as written, as the scan reads it: `app[1]`), else
+ * the default.
+ */
 function checkerDir(flags: CheckFlags, io: CliIo): string | undefined {
   const first = flags.dir?.[0];
-  if (first === undefined || /[*?[\]{}]/.test(first)) return undefined;
-  return absolute(first, io);
+  if (first === undefined) return undefined;
+  const path = absolute(first, io);
+  return !/[*?[]/.test(first) || existsSync(path) ? path : undefined;
 }
 
 /**
