@@ -144,7 +144,7 @@ describe("dates and files", () => {
   it.each(["2026-02-30T05:00:00Z", "2026-04-31T05:00:00Z", "2026-01-01T24:30:00Z", "2026-01-01T05:60:00Z", "2025-02-29T00:00:00Z"])(
     "%s is not a time (no silent roll-over)",
     (at) => {
-      expect(parseHeartbeat(beat({ at }), "x")).toMatchObject({ ok: false, reason: "at must be an ISO-8601 time" });
+      expect(parseHeartbeat(beat({ at }), "x")).toMatchObject({ ok: false, reason: "field at must be an ISO-8601 time" });
     },
   );
   it("a leap day is a time", () => {

@@ -80,9 +80,9 @@ describe("readHeartbeatFile", () => {
     };
     expect(reason({})).toBe("ok");
     expect(reason({}, "other")).toBe('job field "j" does not match the file name');
-    expect(reason({ status: "done" })).toBe("status must be ok, fail or start");
-    expect(reason({ at: 12 })).toBe("at must be an ISO-8601 time");
-    expect(reason({ interval_s: -1 })).toBe("interval_s must be a number > 0");
+    expect(reason({ status: "done" })).toBe("field status must be ok, fail or start");
+    expect(reason({ at: 12 })).toBe("field at must be an ISO-8601 time");
+    expect(reason({ interval_s: -1 })).toBe("field interval_s must be a number > 0");
     expect(reason({ exit_code: "1" })).toBe("field exit_code has the wrong type or size");
     expect(reason({ format: "lastbeat/9" })).toBe('unknown format "lastbeat/9"');
     expect(parseHeartbeat("", "j")).toEqual({ ok: false, reason: "empty file" });

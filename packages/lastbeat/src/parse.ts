@@ -124,11 +124,11 @@ export function parseHeartbeat(text: string, stem: string): ParseResult {
     return { ok: false, reason: `written by lastbeat run with bad flags: ${firstBytes(record.config_error, MAX_MESSAGE_BYTES)}` };
   }
   if (typeof record.status !== "string" || !STATUSES.has(record.status)) {
-    return { ok: false, reason: "status must be ok, fail or start" };
+    return { ok: false, reason: "field status must be ok, fail or start" };
   }
-  if (!isTime(record.at)) return { ok: false, reason: "at must be an ISO-8601 time" };
+  if (!isTime(record.at)) return { ok: false, reason: "field at must be an ISO-8601 time" };
   if (typeof record.interval_s !== "number" || !Number.isFinite(record.interval_s) || record.interval_s <= 0) {
-    return { ok: false, reason: "interval_s must be a number > 0" };
+    return { ok: false, reason: "field interval_s must be a number > 0" };
   }
   const heartbeat: Record<string, unknown> = {
     format: HEARTBEAT_FORMAT,
