@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -198,6 +198,10 @@ function configFrom(flags: CheckFlags, io: CliIo): CheckConfig {
   if (forge === "file") {
     if (!flags.repo) throw new UsageError("--forge file needs --repo <folder> (where the issue files go)");
     config.repo = absolute(flags.repo, io);
+    // A folder of issue files (created when missing); a file there is the user's to fix, not an outage.
+    if (existsSync(config.repo) && !statSync(config.repo).isDirectory()) {
+      throw new UsageError(`--forge file --repo ${config.repo} is not a folder: give the folder the issue files go into`);
+    }
     return config;
   }
   // GitLab projects sit in groups and subgroups: group/subgroup/project.
