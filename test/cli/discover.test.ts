@@ -166,6 +166,29 @@ describe("lastbeat discover", () => {
     expect(json.unmonitored).toEqual([]);
   });
 
+  it("names a wrapped line by the program behind its wrappers, read with their own options", async () => {
+    const text = [
+      "0 1 * * * root sudo -u app /usr/bin/invoice-run --all",
+      "0 2 * * * root flock -n /tmp/x /srv/sync.sh",
+      "0 3 * * * root timeout -s KILL 2h nice -n 10 ionice -c 3 /srv/backup.sh",
+      "0 4 * * * root su app -c '/srv/report.py --daily'",
+      "0 5 * * * root sh -c 'cd /srv && ./cleanup.sh'",
+      "0 6 * * * root sudo --frobnicate /usr/bin/odd",
+      "",
+    ].join("\n");
+    await writeFile(file, text);
+    const r = await cli([...DISCOVER, "--crontab", file, "--json"]);
+    expect((JSON.parse(r.stdout) as { crontabs: { wrapped: { job: string }[] }[] }).crontabs[0]!.wrapped.map((w) => w.job)).toEqual([
+      "invoice-run",
+      "sync",
+      "backup",
+      "report",
+      "cleanup",
+      // An option sudo does not have: which word is the program cannot be told; the old rough reading.
+      "odd",
+    ]);
+  });
+
   it("refuses a spool file without --user, and bad input with one line", async () => {
     const spool = join(dir, "var", "spool", "cron", "crontabs");
     await mkdir(spool, { recursive: true });

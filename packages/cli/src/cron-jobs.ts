@@ -172,6 +172,19 @@ function invocationIn(words: readonly string[]): Invocation | null {
   return null;
 }
 
+/**
+ * The words of the command a wrapper at the start of `words` runs (`sudo -u app nice -n 5 x` →
+ * `nice -n 5 x`), read with the wrapper's own options (WRAPPERS); null when `words` does not start
+ * with a wrapper, or with one whose arguments cannot be read or that runs no command.
+ */
+export function wrappedBy(words: readonly string[]): string[] | null {
+  const wrapper = WRAPPERS.get(basename(words[0] ?? ""));
+  if (wrapper === undefined) return null;
+  let end = 1;
+  while (end < words.length && !SHELL_OPERATORS.has(words[end] as string)) end++;
+  return wrappedCommand(wrapper, words.slice(1, end));
+}
+
 /** After `lastbeat`: `run` or `beat`, then the first word that is neither a flag nor a flag's value. */
 function jobAfter(words: readonly string[], at: number): Invocation | null {
   const sub = words[at];

@@ -1,5 +1,5 @@
 import { basename } from "node:path";
-import { lastbeatInvocation, shellWords } from "./cron-jobs.js";
+import { lastbeatInvocation, shellWords, wrappedBy } from "./cron-jobs.js";
 import { parseCrontab, stdinStart } from "./crontab.js";
 
 /*
@@ -78,7 +78,8 @@ function shellQuote(text: string): string {
   return `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
-const WRAPPERS = new Set(["nice", "ionice", "nohup", "sudo", "chronic", "time", "exec", "env", "command", "flock", "timeout"]);
+/** Commands that run another: named by what they run (cron-jobs.ts reads each one's options). */
+const WRAPPERS = new Set(["nice", "ionice", "nohup", "sudo", "chronic", "time", "exec", "env", "command", "flock", "timeout", "su", "runuser", "setsid", "stdbuf", "chrt", "taskset", "npx", "sh", "bash", "dash", "ash", "ksh", "mksh", "zsh"]);
 const INTERPRETERS = new Set(["sh", "bash", "dash", "zsh", "python", "python3", "node", "perl", "php", "ruby"]);
 const OPERATORS = new Set([";", "&&", "||", "|", "&", "(", ")", "{", "}"]);
 
@@ -88,7 +89,7 @@ const OPERATORS = new Set([";", "&&", "||", "|", "&", "(", ")", "{", "}"]);
  * (`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`). The same command always gives the same name.
  */
 export function jobNameFor(command: string): string {
-  const words = shellWords(command);
+  let words = shellWords(command);
   let i = 0;
   const skipTo = (from: number) => {
     // past `cd /x &&` and `VAR=1`: the command that does the work comes after
@@ -102,6 +103,14 @@ export function jobNameFor(command: string): string {
     if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(word)) i++;
     else if (word === "cd" || word === "umask" || word === "export" || word === "set") i = skipTo(i);
     else if (WRAPPERS.has(basename(word))) {
+      // `sudo -u app /usr/bin/x`, `flock -n /tmp/x sync.sh`: read as each wrapper reads its options,
+      // so the name is x's or sync's, not app's or the lock file's.
+      const inner = wrappedBy(words.slice(i));
+      if (inner !== null && inner.length > 0) {
+        words = inner;
+        i = 0;
+        continue;
+      }
       i++;
       while (words[i]?.startsWith("-") || /^\d+[smhd]?$/.test(words[i] ?? "")) i++; // their flags, nice's/timeout's numbers
     } else break;
