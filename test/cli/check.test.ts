@@ -87,6 +87,25 @@ describe("lastbeat check", () => {
     expect(await readFile(join(issues, "issue-1.md"), "utf8")).toMatch(/state: closed[\s\S]*\*\*backup\*\* is now ok after alerting for 2h 59m/);
   });
 
+  it("--quiet prints only when the forge changed: a steady run is silent, so cron mails once per change", async () => {
+    const issues = join(dir, "issues");
+    const args = ["--forge", "file", "--repo", issues, "--dir", hb, "--quiet"];
+    const opened = await check(args, {});
+    expect(opened.code).toBe(1);
+    expect(opened.stdout).toBe(`1 of 3 jobs alerting:\n  backup: stale (last beat 5h ago): no beat since 2025-03-10T07:00:00.000Z; expected by 2025-03-10T08:00:00.000Z\nfile ${issues}: open #1\n`);
+    expect(await check(args, {})).toEqual({ code: 1, stdout: "", stderr: "" });
+    await beatFile(hb, "backup", { at: "2025-03-10T11:59:00Z" });
+    const closed = await check(args, {});
+    expect(closed).toMatchObject({ code: 0, stderr: "" });
+    expect(closed.stdout).toBe(`3 jobs, none alerting.\nfile ${issues}: close #1\n`);
+    expect(await check(args, {})).toEqual({ code: 0, stdout: "", stderr: "" });
+    // A forge that cannot be synced is always said, on stderr.
+    await mkdir(join(issues, "issue-9.md"));
+    const failed = await check(args, {});
+    expect(failed).toMatchObject({ code: 3, stdout: "" });
+    expect(failed.stderr).toBe(`error: file forge: ${join(issues, "issue-9.md")} is not a regular file; move it out of the issue folder\n`);
+  });
+
   it("--dry-run prints the plan and changes nothing", async () => {
     const issues = join(dir, "issues");
     const r = await check(["--forge", "file", "--repo", issues, "--dir", hb, "--dry-run"], {});

@@ -51,6 +51,7 @@ interface CheckFlags extends ScanFlags, CronFlags {
   mode?: SyncMode;
   label?: string;
   dryRun?: boolean;
+  quiet?: boolean;
   every?: number;
   scope?: string;
   maxNewIssues?: number;
@@ -87,6 +88,7 @@ export const registerCheck: RegisterCommand = (program, io, setExit) => {
     .option("--scope <name>", "which checker the issues belong to when many share a repository (default: $LASTBEAT_SCOPE, else the host name)")
     .addOption(new Option("--max-new-issues <n>", "per-job mode: new issues a run may open; the rest share one storm issue").argParser(parseCount).default(10))
     .option("--dry-run", "print the planned forge actions and change nothing")
+    .option("--quiet", "print only when the forge was changed (an issue opened, edited, commented or closed): from cron, one mail per change; errors are always printed")
     .addOption(durationOption("--every <duration>", "how often cron runs this check, for its own heartbeat (default 15m)"))
     .addOption(jsonOption("print the status JSON object (docs/spec.md) plus the forge actions"))
     .addHelpText(
@@ -99,10 +101,11 @@ Journal: each change of a job's status is appended to heartbeat-checker.journal 
 checker's own heartbeat, for the morning brief (kept 90 days; not on --dry-run).
 
 Examples:
-  */15 * * * *  lastbeat check --forge github --repo acme/ops
-  */15 * * * *  lastbeat check --forge gitea --url https://git.example.com --repo ops/alerts
-  */15 * * * *  lastbeat check --forge gitlab --repo acme/infra/ops
-  */15 * * * *  lastbeat check --forge file --repo /var/lib/lastbeat/issues`,
+  */15 * * * *  lastbeat check --quiet --forge github --repo acme/ops
+  */15 * * * *  lastbeat check --quiet --forge gitea --url https://git.example.com --repo ops/alerts
+  */15 * * * *  lastbeat check --quiet --forge gitlab --repo acme/infra/ops
+  */15 * * * *  lastbeat check --quiet --forge file --repo /var/lib/lastbeat/issues
+(--quiet: it prints, and cron mails, only when the forge changed.)`,
     )
     .action(async (flags: CheckFlags) => {
       const config = configFrom(flags, io);
@@ -436,6 +439,9 @@ async function print(
     io.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
     return;
   }
+  // --quiet: cron mails what a job prints, so print only what changed the forge: a healthy or
+  // steady run every 15 minutes is no mail, an outage of 2,000 jobs one mail per change.
+  if (flags.quiet && !applied.some((a) => a.kind !== "none")) return;
   const lines: string[] = [];
   const alerting = sortJobStates(states.filter((s) => s.alerting));
   if (alerting.length === 0) {
