@@ -39,6 +39,8 @@ describe("parseManifest", () => {
   const bad = (json: unknown) => () => parseManifest(JSON.stringify(json), "ops/lastbeat.json");
   it("names the file, job and key at fault", () => {
     expect(bad({ jobs: {}, extra: 1 })).toThrow('ops/lastbeat.json: unknown key "extra"');
+    expect(bad({ jobs: null })).toThrow('ops/lastbeat.json: "jobs" must be an object');
+    expect(bad({ jobs: [] })).toThrow('ops/lastbeat.json: "jobs" must be an object');
     expect(bad({ jobs: { backup: { every: "1d", retries: 3 } } })).toThrow('ops/lastbeat.json: job backup: unknown key "retries"');
     expect(bad({ jobs: { backup: { every: "soon" } } })).toThrow(/job backup: every: cannot read "soon"/);
     expect(bad({ jobs: { backup: {} } })).toThrow('job backup: needs "every" (or a "schedule")');

@@ -45,7 +45,7 @@ export function parseManifest(text: string, source = "lastbeat.json"): Manifest 
     fail("\"crontabs\" must be true, false or a list of crontab files");
   }
   const maintenance = top.maintenance === undefined ? undefined : parseMaintenance(top.maintenance, "", fail);
-  const jobs = top.jobs ?? {};
+  const jobs = top.jobs === undefined ? {} : top.jobs;
   if (typeof jobs !== "object" || jobs === null || Array.isArray(jobs)) fail("\"jobs\" must be an object");
   const result = new Map<string, Declaration>();
   for (const [name, raw] of Object.entries(jobs as Record<string, unknown>)) {
