@@ -84,6 +84,11 @@ describe("readHeartbeatFile", () => {
     expect(reason({ at: 12 })).toBe("field at must be an ISO-8601 time");
     expect(reason({ interval_s: -1 })).toBe("field interval_s must be a number > 0");
     expect(reason({ exit_code: "1" })).toBe("field exit_code has the wrong type or size");
+    // A whole number to JavaScript, but no exit code or pid: it would be shown as `exit code 1e+308`.
+    expect(reason({ exit_code: 1e308 })).toBe("field exit_code has the wrong type or size");
+    expect(reason({ pid: 2 ** 53 })).toBe("field pid has the wrong type or size");
+    expect(reason({ runs: [{ at: "2026-11-23T09:00:00Z", status: "fail", exit_code: 1e21 }] })).toBe("field runs[0].exit_code must be a whole number");
+    expect(reason({ exit_code: 3221225477, pid: 4_194_304 })).toBe("ok"); // a Windows status (0xC0000005), a large Linux pid
     expect(reason({ format: "lastbeat/9" })).toBe('unknown format "lastbeat/9"');
     expect(parseHeartbeat("", "j")).toEqual({ ok: false, reason: "empty file" });
     expect(parseHeartbeat("[1]", "j")).toEqual({ ok: false, reason: "not a JSON object" });

@@ -38,7 +38,8 @@ export function isTime(value: unknown): value is string {
 }
 
 const isString = (max: number) => (v: unknown) => typeof v === "string" && v.length <= max;
-const isCount = (v: unknown) => typeof v === "number" && Number.isInteger(v);
+/** A whole number a reader can print as it is: `1e308` is an integer to JavaScript, not an exit code. */
+const isCount = (v: unknown) => Number.isSafeInteger(v);
 
 /**
  * The optional fields, in the order a parsed heartbeat has them, each with its check. Copied one
@@ -187,7 +188,7 @@ export function parseRuns(value: unknown): RunRecord[] | string {
       run.duration_ms = duration;
     }
     if (exitCode !== undefined && exitCode !== null) {
-      if (typeof exitCode !== "number" || !Number.isInteger(exitCode)) return `field runs[${i}].exit_code must be a whole number`;
+      if (!isCount(exitCode)) return `field runs[${i}].exit_code must be a whole number`;
       run.exit_code = exitCode;
     }
     if (message !== undefined && message !== null) {
