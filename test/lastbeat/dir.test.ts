@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -174,5 +174,20 @@ describe("segmentMatcher", () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe("one folder by two paths", () => {
+  it("is scanned once, by the first path given: its jobs are not doubled under two names", async () => {
+    const root = await testdir("lastbeat-dir-");
+    const real = join(root, "run", "lastbeat");
+    await writeHeartbeat("backup", { every: "5m", dir: real, now, strict: true });
+    await mkdir(join(root, "var"));
+    await symlink(join(root, "run"), join(root, "var", "run"));
+    const viaLink = join(root, "var", "run", "lastbeat");
+    expect(await expandDirs([viaLink, real, join(root, "va*", "run", "lastbeat")])).toEqual([viaLink]);
+    expect((await scanHeartbeats({ dirs: [real, viaLink], now })).map((s) => s.job)).toEqual(["backup"]);
+    // A folder that is not there stays, to be reported.
+    expect(await expandDirs([join(root, "nope"), real])).toEqual([join(root, "nope"), real]);
   });
 });

@@ -1,7 +1,7 @@
 import { constants, statSync, type Stats } from "node:fs";
-import { access, chmod, lstat, mkdir, readdir, stat } from "node:fs/promises";
+import { access, chmod, lstat, mkdir, readdir, realpath, stat } from "node:fs/promises";
 import { homedir } from "node:os";
-import { join, resolve, sep } from "node:path";
+import { dirname, join, resolve, sep } from "node:path";
 import { LastbeatError, errnoText } from "./errors.js";
 
 export const SYSTEM_HEARTBEAT_DIR = "/var/run/lastbeat/heartbeats";
@@ -84,14 +84,53 @@ async function ensureDir(dir: string, mode: number): Promise<{ dir: string; info
   // The common case costs one stat; mkdir only when the folder is not there yet.
   const existing = await stat(dir).catch(() => null);
   if (existing?.isDirectory()) return { dir, info: existing };
+  let info: Stats;
   try {
-    await mkdir(dir, { recursive: true, mode: 0o755 });
+    await makeDirs(dir);
+    info = await stat(dir);
+    // Never chmod what was there instead of a folder (a file, or a device) to 1777.
+    if (!info.isDirectory()) throw new LastbeatError("E_DIR", "it exists and is not a folder (EEXIST)");
     // Root's first beat must not leave a shared folder only root can write (every other user's
     // job would fail); chmod after mkdir, since the umask narrows mkdir's mode.
-    if (mode !== 0o755 && process.getuid?.() === 0) await chmod(dir, mode);
-    return { dir, info: await stat(dir) };
+    if (mode !== 0o755 && process.getuid?.() === 0) {
+      await chmod(dir, mode);
+      info = await stat(dir);
+    }
   } catch (error) {
-    throw new LastbeatError("E_DIR", `cannot create heartbeat folder ${dir}: ${errnoText(error)}`, { cause: error });
+    const why = error instanceof LastbeatError ? error.message : errnoText(error);
+    throw new LastbeatError("E_DIR", `cannot create heartbeat folder ${dir}: ${why}`, { cause: error });
+  }
+  return { dir, info };
+}
+
+/**
+ * `mkdir -p`, one folder at a time, each tried at most twice. Not `mkdir(dir, { recursive: true })`:
+ * Node retries that forever when mkdir(2) says ENOENT under a parent that exists, as procfs does
+ * for any new name (`--dir /proc/x/hb` spun at 100% CPU and never ran the job).
+ */
+async function makeDirs(dir: string): Promise<void> {
+  try {
+    await mkdirOne(dir);
+    return;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT" || dirname(dir) === dir) throw error;
+  }
+  const parent = dirname(dir);
+  await makeDirs(parent);
+  try {
+    await mkdirOne(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    throw new LastbeatError("E_DIR", `${parent} takes no new folders (mkdir ${dir} says ENOENT)`, { cause: error });
+  }
+}
+
+/** One mkdir; a folder already there (another job's first beat, at the same moment) is fine. */
+async function mkdirOne(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { mode: 0o755 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
   }
 }
 
@@ -159,7 +198,24 @@ export async function expandDirPatterns(patterns: readonly string[], cwd = proce
     if (matches.length > 0) dirs.push(...matches);
     else unmatched.push(absolute);
   }
-  return { dirs: [...new Set(dirs)], unmatched: [...new Set(unmatched)] };
+  return { dirs: await onePathEach(dirs), unmatched: [...new Set(unmatched)] };
+}
+
+/**
+ * Each folder once, by the first path that names it: the same folder by two paths (`/var/run` is a
+ * link to `/run` on most systems; a link matched by a glob) would count each of its jobs twice,
+ * under two `job@folder` names. A path that does not resolve is kept as it is (the scan reports it).
+ */
+async function onePathEach(dirs: readonly string[]): Promise<string[]> {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const dir of dirs) {
+    const real = await realpath(dir).catch(() => dir);
+    if (seen.has(real)) continue;
+    seen.add(real);
+    out.push(dir);
+  }
+  return out;
 }
 
 async function expandPattern(absolute: string, pattern: string): Promise<string[]> {
