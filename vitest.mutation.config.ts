@@ -25,6 +25,8 @@ const unit = [
   "test/lastbeat/write.test.ts",
   "test/lastbeat/read.test.ts",
   "test/lastbeat/read-sync.test.ts",
+  "test/lastbeat/dir.test.ts",
+  "test/lastbeat/load-manifest.test.ts",
   "test/lastbeat/job-states.test.ts",
   "test/lastbeat/evaluate.test.ts",
   "test/lastbeat/thresholds.test.ts",
