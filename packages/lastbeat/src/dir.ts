@@ -1,5 +1,5 @@
-import { constants, statSync, type Stats } from "node:fs";
-import { access, chmod, lstat, mkdir, readdir, realpath, stat } from "node:fs/promises";
+import { constants, realpathSync, statSync, type Stats } from "node:fs";
+import { access, chmod, lstat, mkdir, readdir, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join, resolve, sep } from "node:path";
 import { LastbeatError, errnoText } from "./errors.js";
@@ -198,19 +198,26 @@ export async function expandDirPatterns(patterns: readonly string[], cwd = proce
     if (matches.length > 0) dirs.push(...matches);
     else unmatched.push(absolute);
   }
-  return { dirs: await onePathEach(dirs), unmatched: [...new Set(unmatched)] };
+  return { dirs: onePathEach(dirs), unmatched: [...new Set(unmatched)] };
 }
 
 /**
  * Each folder once, by the first path that names it: the same folder by two paths (`/var/run` is a
  * link to `/run` on most systems; a link matched by a glob) would count each of its jobs twice,
  * under two `job@folder` names. A path that does not resolve is kept as it is (the scan reports it).
+ * Synchronous, like the scan's reads: a few folders' paths, no turns of the event loop in between.
  */
-async function onePathEach(dirs: readonly string[]): Promise<string[]> {
+function onePathEach(dirs: readonly string[]): string[] {
+  if (dirs.length < 2) return [...dirs];
   const seen = new Set<string>();
   const out: string[] = [];
   for (const dir of dirs) {
-    const real = await realpath(dir).catch(() => dir);
+    let real = dir;
+    try {
+      real = realpathSync(dir);
+    } catch {
+      // not there, or not ours to resolve: kept as given, and the scan says why
+    }
     if (seen.has(real)) continue;
     seen.add(real);
     out.push(dir);
