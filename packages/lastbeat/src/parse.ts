@@ -39,7 +39,7 @@ export function isTime(value: unknown): value is string {
 
 const isString = (max: number) => (v: unknown) => typeof v === "string" && v.length <= max;
 /** A whole number a reader can print as it is: `1e308` is an integer to JavaScript, not an exit code. */
-const isCount = (v: unknown) => Number.isSafeInteger(v);
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v);
 
 /**
  * The optional fields, in the order a parsed heartbeat has them, each with its check. Copied one

@@ -24,8 +24,15 @@ interface RunFlags extends BeatFlags {
   overlap: boolean;
 }
 
-/** Signals a supervisor (cron, systemd, Kubernetes, a terminal) sends to stop the job. */
-const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"];
+/**
+ * Signals meant for the job, passed on to the command while it runs: those a supervisor (cron,
+ * systemd, Kubernetes, a terminal) sends to stop it, and those a program gives its own meaning
+ * (USR1/USR2: reopen logs, dump state; WINCH: httpd's graceful stop). Listening also keeps Node's
+ * defaults away: USR1 would open the inspector on 127.0.0.1:9229 in a process that often runs as
+ * root, and USR2 would kill the wrapper and leave a `start` beat. Job control (TSTP, CONT) is left
+ * to the kernel: it stops and continues the whole process group already.
+ */
+const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH"];
 
 export const registerRun: RegisterCommand = (program, io, setExit) => {
   const run = program
@@ -72,28 +79,38 @@ async function runJob(job: string, command: string[], flags: RunFlags, io: CliIo
   if (noJob) return runUnmonitored(null, [file, ...args], io, new UsageError(`missing the job name: ${SYNOPSIS}`), flags.dir?.[0]);
 
   let base: WriteHeartbeatOptions;
-  let dir: string;
+  let given: string | undefined;
   try {
-    const given = singleDir(flags, io);
-    base = { ...declarationFrom(flags), env: io.env, stderr: io.stderr };
+    given = singleDir(flags, io);
+    // Reported by `beatFailures`, once per problem: not by writeHeartbeat, once per beat.
+    base = { ...declarationFrom(flags), env: io.env, stderr: SILENT };
     // Every option is checked before the command starts, and a bad one never costs the run.
     buildHeartbeat(job, { ...base, status: "start" });
-    dir = await resolveHeartbeatDir({ env: io.env, ...(given !== undefined && { dir: given }) });
   } catch (error) {
     if (!(error instanceof UsageError || error instanceof LastbeatError)) throw error;
     return runUnmonitored(job, [file, ...args], io, error, flags.dir?.[0]);
   }
   const runId = randomUUID();
+  const extraEnv = { LASTBEAT_JOB: job, LASTBEAT_RUN_ID: runId };
+  const failed = beatFailures(job, io);
+  let dir: string;
+  try {
+    dir = await resolveHeartbeatDir({ env: io.env, ...(given !== undefined && { dir: given }) });
+  } catch (error) {
+    if (!(error instanceof LastbeatError)) throw error;
+    // Good flags, a folder that cannot be used: no beat can say so, not even a config_error one.
+    failed(error, "start");
+    return (await runCommand(file, args, io, extraEnv)).exitCode;
+  }
   const startedAt = io.now();
-  const beat = async (options: Partial<WriteHeartbeatOptions>) => {
-    // Not strict: a heartbeat that cannot be written is reported, never allowed to stop the job
-    // (the checker sees the job as stale: the design fails safe).
-    await writeHeartbeat(job, { ...base, dir, runId, now: io.now(), ...options });
-  };
+  // A heartbeat that cannot be written never stops the job (the checker sees it stale: the design
+  // fails safe); what went wrong is said once, below.
+  const beat = async (options: Partial<WriteHeartbeatOptions>) =>
+    (await writeHeartbeat(job, { ...base, dir, runId, now: io.now(), ...options })).error;
 
   let release: ((final: () => Promise<void>) => Promise<void>) | undefined;
   if (flags.overlap) {
-    await beat({ status: "start", startedAt });
+    failed(await beat({ status: "start", startedAt }), "start");
   } else {
     let lock: Awaited<ReturnType<typeof acquireRunLock>>;
     try {
@@ -103,17 +120,20 @@ async function runJob(job: string, command: string[], flags: RunFlags, io: CliIo
       self: holderOf(startedAt, { run_id: runId }),
       clock: io.now,
       ...(flags.maxRuntime !== undefined && { maxAgeMs: flags.maxRuntime * 1000 }),
-      onAcquired: () => beat({ status: "start", startedAt }),
-      onBusy: (holder) =>
+      onAcquired: async () => failed(await beat({ status: "start", startedAt }), "start"),
+      onBusy: async (holder) =>
         // Keeps the running run's identity and start: a hung run stays `overrun`, measured from
         // its own start, however many runs are skipped.
-        beat({
-          status: "start",
-          startedAt: new Date(holder.at),
-          pid: holder.pid,
-          ...(holder.run_id !== undefined && { runId: holder.run_id }),
-          message: skipMessage(io.now(), holder),
-        }),
+        failed(
+          await beat({
+            status: "start",
+            startedAt: new Date(holder.at),
+            pid: holder.pid,
+            ...(holder.run_id !== undefined && { runId: holder.run_id }),
+            message: skipMessage(io.now(), holder),
+          }),
+          "skip",
+        ),
       onStale: (message) => io.stderr.write(`lastbeat: ${job}: ${message}\n`),
       });
     } catch (error) {
@@ -123,7 +143,7 @@ async function runJob(job: string, command: string[], flags: RunFlags, io: CliIo
       // the job turns stale.
       const why = `not run: --no-overlap could not take its lock (${error instanceof LockError ? error.message : errnoText(error)})`;
       io.stderr.write(`lastbeat: ${job}: ${why}\n`);
-      await beat({ status: "fail", startedAt, message: why });
+      failed(await beat({ status: "fail", startedAt, message: why }), "skip");
       return EXIT.forge;
     }
     if (!lock.acquired) {
@@ -133,10 +153,10 @@ async function runJob(job: string, command: string[], flags: RunFlags, io: CliIo
     release = lock.release;
   }
 
-  const outcome = await runCommand(file, args, io, { LASTBEAT_JOB: job, LASTBEAT_RUN_ID: runId });
+  const outcome = await runCommand(file, args, io, extraEnv);
   const durationMs = outcome.durationMs;
-  const final = () =>
-    beat({
+  const final = async () => {
+    const failure = await beat({
       status: outcome.exitCode === 0 ? "ok" : "fail",
       startedAt,
       durationMs,
@@ -145,15 +165,48 @@ async function runJob(job: string, command: string[], flags: RunFlags, io: CliIo
       ...(outcome.message !== undefined && { message: outcome.message }),
       ...(outcome.tail !== "" && { outputTail: outcome.tail }), // writeHeartbeat redacts tokens
     });
+    failed(failure, "end");
+  };
   if (release) await release(final);
   else await final();
   return outcome.exitCode;
 }
 
+/** Takes writeHeartbeat's own report of a failure: `run` says it itself, see `beatFailures`. */
+const SILENT = { write: () => true };
+
+/** The beat that failed: before the command (`start`), after it (`end`), or of a run not run (`skip`). */
+type BeatMoment = "start" | "end" | "skip";
+
+/**
+ * Says each distinct heartbeat failure once per run, in one line, with what it means for the
+ * job: the start and the final beat mostly fail alike (an unusable folder), and a beat that was
+ * not written makes nothing `invalid`: the job turns stale, or stays missing.
+ */
+function beatFailures(job: string, io: CliIo, afterStart = "running and then overrun"): (failure: LastbeatError | undefined, moment: BeatMoment) => void {
+  const said = new Set<string>();
+  let started = true;
+  return (failure, moment) => {
+    if (failure === undefined) return;
+    if (moment === "start") started = false;
+    if (said.has(failure.message)) return;
+    said.add(failure.message);
+    const unrecorded = `its beats are not recorded, so ${job} turns stale or stays missing until this is fixed`;
+    const consequence =
+      moment === "start"
+        ? `the command runs anyway; ${unrecorded}`
+        : moment === "end" && started
+          ? `the end of this run is not recorded, so ${job} shows as ${afterStart} until this is fixed`
+          : unrecorded;
+    io.stderr.write(`lastbeat: ${job}: ${failure.message} (${consequence})\n`);
+  };
+}
+
 /**
  * `lastbeat run`'s own flags were wrong: say so in one line, run the command all the same (a typo
  * in the wrapper must not cost the job its run) and pass its exit code through. The heartbeat
- * records the error, so every reader reports the job `invalid` and the checker alerts.
+ * records the error, so every reader reports the job `invalid` and the checker alerts; when the
+ * heartbeat cannot be written either, a second line says so.
  */
 async function runUnmonitored(
   job: string | null,
@@ -165,23 +218,27 @@ async function runUnmonitored(
 ): Promise<number> {
   const problem = error.message.replace(/^error: /, "").trim().replace(/\s*\n\s*/g, " ");
   const named = job !== null && isValidJobName(job);
-  const consequence = named ? `${job} is reported invalid until this is fixed` : "no heartbeat is written";
-  if (!alreadySaid) io.stderr.write(`error: ${problem} (the command runs anyway; ${consequence})\n`);
+  const failed = named ? beatFailures(job, io, "invalid") : () => {};
   const [file = "", ...args] = command;
   const beat = async (options: Omit<ConfigErrorBeatOptions, "error" | "env" | "stderr" | "dir">) => {
-    if (!named) return;
-    await writeConfigErrorBeat(job, {
+    if (!named) return undefined;
+    const written = await writeConfigErrorBeat(job, {
       error: problem,
       env: io.env,
-      stderr: io.stderr,
+      stderr: SILENT,
       ...(dirFlag !== undefined && { dir: absolute(dirFlag, io) }),
       ...options,
     });
+    return written.error;
   };
   const startedAt = io.now();
-  await beat({ status: "start", now: startedAt, startedAt });
+  const notStarted = await beat({ status: "start", now: startedAt, startedAt });
+  // "Reported invalid" only when a beat says so: an unusable folder has its own line, below.
+  const consequence = !named ? "; no heartbeat is written" : notStarted === undefined ? `; ${job} is reported invalid until this is fixed` : "";
+  if (!alreadySaid) io.stderr.write(`error: ${problem} (the command runs anyway${consequence})\n`);
+  failed(notStarted, "start");
   const outcome = await runCommand(file, args, io, { ...(named && { LASTBEAT_JOB: job }) });
-  await beat({
+  const notEnded = await beat({
     status: outcome.exitCode === 0 ? "ok" : "fail",
     now: io.now(),
     startedAt,
@@ -189,6 +246,7 @@ async function runUnmonitored(
     exitCode: outcome.exitCode,
     ...(outcome.tail !== "" && { outputTail: outcome.tail }),
   });
+  failed(notEnded, "end");
   return outcome.exitCode;
 }
 
@@ -249,7 +307,7 @@ function runCommand(file: string, args: string[], io: CliIo, extraEnv: Record<st
     // Keep a margin beyond the 4 KiB stored: a token cut in two by the window's edge is still
     // whole here, so writeHeartbeat can redact it before cutting to MAX_OUTPUT_TAIL_BYTES.
     const tail = new OutputTail(MAX_OUTPUT_TAIL_BYTES + 1024);
-    let received: NodeJS.Signals | undefined;
+    const received = new Set<NodeJS.Signals>();
     const started = process.hrtime.bigint();
     let exitedAt: bigint | undefined;
     const child = spawn(file, args, {
@@ -258,7 +316,7 @@ function runCommand(file: string, args: string[], io: CliIo, extraEnv: Record<st
       stdio: ["inherit", "pipe", "pipe"],
     });
     const forward = (signal: NodeJS.Signals) => {
-      received = signal;
+      received.add(signal);
       child.kill(signal);
     };
     for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
@@ -317,7 +375,7 @@ function runCommand(file: string, args: string[], io: CliIo, extraEnv: Record<st
     child.on("close", (code, signal) => {
       if (signal !== null) {
         const number = osConstants.signals[signal] ?? 0;
-        const by = received === signal ? `${signal} (forwarded to the command)` : signal;
+        const by = received.has(signal) ? `${signal} (forwarded to the command)` : signal;
         finish({ exitCode: 128 + number, signal, message: `killed by ${by}` });
       } else {
         finish({ exitCode: code ?? 1, ...(code !== 0 && { message: `exit code ${code}` }) });
