@@ -1,4 +1,5 @@
-import { stat } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { runCli } from "@lastbeat/cli";
 import { describe, expect, it } from "vitest";
@@ -35,5 +36,24 @@ describe.skipIf(!root)("lastbeat init (as root)", () => {
     expect(result.stdout).toContain(`d <tmp>/hb 2775 root nogroup -\n`);
     const bad = await cli(["init", "--dir", "hb2", "--group", "no-such-group-xyz"], tmp);
     expect(bad).toMatchObject({ code: 2, stderr: 'error: --group "no-such-group-xyz": no such group\n' });
+  });
+});
+
+describe.skipIf(!existsSync("/proc/self"))("a folder under /proc, which takes no new folders", () => {
+  // mkdir(2) says ENOENT there under a parent that exists: Node's recursive mkdir retried forever.
+  it("is refused in bounded time by init and by the file forge, with one line saying why", { timeout: 20_000 }, async () => {
+    const tmp = await testdir();
+    const init = await cli(["init", "--dir", "/proc/lastbeat-test/hb"], tmp);
+    expect(init).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: "error: cannot set up heartbeat folder /proc/lastbeat-test/hb: /proc takes no new folders (mkdir /proc/lastbeat-test says ENOENT) (run lastbeat init as root)\n",
+    });
+    await writeFile(join(tmp, "a.last"), JSON.stringify({ format: "lastbeat/1", job: "a", status: "fail", at: new Date().toISOString(), interval_s: 60 }));
+    const check = await cli(["check", "--forge", "file", "--repo", "/proc/lastbeat-test/issues", "--dir", tmp], tmp);
+    expect(check.code).toBe(3);
+    expect(check.stderr).toBe(
+      "error: file forge: creating issue folder /proc/lastbeat-test/issues failed (/proc takes no new folders (mkdir /proc/lastbeat-test says ENOENT))\n",
+    );
   });
 });

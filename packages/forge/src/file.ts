@@ -1,6 +1,7 @@
-import { mkdir, readdir } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { readBoundedFile, writeFileAtomically } from "lastbeat/internal";
+import { LastbeatError } from "lastbeat";
+import { makeDirs, readBoundedFile, writeFileAtomically } from "lastbeat/internal";
 import { ForgeError } from "./errors.js";
 import type { Forge, ForgeIssue, NewIssue } from "./forge.js";
 import { formatTime } from "./render.js";
@@ -99,12 +100,12 @@ export function createFileForge(options: FileForgeOptions): Forge {
     },
     async createIssue(input: NewIssue) {
       try {
-        await mkdir(dir, { recursive: true, mode: 0o755 });
+        await makeDirs(dir);
       } catch (error) {
         throw fsError(`creating issue folder ${dir}`, error);
       }
       const existing = await readAll();
-      let number = Math.max(0, ...existing.map((i) => i.number)) + 1;
+      let number = existing.reduce((max, i) => Math.max(max, i.number), 0) + 1;
       const issue: FileIssue = {
         number,
         title: input.title,
@@ -226,6 +227,7 @@ async function readIssueFile(path: string): Promise<{ text: string } | { passedO
 }
 
 function fsError(what: string, error: unknown): ForgeError {
-  const code = (error as NodeJS.ErrnoException).code;
+  // lastbeat's own errors (a folder /proc will not take) say what is wrong in their message.
+  const code = error instanceof LastbeatError ? error.message : (error as NodeJS.ErrnoException).code;
   return new ForgeError(`file forge: ${what} failed${code ? ` (${code})` : ""}`, { cause: error });
 }

@@ -108,7 +108,7 @@ async function ensureDir(dir: string, mode: number): Promise<{ dir: string; info
  * Node retries that forever when mkdir(2) says ENOENT under a parent that exists, as procfs does
  * for any new name (`--dir /proc/x/hb` spun at 100% CPU and never ran the job).
  */
-async function makeDirs(dir: string): Promise<void> {
+export async function makeDirs(dir: string): Promise<void> {
   try {
     await mkdirOne(dir);
     return;

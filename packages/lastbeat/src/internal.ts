@@ -15,7 +15,7 @@ export type { Manifest } from "./manifest.js";
 export { parseDuration, parseGrace, formatDuration } from "./duration.js";
 export { validateSchedule, validateTimeZone, previousOccurrence, latestOccurrence } from "./schedule.js";
 export { systemTimeZone, cronTimeZone, cronDaemonTimeZone, runtimeZoneWithoutTZ, isKnownTimeZone } from "./zone.js";
-export { resolveHeartbeatDir, defaultHeartbeatDir, expandDirs, systemHeartbeatDir, SYSTEM_HEARTBEAT_DIR } from "./dir.js";
+export { resolveHeartbeatDir, defaultHeartbeatDir, makeDirs, expandDirs, systemHeartbeatDir, SYSTEM_HEARTBEAT_DIR } from "./dir.js";
 export { errnoText } from "./errors.js";
 export { isValidJobName, validateJobName } from "./job-name.js";
 export { secretsIn, redact } from "./secrets.js";

@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
-import { chmod, chown, mkdir, stat } from "node:fs/promises";
-import { SYSTEM_HEARTBEAT_DIR, errnoText, systemHeartbeatDir, writeFileAtomically } from "lastbeat/internal";
+import { chmod, chown, stat } from "node:fs/promises";
+import { SYSTEM_HEARTBEAT_DIR, errnoText, makeDirs, systemHeartbeatDir, writeFileAtomically } from "lastbeat/internal";
+import { LastbeatError } from "lastbeat";
 import { UsageError } from "../errors.js";
 import type { RegisterCommand } from "../io.js";
 import { absolute } from "../options.js";
@@ -30,12 +31,13 @@ Examples:
       const mode = flags.group === undefined ? 0o1777 : 0o2775;
       const gid = flags.group === undefined ? 0 : groupId(flags.group);
       try {
-        await mkdir(dir, { recursive: true, mode: 0o755 });
+        await makeDirs(dir);
         // chmod after mkdir: the umask would narrow the mode.
         await chown(dir, 0, gid);
         await chmod(dir, mode);
       } catch (error) {
-        throw new UsageError(`cannot set up heartbeat folder ${dir}: ${errnoText(error)} (run lastbeat init as root)`, { cause: error });
+        const why = error instanceof LastbeatError ? error.message : errnoText(error);
+        throw new UsageError(`cannot set up heartbeat folder ${dir}: ${why} (run lastbeat init as root)`, { cause: error });
       }
       const info = await stat(dir);
       // /var/run is a link to /run on current systems; systemd-tmpfiles wants the real path.
