@@ -151,6 +151,21 @@ describe("the text rule (lastbeat/text)", () => {
     );
   });
 
+  it("a plain line's shortcut for text with nothing to change gives what the whole rule gives", () => {
+    // The rule spelt out: strip, fold white space, trim, cut. plainLine skips it for clean text.
+    const reference = (text: string, max: number) => firstChars(stripControls(text).replace(/\s+/g, " ").trim(), max);
+    const edges = fc.constantFrom(" ", "  ", "\t", "\u00a0", "\ufeff", "\u2028", "\u0085", "\u200e", "\u3000", "\u001b[1m", "a", "é", "😀");
+    fc.assert(
+      fc.property(fc.oneof(anyText, fc.array(edges, { maxLength: 12 }).map((parts) => parts.join(""))), fc.integer({ min: 0, max: 40 }), (text, max) => {
+        expect(plainLine(text, max)).toBe(reference(text, max));
+        expect(plainLine(text)).toBe(reference(text, Number.POSITIVE_INFINITY));
+      }),
+      { numRuns: 2000 },
+    );
+    const clean = "backup@/mnt/fleet/web-3: no beat since 2026-04-08T02:00:00.000Z";
+    expect(plainLine(clean)).toBe(clean);
+  });
+
   it("inline markdown reads as the plain line in a table cell, with no markup taking effect", () => {
     fc.assert(
       fc.property(fc.array(anyText, { minLength: 1, maxLength: 4 }), (texts) => {

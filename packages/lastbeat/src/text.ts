@@ -85,8 +85,17 @@ export function stripControls(text: string): string {
  * every run of whitespace one space, cut to `maxChars`. Not escaped for any markup.
  */
 export function plainLine(text: string, maxChars = Number.POSITIVE_INFINITY): string {
+  // Most job names and reasons hold nothing to strip or fold: `check` prints thousands of them.
+  if (!NOT_PLAIN.test(text)) return firstChars(text, maxChars);
   return firstChars(stripControls(text).replace(/\s+/g, " ").trim(), maxChars);
 }
+
+/**
+ * What plainLine would change: the control set (escapes start with one, and so do tab, CR and
+ * the other line breaks but NEL and the Unicode separators, which are white space), white space
+ * other than a space, two spaces in a row, a space at either end.
+ */
+const NOT_PLAIN = /[\u0000-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]|[^\S ]| {2}|^ | $/;
 
 /**
  * Breaks `@name` mentions and `#12` / `GH-12` issue references with a zero-width joiner, and
