@@ -270,18 +270,24 @@ export async function measureGrowth(config: BenchConfig, small: { size: number; 
   return growthRow(small.size, big.size, "`scanHeartbeats`", grow(times.lastbeatBig, times.lastbeatSmall), grow(times.syncBig, times.syncSmall), " (each in a fresh process, warm: the median of three scans after half a second of untimed ones)");
 }
 
+/**
+ * The target is the earlier issue's, absolute: ≤ 1.1 × the growth in files. The loop's own growth
+ * is beside it, and the ratio is lastbeat's growth over the loop's, round by round: on this
+ * machine the loop itself grows ~10.5× from 10,000 to 100,000 files (the file system's cost per
+ * file grows), so the absolute row can read either way by noise while lastbeat adds a few percent.
+ */
 function growthRow(small: number, big: number, what: string, lastbeat: number[], sync: number[], how = ""): Row {
   const limit = 1.1 * (big / small);
-  const ratio = summarize(lastbeat);
+  const growth = summarize(lastbeat);
   return {
     id: `scan.scaling.${what.includes("status") ? "cli" : "library"}.${big}-${small}`,
     measure: `${what} ${big.toLocaleString("en-US")} files ÷ ${small.toLocaleString("en-US")} files${how}`,
     unit: "×",
-    lastbeat: ratio,
+    lastbeat: growth,
     baseline: summarize(sync),
     baselineLabel: "the synchronous loop, same sizes",
-    ratio: null,
+    ratio: summarize(lastbeat.map((g, i) => g / (sync[i] as number))),
     target: `≤ ${Number(limit.toFixed(2))}×`,
-    met: ratio.p50 <= limit,
+    met: growth.p50 <= limit,
   };
 }
