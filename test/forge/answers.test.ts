@@ -1,5 +1,4 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
 import { join } from "node:path";
 import { mkdir, writeFile } from "node:fs/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -9,7 +8,8 @@ import { startFakeForge, type FakeForge, type Flavor } from "../support/fake-for
 import { fakeIo } from "../support/fake-io.js";
 import { findLeaks } from "../support/leaks.js";
 import { testdir } from "../support/testdir.js";
-import { HTTP_FORGES, NOW, at, forgeAt, state, SCOPE } from "./helpers.js";
+import { listenOnLoopback } from "../support/ports.js";
+import { HTTP_FORGES, NOW, at, failure, forgeAt, state, SCOPE } from "./helpers.js";
 
 /*
  * A forge that answers 2xx with something its API does not document: an SSO or proxy login page,
@@ -66,7 +66,6 @@ async function startProxy(fake: FakeForge): Promise<Proxy> {
   const prefix = new URL(fake.url).pathname.replace(/\/$/, "");
   const wrong: WrongAnswer[] = [];
   const requests: string[] = [];
-  const sockets = new Set<Socket>();
   let origin = "";
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -95,32 +94,15 @@ async function startProxy(fake: FakeForge): Promise<Proxy> {
       })();
     });
   });
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const listening = await listenOnLoopback(server);
+  origin = listening.origin;
   return {
     url: `${origin}${prefix}`,
     requests,
     writes: () => requests.filter((r) => !r.startsWith("GET ")),
     answer: (w) => void wrong.push(w),
-    async close() {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: listening.close,
   };
-}
-
-async function failure(promise: Promise<unknown>): Promise<ForgeError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ForgeError);
-    return error as ForgeError;
-  }
-  throw new Error("expected the sync to fail");
 }
 
 /** The issue list's path as each forge's error line names it (no query: never the token, never noise). */

@@ -2,7 +2,7 @@ import { inspect } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ForgeError, createGiteaForge, redact, syncAlerts, type Forge } from "@lastbeat/forge";
 import { startFakeForge, type FakeForge } from "../support/fake-forge.js";
-import { HTTP_FORGES, NOW, at, forgeAt, forgeFor, state, SCOPE } from "./helpers.js";
+import { HTTP_FORGES, NOW, at, failure, forgeAt, forgeFor, state, SCOPE } from "./helpers.js";
 import { findLeaks } from "../support/leaks.js";
 import { closedPort } from "../support/ports.js";
 
@@ -16,16 +16,6 @@ const LABEL = "heartbeat";
 const backupStale = state("backup", { at: at(-5) });
 const run = (forge: Forge) => syncAlerts(forge, { scope: SCOPE, mode: "rollup", label: LABEL, states: [backupStale], now: NOW });
 
-
-async function failure(promise: Promise<unknown>): Promise<ForgeError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ForgeError);
-    return error as ForgeError;
-  }
-  throw new Error("expected the sync to fail");
-}
 
 describe.each(HTTP_FORGES)("faults on %s", (flavor) => {
   let fake: FakeForge;

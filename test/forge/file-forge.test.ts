@@ -1,9 +1,8 @@
-import { execFileSync, spawnSync } from "node:child_process";
-import { closeSync, constants, openSync } from "node:fs";
 import { mkdir, readdir, rm, stat, symlink, truncate, writeFile, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ForgeError } from "@lastbeat/forge";
-import { beforeEach, describe, expect, it, onTestFinished } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
+import { FIFO_TIMEOUT_MS, fifoAt, noMkfifo } from "../support/fifo.js";
 import { testdir } from "../support/testdir.js";
 import { fileForge } from "./helpers.js";
 
@@ -37,24 +36,7 @@ describe("the file forge writes through lastbeat's atomic writer", () => {
   });
 });
 
-/**
- * Makes a FIFO. Should a read block on it after all, the test fails on its timeout, and opening
- * the FIFO for writing then lets the blocked open and read return, so no thread stays stuck.
- */
-function fifoAt(path: string): string {
-  execFileSync("mkfifo", [path]);
-  onTestFinished(() => {
-    try {
-      closeSync(openSync(path, constants.O_WRONLY | constants.O_NONBLOCK));
-    } catch {
-      // ENXIO: nobody is waiting to read it, as it should be
-    }
-  });
-  return path;
-}
 
-const FIFO_TIMEOUT_MS = 10_000;
-const noMkfifo = spawnSync("mkfifo", ["--help"]).error !== undefined;
 
 /** The ForgeError a call rejects with, checked to be one. */
 async function forgeError(call: Promise<unknown>): Promise<string> {

@@ -1,5 +1,6 @@
 import Bottleneck from "bottleneck";
-import { createFileForge, createGiteaForge, createGitHubForge, createGitLabForge, type Forge } from "@lastbeat/forge";
+import { expect } from "vitest";
+import { ForgeError, createFileForge, createGiteaForge, createGitHubForge, createGitLabForge, type Forge } from "@lastbeat/forge";
 import { evaluate, type Heartbeat, type JobState } from "lastbeat";
 import type { FakeForge, Flavor } from "../support/fake-forge.js";
 
@@ -65,3 +66,14 @@ export function fileForge(dir: string, now: () => Date = () => NOW): Forge {
 
 /** The scope the tests' checker runs with (the host name by default). */
 export const SCOPE = "web-1";
+
+/** The ForgeError `promise` rejects with (a sync, a request); fails the test when it does not reject with one. */
+export async function failure(promise: Promise<unknown>): Promise<ForgeError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(ForgeError);
+    return error as ForgeError;
+  }
+  throw new Error("expected the sync to fail");
+}

@@ -1,27 +1,11 @@
-import { execFileSync, spawnSync } from "node:child_process";
-import { closeSync, constants, openSync } from "node:fs";
 import { mkdir, symlink, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it } from "vitest";
 import { LastbeatError, scanHeartbeats } from "lastbeat";
 import { loadManifest } from "lastbeat/internal";
+import { FIFO_TIMEOUT_MS, fifoAt, noMkfifo } from "../support/fifo.js";
 import { testdir } from "../support/testdir.js";
 
-/**
- * Makes a FIFO. Should a read block on it after all, the test fails on its timeout, and opening
- * the FIFO for writing then lets the blocked open and read return, so no thread stays stuck.
- */
-function fifoAt(path: string): string {
-  execFileSync("mkfifo", [path]);
-  onTestFinished(() => {
-    try {
-      closeSync(openSync(path, constants.O_WRONLY | constants.O_NONBLOCK));
-    } catch {
-      // ENXIO: nobody is waiting to read it, as it should be
-    }
-  });
-  return path;
-}
 
 /** The E_MANIFEST error `loadManifest` rejects with, checked to be one. */
 async function manifestError(path: string): Promise<string> {
@@ -31,8 +15,6 @@ async function manifestError(path: string): Promise<string> {
   return (failure as Error).message;
 }
 
-const FIFO_TIMEOUT_MS = 10_000;
-const noMkfifo = spawnSync("mkfifo", ["--help"]).error !== undefined;
 
 describe("loadManifest reads the file defensively", () => {
   it.skipIf(noMkfifo)("a FIFO is not a regular file, said at once instead of waiting for a writer", { timeout: FIFO_TIMEOUT_MS }, async () => {

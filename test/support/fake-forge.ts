@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import { listenOnLoopback } from "./ports.js";
 import { answersInstead, FaultQueue, faultReply, type Fault } from "./fake-forge/faults.js";
 import { WriteLimits } from "./fake-forge/limits.js";
 import { Routes, type Reply } from "./fake-forge/routes.js";
@@ -103,7 +103,6 @@ export async function startFakeForge(options: FakeForgeOptions): Promise<FakeFor
   const state = new ForgeState(flavor, options.now);
   const faults = new FaultQueue();
   const requests: LoggedRequest[] = [];
-  const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   let logStart = 0;
   let origin = "";
@@ -177,12 +176,8 @@ export async function startFakeForge(options: FakeForgeOptions): Promise<FakeFor
       finish(reply);
     });
   });
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const listening = await listenOnLoopback(server);
+  origin = listening.origin;
 
   return {
     flavor,
@@ -215,8 +210,7 @@ export async function startFakeForge(options: FakeForgeOptions): Promise<FakeFor
     person: state.person,
     async close() {
       for (const t of timers) clearTimeout(t);
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listening.close();
     },
   };
 }
