@@ -56,6 +56,11 @@ describe("lastbeat check", () => {
     expect((await check(["--forge", "github", "--repo", "nope", "--dir", hb], { GITHUB_TOKEN: "x" })).stderr).toContain("needs --repo owner/name");
     expect((await check(["--forge", "gitea", "--repo", "a/b", "--dir", hb], { GITEA_TOKEN: "x" })).stderr).toContain("needs --url");
     expect((await check(["--forge", "file", "--dir", hb], {})).stderr).toContain("--forge file needs --repo <folder>");
+    expect(await check(["--forge", "none", "--quiet", "--dir", hb], {})).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: "error: --quiet prints only when the forge changed, and --forge none changes none: drop --quiet\n",
+    });
     const notFolder = await check(["--forge", "file", "--repo", join(hb, "backup.last"), "--dir", hb], {});
     expect(notFolder).toMatchObject({ code: 2, stderr: `error: --forge file --repo ${join(hb, "backup.last")} is not a folder: give the folder the issue files go into\n` });
     expect((await check(["--forge", "gitlab", "--dir", hb], {})).code).toBe(2);

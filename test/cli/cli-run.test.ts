@@ -478,3 +478,30 @@ describe("lastbeat run --no-overlap", () => {
     expect(JSON.parse(status.stdout).jobs[0]).toMatchObject({ job: "job", status: "failed", alerting: true });
   });
 });
+
+describe("run between its command and its beats", () => {
+  // The window is milliseconds wide around a real run; holdingSignals, which covers all of `run`,
+  // is tried in a process of its own: a USR1 or USR2 there must not end it (Node would fall back
+  // to the system's default once the forwarding listener is gone: exit by signal).
+  const script = (hold: boolean) => `
+    const { holdingSignals } = await import(${JSON.stringify(join(repoRoot, "packages/cli/src/commands/run.ts"))});
+    const work = async () => {
+      process.kill(process.pid, "SIGUSR2");
+      process.kill(process.pid, "SIGUSR1");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    };
+    await (${hold} ? holdingSignals(work) : work());
+    process.stdout.write("survived");`;
+  const inChild = (hold: boolean) =>
+    new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }>((resolve) => {
+      const child = spawn(process.execPath, ["--conditions=lastbeat-source", "--import", "tsx", "--input-type=module", "-e", script(hold)], { cwd: repoRoot });
+      let stdout = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      child.on("close", (code, signal) => resolve({ code, signal, stdout }));
+    });
+
+  it("holds USR1 and USR2: they neither kill the wrapper nor open Node's inspector", async () => {
+    expect(await inChild(true)).toEqual({ code: 0, signal: null, stdout: "survived" });
+    expect(await inChild(false)).toMatchObject({ signal: "SIGUSR2", stdout: "" });
+  });
+});

@@ -5,6 +5,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { FIELDS, cronToCroner, parseCronField, parseCrontab } from "../../packages/cli/src/crontab.js";
 import { lastbeatInvocation, runPartsFolder } from "../../packages/cli/src/cron-jobs.js";
+import { jobNameFor } from "../../packages/cli/src/cron-wrap.js";
 
 const fixture = (path: string) => fileURLToPath(new URL(`./fixtures/cron-root/${path}`, import.meta.url));
 const read = (path: string) => readFileSync(fixture(path), "utf8");
@@ -327,5 +328,16 @@ describe("finding lastbeat behind the commands that run it", () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("a line that nests wrappers without end", () => {
+  // Another user's crontab is read by a root checker: 20,000 `nice`s overflowed the stack (exit 70).
+  it("is looked into 16 wrappers deep, no further: deeper, the line is unmonitored; it never throws", () => {
+    const line = (n: number, inner = "lastbeat run deep --every 1h -- true") => `${"nice ".repeat(n)}${inner}`;
+    expect(lastbeatInvocation(line(16))).toEqual({ command: "run", job: "deep" });
+    expect(lastbeatInvocation(line(17))).toBeNull();
+    expect(lastbeatInvocation(line(20_000))).toBeNull();
+    expect(jobNameFor(line(20_000, "/srv/backup.sh"))).toBe("backup");
   });
 });

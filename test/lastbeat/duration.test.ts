@@ -54,7 +54,11 @@ describe("parseManifest", () => {
     expect(bad({ jobs: { backup: { every: "1d", paused: "2025-02-29" } } })).toThrow(/paused must be/);
     expect(bad({ jobs: { backup: { every: "1d", paused: "2026-03-01T24:00:00Z" } } })).toThrow(/paused must be/);
     const until = (paused: string) => parseManifest(JSON.stringify({ jobs: { backup: { every: "1d", paused } } }), "m.json").jobs.get("backup")?.paused;
-    expect([until("2026-03-01"), until("2026-03-01T06:00:00+02:00"), until("2024-02-29T00:00Z")]).toEqual(["2026-03-01", "2026-03-01T06:00:00+02:00", "2024-02-29T00:00Z"]);
+    // Every ISO shape a manifest could hold before: a zone or none (the host's local time), `T` or a space.
+    const shapes = ["2026-03-01", "2026-03-01T06:00:00+02:00", "2024-02-29T00:00Z", "2026-03-01T06:00:00", "2026-03-01T06:00", "2026-03-01 06:00:00Z", "2026-03-01t06:00z"];
+    expect(shapes.map(until)).toEqual(shapes);
+    expect(bad({ jobs: { backup: { every: "1d", paused: "2026-02-30T06:00:00" } } })).toThrow(/paused must be/);
+    expect(bad({ jobs: { backup: { every: "1d", paused: "2026-02-30 06:00:00Z" } } })).toThrow(/paused must be/);
     expect(() => parseManifest("{", "m.json")).toThrow(/^m\.json: not valid JSON/);
   });
   it("reads the manifest example of docs/spec.md", () => {

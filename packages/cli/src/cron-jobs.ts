@@ -134,15 +134,22 @@ function declarationFor(entry: CronEntry, hostTimeZone: string): Declaration {
  * wrapper's own argument (`-u app`) for the job, so such a line stays unmonitored, text and all.
  */
 export function lastbeatInvocation(command: string): Invocation | null {
-  return invocationIn(shellWords(command));
+  return invocationIn(shellWords(command), 0);
 }
+
+/**
+ * Wrappers looked behind, one inside the other (`sudo -u app nice -n 5 timeout 1h …` is three), or
+ * shell strings within shell strings. Deeper than this a line is unmonitored: another user's
+ * crontab line of 20,000 `nice`s must not cost seconds or the stack of a root checker.
+ */
+export const MAX_WRAPPER_DEPTH = 16;
 
 interface Invocation {
   command: "run" | "beat";
   job: string;
 }
 
-function invocationIn(words: readonly string[]): Invocation | null {
+function invocationIn(words: readonly string[], depth: number): Invocation | null {
   let commandPosition = true;
   for (let i = 0; i < words.length; i++) {
     const word = words[i] as string;
@@ -164,8 +171,8 @@ function invocationIn(words: readonly string[]): Invocation | null {
     // The wrapper's arguments end with its simple command; the command it runs is read on its own.
     let end = i + 1;
     while (end < words.length && !SHELL_OPERATORS.has(words[end] as string)) end++;
-    const inner = wrappedCommand(wrapper, words.slice(i + 1, end));
-    const found = inner === null ? null : invocationIn(inner);
+    const inner = depth < MAX_WRAPPER_DEPTH ? wrappedCommand(wrapper, words.slice(i + 1, end)) : null;
+    const found = inner === null ? null : invocationIn(inner, depth + 1);
     if (found !== null) return found;
     i = end - 1;
   }

@@ -1,5 +1,5 @@
 import { basename } from "node:path";
-import { lastbeatInvocation, shellWords, wrappedBy } from "./cron-jobs.js";
+import { MAX_WRAPPER_DEPTH, lastbeatInvocation, shellWords, wrappedBy } from "./cron-jobs.js";
 import { parseCrontab, stdinStart } from "./crontab.js";
 
 /*
@@ -91,6 +91,7 @@ const OPERATORS = new Set([";", "&&", "||", "|", "&", "(", ")", "{", "}"]);
 export function jobNameFor(command: string): string {
   let words = shellWords(command);
   let i = 0;
+  let unwrapped = 0;
   const skipTo = (from: number) => {
     // past `cd /x &&` and `VAR=1`: the command that does the work comes after
     let j = from;
@@ -105,7 +106,7 @@ export function jobNameFor(command: string): string {
     else if (WRAPPERS.has(basename(word))) {
       // `sudo -u app /usr/bin/x`, `flock -n /tmp/x sync.sh`: read as each wrapper reads its options,
       // so the name is x's or sync's, not app's or the lock file's.
-      const inner = wrappedBy(words.slice(i));
+      const inner = unwrapped++ < MAX_WRAPPER_DEPTH ? wrappedBy(words.slice(i)) : null;
       if (inner !== null && inner.length > 0) {
         words = inner;
         i = 0;

@@ -181,10 +181,17 @@ function asDuration(value: unknown, what: string): string | number {
 }
 
 /**
- * An ISO time whose every field is in range (`2026-02-30` would roll over to March 2), or a date
- * alone (midnight UTC, as `Date.parse` reads it).
+ * An ISO time whose every field is in range (`2026-02-30` would roll over to March 2): with a zone,
+ * or without one (the host's local time, as `Date.parse` reads it), `T` or a space between date
+ * and time, or a date alone (midnight UTC).
  */
-const isPauseTime = (text: string) => isTime(text) || (/^\d{4}-\d{2}-\d{2}$/.test(text) && isTime(`${text}T00:00:00Z`));
+function isPauseTime(text: string): boolean {
+  if (!Number.isFinite(Date.parse(text))) return false;
+  const iso = text.toUpperCase().replace(" ", "T");
+  if (/^\d{4}-\d{2}-\d{2}$/.test(iso)) return isTime(`${iso}T00:00:00Z`);
+  // The fields are checked alike with or without a zone: the zone only moves the instant.
+  return isTime(/(?:Z|[+-]\d{2}:?\d{2})$/.test(iso) ? iso : `${iso}Z`);
+}
 
 /** A manifest is a few kilobytes; 1 MiB holds thousands of jobs, and is all a reader reads. */
 export const MAX_MANIFEST_BYTES = 1024 * 1024;

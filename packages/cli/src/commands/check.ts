@@ -196,7 +196,11 @@ function configFrom(flags: CheckFlags, io: CliIo): CheckConfig {
   // that an hour never sends more than 400 (GitHub stops at 500).
   config.maxWrites = Math.max(6, Math.min(40, Math.floor((400 * config.everySeconds) / 3600)));
   if (config.label === "" || /[,\n]/.test(config.label)) throw new UsageError(`--label must be one label name, got ${JSON.stringify(flags.label)}`);
-  if (forge === "none") return config;
+  if (forge === "none") {
+    // It would never print anything: no forge is ever changed.
+    if (flags.quiet) throw new UsageError("--quiet prints only when the forge changed, and --forge none changes none: drop --quiet");
+    return config;
+  }
   config.scope = scopeFrom(flags, io);
   if (forge === "file") {
     if (!flags.repo) throw new UsageError("--forge file needs --repo <folder> (where the issue files go)");

@@ -64,9 +64,26 @@ Examples:
       // commander keeps the words as given on its root command (untyped): needed to tell
       // `run -- backup.sh` (no job name) from `run backup.sh` (no command).
       const argv = (self.parent as unknown as { rawArgs?: string[] } | null)?.rawArgs ?? [];
-      setExit(await runJob(job, command, flags, io, argv));
+      setExit(await holdingSignals(() => runJob(job, command, flags, io, argv)));
     });
 };
+
+/**
+ * Signals whose default would end the wrapper: forwarded while the command runs, and held (not
+ * acted on) for the rest of `run`, around the start and final beats. Released, Node falls back to
+ * the system's default, so a USR2 just after the command ended killed `run` and left its `start` beat.
+ */
+const HELD_SIGNALS: readonly NodeJS.Signals[] = ["SIGUSR1", "SIGUSR2"];
+
+export async function holdingSignals<T>(work: () => Promise<T>): Promise<T> {
+  const hold = () => {};
+  for (const signal of HELD_SIGNALS) process.on(signal, hold);
+  try {
+    return await work();
+  } finally {
+    for (const signal of HELD_SIGNALS) process.off(signal, hold);
+  }
+}
 
 const SYNOPSIS = "lastbeat run <job> --every <duration>|--schedule <cron> -- <command> [args…]";
 
