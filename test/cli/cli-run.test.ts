@@ -488,7 +488,7 @@ describe("run between its command and its beats", () => {
     const work = async () => {
       process.kill(process.pid, "SIGUSR2");
       process.kill(process.pid, "SIGUSR1");
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await new Promise((resolve) => setImmediate(resolve)); // a turn for the held signals' events
     };
     await (${hold} ? holdingSignals(work) : work());
     process.stdout.write("survived");`;

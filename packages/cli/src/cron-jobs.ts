@@ -166,12 +166,10 @@ function invocationIn(words: readonly string[], depth: number): Invocation | nul
       if (found !== null) return found;
       continue;
     }
-    const wrapper = WRAPPERS.get(name);
-    if (wrapper === undefined) continue;
+    if (!WRAPPERS.has(name)) continue;
     // The wrapper's arguments end with its simple command; the command it runs is read on its own.
-    let end = i + 1;
-    while (end < words.length && !SHELL_OPERATORS.has(words[end] as string)) end++;
-    const inner = depth < MAX_WRAPPER_DEPTH ? wrappedCommand(wrapper, words.slice(i + 1, end)) : null;
+    const end = simpleCommandEnd(words, i + 1);
+    const inner = depth < MAX_WRAPPER_DEPTH ? wrappedBy(words.slice(i, end)) : null;
     const found = inner === null ? null : invocationIn(inner, depth + 1);
     if (found !== null) return found;
     i = end - 1;
@@ -186,10 +184,17 @@ function invocationIn(words: readonly string[], depth: number): Invocation | nul
  */
 export function wrappedBy(words: readonly string[]): string[] | null {
   const wrapper = WRAPPERS.get(basename(words[0] ?? ""));
-  if (wrapper === undefined) return null;
-  let end = 1;
+  return wrapper === undefined ? null : wrappedCommand(wrapper, words.slice(1, simpleCommandEnd(words, 1)));
+}
+
+/** Whether `word` (any path to it) is a command that runs another, as WRAPPERS knows them. */
+export const isWrapper = (word: string): boolean => WRAPPERS.has(basename(word));
+
+/** Where the simple command around `words[from]` ends: the next shell operator, or the end. */
+function simpleCommandEnd(words: readonly string[], from: number): number {
+  let end = from;
   while (end < words.length && !SHELL_OPERATORS.has(words[end] as string)) end++;
-  return wrappedCommand(wrapper, words.slice(1, end));
+  return end;
 }
 
 /** After `lastbeat`: `run` or `beat`, then the first word that is neither a flag nor a flag's value. */

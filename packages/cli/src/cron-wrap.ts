@@ -1,5 +1,5 @@
 import { basename } from "node:path";
-import { MAX_WRAPPER_DEPTH, lastbeatInvocation, shellWords, wrappedBy } from "./cron-jobs.js";
+import { MAX_WRAPPER_DEPTH, isWrapper, lastbeatInvocation, shellWords, wrappedBy } from "./cron-jobs.js";
 import { parseCrontab, stdinStart } from "./crontab.js";
 
 /*
@@ -78,8 +78,6 @@ function shellQuote(text: string): string {
   return `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
-/** Commands that run another: named by what they run (cron-jobs.ts reads each one's options). */
-const WRAPPERS = new Set(["nice", "ionice", "nohup", "sudo", "chronic", "time", "exec", "env", "command", "flock", "timeout", "su", "runuser", "setsid", "stdbuf", "chrt", "taskset", "npx", "sh", "bash", "dash", "ash", "ksh", "mksh", "zsh"]);
 const INTERPRETERS = new Set(["sh", "bash", "dash", "zsh", "python", "python3", "node", "perl", "php", "ruby"]);
 const OPERATORS = new Set([";", "&&", "||", "|", "&", "(", ")", "{", "}"]);
 
@@ -103,7 +101,7 @@ export function jobNameFor(command: string): string {
     if (word === undefined) break;
     if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(word)) i++;
     else if (word === "cd" || word === "umask" || word === "export" || word === "set") i = skipTo(i);
-    else if (WRAPPERS.has(basename(word))) {
+    else if (isWrapper(word)) {
       // `sudo -u app /usr/bin/x`, `flock -n /tmp/x sync.sh`: read as each wrapper reads its options,
       // so the name is x's or sync's, not app's or the lock file's.
       const inner = unwrapped++ < MAX_WRAPPER_DEPTH ? wrappedBy(words.slice(i)) : null;

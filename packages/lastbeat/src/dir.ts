@@ -97,8 +97,7 @@ async function ensureDir(dir: string, mode: number): Promise<{ dir: string; info
       info = await stat(dir);
     }
   } catch (error) {
-    const why = error instanceof LastbeatError ? error.message : errnoText(error);
-    throw new LastbeatError("E_DIR", `cannot create heartbeat folder ${dir}: ${why}`, { cause: error });
+    throw new LastbeatError("E_DIR", `cannot create heartbeat folder ${dir}: ${errnoText(error)}`, { cause: error });
   }
   return { dir, info };
 }

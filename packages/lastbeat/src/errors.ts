@@ -21,8 +21,12 @@ export class LastbeatError extends Error {
   }
 }
 
-/** A file-system error in words a cron mail can carry: `no space left on device (ENOSPC)`. */
+/**
+ * A file-system error in words a cron mail can carry: `no space left on device (ENOSPC)`. One of
+ * lastbeat's own errors (its code is no errno) is its message: `/proc takes no new folders (…)`.
+ */
 export function errnoText(error: unknown): string {
+  if (error instanceof LastbeatError) return error.message;
   const e = error as NodeJS.ErrnoException;
   const messages: Record<string, string> = {
     ENOSPC: "no space left on device (ENOSPC)",

@@ -206,7 +206,7 @@ function configFrom(flags: CheckFlags, io: CliIo): CheckConfig {
     if (!flags.repo) throw new UsageError("--forge file needs --repo <folder> (where the issue files go)");
     config.repo = absolute(flags.repo, io);
     // A folder of issue files (created when missing); a file there is the user's to fix, not an outage.
-    if (existsSync(config.repo) && !statSync(config.repo).isDirectory()) {
+    if (statSync(config.repo, { throwIfNoEntry: false })?.isDirectory() === false) {
       throw new UsageError(`--forge file --repo ${config.repo} is not a folder: give the folder the issue files go into`);
     }
     return config;

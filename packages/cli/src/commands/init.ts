@@ -1,7 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { chmod, chown, stat } from "node:fs/promises";
 import { SYSTEM_HEARTBEAT_DIR, errnoText, makeDirs, systemHeartbeatDir, writeFileAtomically } from "lastbeat/internal";
-import { LastbeatError } from "lastbeat";
 import { UsageError } from "../errors.js";
 import type { RegisterCommand } from "../io.js";
 import { absolute } from "../options.js";
@@ -36,8 +35,7 @@ Examples:
         await chown(dir, 0, gid);
         await chmod(dir, mode);
       } catch (error) {
-        const why = error instanceof LastbeatError ? error.message : errnoText(error);
-        throw new UsageError(`cannot set up heartbeat folder ${dir}: ${why} (run lastbeat init as root)`, { cause: error });
+        throw new UsageError(`cannot set up heartbeat folder ${dir}: ${errnoText(error)} (run lastbeat init as root)`, { cause: error });
       }
       const info = await stat(dir);
       // /var/run is a link to /run on current systems; systemd-tmpfiles wants the real path.
