@@ -52,14 +52,14 @@ describe("a pattern that matches no folder", () => {
     await mkdir(join(root, "a1"));
     expect(await expandDirPatterns(["a?", "b*", "b*", "plain"], root)).toEqual({
       dirs: [join(root, "a1"), join(root, "plain")],
-      unmatched: [join(root, "b*")],
+      unmatched: [{ pattern: join(root, "b*"), reason: "no folder matches this pattern" }],
     });
   });
 
   it("a file is not a folder a pattern matches", async () => {
     const root = await testdir("lastbeat-dir-");
     await writeFile(join(root, "hb1"), "");
-    expect(await expandDirPatterns(["hb?"], root)).toEqual({ dirs: [], unmatched: [join(root, "hb?")] });
+    expect(await expandDirPatterns(["hb?"], root)).toEqual({ dirs: [], unmatched: [{ pattern: join(root, "hb?"), reason: "no folder matches this pattern" }] });
   });
 });
 

@@ -163,8 +163,12 @@ const GLOB_CHARS = /[*?[]/;
 export interface DirExpansion {
   /** Absolute folders, each once, in the patterns' order: a plain path as given (whether or not it exists), a pattern's matches sorted. */
   dirs: string[];
-  /** Absolute patterns with glob characters that match no folder: a typo or a share not mounted. */
-  unmatched: string[];
+  /**
+   * Absolute patterns with glob characters that match no folder (a typo or a share not mounted),
+   * each with the reason to report: "no folder matches this pattern", or, when a folder on the
+   * way could not be listed, that folder and why (a permission is then what to fix, not the pattern).
+   */
+  unmatched: { pattern: string; reason: string }[];
 }
 
 /**
@@ -186,18 +190,25 @@ export async function expandDirs(patterns: readonly string[], cwd = process.cwd(
  */
 export async function expandDirPatterns(patterns: readonly string[], cwd = process.cwd()): Promise<DirExpansion> {
   const dirs: string[] = [];
-  const unmatched: string[] = [];
+  const unmatched = new Map<string, string>();
   for (const pattern of patterns) {
     const absolute = resolve(cwd, pattern);
     if (!GLOB_CHARS.test(absolute)) {
       dirs.push(absolute);
       continue;
     }
-    const matches = await expandPattern(absolute, pattern);
+    const { matches, unlisted } = await expandPattern(absolute, pattern);
     if (matches.length > 0) dirs.push(...matches);
-    else unmatched.push(absolute);
+    else if (!unmatched.has(absolute)) {
+      unmatched.set(
+        absolute,
+        unlisted === undefined
+          ? "no folder matches this pattern"
+          : `no folder matches this pattern: cannot list ${unlisted.base}: ${errnoText(unlisted.error)}`,
+      );
+    }
   }
-  return { dirs: onePathEach(dirs), unmatched: [...new Set(unmatched)] };
+  return { dirs: onePathEach(dirs), unmatched: [...unmatched].map(([pattern, reason]) => ({ pattern, reason })) };
 }
 
 /**
@@ -224,9 +235,14 @@ function onePathEach(dirs: readonly string[]): string[] {
   return out;
 }
 
-async function expandPattern(absolute: string, pattern: string): Promise<string[]> {
+/**
+ * The folders `absolute` matches, sorted, and the first folder on the way that could not be listed
+ * for a reason other than not being there (EACCES, EIO…), to explain a pattern matching nothing.
+ */
+async function expandPattern(absolute: string, pattern: string): Promise<{ matches: string[]; unlisted?: { base: string; error: unknown } }> {
   let bases: string[] = [sep];
   let malformed: LastbeatError | undefined;
+  let unlisted: { base: string; error: unknown } | undefined;
   for (const segment of absolute.split(sep).filter((s) => s !== "")) {
     if (!GLOB_CHARS.test(segment)) {
       bases = bases.map((base) => join(base, segment));
@@ -249,7 +265,10 @@ async function expandPattern(absolute: string, pattern: string): Promise<string[
       let entries;
       try {
         entries = await readdir(base, { withFileTypes: true });
-      } catch {
+      } catch (error) {
+        // Not there, or not a folder: simply no match. Anything else is a folder we could not see into.
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== "ENOENT" && code !== "ENOTDIR") unlisted ??= { base, error };
         continue;
       }
       for (const entry of entries) {
@@ -261,7 +280,7 @@ async function expandPattern(absolute: string, pattern: string): Promise<string[
   // Matching nothing, a malformed pattern is its error, not "no folder matches": fixing it is the
   // first step, wherever the earlier segments stopped matching.
   if (bases.length === 0 && malformed) throw malformed;
-  return bases;
+  return bases.length === 0 && unlisted !== undefined ? { matches: [], unlisted } : { matches: bases };
 }
 
 /** One character of a segment pattern; `*` is kept apart, as it matches any number of them. */

@@ -295,8 +295,8 @@ export async function scanHeartbeats<T>(
         }),
       ),
     );
-  for (const pattern of unmatched) {
-    out.push(map(evaluate(undefined, undefined, now, { job: FOLDER_JOB(pattern), file: pattern, invalidReason: "no folder matches this pattern" })));
+  for (const { pattern, reason } of unmatched) {
+    out.push(map(evaluate(undefined, undefined, now, { job: FOLDER_JOB(pattern), file: pattern, invalidReason: reason })));
   }
   for (const dir of dirs) {
     let listing: Dir;

@@ -94,6 +94,27 @@ describe.skipIf(!nobodySupport.ok)(`drill: permission denied${nobodySupport.ok ?
     expect(JSON.parse(result.stdout).jobs).toMatchObject([{ status: "invalid", alerting: true, reason: expect.stringContaining("EACCES") }]);
   });
 
+  it("a folder pattern whose base cannot be listed: an alert naming that folder and EACCES, not a typo", async () => {
+    const hosts = join(tmp.dir, "hosts");
+    mkdirSync(join(hosts, "web1", "heartbeats"), { recursive: true });
+    writeFileSync(join(hosts, "web1", "heartbeats", "fine.last"), beatJson("fine"));
+    chmodSync(hosts, 0o700);
+    const pattern = join(hosts, "*", "heartbeats");
+    const result = await runLastbeatAsNobody(["status", "--json", "--dir", pattern, "--now", NOW]);
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout).jobs).toEqual([
+      expect.objectContaining({
+        job: `folder:${pattern}`,
+        status: "invalid",
+        alerting: true,
+        reason: `no folder matches this pattern: cannot list ${hosts}: permission denied (EACCES)`,
+      }),
+    ]);
+    // Root sees the folder the pattern was meant for.
+    const asRoot = await runLastbeat(["status", "--json", "--dir", pattern, "--now", NOW]);
+    expect(JSON.parse(asRoot.stdout).jobs).toMatchObject([{ job: "fine", status: "ok" }]);
+  });
+
   it("lastbeat check as a user who may read but not write the heartbeat folder still syncs the issue (exit 1)", async () => {
     // A monitoring user reading many hosts' heartbeats from a shared mount: it cannot write there.
     writeFileSync(join(dir, "backup.last"), beatJson("backup"));
