@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { EXIT, LockError, UsageError, exitCodeOf, runCli } from "@lastbeat/cli";
@@ -136,5 +136,29 @@ describe("stdout that cannot be written", () => {
       env: { LASTBEAT_DIR: dir },
     });
     expect(closed).toMatchObject({ code: 0, stderr: "" });
+  });
+});
+
+describe("an empty path (an unset variable in a cron line)", () => {
+  // `--dir "$HB_DIR"` with HB_DIR unset would be the working folder, cron's is the home folder:
+  // "No heartbeat files found", exit 0, every alert silenced.
+  it.each([
+    [["status", "--dir", ""], "--dir <path>"],
+    [["check", "--forge", "none", "--dir", "hb", "--dir", ""], "--dir <path>"],
+    [["beat", "backup", "--every", "5m", "--dir", ""], "--dir <path>"],
+    [["metrics", "--out", ""], "--out <file.prom>"],
+    [["report", "--out", ""], "--out <file>"],
+    [["status", "--manifest", ""], "--manifest <file>"],
+    [["check", "--forge", "file", "--repo", ""], "--repo <repo>"],
+    [["check", "--forge", "gitea", "--repo", "ops/alerts", "--url", ""], "--url <url>"],
+    [["status", "--crontab", ""], "--crontab <file>"],
+    [["discover", "--crontab", ""], "--crontab <file>"],
+    [["init", "--dir", ""], "--dir <folder>"],
+  ])("%j is a usage error naming the flag, and nothing is read or written", async (args, flag) => {
+    const io = fakeIo({ env: { LASTBEAT_DIR: dir }, cwd: dir });
+    expect(await runCli(args, io)).toBe(EXIT.usage);
+    expect(io.err()).toBe(`error: option '${flag}' argument '' is invalid. It is empty: is the variable that should give it unset?\n`);
+    expect(io.out()).toBe("");
+    expect(readdirSync(dir)).toEqual([]);
   });
 });

@@ -191,3 +191,24 @@ describe("one folder by two paths", () => {
     expect(await expandDirs([join(root, "nope"), real])).toEqual([join(root, "nope"), real]);
   });
 });
+
+describe("an empty folder path (an unset variable's value)", () => {
+  const message = "heartbeat folder is an empty string: is the variable that should give it unset?";
+
+  it("is refused by the writer, never the working folder", async () => {
+    const cwd = process.cwd();
+    await expect(writeHeartbeat("backup", { every: "5m", dir: "", now, strict: true })).rejects.toMatchObject({ code: "E_DIR", message });
+    // Not strict: reported and returned, nothing written.
+    const lines: string[] = [];
+    const written = await writeHeartbeat("backup", { every: "5m", dir: "", now, stderr: { write: (text: string) => lines.push(text) } });
+    expect(written).toMatchObject({ file: null, error: { code: "E_DIR" } });
+    expect(lines.join("")).toContain(message);
+    expect(process.cwd()).toBe(cwd);
+  });
+
+  it("is refused by the reader, among good folders too, instead of scanning the working folder", async () => {
+    const root = await testdir("lastbeat-dir-");
+    await expect(scanHeartbeats({ dirs: [root, ""], now, cwd: root })).rejects.toMatchObject({ code: "E_DIR", message });
+    await expect(expandDirs([""], root)).rejects.toBeInstanceOf(LastbeatError);
+  });
+});

@@ -5,7 +5,7 @@ import { loadManifest, secretsIn, systemTimeZone, type Manifest } from "lastbeat
 import { readCronInventory, systemCrontabs, type CronInventory, type CrontabSource } from "./cron-jobs.js";
 import type { CronEntry } from "./crontab.js";
 import type { CliIo } from "./io.js";
-import { absolute, collect, scanOptionsFrom, type ScanFlags } from "./options.js";
+import { absolute, collectPaths, scanOptionsFrom, type ScanFlags } from "./options.js";
 import { redactState } from "./redact.js";
 import { slimState, type HeartbeatUse } from "./slim.js";
 
@@ -23,7 +23,7 @@ export interface CronFlags {
 
 export function addCronOptions(command: Command): Command {
   return command
-    .addOption(new Option("--crontab <file>", "a crontab whose `lastbeat run/beat` lines declare jobs; repeatable").argParser(collect))
+    .addOption(new Option("--crontab <file>", "a crontab whose `lastbeat run/beat` lines declare jobs; repeatable").argParser(collectPaths))
     .addOption(new Option("--crontabs", "read the system's crontabs: /etc/crontab, /etc/cron.d/*, the user spool"))
     .addOption(
       new Option("--unmonitored <mode>", "cron lines that run no lastbeat: list them (default) or alert on them").choices(["list", "alert"]),

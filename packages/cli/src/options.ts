@@ -80,8 +80,22 @@ export function collect(value: string, previous: string[] | undefined): string[]
   return [...(previous ?? []), value];
 }
 
+/**
+ * A path, a URL or a repository: never empty. `--dir "$HB_DIR"` with the variable unset would
+ * otherwise mean the working folder (cron's is the home folder) and look healthy there.
+ */
+export function parsePathArg(value: string): string {
+  if (value === "") throw new InvalidArgumentError("It is empty: is the variable that should give it unset?");
+  return value;
+}
+
+/** A repeatable path flag: each use appends, none empty. */
+export function collectPaths(value: string, previous: string[] | undefined): string[] {
+  return collect(parsePathArg(value), previous);
+}
+
 export function dirOption(description = "heartbeat folder; repeatable, globs allowed (default: $LASTBEAT_DIR)"): Option {
-  return new Option("--dir <path>", description).argParser(collect);
+  return new Option("--dir <path>", description).argParser(collectPaths);
 }
 
 export function nowOption(description = "evaluate as of this time instead of the clock"): Option {
@@ -93,7 +107,7 @@ export function jsonOption(description = "print JSON instead of text"): Option {
 }
 
 export function manifestOption(): Option {
-  return new Option("--manifest <file>", "lastbeat.json declaring the jobs that must exist (default: $LASTBEAT_MANIFEST)");
+  return new Option("--manifest <file>", "lastbeat.json declaring the jobs that must exist (default: $LASTBEAT_MANIFEST)").argParser(parsePathArg);
 }
 
 export function durationOption(flags: string, description: string): Option {

@@ -41,6 +41,7 @@ export async function resolveSafeHeartbeatDir(options: DirOptions = {}): Promise
 
 async function resolveDir(options: DirOptions): Promise<{ dir: string; info: Stats }> {
   const env = options.env ?? process.env;
+  if (options.dir === "") throw emptyDir();
   const chosen = options.dir ?? (env.LASTBEAT_DIR || undefined);
   if (chosen !== undefined) return ensureDir(resolve(chosen), SHARED_MODE);
   // The readers' rule (defaultHeartbeatDir): the system folder whenever it exists. A writer that
@@ -157,6 +158,9 @@ function checkSafe(dir: string, info: Stats): void {
   }
 }
 
+/** `dir: ""` (an unset variable's value) would resolve to the working folder and be believed. */
+const emptyDir = () => new LastbeatError("E_DIR", "heartbeat folder is an empty string: is the variable that should give it unset?");
+
 const GLOB_CHARS = /[*?[]/;
 
 /** What folder patterns name: the folders to scan, and each pattern that names none. */
@@ -192,6 +196,7 @@ export async function expandDirPatterns(patterns: readonly string[], cwd = proce
   const dirs: string[] = [];
   const unmatched = new Map<string, string>();
   for (const pattern of patterns) {
+    if (pattern === "") throw emptyDir();
     const absolute = resolve(cwd, pattern);
     if (!GLOB_CHARS.test(absolute)) {
       dirs.push(absolute);

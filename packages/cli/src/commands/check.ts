@@ -26,7 +26,7 @@ import type { AppliedAction, Forge, SyncMode } from "@lastbeat/forge";
 import { UsageError, healthExit } from "../errors.js";
 import type { CliIo, RegisterCommand } from "../io.js";
 import { acquireCheckLock, LockError } from "../lock.js";
-import { absolute, addScanOptions, durationOption, jsonOption, type ScanFlags } from "../options.js";
+import { absolute, addScanOptions, durationOption, jsonOption, parsePathArg, type ScanFlags } from "../options.js";
 import { addCronOptions, cronScan, scanStates, type CronFlags } from "../cron-scan.js";
 import { InvalidArgumentError } from "commander";
 import { HEARTBEAT_USE } from "../slim.js";
@@ -81,8 +81,8 @@ export const registerCheck: RegisterCommand = (program, io, setExit) => {
     ),
   )
     .addOption(new Option("--forge <forge>", "where the alert issue lives (default: $LASTBEAT_FORGE)").choices(FORGES))
-    .option("--repo <repo>", "owner/name on GitHub or Gitea, group/subgroup/project on GitLab; a folder for --forge file")
-    .option("--url <url>", "API base: GitHub Enterprise (https://ghe.example.com/api/v3), Gitea/Forgejo (https://git.example.com) or self-managed GitLab (https://gitlab.example.com)")
+    .addOption(new Option("--repo <repo>", "owner/name on GitHub or Gitea, group/subgroup/project on GitLab; a folder for --forge file").argParser(parsePathArg))
+    .addOption(new Option("--url <url>", "API base: GitHub Enterprise (https://ghe.example.com/api/v3), Gitea/Forgejo (https://git.example.com) or self-managed GitLab (https://gitlab.example.com)").argParser(parsePathArg))
     .addOption(new Option("--mode <mode>", "one issue for all alerting jobs, or one per job").choices(["rollup", "per-job"]).default("rollup"))
     .option("--label <name>", "label that marks the alert issues (created when missing)", "heartbeat")
     .option("--scope <name>", "which checker the issues belong to when many share a repository (default: $LASTBEAT_SCOPE, else the host name)")

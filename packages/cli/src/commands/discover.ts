@@ -8,7 +8,7 @@ import { kindOf } from "../cron-scan.js";
 import { declaredNames, wrapCrontab, type WrapResult } from "../cron-wrap.js";
 import { UsageError } from "../errors.js";
 import type { RegisterCommand } from "../io.js";
-import { absolute, collect, jsonOption } from "../options.js";
+import { absolute, collectPaths, jsonOption } from "../options.js";
 
 /*
  * `lastbeat discover`: the crontabs with every unmonitored line wrapped in `lastbeat run`, and the
@@ -32,7 +32,7 @@ export const registerDiscover: RegisterCommand = (program, io) => {
   program
     .command("discover")
     .description("wrap every cron line that runs no lastbeat in `lastbeat run`, and print the matching manifest")
-    .addOption(new Option("--crontab <file>", "a crontab to discover; repeatable").argParser(collect))
+    .addOption(new Option("--crontab <file>", "a crontab to discover; repeatable").argParser(collectPaths))
     .addOption(new Option("--crontabs", "the system's crontabs: /etc/crontab, /etc/cron.d/*, the user spool"))
     .addOption(new Option("--write", "edit the crontab files (atomically, after a backup .<name>.lastbeat-bak beside each)"))
     .addOption(new Option("--user <name>", "with --write: also edit this user's spool crontab"))

@@ -1,9 +1,10 @@
 import { execFileSync } from "node:child_process";
 import { chmod, chown, stat } from "node:fs/promises";
+import { Option } from "commander";
 import { SYSTEM_HEARTBEAT_DIR, errnoText, makeDirs, systemHeartbeatDir, writeFileAtomically } from "lastbeat/internal";
 import { UsageError } from "../errors.js";
 import type { RegisterCommand } from "../io.js";
-import { absolute } from "../options.js";
+import { absolute, parsePathArg } from "../options.js";
 
 /*
  * `lastbeat init`: the one heartbeat folder every user's jobs can write and every reader reads.
@@ -15,7 +16,7 @@ export const registerInit: RegisterCommand = (program, io) => {
   program
     .command("init")
     .description("create the shared heartbeat folder (mode 1777, or group-writable) and its tmpfiles.d line")
-    .option("--dir <folder>", `the folder (default: ${SYSTEM_HEARTBEAT_DIR})`)
+    .addOption(new Option("--dir <folder>", `the folder (default: ${SYSTEM_HEARTBEAT_DIR})`).argParser(parsePathArg))
     .option("--group <name>", "only this group's jobs may write: root:<group>, mode 2775")
     .option("--install", "write the line to /etc/tmpfiles.d/lastbeat.conf (else it is printed)")
     .addHelpText(

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, Option } from "commander";
 import { EXIT } from "../errors.js";
 import type { RegisterCommand } from "../io.js";
-import { absolute, addScanOptions, type ScanFlags } from "../options.js";
+import { absolute, addScanOptions, parsePathArg, type ScanFlags } from "../options.js";
 import { writeParts } from "../out-file.js";
 import { addCronOptions, cronScan, scanStates, type CronFlags } from "../cron-scan.js";
 import { metricsParts } from "../prometheus.js";
@@ -15,7 +15,7 @@ export const registerMetrics: RegisterCommand = (program, io, setExit) => {
         .description("print Prometheus metrics of every job (for node_exporter's textfile collector)"),
     ),
   )
-    .addOption(new Option("--out <file.prom>", "write the metrics to this file atomically instead of stdout"))
+    .addOption(new Option("--out <file.prom>", "write the metrics to this file atomically instead of stdout").argParser(parsePathArg))
     .addOption(
       new Option("--job-label <name>", "label name carrying the job (default job; Prometheus renames it exported_job on scrape)")
         .argParser(parseLabelName),

@@ -1,7 +1,7 @@
 import { Option } from "commander";
 import { UsageError, healthExit } from "../errors.js";
 import type { CliIo, RegisterCommand } from "../io.js";
-import { absolute, addScanOptions, durationOption, type ScanFlags } from "../options.js";
+import { absolute, addScanOptions, durationOption, parsePathArg, type ScanFlags } from "../options.js";
 import { journalPaths, readJournals } from "../brief-journal.js";
 import { writeParts } from "../out-file.js";
 import { addCronOptions, cronScan, scanStates, unmonitoredJson, type CronFlags } from "../cron-scan.js";
@@ -31,7 +31,7 @@ export const registerReport: RegisterCommand = (program, io, setExit) => {
       ]),
     )
     .option("--json", "same as --format json")
-    .option("--out <file>", "write to this file (atomically) instead of stdout")
+    .addOption(new Option("--out <file>", "write to this file (atomically) instead of stdout").argParser(parsePathArg))
     .option("--tz <zone>", "IANA time zone for dates and times (default: the machine's)")
     .addOption(durationOption("--since <duration>", "how far back \"Since the last brief\" looks, from the checker's journal (default: 1d)"))
     .option("--no-checker", "do not treat a stale or missing heartbeat-checker as an alert")
