@@ -40,6 +40,11 @@ describe("usage errors: one clear line, exit 2", () => {
       'error: schedule "0 0 31 4 *" never fires: no date matches its day and month\n',
     ],
     [
+      // Said in the user's terms, not the cron library's ("CronPattern: …").
+      ["beat", "report", "--every", "1d", "--schedule", "61 * * * *"],
+      'error: invalid schedule "61 * * * *": Invalid value for minute: 61\n',
+    ],
+    [
       // `new Date` would roll it over to March 2.
       ["beat", "backup", "--every", "1d", "--now", "2026-02-30T00:00:00Z"],
       "error: option '--now <iso>' argument '2026-02-30T00:00:00Z' is invalid. No such time: a field is out of range (a 30th of February, an hour 24, …).\n",

@@ -21,7 +21,9 @@ function compile(schedule: string, tz: string | undefined): Cron {
     // croner ORs day-of-month and day-of-week by default, as Vixie cron does.
     return new Cron(fields.join(" "), { timezone: tz ?? "UTC", paused: true });
   } catch (error) {
-    throw new LastbeatError("E_SCHEDULE", `invalid schedule ${JSON.stringify(schedule)}: ${(error as Error).message}`);
+    // croner names itself ("CronPattern: Invalid value for minute: 61"): the user wrote a schedule.
+    const why = (error as Error).message.replace(/^CronPattern: /, "");
+    throw new LastbeatError("E_SCHEDULE", `invalid schedule ${JSON.stringify(schedule)}: ${why}`);
   }
 }
 
