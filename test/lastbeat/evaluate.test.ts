@@ -203,6 +203,13 @@ describe("every reason, word for word", () => {
     // A heartbeat handed in beside the reason is not the file's: the state carries none.
     expect(evaluate(beat(), undefined, ms("2026-11-23T12:00:00Z"), context).heartbeat).toBeNull();
   });
+
+  it("is never dated after now: a file server's clock ahead of ours, or --now in the past", () => {
+    const now = ms("2026-11-23T08:00:00.000Z");
+    const context = { job: "x", invalidReason: "heartbeat file not valid JSON", modifiedAt: ms("2026-11-23T09:00:00.000Z") };
+    expect(evaluate(undefined, undefined, now, context)).toMatchObject({ status: "invalid", alertingSince: now });
+    expect(evaluate(beat({ interval_s: 0 }), undefined, now, context)).toMatchObject({ status: "invalid", alertingSince: now });
+  });
 });
 
 describe("the fields of a state, each pinned", () => {

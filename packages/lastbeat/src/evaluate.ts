@@ -80,6 +80,15 @@ function dateOf(ms: number, field: string): Date {
 const iso = isoTime;
 
 /**
+ * An invalid file's alert dates from its modification time, never after `now`: a file server's
+ * clock ahead of ours (or `--now` in the past) would otherwise say "alerting since" a time to come.
+ */
+function modifiedBy(context: EvaluateContext, now: Date): Date | null {
+  const at = context.modifiedAt ?? null;
+  return at !== null && at.getTime() > now.getTime() ? now : at;
+}
+
+/**
  * The status model of docs/spec.md, pure: a function of the last heartbeat (if any), the job's
  * declaration (manifest wins over the file) and `now`.
  */
@@ -129,9 +138,9 @@ export function evaluate(
   }
   if (context.invalidReason !== undefined) {
     if (pause) return judged(base, "paused", pause);
-    return judged(base, "invalid", context.invalidReason, context.modifiedAt ?? null, null);
+    return judged(base, "invalid", context.invalidReason, modifiedBy(context, now), null);
   }
-  if (windowError !== null) return judged(base, "invalid", windowError, context.modifiedAt ?? null);
+  if (windowError !== null) return judged(base, "invalid", windowError, modifiedBy(context, now));
   if (!heartbeat) {
     if (pause) return judged(base, "paused", pause);
     return judged(base, "missing", "declared in the manifest but no heartbeat file was found");
@@ -148,11 +157,11 @@ export function evaluate(
   base.ratio = intervalSeconds !== null && intervalSeconds > 0 ? ageSeconds / intervalSeconds : null;
 
   if (at.getTime() - now.getTime() > MAX_FUTURE_SKEW_MS) {
-    return judged(base, "invalid", `beat is dated ${iso(at)}, more than 5 minutes in the future`, context.modifiedAt ?? null);
+    return judged(base, "invalid", `beat is dated ${iso(at)}, more than 5 minutes in the future`, modifiedBy(context, now));
   }
   if (pause) return judged(base, "paused", pause);
   if (intervalSeconds === null || !(intervalSeconds > 0)) {
-    return judged(base, "invalid", "no interval declared for this job", context.modifiedAt ?? null);
+    return judged(base, "invalid", "no interval declared for this job", modifiedBy(context, now));
   }
 
   // After a timed pause the silence is counted from the pause's end, not from the last beat.
@@ -179,7 +188,7 @@ export function evaluate(
           : checkedWindow(startedAt, intervalSeconds, decl, names).graceEndAt;
     }
   } catch (error) {
-    return judged(base, "invalid", (error as Error).message, context.modifiedAt ?? null);
+    return judged(base, "invalid", (error as Error).message, modifiedBy(context, now));
   }
   const { dueAt, graceEndAt } = window;
   base.dueAt = dueAt;
