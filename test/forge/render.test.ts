@@ -26,7 +26,7 @@ describe("issue bodies", () => {
     expect(title).toMatchInlineSnapshot(`"[heartbeat-checker] web-1: 2 jobs alerting: db-dump, backup"`);
     expect(body).toMatchInlineSnapshot(`
       "<!-- lastbeat:rollup scope=web-1 -->
-      <!-- lastbeat:state v2 fp=154d1a7e9cffe9f0 h=82623c246198c3c2 failed:db-dump@ha57g;stale:backup@ha530 -->
+      <!-- lastbeat:state v3 fp=154d1a7e9cffe9f0 h=82623c246198c3c2 failed:ha57g=db-dump;stale:ha530=backup -->
 
       **2 jobs alerting.** This issue is kept up to date by \`lastbeat check\` (scope \`web-1\`): it is edited when the set of alerting jobs, a status or a reason changes, and closed when every job has recovered.
 
@@ -58,7 +58,7 @@ describe("issue bodies", () => {
     expect(title).toMatchInlineSnapshot(`"[heartbeat-checker] web-1: backup is stale"`);
     expect(body).toMatchInlineSnapshot(`
       "<!-- lastbeat:job:backup scope=web-1 -->
-      <!-- lastbeat:state v2 fp=e1d37d04d5b5cae0 h=4b8aaa4bf95c7359 stale:backup@ha530 -->
+      <!-- lastbeat:state v3 fp=e1d37d04d5b5cae0 h=4b8aaa4bf95c7359 stale:ha530=backup -->
 
       **backup is stale.** This issue is kept up to date by \`lastbeat check\` (scope \`web-1\`) and closed when the job recovers.
 
@@ -103,7 +103,7 @@ describe("thresholds", () => {
     expect(body).not.toContain("fetch");
     expect(body).toMatchInlineSnapshot(`
       "<!-- lastbeat:rollup scope=web-1 -->
-      <!-- lastbeat:state v2 fp=c1b5059956f7dff6 h=d3e276910729640f failed:db-dump@ha530;stale:backup@ha530 -->
+      <!-- lastbeat:state v3 fp=c1b5059956f7dff6 h=d3e276910729640f failed:ha530=db-dump;stale:ha530=backup -->
 
       **2 jobs alerting.** This issue is kept up to date by \`lastbeat check\` (scope \`web-1\`): it is edited when the set of alerting jobs, a status or a reason changes, and closed when every job has recovered.
 
@@ -128,7 +128,7 @@ describe("bounded bodies", () => {
     expect(title).toMatchInlineSnapshot(`"[heartbeat-checker] web-1: storm: 2 jobs alerting: db-dump, backup"`);
     expect(body.split("\n").slice(0, 4).join("\n")).toMatchInlineSnapshot(`
       "<!-- lastbeat:storm scope=web-1 -->
-      <!-- lastbeat:state v2 fp=154d1a7e9cffe9f0 h=0fd637b43e0e214c failed:db-dump@ha57g;stale:backup@ha530 -->
+      <!-- lastbeat:state v3 fp=154d1a7e9cffe9f0 h=0fd637b43e0e214c failed:ha57g=db-dump;stale:ha530=backup -->
 
       **2 jobs alerting in a storm.** More jobs started alerting at once than \`--max-new-issues\` (10) allows new issues in one run, so these share one issue (scope \`web-1\`). It is edited when the set of jobs, a status or a reason changes, and closed when every job listed here has recovered."
     `);
@@ -146,14 +146,19 @@ describe("bounded bodies", () => {
     expect(snapshotOfBody(body)?.size).toBe(2000);
   });
 
-  it("bounds the state marker: names past 40,000 characters are counted, not cut", () => {
+  it("bounds the state marker: names that do not fit are kept by hash, jobs past 40,000 characters counted, never cut", () => {
     const long = many(2000, `${"x".repeat(120)}-`);
-    const { title, body } = renderRollupIssue(long, SCOPE);
+    const whole = stateOfBody(renderRollupIssue(long, SCOPE).body)!;
+    expect(whole.forgotten).toBe(0);
+    expect(whole.snapshot.size).toBeGreaterThan(0);
+    expect(whole.snapshot.size + whole.hashed.size).toBe(2000);
+    const more = many(6000, `${"x".repeat(120)}-`);
+    const { title, body } = renderRollupIssue(more, SCOPE);
     expect(title.length).toBeLessThanOrEqual(255);
     expect(title.endsWith("…")).toBe(true);
     expect(body.length).toBeLessThanOrEqual(MAX_BODY_CHARS);
     const state = stateOfBody(body)!;
-    expect(state.snapshot.size + state.forgotten).toBe(2000);
+    expect(state.snapshot.size + state.hashed.size + state.forgotten).toBe(6000);
     expect(state.forgotten).toBeGreaterThan(0);
     const line = body.split("\n")[1]!;
     expect(line.length).toBeLessThanOrEqual(MAX_STATE_CHARS);
@@ -175,9 +180,23 @@ describe("bounded bodies", () => {
     expect(markerOfBody(body)).toEqual({ key: "job:a b", scope: null });
     expect(stateOfBody(body)).toEqual({
       snapshot: new Map([["a b", { status: "stale", since: "2025-03-10T09:00:00.000Z" }]]),
+      hashed: new Map(),
       fingerprint: null,
       bodyHash: null,
       forgotten: 0,
+    });
+    // The second format, still read: issues opened before v3 carry on, `+N` included.
+    const v2 = "<!-- lastbeat:rollup scope=web-1 -->\n<!-- lastbeat:state v2 fp=154d1a7e9cffe9f0 h=- failed:db-dump@ha57g;stale:backup@ha530,a%20b@- +3 -->\n";
+    expect(stateOfBody(v2)).toEqual({
+      snapshot: new Map([
+        ["db-dump", { status: "failed", since: "2025-03-10T11:40:00.000Z" }],
+        ["backup", { status: "stale", since: "2025-03-10T09:00:00.000Z" }],
+        ["a b", { status: "stale", since: null }],
+      ]),
+      hashed: new Map(),
+      fingerprint: "154d1a7e9cffe9f0",
+      bodyHash: null,
+      forgotten: 3,
     });
   });
 });

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { STATUS_SEVERITY } from "lastbeat/internal";
 
 /*
  * Hidden HTML comments that make an issue ours (docs/forges.md). The marker is the first line of
@@ -68,11 +69,14 @@ export type AlertSnapshot = Map<string, { status: string; since: string | null }
 /**
  * The checker's memory, kept in the issue itself: the alerting jobs as last written, a
  * fingerprint of what a reader acts on (the set, each status and reason), and a hash of the
- * visible body (so a person's edit is noticed and restored). `forgotten` counts jobs that did not
- * fit the bounded line.
+ * visible body (so a person's edit is noticed and restored). Jobs whose names did not fit are
+ * kept by `nameHash` in `hashed` (the planner names them again from the scan); `forgotten`
+ * counts jobs that did not fit even so.
  */
 export interface IssueState {
   snapshot: AlertSnapshot;
+  /** Jobs remembered only by `nameHash(job)`, keyed by that hash. */
+  hashed: AlertSnapshot;
   fingerprint: string | null;
   bodyHash: string | null;
   forgotten: number;
@@ -83,32 +87,79 @@ export const MAX_STATE_CHARS = 40_000;
 
 const STATE_LINE = /^<!-- lastbeat:state (.*) -->$/;
 
+/** Characters of `nameHash`: base 36, so 36^8 ≈ 2^41.4 values. */
+export const NAME_HASH_CHARS = 8;
+const HASHED_ENTRY = /^#[0-9a-z]{8}$/;
+
 /**
- * `<!-- lastbeat:state v2 fp=… h=… stale:backup@m1x2y3,db@-;failed:… +12 -->`: jobs grouped by
- * status, each with the minute its alert began (base 36, minutes since 1970); jobs that do not
- * fit `maxChars` are counted in `+N`, never cut mid-name.
+ * A job's name in 8 base-36 characters (41 bits of SHA-256), for a marker that cannot hold the
+ * name. A hash is only ever matched against the names of one checker's scan, so a false match
+ * needs two of its own jobs to collide: about n²/2 / 36^8, one in 1.4 million for 2,000 jobs and
+ * one in 14,000 for 20,000, and its cost is one job's alert start or status taken for another's
+ * in a comment, never a lost alert (the scan, not the marker, says what alerts).
  */
-export function stateLine(state: Omit<IssueState, "forgotten">, maxChars = MAX_STATE_CHARS): string {
-  const head = `<!-- lastbeat:state v2 fp=${state.fingerprint ?? "-"} h=${state.bodyHash ?? "-"}`;
+export function nameHash(job: string): string {
+  const n = createHash("sha256").update(job).digest().readUIntBE(0, 6) % 36 ** NAME_HASH_CHARS;
+  return n.toString(36).padStart(NAME_HASH_CHARS, "0");
+}
+
+const severityRank = new Map<string, number>(STATUS_SEVERITY.map((status, index) => [status, index]));
+
+/**
+ * `<!-- lastbeat:state v3 fp=… h=… failed:htd4f=backup/htd4g=db;stale:htda9=invoice-sync,#k3j9x0ab +12 -->`:
+ * jobs grouped by status, then by the minute their alert began (base 36, minutes since 1970; a
+ * mass outage shares a few), each by its URI-encoded name, or `#` and its `nameHash` when the
+ * names do not all fit `maxChars`; jobs that do not fit even so are counted in `+N`. Which jobs
+ * keep their name, which a hash and which are counted depends only on the jobs, statuses and
+ * minutes (worst status first, then by name), never on the order of the scan, so an unchanged
+ * situation stores the same line.
+ */
+export function stateLine(state: Pick<IssueState, "snapshot" | "fingerprint" | "bodyHash">, maxChars = MAX_STATE_CHARS): string {
+  const head = `<!-- lastbeat:state v3 fp=${state.fingerprint ?? "-"} h=${state.bodyHash ?? "-"}`;
   const tail = " -->";
-  const groups = new Map<string, string[]>();
-  let used = head.length + tail.length + 12; // room for " +NNNNNNNNN"
+  const entries = [...state.snapshot].map(([job, { status, since }]) => ({ job, status, since: sinceToken(since), name: encodeURIComponent(job) }));
+  entries.sort((a, b) => rankOf(a.status) - rankOf(b.status) || cmp(a.status, b.status) || cmp(a.job, b.job));
+  // First every job as cheaply as it can be kept (a hash, or a name shorter than one), then
+  // names in place of hashes while they fit: as many jobs as possible, then as many names.
+  const groups = new Map<string, Map<string, Array<{ job: string; text: string }>>>();
+  let used = head.length + tail.length + 1 + 12; // " " before the groups, room for " +NNNNNNNNN"
   let forgotten = 0;
-  for (const [job, { status, since }] of state.snapshot) {
-    const entry = `${encodeURIComponent(job)}@${sinceToken(since)}`;
-    const group = groups.get(status);
-    const cost = entry.length + 1 + (group ? 0 : encodeURIComponent(status).length + 2);
+  const kept: Array<{ entry: { job: string; text: string }; name: string }> = [];
+  for (const { job, status, since, name } of entries) {
+    const text = name.length <= NAME_HASH_CHARS + 1 ? name : `#${nameHash(job)}`;
+    const byStatus = groups.get(status);
+    const bySince = byStatus?.get(since);
+    const cost =
+      text.length + (bySince ? 1 : since.length + 1 + (byStatus ? 1 : encodeURIComponent(status).length + 1 + (groups.size > 0 ? 1 : 0)));
     if (used + cost > maxChars) {
       forgotten += 1;
       continue;
     }
     used += cost;
-    if (group) group.push(entry);
-    else groups.set(status, [entry]);
+    const entry = { job, text };
+    if (bySince) bySince.push(entry);
+    else if (byStatus) byStatus.set(since, [entry]);
+    else groups.set(status, new Map([[since, [entry]]]));
+    kept.push({ entry, name });
   }
-  const parts = [...groups].map(([status, entries]) => `${encodeURIComponent(status)}:${entries.join(",")}`);
+  for (const { entry, name } of kept) {
+    if (entry.text === name || used + name.length - entry.text.length > maxChars) continue;
+    used += name.length - entry.text.length;
+    entry.text = name;
+  }
+  const parts = [...groups].map(
+    ([status, bySince]) => `${encodeURIComponent(status)}:${[...bySince].map(([since, list]) => `${since}=${list.map((e) => e.text).join(",")}`).join("/")}`,
+  );
   const body = parts.length > 0 ? ` ${parts.join(";")}` : "";
   return `${head}${body}${forgotten > 0 ? ` +${forgotten}` : ""}${tail}`;
+}
+
+function rankOf(status: string): number {
+  return severityRank.get(status) ?? STATUS_SEVERITY.length;
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** The state our last write left in the body, or null when a person removed it. */
@@ -117,7 +168,7 @@ export function stateOfBody(body: string): IssueState | null {
     const m = STATE_LINE.exec(line.trim());
     if (!m) continue;
     const text = m[1]!;
-    return text.startsWith("v2 ") ? parseV2(text.slice(3)) : parseV1(text);
+    return text.startsWith("v3 ") ? parseV3(text.slice(3)) : text.startsWith("v2 ") ? parseV2(text.slice(3)) : parseV1(text);
   }
   return null;
 }
@@ -127,6 +178,37 @@ export function snapshotOfBody(body: string): AlertSnapshot | null {
   return stateOfBody(body)?.snapshot ?? null;
 }
 
+function parseV3(text: string): IssueState | null {
+  const state: IssueState = { snapshot: new Map(), hashed: new Map(), fingerprint: null, bodyHash: null, forgotten: 0 };
+  for (const word of text.split(" ").filter(Boolean)) {
+    if (word.startsWith("fp=")) state.fingerprint = word === "fp=-" ? null : word.slice(3);
+    else if (word.startsWith("h=")) state.bodyHash = word === "h=-" ? null : word.slice(2);
+    else if (/^\+\d+$/.test(word)) state.forgotten = Number(word.slice(1));
+    else {
+      for (const group of word.split(";")) {
+        const colon = group.indexOf(":");
+        if (colon <= 0) return null;
+        try {
+          const status = decodeURIComponent(group.slice(0, colon));
+          for (const bySince of group.slice(colon + 1).split("/")) {
+            const eq = bySince.indexOf("=");
+            if (eq <= 0) return null;
+            const since = sinceOfToken(bySince.slice(0, eq));
+            for (const entry of bySince.slice(eq + 1).split(",").filter(Boolean)) {
+              if (HASHED_ENTRY.test(entry)) state.hashed.set(entry.slice(1), { status, since });
+              else state.snapshot.set(decodeURIComponent(entry), { status, since });
+            }
+          }
+        } catch {
+          return null;
+        }
+      }
+    }
+  }
+  return state;
+}
+
+/** The second format, `v2 fp=… h=… stale:backup@m1x2y3,db@-;failed:… +12`: read so issues open before an upgrade carry on. */
 function parseV2(text: string): IssueState | null {
   const snapshot: AlertSnapshot = new Map();
   let fingerprint: string | null = null;
@@ -153,7 +235,7 @@ function parseV2(text: string): IssueState | null {
       }
     }
   }
-  return { snapshot, fingerprint, bodyHash, forgotten };
+  return { snapshot, hashed: new Map(), fingerprint, bodyHash, forgotten };
 }
 
 /** The first format: `job=status@ISO;…`, kept readable so issues open before an upgrade carry on. */
@@ -169,7 +251,7 @@ function parseV1(text: string): IssueState | null {
       return null;
     }
   }
-  return { snapshot, fingerprint: null, bodyHash: null, forgotten: 0 };
+  return { snapshot, hashed: new Map(), fingerprint: null, bodyHash: null, forgotten: 0 };
 }
 
 function sinceToken(since: string | null): string {

@@ -2,7 +2,7 @@ import { basename, dirname } from "node:path";
 import type { JobState } from "lastbeat";
 import { sortJobStates } from "lastbeat/internal";
 import type { ForgeIssue } from "./forge.js";
-import { jobKey, markerOfBody, stateOfBody, type AlertSnapshot, type IssueKey } from "./markers.js";
+import { jobKey, markerOfBody, nameHash, stateOfBody, type AlertSnapshot, type IssueKey, type IssueState } from "./markers.js";
 import {
   renderChangeComment,
   renderCloseComment,
@@ -96,10 +96,15 @@ export function planSync(input: PlanInput): SyncPlan {
     }
   }
 
-  // The checker's memory: what its open issues say was alerting.
+  // The checker's memory: what its open issues say was alerting. Jobs an issue kept only by a
+  // hash are named again from this scan (a job that recovered is still in it, as `ok`).
+  const remembered = recall(kept, new Set([...presentNames(input.states), ...departures.retired]));
   const memory = new Map<string, { status: string; since: string | null }>();
-  for (const issue of kept.values()) for (const [job, entry] of stateOfBody(issue.body)?.snapshot ?? []) memory.set(job, entry);
-  const stormMembers = new Set(kept.has("storm") ? (stateOfBody(kept.get("storm")!.body)?.snapshot.keys() ?? []) : []);
+  for (const r of remembered.values()) for (const [job, entry] of r.jobs) memory.set(job, entry);
+  const stormMembers = new Set(remembered.get("storm")?.jobs.keys() ?? []);
+  // A storm issue that could only count some of its jobs may hold any alerting job: none of them
+  // gets an issue of its own while it does (a job stays where it started).
+  const stormForgets = (remembered.get("storm")?.forgotten ?? 0) > 0;
 
   // Issues of the other mode (the user switched --mode): close them.
   for (const [key, issue] of kept) {
@@ -124,7 +129,7 @@ export function planSync(input: PlanInput): SyncPlan {
       const key = jobKey(state.job);
       if (kept.has(key)) {
         desired.set(key, { rendered: renderJobIssue(state, scope), snapshot: snapshotOf([state]) });
-      } else if (stormMembers.has(state.job) || opened >= maxNew) {
+      } else if (stormMembers.has(state.job) || stormForgets || opened >= maxNew) {
         storm.push(state);
       } else {
         opened += 1;
@@ -152,10 +157,10 @@ export function planSync(input: PlanInput): SyncPlan {
       continue;
     }
     const update: PlannedAction = { kind: "update", key, issue: issue.number, title: rendered.title, body: rendered.body };
-    const previous = stored?.snapshot ?? null;
-    if (previous && !sameStatuses(previous, snapshot)) {
+    const previous = remembered.get(key) ?? null;
+    if (previous && !sameStatuses(stored!, stateOfBody(rendered.body))) {
       // A change of the alerting set or of a status: one comment, after the edit it announces.
-      const comment = renderChangeComment(previous, snapshot, states, now, departures);
+      const comment = renderChangeComment(previous.jobs, snapshot, states, now, departures, previous);
       groups.push({ priority: 2, actions: [update, { kind: "comment", key, issue: issue.number, body: comment }] });
     } else {
       // A new reason is edited in silently; so is a body or title a person changed.
@@ -166,7 +171,7 @@ export function planSync(input: PlanInput): SyncPlan {
     if (desired.has(key)) continue;
     groups.push({
       priority: 3,
-      actions: [{ kind: "close", key, issue: issue.number, comment: renderCloseComment(stateOfBody(issue.body)?.snapshot ?? null, states, now, departures) }],
+      actions: [{ kind: "close", key, issue: issue.number, comment: renderCloseComment(remembered.get(key)?.jobs ?? null, states, now, departures, remembered.get(key)) }],
     });
   }
 
@@ -320,8 +325,52 @@ function sameMarker(body: string, rendered: string): boolean {
   return body.replace(/\r\n/g, "\n").split("\n")[0]?.trim() === rendered.split("\n")[0];
 }
 
-function sameStatuses(a: AlertSnapshot, b: AlertSnapshot): boolean {
-  if (a.size !== b.size) return false;
-  for (const [job, { status }] of a) if (b.get(job)?.status !== status) return false;
+/**
+ * Whether two stored states say the same, like with like: the issue's state against the new one
+ * as it would be stored (a job kept by name in one and by hash in the other is the same job), and
+ * the same count of jobs neither could keep. A full snapshot against a cut one would announce the
+ * cut-off jobs as changes on every run.
+ */
+function sameStatuses(a: IssueState, b: IssueState | null): boolean {
+  if (!b || a.forgotten !== b.forgotten) return false;
+  const x = storedStatuses(a);
+  const y = storedStatuses(b);
+  if (x.size !== y.size) return false;
+  for (const [id, status] of x) if (y.get(id) !== status) return false;
   return true;
+}
+
+function storedStatuses(state: IssueState): Map<string, string> {
+  const statuses = new Map<string, string>();
+  for (const [job, { status }] of state.snapshot) statuses.set(nameHash(job), status);
+  for (const [hash, { status }] of state.hashed) statuses.set(hash, status);
+  return statuses;
+}
+
+/** What one open issue remembers, with the jobs it kept by hash named from the scan. */
+interface Remembered {
+  jobs: AlertSnapshot;
+  /** Jobs kept by hash that no scanned job has: their heartbeat file vanished, so they cannot be named. */
+  unnamedGone: number;
+  /** Jobs the issue could only count (`+N`). */
+  forgotten: number;
+}
+
+function recall(kept: ReadonlyMap<IssueKey, ForgeIssue>, present: ReadonlySet<string>): Map<IssueKey, Remembered> {
+  const remembered = new Map<IssueKey, Remembered>();
+  let byHash: Map<string, string> | null = null;
+  for (const [key, issue] of kept) {
+    const stored = stateOfBody(issue.body);
+    if (!stored) continue;
+    const jobs: AlertSnapshot = new Map(stored.snapshot);
+    let unnamedGone = 0;
+    if (stored.hashed.size > 0) byHash ??= new Map([...present].map((job) => [nameHash(job), job]));
+    for (const [hash, entry] of stored.hashed) {
+      const job = byHash!.get(hash);
+      if (job === undefined) unnamedGone += 1;
+      else if (!jobs.has(job)) jobs.set(job, entry);
+    }
+    remembered.set(key, { jobs, unnamedGone, forgotten: stored.forgotten });
+  }
+  return remembered;
 }

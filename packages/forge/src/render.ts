@@ -175,10 +175,14 @@ function table(alerting: readonly JobState[], budget: number): string {
 
 /** `…and 1,880 more (by status: 1,200 stale, 680 failed)`, statuses in the order given (worst first). */
 function moreLine(statuses: readonly string[]): string {
+  return `…and ${grouped(statuses.length)} more (by status: ${byStatus(statuses)})`;
+}
+
+/** `1,200 stale, 680 failed`, statuses in the order given. */
+function byStatus(statuses: readonly string[]): string {
   const counts = new Map<string, number>();
   for (const status of statuses) counts.set(status, (counts.get(status) ?? 0) + 1);
-  const by = [...counts].map(([status, n]) => `${grouped(n)} ${inlineMarkdown(status, 20)}`).join(", ");
-  return `…and ${grouped(statuses.length)} more (by status: ${by})`;
+  return [...counts].map(([status, n]) => `${grouped(n)} ${inlineMarkdown(status, 20)}`).join(", ");
 }
 
 /** The message and the end of the output, in a fence, when the heartbeat has any. */
@@ -236,25 +240,59 @@ function boundedList(head: string, lines: readonly string[]): string {
   return `${text}\n`;
 }
 
-/** One comment per change of the alerting set or of a job's status. */
+/**
+ * What the issue could not name: jobs it only counted (`+N` in its state marker) and jobs it kept
+ * by hash whose heartbeat file then vanished (docs/forges.md, "Storms").
+ */
+export interface Unnamed {
+  forgotten: number;
+  unnamedGone: number;
+}
+
+/** `- 3 jobs whose names this issue did not keep disappeared …`, or nothing. */
+function unnamedGoneLine(n: number): string[] {
+  if (n === 0) return [];
+  const them = n === 1 ? "it" : "them";
+  return [
+    `- ${countOf(n)} whose ${n === 1 ? "name" : "names"} this issue did not keep disappeared (heartbeat file removed): ` +
+      `lastbeat cannot name ${them}, so it no longer watches ${them}; a job declared in the manifest is still reported as missing`,
+  ];
+}
+
+/**
+ * One comment per change of the alerting set or of a job's status. A job the issue did not
+ * remember may have been one it could only count, so it is never said to have started alerting
+ * then: those are counted, by status.
+ */
 export function renderChangeComment(
   previous: AlertSnapshot,
   next: AlertSnapshot,
   states: readonly JobState[],
   now: Date,
   departures: Departures = { retired: new Set() },
+  unnamed: Unnamed = { forgotten: 0, unnamedGone: 0 },
 ): string {
   const byJob = new Map(states.map((s) => [s.job, s]));
   const lines: string[] = [];
+  const unknown: string[] = [];
   for (const [job, { status }] of next) {
     const before = previous.get(job);
-    if (!before) lines.push(`- **${inlineMarkdown(job, 128)}** started alerting: ${status}`);
+    if (!before && unnamed.forgotten > 0) unknown.push(status);
+    else if (!before) lines.push(`- **${inlineMarkdown(job, 128)}** started alerting: ${status}`);
     else if (before.status !== status) lines.push(`- **${inlineMarkdown(job, 128)}** changed: ${inlineMarkdown(before.status, 20)} → ${status}`);
   }
   for (const [job, { since }] of previous) {
     if (!next.has(job)) lines.push(recoveryLine(job, since, byJob.get(job), now, departures));
   }
-  return boundedList(`The alerting jobs changed (${countOf(next.size)} alerting now):\n`, lines);
+  // The counts first: a long list is cut at its end.
+  const counts = unnamedGoneLine(unnamed.unnamedGone);
+  if (unknown.length > 0) {
+    counts.unshift(
+      `- ${countOf(unknown.length)} alerting that this issue did not remember by name: it could only count ${grouped(unnamed.forgotten)} ` +
+        `of its jobs, so these may have been alerting before (${byStatus(unknown)})`,
+    );
+  }
+  return boundedList(`The alerting jobs changed (${countOf(next.size)} alerting now):\n`, [...counts, ...lines]);
 }
 
 /** The last word on an incident: what recovered and for how long it was alerting. */
@@ -263,18 +301,26 @@ export function renderCloseComment(
   states: readonly JobState[],
   now: Date,
   departures: Departures = { retired: new Set() },
+  unnamed: Unnamed = { forgotten: 0, unnamedGone: 0 },
 ): string {
   const byJob = new Map(states.map((s) => [s.job, s]));
-  if (!previous || previous.size === 0) return "Every job has recovered; closing.\n";
-  const lines = [...previous].map(([job, { since }]) => recoveryLine(job, since, byJob.get(job), now, departures));
-  const allRetired = [...previous.keys()].every((job) => departures.retired.has(job));
+  // The counts first: a long list is cut at its end.
+  const counts = unnamedGoneLine(unnamed.unnamedGone);
+  if (unnamed.forgotten > 0) counts.unshift(`- ${countOf(unnamed.forgotten)} that this issue could only count, not name: none of them alerts now`);
+  if ((!previous || previous.size === 0) && counts.length === 0) return "Every job has recovered; closing.\n";
+  const named = previous ?? new Map<string, { since: string | null }>();
+  const lines = [...counts, ...[...named].map(([job, { since }]) => recoveryLine(job, since, byJob.get(job), now, departures))];
+  const one = named.size + unnamed.forgotten + unnamed.unnamedGone === 1;
+  const allRetired = counts.length === 0 && [...named.keys()].every((job) => departures.retired.has(job));
   const what = allRetired
-    ? previous.size === 1
+    ? one
       ? "The job was retired"
       : "Every job was retired"
-    : previous.size === 1
-      ? "The job has recovered"
-      : "Every job has recovered";
+    : unnamed.unnamedGone > 0
+      ? "No job of this issue alerts any more"
+      : one
+        ? "The job has recovered"
+        : "Every job has recovered";
   return boundedList(`${what}; closing.\n`, lines);
 }
 
