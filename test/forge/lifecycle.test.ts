@@ -10,7 +10,7 @@ import { testdir } from "../support/testdir.js";
 /*
  * The whole life of an alert, in both modes, on GitHub, Gitea, GitLab and the file forge:
  * healthy → no issue; one job stale → one issue; unchanged → zero writes; a second job fails →
- * body updated + one comment; all recover → closing comment + closed; a new incident → a new issue.
+ * one comment + body updated; all recover → closing comment + closed; a new incident → a new issue.
  */
 
 const LABEL = "heartbeat";
@@ -56,6 +56,7 @@ function countingForge(forge: Forge): { forge: Forge; counts(): { reads: number;
       createIssue: counted("write", (issue) => forge.createIssue(issue)),
       updateIssue: counted("write", (n, change) => forge.updateIssue(n, change)),
       comment: counted("write", (n, body) => forge.comment(n, body)),
+      recentComments: counted("read", (issue) => forge.recentComments(issue)),
       closeIssue: counted("write", (n) => forge.closeIssue(n)),
       ensureLabel: counted("read", (label) => forge.ensureLabel(label)),
     },
@@ -148,11 +149,12 @@ describe.each(["github", "gitea", "gitlab", "file"] as const)("lifecycle on the 
     });
     expect(counts).toEqual({ reads: 1, writes: 0, total: 1 });
 
-    // A second job fails: body updated and exactly one comment.
+    // A second job fails: exactly one comment, and the body updated. The issue has no comment
+    // yet, so none is read first.
     counts = await writesOf(async () => {
       r = await sync("rollup", [backupStale(minutes(45)), dbFailed(minutes(45))], minutes(45));
     });
-    expect(r.applied.map((a) => [a.kind, a.issue])).toEqual([["update", first], ["comment", first]]);
+    expect(r.applied.map((a) => [a.kind, a.issue])).toEqual([["comment", first], ["update", first]]);
     expect(counts).toEqual({ reads: 1, writes: 2, total: 3 });
     let [now] = await h.open();
     expect(now?.body).toContain("| db-dump | **failed** |");
@@ -167,9 +169,13 @@ describe.each(["github", "gitea", "gitlab", "file"] as const)("lifecycle on the 
     [now] = await h.open();
     expect(now?.comments).toHaveLength(1);
 
-    // Everything recovers: a closing comment that says what and for how long, then closed.
-    r = await sync("rollup", [backupOk(minutes(105)), dbOk(minutes(105))], minutes(105));
+    // Everything recovers: a closing comment that says what and for how long, then closed. The
+    // issue's comments are read first (one request): this one was not said before.
+    counts = await writesOf(async () => {
+      r = await sync("rollup", [backupOk(minutes(105)), dbOk(minutes(105))], minutes(105));
+    });
     expect(r.applied.map((a) => [a.kind, a.issue])).toEqual([["close", first]]);
+    expect(counts).toEqual({ reads: 2, writes: 2, total: 4 });
     expect(await h.open()).toEqual([]);
     const closed = (await h.all()).find((i) => i.number === first)!;
     expect(closed.state).toBe("closed");
@@ -209,7 +215,7 @@ describe.each(["github", "gitea", "gitlab", "file"] as const)("lifecycle on the 
 
     // A status change on one job: its body updated + one comment.
     r = await sync("per-job", [backupFailed(minutes(60)), dbFailed(minutes(60))], minutes(60));
-    expect(r.applied.map((a) => [a.kind, a.issue])).toEqual([["update", backupIssue], ["comment", backupIssue], ["none", dbIssue]]);
+    expect(r.applied.map((a) => [a.kind, a.issue])).toEqual([["comment", backupIssue], ["update", backupIssue], ["none", dbIssue]]);
     open = await h.open();
     expect(open.find((i) => i.number === backupIssue)?.comments).toEqual([expect.stringContaining("**backup** changed: stale → failed")]);
     expect(open.find((i) => i.number === dbIssue)?.comments).toEqual([]);
