@@ -1,11 +1,8 @@
-import { readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { parseIssueFile, syncAlerts, type Forge, type SyncMode } from "@lastbeat/forge";
+import { syncAlerts, type SyncMode } from "@lastbeat/forge";
 import type { JobState } from "lastbeat";
-import { startFakeForge, type FakeForge } from "../support/fake-forge.js";
-import { NOW, at, fileForge, forgeFor, state, SCOPE } from "./helpers.js";
-import { testdir } from "../support/testdir.js";
+import { harness, type Harness } from "./harness.js";
+import { NOW, at, state, SCOPE } from "./helpers.js";
 
 /*
  * The whole life of an alert, in both modes, on GitHub, Gitea, GitLab and the file forge:
@@ -23,95 +20,10 @@ const dbOk = (now: Date) => state("db-dump", { at: new Date(now.getTime() - 60_0
 const dbFailed = (now: Date) => state("db-dump", { at: minutes(20), status: "fail", exit_code: 1, message: "pg_dump: connection refused" }, now);
 const backupFailed = (now: Date) => state("backup", { at: minutes(40), status: "fail", exit_code: 3 }, now);
 
-interface Harness {
-  forge: Forge;
-  fake?: FakeForge;
-  dir?: string;
-  /** Open issues carrying the label, read from the forge's own store. */
-  open(): Promise<Array<{ number: number; body: string; comments: string[] }>>;
-  all(): Promise<Array<{ number: number; state: string; comments: string[] }>>;
-  /** Reads and writes since the last `resetLog`: HTTP requests, or the file forge's calls. */
-  counts(): { reads: number; writes: number; total: number };
-  resetLog(): void;
-  cleanup(): Promise<void>;
-}
-
-/**
- * Counts a forge's calls the way the fake counts HTTP requests: the file forge has no request
- * log, so its "one read, zero writes" is checked on the calls the sync makes.
- */
-function countingForge(forge: Forge): { forge: Forge; counts(): { reads: number; writes: number; total: number }; resetLog(): void } {
-  let reads = 0;
-  let writes = 0;
-  const counted = <A extends unknown[], R>(kind: "read" | "write", fn: (...args: A) => Promise<R>) => (...args: A) => {
-    if (kind === "read") reads += 1;
-    else writes += 1;
-    return fn(...args);
-  };
-  return {
-    forge: {
-      kind: forge.kind,
-      target: forge.target,
-      listOpenIssues: counted("read", (label) => forge.listOpenIssues(label)),
-      createIssue: counted("write", (issue) => forge.createIssue(issue)),
-      updateIssue: counted("write", (n, change) => forge.updateIssue(n, change)),
-      comment: counted("write", (n, body) => forge.comment(n, body)),
-      recentComments: counted("read", (issue) => forge.recentComments(issue)),
-      closeIssue: counted("write", (n) => forge.closeIssue(n)),
-      ensureLabel: counted("read", (label) => forge.ensureLabel(label)),
-    },
-    counts: () => ({ reads, writes, total: reads + writes }),
-    resetLog: () => {
-      reads = 0;
-      writes = 0;
-    },
-  };
-}
-
-async function harness(kind: "github" | "gitea" | "gitlab" | "file"): Promise<Harness> {
-  if (kind === "file") {
-    const dir = await testdir();
-    const counting = countingForge(fileForge(dir));
-    // Every issue file is read back; one that does not parse fails the test.
-    const read = async () => {
-      const names = (await readdir(dir)).filter((name) => /^issue-\d+\.md$/.test(name));
-      const all = [];
-      for (const name of names) {
-        const n = Number(/\d+/.exec(name)![0]);
-        const issue = parseIssueFile(await readFile(join(dir, name), "utf8"), n);
-        if (!issue) throw new Error(`${name} does not parse as an issue file`);
-        all.push({ ...issue, comments: issue.comments.split(/^### Comment · .*$/m).slice(1).map((c) => c.trim()) });
-      }
-      return all.sort((a, b) => a.number - b.number);
-    };
-    return {
-      forge: counting.forge,
-      dir,
-      open: async () => (await read()).filter((i) => i.state === "open"),
-      all: read,
-      counts: counting.counts,
-      resetLog: counting.resetLog,
-      cleanup: async () => {},
-    };
-  }
-  const fake = await startFakeForge({ flavor: kind });
-  const forge = await forgeFor(fake);
-  const view = (i: FakeForge["issues"][number]) => ({ number: i.number, body: i.body, state: i.state, comments: i.comments.map((c) => c.body) });
-  return {
-    forge,
-    fake,
-    open: async () => fake.openIssues(LABEL).map(view),
-    all: async () => fake.issues.filter((i) => !i.pull).map(view),
-    counts: () => fake.counts(),
-    resetLog: () => fake.resetLog(),
-    cleanup: () => fake.close(),
-  };
-}
-
 describe.each(["github", "gitea", "gitlab", "file"] as const)("lifecycle on the %s forge", (kind) => {
   let h: Harness;
   beforeEach(async () => {
-    h = await harness(kind);
+    h = await harness(kind, LABEL);
   });
   afterEach(async () => {
     await h.cleanup();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planSync, writesOf, type ForgeIssue, type PlanInput, type PlannedAction } from "@lastbeat/forge";
+import { planSync, saidOfComment, writesOf, type ForgeIssue, type PlanInput, type PlannedAction } from "@lastbeat/forge";
 import { evaluate, type JobState } from "lastbeat";
 import { NOW, at, failed, healthy, stale, state, SCOPE } from "./helpers.js";
 
@@ -250,6 +250,30 @@ describe("the planner in a storm and on a write budget", () => {
     const roomy = planSync({ scope: SCOPE, mode: "per-job", states, issues, now: NOW, maxWrites: 5 });
     expect(summary(roomy.actions)).toEqual(["update job:bbb #2", "update job:aaa #1"]);
     expect(roomy.deferredWrites).toBe(0);
+  });
+
+  it("ends a change's and a close's comment with the said line of its transition, the same on every run until the body changes", () => {
+    const issue = open(1, rendered("rollup", [stale("backup")]));
+    // Fixed beats, evaluated later and later: the situation only changes when the test says so.
+    const backup = (now: Date) => state("backup", { at: at(-5) }, now);
+    const db = (now: Date) => state("db", { at: at(-0.2), status: "fail", exit_code: 2, message: "disk full" }, now);
+    const change = (now: Date) => planSync({ scope: SCOPE, mode: "rollup", states: [backup(now), db(now)], issues: [issue], now }).actions;
+    const [comment] = change(NOW);
+    if (comment?.kind !== "comment") throw new Error("no comment planned");
+    expect(comment.said).toMatch(/^[0-9a-f]{16}$/);
+    expect(comment.body.endsWith(`\n\n<!-- lastbeat:said ${comment.said} -->\n`)).toBe(true);
+    expect(saidOfComment(comment.body)).toBe(comment.said);
+    // An hour later, the same change: the same id, though the comment's durations moved on.
+    expect(change(at(1))[0]).toMatchObject({ kind: "comment", said: comment.said });
+    // Another change from the same state, and the close, say other ids.
+    const other = planSync({ scope: SCOPE, mode: "rollup", states: [stale("backup"), stale("db")], issues: [issue], now: NOW }).actions[0];
+    const close = planSync({ scope: SCOPE, mode: "rollup", states: [healthy("backup")], issues: [issue], now: NOW }).actions[0];
+    const ids = [comment.said, (other as { said: string }).said, (close as { said: string }).said];
+    expect(new Set(ids).size).toBe(3);
+    // A person's comment says nothing; a said line counts only as the last line.
+    expect(saidOfComment("looking into it")).toBeNull();
+    expect(saidOfComment(`<!-- lastbeat:said ${comment.said} -->\nquoted above`)).toBeNull();
+    expect(saidOfComment(`done\r\n\r\n<!-- lastbeat:said ${comment.said} -->\r\n`)).toBe(comment.said);
   });
 
   it("counts a close as two writes (comment and close), anything else that writes as one", () => {
