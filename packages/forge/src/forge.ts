@@ -37,9 +37,10 @@ export interface Forge {
   updateIssue(number: number, change: { title: string; body: string }): Promise<void>;
   comment(number: number, body: string): Promise<void>;
   /**
-   * The bodies of the issue's latest comments, at most 100, oldest first: one request, asked for
-   * only before a change or close is announced (never in the steady state). `issue.comments`
-   * tells a forge that pages oldest first where the last page is.
+   * The bodies of the issue's latest comments, at most 100, oldest first: asked for only before a
+   * change or close is announced (never in the steady state), in one request; on GitHub, which
+   * pages comments oldest first, `issue.comments` says where the last page is, and a short last
+   * page is completed from the one before.
    */
   recentComments(issue: Pick<ForgeIssue, "number" | "comments">): Promise<string[]>;
   closeIssue(number: number): Promise<void>;
