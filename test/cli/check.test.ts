@@ -298,6 +298,21 @@ describe("lastbeat check", () => {
       expect(fake.counts()).toEqual({ reads: 1, writes: 0, total: 1 });
     });
 
+    it("says a closing comment the last run posted is not sent twice, when its close failed", async () => {
+      const args = ["--forge", "gitea", "--url", fake.url, "--repo", fake.repo, "--dir", hb];
+      expect((await check(args, { GITEA_TOKEN: fake.token })).code).toBe(1);
+      await beatFile(hb, "backup", { at: "2025-03-10T11:50:00Z" });
+      // The close answers 502 to the first try and its three retries.
+      fake.fault({ method: "PATCH", path: /\/issues\/1$/, status: 502, times: 4 });
+      const failed = await check(args, { GITEA_TOKEN: fake.token });
+      expect(failed.code).toBe(3);
+      expect(failed.stderr).toMatch(/^error: gitea acme\/ops: closing issue #1 failed with HTTP 502/);
+      const again = await check(args, { GITEA_TOKEN: fake.token });
+      expect(again.code).toBe(0);
+      expect(again.stdout).toContain("gitea acme/ops: close #1 (its closing comment was posted by the last run, not sent twice)\n");
+      expect(fake.issue(1).comments).toHaveLength(1);
+    });
+
     it("exits 3 with a clear, token-free line when the forge cannot be synced, and beats fail", async () => {
       fake.fault({ method: "GET", status: 401, times: 1 });
       const token = "s3cr3t-token-value-123";

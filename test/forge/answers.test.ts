@@ -108,6 +108,8 @@ async function startProxy(fake: FakeForge): Promise<Proxy> {
 /** The issue list's path as each forge's error line names it (no query: never the token, never noise). */
 const ISSUES_PATH: Record<Flavor, string> = { github: "/repos/acme/ops/issues", gitea: "/repos/acme/ops/issues", gitlab: "/projects/acme%2Fops/issues" };
 const NUMBER_FIELD: Record<Flavor, string> = { github: "number", gitea: "number", gitlab: "iid" };
+/** Where each forge keeps an issue's comments. */
+const COMMENTS: Record<Flavor, string> = { github: "comments", gitea: "comments", gitlab: "notes" };
 /** How each forge edits an issue. */
 const EDIT_METHOD: Record<Flavor, string> = { github: "PATCH", gitea: "PATCH", gitlab: "PUT" };
 
@@ -189,7 +191,7 @@ describe.each(HTTP_FORGES)("%s answering with something its API does not documen
     expect(fake.openIssues(LABEL)).toHaveLength(1);
   });
 
-  it("an edit whose answer is not the issue posts no comment for it", async () => {
+  it("an edit whose answer is not the issue fails the run after its comment, which the next run does not post again", async () => {
     const ours = fake.person.open({ ...renderRollupIssue([backupStale], SCOPE), labels: [LABEL] });
     proxy.answer({ method: EDIT_METHOD[flavor], path: /\/issues\/\d+$/, body: LOGIN_PAGE, contentType: "text/html" });
     const error = await failure(sync([backupStale, dbFailed]));
@@ -197,8 +199,25 @@ describe.each(HTTP_FORGES)("%s answering with something its API does not documen
       new RegExp(`^${flavor} acme/ops: editing issue #${ours.number} failed: ${EDIT_METHOD[flavor]} ${ISSUES_PATH[flavor]}/${ours.number} answered HTTP 200 with something that is not an issue \\(an HTML page: <!DOCTYPE html>`),
     );
     expect(error.unclear).toBe(true);
-    expect(proxy.writes()).toEqual([`${EDIT_METHOD[flavor]} ${ISSUES_PATH[flavor]}/${ours.number}`]);
-    expect(fake.issue(ours.number).comments).toEqual([]);
+    const edit = `${EDIT_METHOD[flavor]} ${ISSUES_PATH[flavor]}/${ours.number}`;
+    expect(proxy.writes()).toEqual([`POST ${ISSUES_PATH[flavor]}/${ours.number}/${COMMENTS[flavor]}`, edit]);
+    expect(fake.issue(ours.number).comments).toHaveLength(1);
+    await failure(sync([backupStale, dbFailed]));
+    expect(proxy.writes().slice(2)).toEqual([edit]);
+    expect(fake.issue(ours.number).comments).toHaveLength(1);
+  });
+
+  it("comments answered with something else fail the run before the change is announced", async () => {
+    const ours = fake.person.open({ ...renderRollupIssue([backupStale], SCOPE), labels: [LABEL] });
+    fake.person.comment(ours.number, "looking into it");
+    proxy.answer({ method: "GET", path: /\/issues\/\d+\/(comments|notes)$/, body: '{"message":"ok"}' });
+    const error = await failure(sync([backupStale, dbFailed]));
+    const what = flavor === "gitlab" ? "reading the notes" : "reading the comments";
+    const shape = flavor === "gitlab" ? "a list of notes" : "a list of comments";
+    expect(error.message).toBe(
+      `${flavor} acme/ops: ${what} of issue #${ours.number} failed: GET ${ISSUES_PATH[flavor]}/${ours.number}/${COMMENTS[flavor]} answered HTTP 200 with something that is not ${shape} (an object: {"message":"ok"})`,
+    );
+    expect(proxy.writes()).toEqual([]);
   });
 });
 

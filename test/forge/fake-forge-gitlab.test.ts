@@ -8,7 +8,7 @@ import { NOW, at, forgeFor, state, SCOPE } from "./helpers.js";
  * readable description of these endpoints that we can vendor (its OpenAPI v2 file covers other
  * resources), so the contract below is transcribed from GitLab's REST API documentation,
  * version 18.10: docs.gitlab.com/api/issues ("List project issues", "Create an issue", "Edit an
- * issue"), /api/notes ("Create new issue note"), /api/labels ("Retrieve a project label",
+ * issue"), /api/notes ("List project issue notes", "Create new issue note"), /api/labels ("Retrieve a project label",
  * "Create a project label") and /api/rest (namespaced paths, pagination headers), as mirrored in
  * Knuckles-Team/gitlab-api at 01e20797 / 032050e3 (gitlab_api/skills/gitlab-api-docs/reference/
  * issues.md, api_labels.md). Every request the GitLab adapter makes in a full lifecycle is
@@ -59,6 +59,7 @@ const ENDPOINTS: readonly Endpoint[] = [
   },
   { method: "POST", path: "/projects/:id/issues", body: ["title", "description", "labels", "confidential", "assignee_ids", "milestone_id", "created_at", "due_date", "issue_type"], status: 201, fields: ISSUE_FIELDS },
   { method: "PUT", path: "/projects/:id/issues/:issue_iid", body: ["title", "description", "state_event", "labels", "add_labels", "remove_labels", "confidential", "discussion_locked"], status: 200, fields: ISSUE_FIELDS },
+  { method: "GET", path: "/projects/:id/issues/:issue_iid/notes", query: ["sort", "order_by", "per_page", "page"], status: 200, fields: NOTE_FIELDS },
   { method: "POST", path: "/projects/:id/issues/:issue_iid/notes", body: ["body", "created_at", "internal"], status: 201, fields: NOTE_FIELDS },
   { method: "GET", path: "/projects/:id/labels/:label_id", query: ["include_ancestor_groups"], status: 200, fields: LABEL_FIELDS },
   { method: "POST", path: "/projects/:id/labels", body: ["name", "color", "description", "priority"], status: 201, fields: LABEL_FIELDS },
@@ -165,6 +166,14 @@ describe("the fake's GitLab face against GitLab's API documentation (18.10)", ()
     // No state: opened and closed issues both.
     const all = (await (await call("GET", `/projects/${encoded}/issues?per_page=100`)).json()) as Array<{ state: string }>;
     expect(new Set(all.map((i) => i.state))).toEqual(new Set(["opened", "closed"]));
+    // Notes newest first unless asked otherwise, a hundred a page at most.
+    const [issue] = fake.issues.filter((i) => i.comments.length >= 2);
+    const notes = async (query: string) => ((await (await call("GET", `/projects/${encoded}/issues/${issue!.number}/notes${query}`)).json()) as Array<{ id: number }>).map((n) => n.id);
+    const ids = issue!.comments.map((c) => c.id);
+    expect(await notes("")).toEqual([...ids].reverse());
+    expect(await notes("?sort=asc")).toEqual(ids);
+    expect(await notes("?sort=desc&order_by=created_at&per_page=1")).toEqual([ids.at(-1)]);
+    expect((await call("GET", `/projects/${encoded}/issues/${issue!.number}/notes?sort=newest`)).status).toBe(400);
     // Pagination headers: x-next-page empty on the last page.
     const page = await call("GET", `/projects/${encoded}/issues?per_page=1&page=1`);
     expect(page.headers.get("x-next-page")).toBe("2");

@@ -153,6 +153,7 @@ describe("the fake GitHub against @octokit/openapi", () => {
     const seen = new Set(fake.requests.map((r) => `${r.method} ${templateOf(r.path)} ${r.status}`));
     expect([...seen].sort()).toEqual([
       "GET /repos/{owner}/{repo}/issues 200",
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/comments 200",
       "GET /repos/{owner}/{repo}/labels/{name} 200",
       "GET /repos/{owner}/{repo}/labels/{name} 404",
       "PATCH /repos/{owner}/{repo}/issues/{issue_number} 200",

@@ -1,16 +1,13 @@
-import { readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { parseIssueFile, syncAlerts, type Forge, type SyncMode } from "@lastbeat/forge";
+import { syncAlerts, type SyncMode } from "@lastbeat/forge";
 import type { JobState } from "lastbeat";
-import { startFakeForge, type FakeForge } from "../support/fake-forge.js";
-import { NOW, at, fileForge, forgeFor, state, SCOPE } from "./helpers.js";
-import { testdir } from "../support/testdir.js";
+import { harness, type Harness } from "./harness.js";
+import { NOW, at, state, SCOPE } from "./helpers.js";
 
 /*
  * The whole life of an alert, in both modes, on GitHub, Gitea, GitLab and the file forge:
  * healthy → no issue; one job stale → one issue; unchanged → zero writes; a second job fails →
- * body updated + one comment; all recover → closing comment + closed; a new incident → a new issue.
+ * one comment + body updated; all recover → closing comment + closed; a new incident → a new issue.
  */
 
 const LABEL = "heartbeat";
@@ -23,94 +20,10 @@ const dbOk = (now: Date) => state("db-dump", { at: new Date(now.getTime() - 60_0
 const dbFailed = (now: Date) => state("db-dump", { at: minutes(20), status: "fail", exit_code: 1, message: "pg_dump: connection refused" }, now);
 const backupFailed = (now: Date) => state("backup", { at: minutes(40), status: "fail", exit_code: 3 }, now);
 
-interface Harness {
-  forge: Forge;
-  fake?: FakeForge;
-  dir?: string;
-  /** Open issues carrying the label, read from the forge's own store. */
-  open(): Promise<Array<{ number: number; body: string; comments: string[] }>>;
-  all(): Promise<Array<{ number: number; state: string; comments: string[] }>>;
-  /** Reads and writes since the last `resetLog`: HTTP requests, or the file forge's calls. */
-  counts(): { reads: number; writes: number; total: number };
-  resetLog(): void;
-  cleanup(): Promise<void>;
-}
-
-/**
- * Counts a forge's calls the way the fake counts HTTP requests: the file forge has no request
- * log, so its "one read, zero writes" is checked on the calls the sync makes.
- */
-function countingForge(forge: Forge): { forge: Forge; counts(): { reads: number; writes: number; total: number }; resetLog(): void } {
-  let reads = 0;
-  let writes = 0;
-  const counted = <A extends unknown[], R>(kind: "read" | "write", fn: (...args: A) => Promise<R>) => (...args: A) => {
-    if (kind === "read") reads += 1;
-    else writes += 1;
-    return fn(...args);
-  };
-  return {
-    forge: {
-      kind: forge.kind,
-      target: forge.target,
-      listOpenIssues: counted("read", (label) => forge.listOpenIssues(label)),
-      createIssue: counted("write", (issue) => forge.createIssue(issue)),
-      updateIssue: counted("write", (n, change) => forge.updateIssue(n, change)),
-      comment: counted("write", (n, body) => forge.comment(n, body)),
-      closeIssue: counted("write", (n) => forge.closeIssue(n)),
-      ensureLabel: counted("read", (label) => forge.ensureLabel(label)),
-    },
-    counts: () => ({ reads, writes, total: reads + writes }),
-    resetLog: () => {
-      reads = 0;
-      writes = 0;
-    },
-  };
-}
-
-async function harness(kind: "github" | "gitea" | "gitlab" | "file"): Promise<Harness> {
-  if (kind === "file") {
-    const dir = await testdir();
-    const counting = countingForge(fileForge(dir));
-    // Every issue file is read back; one that does not parse fails the test.
-    const read = async () => {
-      const names = (await readdir(dir)).filter((name) => /^issue-\d+\.md$/.test(name));
-      const all = [];
-      for (const name of names) {
-        const n = Number(/\d+/.exec(name)![0]);
-        const issue = parseIssueFile(await readFile(join(dir, name), "utf8"), n);
-        if (!issue) throw new Error(`${name} does not parse as an issue file`);
-        all.push({ ...issue, comments: issue.comments.split(/^### Comment · .*$/m).slice(1).map((c) => c.trim()) });
-      }
-      return all.sort((a, b) => a.number - b.number);
-    };
-    return {
-      forge: counting.forge,
-      dir,
-      open: async () => (await read()).filter((i) => i.state === "open"),
-      all: read,
-      counts: counting.counts,
-      resetLog: counting.resetLog,
-      cleanup: async () => {},
-    };
-  }
-  const fake = await startFakeForge({ flavor: kind });
-  const forge = await forgeFor(fake);
-  const view = (i: FakeForge["issues"][number]) => ({ number: i.number, body: i.body, state: i.state, comments: i.comments.map((c) => c.body) });
-  return {
-    forge,
-    fake,
-    open: async () => fake.openIssues(LABEL).map(view),
-    all: async () => fake.issues.filter((i) => !i.pull).map(view),
-    counts: () => fake.counts(),
-    resetLog: () => fake.resetLog(),
-    cleanup: () => fake.close(),
-  };
-}
-
 describe.each(["github", "gitea", "gitlab", "file"] as const)("lifecycle on the %s forge", (kind) => {
   let h: Harness;
   beforeEach(async () => {
-    h = await harness(kind);
+    h = await harness(kind, LABEL);
   });
   afterEach(async () => {
     await h.cleanup();
@@ -148,11 +61,12 @@ describe.each(["github", "gitea", "gitlab", "file"] as const)("lifecycle on the 
     });
     expect(counts).toEqual({ reads: 1, writes: 0, total: 1 });
 
-    // A second job fails: body updated and exactly one comment.
+    // A second job fails: exactly one comment, and the body updated. The issue has no comment
+    // yet, so none is read first.
     counts = await writesOf(async () => {
       r = await sync("rollup", [backupStale(minutes(45)), dbFailed(minutes(45))], minutes(45));
     });
-    expect(r.applied.map((a) => [a.kind, a.issue])).toEqual([["update", first], ["comment", first]]);
+    expect(r.applied.map((a) => [a.kind, a.issue])).toEqual([["comment", first], ["update", first]]);
     expect(counts).toEqual({ reads: 1, writes: 2, total: 3 });
     let [now] = await h.open();
     expect(now?.body).toContain("| db-dump | **failed** |");
@@ -167,9 +81,13 @@ describe.each(["github", "gitea", "gitlab", "file"] as const)("lifecycle on the 
     [now] = await h.open();
     expect(now?.comments).toHaveLength(1);
 
-    // Everything recovers: a closing comment that says what and for how long, then closed.
-    r = await sync("rollup", [backupOk(minutes(105)), dbOk(minutes(105))], minutes(105));
+    // Everything recovers: a closing comment that says what and for how long, then closed. The
+    // issue's comments are read first (one request): this one was not said before.
+    counts = await writesOf(async () => {
+      r = await sync("rollup", [backupOk(minutes(105)), dbOk(minutes(105))], minutes(105));
+    });
     expect(r.applied.map((a) => [a.kind, a.issue])).toEqual([["close", first]]);
+    expect(counts).toEqual({ reads: 2, writes: 2, total: 4 });
     expect(await h.open()).toEqual([]);
     const closed = (await h.all()).find((i) => i.number === first)!;
     expect(closed.state).toBe("closed");
@@ -209,7 +127,7 @@ describe.each(["github", "gitea", "gitlab", "file"] as const)("lifecycle on the 
 
     // A status change on one job: its body updated + one comment.
     r = await sync("per-job", [backupFailed(minutes(60)), dbFailed(minutes(60))], minutes(60));
-    expect(r.applied.map((a) => [a.kind, a.issue])).toEqual([["update", backupIssue], ["comment", backupIssue], ["none", dbIssue]]);
+    expect(r.applied.map((a) => [a.kind, a.issue])).toEqual([["comment", backupIssue], ["update", backupIssue], ["none", dbIssue]]);
     open = await h.open();
     expect(open.find((i) => i.number === backupIssue)?.comments).toEqual([expect.stringContaining("**backup** changed: stale → failed")]);
     expect(open.find((i) => i.number === dbIssue)?.comments).toEqual([]);

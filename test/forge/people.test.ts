@@ -79,8 +79,8 @@ describe.each(["github", "gitea", "gitlab"] as const)("on %s", (flavor) => {
     const newer = fake.person.open({ title, body, labels: [LABEL] });
     const r = await sync([backupStale, dbFailed]);
     expect(r.applied.map((a) => [a.kind, a.issue])).toEqual([
-      ["update", older.number],
       ["comment", older.number],
+      ["update", older.number],
       ["close", newer.number],
     ]);
     expect(r.applied[2]!.duplicate_of).toBe(older.number);

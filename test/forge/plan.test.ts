@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planSync, writesOf, type ForgeIssue, type PlanInput, type PlannedAction } from "@lastbeat/forge";
+import { planSync, saidOfComment, writesOf, type ForgeIssue, type PlanInput, type PlannedAction } from "@lastbeat/forge";
 import { evaluate, type JobState } from "lastbeat";
 import { NOW, at, failed, healthy, stale, state, SCOPE } from "./helpers.js";
 
@@ -20,7 +20,7 @@ it("keeps when a job's incident began across a change of status, and the closing
   expect(issue.body).toContain("2025-03-10 09:00 UTC");
   const later = at(1);
   const second = plan({ scope: SCOPE, mode: "rollup", states: [failed("sync", later)], issues: asIssue(issue), now: later });
-  expect(second.map((a) => a.kind)).toEqual(["update", "comment"]);
+  expect(second.map((a) => a.kind)).toEqual(["comment", "update"]);
   issue = apply(second, issue)!;
   expect(issue.body).toContain("| sync | **failed** |");
   expect(issue.body).toMatch(/\| 2025-03-10 09:00 UTC \| 1h \|/); // still since 09:00, not 12:40
@@ -84,9 +84,9 @@ describe("the planner on the issues it finds", () => {
     const before = rendered("rollup", [stale("backup")]);
     const issues = [open(5, before, at(-1)), open(9, before, at(-2)), open(7, before, at(-2))];
     const { actions } = planSync({ scope: SCOPE, mode: "rollup", states: [stale("backup"), failed("db")], issues, now: NOW });
-    expect(summary(actions)).toEqual(["update rollup #7", "comment rollup #7", "close-duplicate rollup #9", "close-duplicate rollup #5"]);
+    expect(summary(actions)).toEqual(["comment rollup #7", "update rollup #7", "close-duplicate rollup #9", "close-duplicate rollup #5"]);
     for (const a of actions.filter((a) => a.kind === "close-duplicate")) {
-      expect(a).toMatchObject({ of: 7, comment: "Closing as a duplicate of #7: lastbeat keeps the oldest open alert issue.\n" });
+      expect(a).toMatchObject({ of: 7, comment: `Closing as a duplicate of #7: lastbeat keeps the oldest open alert issue.\n\n<!-- lastbeat:said ${a.said} -->\n` });
     }
   });
 
@@ -94,12 +94,12 @@ describe("the planner on the issues it finds", () => {
     const rollup = open(1, rendered("rollup", [stale("backup")]));
     const toPerJob = planSync({ scope: SCOPE, mode: "per-job", states: [stale("backup")], issues: [rollup], now: NOW }).actions;
     expect(summary(toPerJob)).toEqual(["create job:backup", "close rollup #1"]);
-    expect(toPerJob[1]).toMatchObject({ comment: "lastbeat check now keeps one issue per job; closing this rollup issue.\n" });
+    expect(toPerJob[1]).toMatchObject({ comment: expect.stringMatching(/^lastbeat check now keeps one issue per job; closing this rollup issue\.\n\n<!-- lastbeat:said [0-9a-f]{16} -->\n$/) });
 
     const perJob = open(2, rendered("per-job", [stale("backup")]));
     const toRollup = planSync({ scope: SCOPE, mode: "rollup", states: [stale("backup")], issues: [perJob], now: NOW }).actions;
     expect(summary(toRollup)).toEqual(["create rollup", "close job:backup #2"]);
-    expect(toRollup[1]).toMatchObject({ comment: "lastbeat check now keeps one rollup issue for all jobs; closing this per-job issue.\n" });
+    expect(toRollup[1]).toMatchObject({ comment: expect.stringMatching(/^lastbeat check now keeps one rollup issue for all jobs; closing this per-job issue\.\n\n<!-- lastbeat:said [0-9a-f]{16} -->\n$/) });
     // The same mode keeps its issue.
     expect(summary(planSync({ scope: SCOPE, mode: "per-job", states: [stale("backup")], issues: [perJob], now: NOW }).actions)).toEqual(["none job:backup #2"]);
   });
@@ -124,8 +124,8 @@ describe("the planner on the issues it finds", () => {
     const theirs = rendered("rollup", [stale("backup"), stale("elsewhere")]);
     const unscoped = { ...theirs, body: theirs.body.replace(" scope=web-1", "") };
     const ours = planSync({ scope: SCOPE, mode: "rollup", states: [stale("backup")], issues: [open(1, unscoped)], now: NOW });
-    expect(summary(ours.actions)[0]).toBe("update rollup #1");
-    expect(lines((ours.actions[0] as { body: string }).body)[0]).toBe("<!-- lastbeat:rollup scope=web-1 -->");
+    expect(summary(ours.actions).slice(0, 2)).toEqual(["comment rollup #1", "update rollup #1"]);
+    expect(lines((ours.actions[1] as { body: string }).body)[0]).toBe("<!-- lastbeat:rollup scope=web-1 -->");
     // Naming none of them, it is another checker's: left alone.
     const other = planSync({ scope: SCOPE, mode: "rollup", states: [stale("db")], issues: [open(1, unscoped)], now: NOW });
     expect(summary(other.actions)).toEqual(["create rollup"]);
@@ -185,7 +185,7 @@ describe("the planner on the issues it finds", () => {
     const issue = open(1, rendered("rollup", [stale("backup"), failed("db")]));
     const { states, actions } = planSync({ scope: SCOPE, mode: "rollup", states: [failed("db")], issues: [issue], now: NOW });
     expect(states.find((s) => s.job === "backup")).toMatchObject({ status: "missing", alerting: true, reason: "heartbeat file removed", file: null, heartbeat: null });
-    expect(summary(actions)).toEqual(["update rollup #1", "comment rollup #1"]);
+    expect(summary(actions)).toEqual(["comment rollup #1", "update rollup #1"]);
     const retired = planSync({ scope: SCOPE, mode: "rollup", states: [failed("db")], issues: [issue], now: NOW, retired: new Set(["backup"]) });
     expect(retired.states.map((s) => s.job)).toEqual(["db"]);
   });
@@ -252,14 +252,38 @@ describe("the planner in a storm and on a write budget", () => {
     expect(roomy.deferredWrites).toBe(0);
   });
 
+  it("ends a change's and a close's comment with the said line of its transition, the same on every run until the body changes", () => {
+    const issue = open(1, rendered("rollup", [stale("backup")]));
+    // Fixed beats, evaluated later and later: the situation only changes when the test says so.
+    const backup = (now: Date) => state("backup", { at: at(-5) }, now);
+    const db = (now: Date) => state("db", { at: at(-0.2), status: "fail", exit_code: 2, message: "disk full" }, now);
+    const change = (now: Date) => planSync({ scope: SCOPE, mode: "rollup", states: [backup(now), db(now)], issues: [issue], now }).actions;
+    const [comment] = change(NOW);
+    if (comment?.kind !== "comment") throw new Error("no comment planned");
+    expect(comment.said).toMatch(/^[0-9a-f]{16}$/);
+    expect(comment.body.endsWith(`\n\n<!-- lastbeat:said ${comment.said} -->\n`)).toBe(true);
+    expect(saidOfComment(comment.body)).toBe(comment.said);
+    // An hour later, the same change: the same id, though the comment's durations moved on.
+    expect(change(at(1))[0]).toMatchObject({ kind: "comment", said: comment.said });
+    // Another change from the same state, and the close, say other ids.
+    const other = planSync({ scope: SCOPE, mode: "rollup", states: [stale("backup"), stale("db")], issues: [issue], now: NOW }).actions[0];
+    const close = planSync({ scope: SCOPE, mode: "rollup", states: [healthy("backup")], issues: [issue], now: NOW }).actions[0];
+    const ids = [comment.said, (other as { said: string }).said, (close as { said: string }).said];
+    expect(new Set(ids).size).toBe(3);
+    // A person's comment says nothing; a said line counts only as the last line.
+    expect(saidOfComment("looking into it")).toBeNull();
+    expect(saidOfComment(`<!-- lastbeat:said ${comment.said} -->\nquoted above`)).toBeNull();
+    expect(saidOfComment(`done\r\n\r\n<!-- lastbeat:said ${comment.said} -->\r\n`)).toBe(comment.said);
+  });
+
   it("counts a close as two writes (comment and close), anything else that writes as one", () => {
     const key = "rollup" as const;
     expect(writesOf({ kind: "none", key: null, issue: null })).toBe(0);
-    expect(writesOf({ kind: "close", key, issue: 1, comment: "" })).toBe(2);
-    expect(writesOf({ kind: "close-duplicate", key, issue: 2, of: 1, comment: "" })).toBe(2);
+    expect(writesOf({ kind: "close", key, issue: 1, comment: "", said: "" })).toBe(2);
+    expect(writesOf({ kind: "close-duplicate", key, issue: 2, of: 1, comment: "", said: "" })).toBe(2);
     expect(writesOf({ kind: "create", key, title: "", body: "" })).toBe(1);
     expect(writesOf({ kind: "update", key, issue: 1, title: "", body: "" })).toBe(1);
-    expect(writesOf({ kind: "comment", key, issue: 1, body: "" })).toBe(1);
+    expect(writesOf({ kind: "comment", key, issue: 1, body: "", said: "" })).toBe(1);
   });
 });
 

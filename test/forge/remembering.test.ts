@@ -39,8 +39,8 @@ const runAt = (run: number) => new Date(NOW.getTime() + run * RUN);
 
 /** A forge in memory: the planner's actions applied as a forge would, its open issues fed back. */
 class Forge {
-  open: Array<ForgeIssue & { comments: string[] }> = [];
-  closed: Array<ForgeIssue & { comments: string[] }> = [];
+  open: Array<ForgeIssue & { thread: string[] }> = [];
+  closed: Array<ForgeIssue & { thread: string[] }> = [];
   private next = 1;
 
   run(mode: SyncMode, states: JobState[], now: Date, retired?: Set<string>): SyncPlan {
@@ -53,17 +53,17 @@ class Forge {
     const issue = "issue" in a ? this.open.find((i) => i.number === a.issue) : undefined;
     switch (a.kind) {
       case "create":
-        this.open.push({ number: this.next++, title: a.title, body: a.body, createdAt: now.toISOString(), url: "", labels: [LABEL], comments: [] });
+        this.open.push({ number: this.next++, title: a.title, body: a.body, createdAt: now.toISOString(), url: "", labels: [LABEL], thread: [] });
         break;
       case "update":
         Object.assign(issue!, { title: a.title, body: a.body });
         break;
       case "comment":
-        issue!.comments.push(a.body);
+        issue!.thread.push(a.body);
         break;
       case "close":
       case "close-duplicate":
-        issue!.comments.push(a.comment);
+        issue!.thread.push(a.comment);
         this.open = this.open.filter((i) => i !== issue);
         this.closed.push(issue!);
         break;
@@ -91,7 +91,7 @@ describe("the user's two reports, at the planner", () => {
       expect(writes(plan), `run ${run}`).toEqual([]);
     }
     expect(forge.open).toHaveLength(11);
-    expect(storm.comments).toEqual([]);
+    expect(storm.thread).toEqual([]);
   });
 
   it("rollup: 2,000 jobs named like nightly-warehouse-export-00000 are all remembered; one recovers and the comment names it, and no other", () => {
@@ -103,9 +103,11 @@ describe("the user's two reports, at the planner", () => {
     // The last by name: the first to be cut from a marker that keeps names alone.
     const recovered = warehouse(1999);
     const plan = forge.run("rollup", jobs.map((j) => (j === recovered ? okAt(j, runAt(2)) : staleAt(j, runAt(2)))), runAt(2));
-    expect(kinds(plan)).toEqual(["update rollup", "comment rollup"]);
+    expect(kinds(plan)).toEqual(["comment rollup", "update rollup"]);
     expect(comments(plan)).toEqual([
-      "The alerting jobs changed (1,999 jobs alerting now):\n\n- **nightly-warehouse-export-01999** is now ok after alerting for 3h 29m (since 2025-03-10 09:00 UTC)\n",
+      expect.stringMatching(
+        /^The alerting jobs changed \(1,999 jobs alerting now\):\n\n- \*\*nightly-warehouse-export-01999\*\* is now ok after alerting for 3h 29m \(since 2025-03-10 09:00 UTC\)\n\n<!-- lastbeat:said [0-9a-f]+ -->\n$/,
+      ),
     ]);
     expect(writes(forge.run("rollup", jobs.map((j) => (j === recovered ? okAt(j, runAt(3)) : staleAt(j, runAt(3)))), runAt(3)))).toEqual([]);
     // Every job was remembered, some by name and the rest by hash.
@@ -129,7 +131,7 @@ describe("issues open before the upgrade", () => {
     for (let run = 1; run <= 3; run++) expect(writes(forge.run("per-job", jobs.map((j) => staleAt(j, runAt(run))), runAt(run))), `run ${run}`).toEqual([]);
     // One job it named recovers: named, and the 690 it could not name are not said to have "started".
     const plan = forge.run("per-job", jobs.map((j) => (j === members[0] ? okAt(j, runAt(4)) : staleAt(j, runAt(4)))), runAt(4));
-    expect(kinds(plan)).toEqual(["update storm", "comment storm", ...Array.from({ length: 10 }, () => expect.stringMatching(/^none job:/))]);
+    expect(kinds(plan)).toEqual(["comment storm", "update storm", ...Array.from({ length: 10 }, () => expect.stringMatching(/^none job:/))]);
     const [comment] = comments(plan);
     expect(comment).toContain(`- **${members[0]}** is now ok after alerting for`);
     expect(comment).toContain("- 690 jobs alerting that this issue did not remember by name: it could only count 690 of its jobs, so these may have been alerting before (690 stale)");
@@ -164,7 +166,7 @@ describe("the user's two reports, through the fake GitHub forge", () => {
     clock.now = runAt(5);
     const recovered = warehouse(1999);
     const r = await sync("rollup", SCOPE, rollup.map((j) => (j === recovered ? okAt(j, clock.now) : staleAt(j, clock.now))));
-    expect(r.applied.map((a) => a.kind)).toEqual(["update", "comment"]);
+    expect(r.applied.map((a) => a.kind)).toEqual(["comment", "update"]);
     const issue = fake.openIssues(LABEL).find((i) => i.title.startsWith(`[heartbeat-checker] ${SCOPE}: `))!;
     expect(issue.title).toContain("1,999 jobs alerting");
     expect(issue.comments.map((c) => c.body)).toEqual([expect.stringMatching(/^The alerting jobs changed \(1,999 jobs alerting now\):\n\n- \*\*nightly-warehouse-export-01999\*\* is now ok after /)]);

@@ -102,11 +102,11 @@ describe.each(["github", "gitea", "gitlab", "file"] as const)("a mass outage on 
     r = await s.sync("rollup", outage(n, s.clock.now, { failing: 30 }));
     expect(r.writes).toBe(0);
 
-    // A third recovers: one edit and one comment, both within the limits.
+    // A third recovers: one comment and one edit, both within the limits.
     s.clock.now = new Date(s.clock.now.getTime() + RUN);
     const ok = new Set(Array.from({ length: Math.floor(n / 3) }, (_, i) => i * 3));
     r = await s.sync("rollup", outage(n, s.clock.now, { failing: 30, ok }));
-    expect(r.applied.map((a) => a.kind)).toEqual(["update", "comment"]);
+    expect(r.applied.map((a) => a.kind)).toEqual(["comment", "update"]);
     [issue] = await s.open();
     expect(issue!.title).toContain(`${(n - ok.size).toLocaleString("en-US")} jobs alerting`);
 

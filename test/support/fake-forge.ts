@@ -3,7 +3,7 @@ import { listenOnLoopback } from "./ports.js";
 import { answersInstead, FaultQueue, faultReply, type Fault } from "./fake-forge/faults.js";
 import { WriteLimits } from "./fake-forge/limits.js";
 import { Routes, type Reply } from "./fake-forge/routes.js";
-import { ForgeState, type FakeIssue, type FakeLabel, type Flavor, type IssueFields } from "./fake-forge/state.js";
+import { ForgeState, type FakeComment, type FakeIssue, type FakeLabel, type Flavor, type IssueFields } from "./fake-forge/state.js";
 
 /*
  * A real HTTP server on 127.0.0.1, port 0, that models the parts of GitHub's, Gitea's and GitLab's issue
@@ -65,6 +65,7 @@ export interface FakeForge {
   person: {
     close(number: number): void;
     editBody(number: number, body: string): void;
+    comment(number: number, body: string): FakeComment;
     deleteLabel(name: string): void;
     open(fields: IssueFields): FakeIssue;
   };

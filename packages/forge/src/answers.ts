@@ -38,6 +38,8 @@ export interface AnswerShape<T> {
 }
 
 export const wholeNumber: FieldRule = { test: (v) => Number.isSafeInteger(v) && (v as number) > 0, is: "a whole number" };
+/** A count the adapter can do without (absent or null reads as "not said"). */
+export const optionalCount: FieldRule = { test: (v) => v === undefined || v === null || (Number.isSafeInteger(v) && (v as number) >= 0), is: "a count", optional: true };
 export const text: FieldRule = { test: (v) => typeof v === "string", is: "text" };
 export const optionalText: FieldRule = { test: (v) => v === undefined || v === null || typeof v === "string", is: "text", optional: true };
 /** The oldest of several duplicates is kept: a creation time that does not parse would pick the wrong one. */

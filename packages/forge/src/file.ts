@@ -16,6 +16,10 @@ export interface FileForgeOptions {
 /** Everything after this line is comments; only the last occurrence counts. */
 const COMMENTS_LINE = "<!-- lastbeat-file:comments -->";
 const FILE_NAME = /^issue-(\d+)\.md$/;
+/** The heading `comment` puts above each comment. */
+const COMMENT_HEADING = /^### Comment · .*$/m;
+/** The latest comments a run reads before it announces a change, as on the other forges. */
+const RECENT_COMMENTS = 100;
 /**
  * An issue file holds a title, a body and its comments, each at most 65,536 characters (4 bytes
  * each at worst); 16 MiB is room for a long incident's comments, and all a checker reads.
@@ -87,6 +91,7 @@ export function createFileForge(options: FileForgeOptions): Forge {
     createdAt: i.created_at,
     url: pathOf(i.number),
     labels: i.labels,
+    comments: commentsOf(i).length,
   });
 
   return {
@@ -139,6 +144,9 @@ export function createFileForge(options: FileForgeOptions): Forge {
       const entry = `\n### Comment · ${formatTime(now())}\n\n${safe}\n`;
       await write({ ...issue, comments: issue.comments + entry });
     },
+    async recentComments(issue) {
+      return commentsOf(await readOne(issue.number)).slice(-RECENT_COMMENTS);
+    },
     async closeIssue(number) {
       const issue = await readOne(number);
       await write({ ...issue, state: "closed", closed_at: now().toISOString() });
@@ -147,6 +155,11 @@ export function createFileForge(options: FileForgeOptions): Forge {
       // Labels are plain strings in the front matter: nothing to create.
     },
   };
+}
+
+/** The comments `comment` appended, oldest first, each without its heading. */
+function commentsOf(issue: FileIssue): string[] {
+  return issue.comments.split(COMMENT_HEADING).slice(1).map((c) => c.trim());
 }
 
 export function serialiseIssue(issue: FileIssue): string {

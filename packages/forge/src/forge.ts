@@ -8,6 +8,8 @@ export interface ForgeIssue {
   /** Where a person reads it: the web page, or the file for the file forge. */
   url: string;
   labels: string[];
+  /** How many comments it has, as the list says; absent when the forge does not say. */
+  comments?: number;
 }
 
 export interface NewIssue {
@@ -34,6 +36,13 @@ export interface Forge {
   createIssue(issue: NewIssue): Promise<ForgeIssue>;
   updateIssue(number: number, change: { title: string; body: string }): Promise<void>;
   comment(number: number, body: string): Promise<void>;
+  /**
+   * The bodies of the issue's latest comments, at most 100, oldest first: asked for only before a
+   * change or close is announced (never in the steady state), in one request; on GitHub, which
+   * pages comments oldest first, `issue.comments` says where the last page is, and a short last
+   * page is completed from the one before.
+   */
+  recentComments(issue: Pick<ForgeIssue, "number" | "comments">): Promise<string[]>;
   closeIssue(number: number): Promise<void>;
   /** Creates the label when the forge does not have it (a person may have deleted it). */
   ensureLabel(label: string): Promise<void>;

@@ -1,4 +1,4 @@
-import { listOf, listShape, objectShape, optionalText, text, time, wholeNumber, type AnswerShape } from "./answers.js";
+import { listOf, listShape, objectShape, optionalCount, optionalText, text, time, wholeNumber, type AnswerShape } from "./answers.js";
 import { ForgeError } from "./errors.js";
 import type { Forge, ForgeIssue, NewIssue } from "./forge.js";
 import { splitRepo } from "./github.js";
@@ -18,6 +18,7 @@ interface GiteaIssue {
   created_at: string;
   html_url?: string | null;
   labels?: Array<{ name: string }> | null;
+  comments?: number | null;
   pull_request?: unknown;
 }
 
@@ -29,12 +30,15 @@ interface GiteaLabel {
 /** An issue's labels are objects read by name; null when it has none. */
 const labelObjects = listOf((l) => typeof (l as { name?: unknown } | null)?.name === "string", "a list of labels", { optional: true });
 /** The fields of an issue the checker reads. */
-const ISSUE_FIELDS = { number: wholeNumber, title: text, body: optionalText, created_at: time, html_url: optionalText, labels: labelObjects };
+const ISSUE_FIELDS = { number: wholeNumber, title: text, body: optionalText, created_at: time, html_url: optionalText, labels: labelObjects, comments: optionalCount };
 const ISSUE_LIST = listShape<GiteaIssue>("a list of issues", ISSUE_FIELDS);
 const ISSUE = objectShape<GiteaIssue>("an issue", ISSUE_FIELDS);
 /** An edit or close is believed done only when its answer is the issue (not a proxy's page). */
 const EDITED = objectShape<{ number: number }>("an issue", { number: wholeNumber });
 const COMMENT = objectShape<{ id: number }>("a comment", { id: wholeNumber });
+const COMMENT_LIST = listShape<{ id: number; body?: string | null }>("a list of comments", { id: wholeNumber, body: optionalText });
+/** The latest comments a run reads before it announces a change. */
+const RECENT_COMMENTS = 100;
 const LABEL_LIST = listShape<GiteaLabel>("a list of labels", { id: wholeNumber, name: text });
 const LABEL = objectShape<GiteaLabel>("a label", { id: wholeNumber, name: text });
 
@@ -106,6 +110,14 @@ export function createGiteaForge(options: GiteaForgeOptions): Forge {
     async comment(number, body) {
       await request(`commenting on issue #${number}`, "POST", `${repoPath}/issues/${number}/comments`, { body }, { ok: [201], expect: COMMENT });
     },
+    async recentComments(issue) {
+      // Gitea's issue comments are not paged (only `since` and `before`): one answer holds them all, oldest first.
+      const { data } = await request(`reading the comments of issue #${issue.number}`, "GET", `${repoPath}/issues/${issue.number}/comments`, undefined, {
+        ok: [200],
+        expect: COMMENT_LIST,
+      });
+      return data.slice(-RECENT_COMMENTS).map((c) => c.body ?? "");
+    },
     async closeIssue(number) {
       await request(`closing issue #${number}`, "PATCH", `${repoPath}/issues/${number}`, { state: "closed" }, { ok: [200, 201], expect: EDITED });
     },
@@ -134,5 +146,6 @@ function toIssue(i: GiteaIssue): ForgeIssue {
     createdAt: i.created_at,
     url: i.html_url ?? "",
     labels: (i.labels ?? []).map((l) => l.name),
+    ...(typeof i.comments === "number" && { comments: i.comments }),
   };
 }

@@ -1,4 +1,4 @@
-import { checkAnswer, listOf, listShape, objectShape, optionalText, text, TextAnswer, time, wholeNumber, type AnswerShape } from "./answers.js";
+import { checkAnswer, listOf, listShape, objectShape, optionalCount, optionalText, text, TextAnswer, time, wholeNumber, type AnswerShape } from "./answers.js";
 import { ForgeError, isUnclearStatus, redact } from "./errors.js";
 import type { Forge, ForgeIssue, NewIssue } from "./forge.js";
 
@@ -29,6 +29,7 @@ interface GitHubIssue {
   created_at: string;
   html_url?: string | null;
   labels: Array<string | { name?: string | null }>;
+  comments?: number | null;
   pull_request?: unknown;
 }
 
@@ -39,16 +40,19 @@ const ISSUE_LABELS = listOf((l) => {
   return typeof l === "object" && l !== null && (name === undefined || name === null || typeof name === "string");
 }, "a list of labels");
 /** The fields of an issue the checker reads. */
-const ISSUE_FIELDS = { number: wholeNumber, title: text, body: optionalText, created_at: time, html_url: optionalText, labels: ISSUE_LABELS };
+const ISSUE_FIELDS = { number: wholeNumber, title: text, body: optionalText, created_at: time, html_url: optionalText, labels: ISSUE_LABELS, comments: optionalCount };
 const ISSUE_LIST = listShape<GitHubIssue>("a list of issues", ISSUE_FIELDS);
 const ISSUE = objectShape<GitHubIssue>("an issue", ISSUE_FIELDS);
 /** An edit or close is believed done only when its answer is the issue (not a proxy's page). */
 const EDITED = objectShape<{ number: number }>("an issue", { number: wholeNumber });
 const COMMENT = objectShape<{ id: number }>("a comment", { id: wholeNumber });
+const COMMENT_LIST = listShape<{ id: number; body?: string | null }>("a list of comments", { id: wholeNumber, body: optionalText });
 const LABEL = objectShape<{ name: string }>("a label", { name: text });
 
 /** Pages followed at most (100 issues each), as on Gitea and GitLab. */
 const MAX_PAGES = 1000;
+/** GitHub's largest page, of issues and of comments. */
+const PER_PAGE = 100;
 
 /**
  * GitHub and GitHub Enterprise through @octokit/rest, with the throttling plugin (rate limits,
@@ -115,7 +119,7 @@ export async function createGitHubForge(options: GitHubForgeOptions): Promise<Fo
       // pages are asked for by number, so a `Link` header never sends the token to another host.
       for (let page = 1; page <= MAX_PAGES; page++) {
         const response = await call(what, () =>
-          octokit.rest.issues.listForRepo({ owner, repo, state: "open", labels: label, sort: "created", direction: "asc", per_page: 100, page }),
+          octokit.rest.issues.listForRepo({ owner, repo, state: "open", labels: label, sort: "created", direction: "asc", per_page: PER_PAGE, page }),
         );
         issues.push(...answer(ISSUE_LIST, response, what, "GET", `${repoPath}/issues`, page));
         if (!/rel="next"/.test(response.headers.link ?? "")) break;
@@ -149,6 +153,20 @@ export async function createGitHubForge(options: GitHubForgeOptions): Promise<Fo
       const what = `commenting on issue #${number}`;
       const response = await call(what, () => octokit.rest.issues.createComment({ owner, repo, issue_number: number, body }));
       answer(COMMENT, response, what, "POST", `${repoPath}/issues/${number}/comments`);
+    },
+    async recentComments(issue) {
+      const what = `reading the comments of issue #${issue.number}`;
+      const read = async (page: number) => {
+        const response = await call(what, () => octokit.rest.issues.listComments({ owner, repo, issue_number: issue.number, per_page: PER_PAGE, page }));
+        return answer(COMMENT_LIST, response, what, "GET", `${repoPath}/issues/${issue.number}/comments`, page).map((c) => c.body ?? "");
+      };
+      // Comments come oldest first, with no way to ask for the newest: the list's count says
+      // which page is the last.
+      const last = Math.max(1, Math.ceil((issue.comments ?? 0) / PER_PAGE));
+      const bodies = await read(last);
+      // A last page of 1 of 101 comments: the page before completes the latest 100.
+      if (bodies.length < PER_PAGE && last > 1) bodies.unshift(...(await read(last - 1)));
+      return bodies.slice(-PER_PAGE);
     },
     async closeIssue(number) {
       const what = `closing issue #${number}`;
@@ -206,6 +224,7 @@ function toIssue(i: GitHubIssue): ForgeIssue {
     createdAt: i.created_at,
     url: i.html_url ?? "",
     labels: i.labels.map((l) => (typeof l === "string" ? l : l.name ?? "")),
+    ...(typeof i.comments === "number" && { comments: i.comments }),
   };
 }
 

@@ -1,4 +1,4 @@
-import { listOf, listShape, objectShape, optionalText, text, time, wholeNumber } from "./answers.js";
+import { listOf, listShape, objectShape, optionalCount, optionalText, text, time, wholeNumber } from "./answers.js";
 import { ForgeError } from "./errors.js";
 import type { Forge, ForgeIssue, NewIssue } from "./forge.js";
 import { createHttpClient, type HttpRetryOptions } from "./http.js";
@@ -19,6 +19,8 @@ interface GitLabIssue {
   created_at: string;
   web_url?: string | null;
   labels?: string[] | null;
+  /** Comments by people and bots, not GitLab's system notes ("changed the description"). */
+  user_notes_count?: number | null;
 }
 
 /** The fields of an issue the checker reads; labels are names (no `with_labels_details`). */
@@ -29,12 +31,14 @@ const ISSUE_FIELDS = {
   created_at: time,
   web_url: optionalText,
   labels: listOf((l) => typeof l === "string", "a list of label names", { optional: true }),
+  user_notes_count: optionalCount,
 };
 const ISSUE_LIST = listShape<GitLabIssue>("a list of issues", ISSUE_FIELDS);
 const ISSUE = objectShape<GitLabIssue>("an issue", ISSUE_FIELDS);
 /** An edit or close is believed done only when its answer is the issue (not a proxy's page). */
 const EDITED = objectShape<{ iid: number }>("an issue", { iid: wholeNumber });
 const NOTE = objectShape<{ id: number }>("a note", { id: wholeNumber });
+const NOTE_LIST = listShape<{ id: number; body?: string | null }>("a list of notes", { id: wholeNumber, body: optionalText });
 const LABEL = objectShape<{ name: string }>("a label", { name: text });
 
 export const GITLAB_COM = "https://gitlab.com";
@@ -105,6 +109,14 @@ export function createGitLabForge(options: GitLabForgeOptions): Forge {
     async comment(iid, body) {
       await request(`commenting on issue #${iid}`, "POST", `${projectRoute}/issues/${iid}/notes`, { body }, { ok: [201], expect: NOTE });
     },
+    async recentComments(issue) {
+      const query = `sort=desc&order_by=created_at&per_page=${PAGE_LIMIT}`;
+      const { data } = await request(`reading the notes of issue #${issue.number}`, "GET", `${projectRoute}/issues/${issue.number}/notes?${query}`, undefined, {
+        ok: [200],
+        expect: NOTE_LIST,
+      });
+      return data.map((n) => n.body ?? "").reverse();
+    },
     async closeIssue(iid) {
       await request(`closing issue #${iid}`, "PUT", `${projectRoute}/issues/${iid}`, { state_event: "close" }, { expect: EDITED });
     },
@@ -151,6 +163,7 @@ function toIssue(i: GitLabIssue): ForgeIssue {
     createdAt: i.created_at,
     url: i.web_url ?? "",
     labels: i.labels ?? [],
+    ...(typeof i.user_notes_count === "number" && { comments: i.user_notes_count }),
   };
 }
 

@@ -266,6 +266,32 @@ function sinceOfToken(token: string): string | null {
   return Number.isNaN(date.getTime()) ? null : date.toISOString();
 }
 
+/**
+ * `<!-- lastbeat:said <id> -->`, the last line of every change and closing comment: `<id>` names
+ * the transition it announces, so a run can tell that the run before posted it and then failed to
+ * make the edit or close (docs/forges.md, "Every change announced once").
+ */
+const SAID_LINE = /^<!-- lastbeat:said ([0-9a-f]{16}) -->$/;
+
+/**
+ * The id of a transition: from the state the issue's body records (its fingerprint, as read) to
+ * the new fingerprint, or to `closed`. The same on every run until the body is edited.
+ */
+export function saidId(from: IssueState | null, to: string): string {
+  return shortHash(`said\n${from?.fingerprint ?? "-"}\n${to}`);
+}
+
+/** `comment` with the said line as its last line. */
+export function withSaid(comment: string, id: string): string {
+  return `${comment.trimEnd()}\n\n<!-- lastbeat:said ${id} -->\n`;
+}
+
+/** The transition a comment announced (its last line), or null when it is not one of ours. */
+export function saidOfComment(body: string): string | null {
+  const last = body.replace(/\r\n/g, "\n").trimEnd().split("\n").at(-1) ?? "";
+  return SAID_LINE.exec(last.trim())?.[1] ?? null;
+}
+
 /** A short, stable hash for fingerprints and body hashes. */
 export function shortHash(text: string): string {
   return createHash("sha256").update(text).digest("hex").slice(0, 16);

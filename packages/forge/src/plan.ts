@@ -2,7 +2,7 @@ import { basename, dirname } from "node:path";
 import type { JobState } from "lastbeat";
 import { sortJobStates } from "lastbeat/internal";
 import type { ForgeIssue } from "./forge.js";
-import { jobKey, markerOfBody, nameHash, stateOfBody, type AlertSnapshot, type IssueKey, type IssueState } from "./markers.js";
+import { jobKey, markerOfBody, nameHash, saidId, stateOfBody, withSaid, type AlertSnapshot, type IssueKey, type IssueState } from "./markers.js";
 import {
   renderChangeComment,
   renderCloseComment,
@@ -34,15 +34,17 @@ export const DEFAULT_MAX_WRITES = 40;
 export const REMOVED_REASON = "heartbeat file removed";
 
 /**
- * What the checker will do to the forge, in order. An update comes before the comment that
- * announces it, so a comment is never posted for an edit that could not be made.
+ * What the checker will do to the forge, in order. A change's comment comes before the edit it
+ * announces, and a close's before the close: until the edit or close is made the body still
+ * records the old state, so the next run plans the same change again, and its comment is posted
+ * only when the said line (`said`, the comment's last line) is not already the issue's latest.
  */
 export type PlannedAction =
   | { kind: "create"; key: IssueKey; title: string; body: string }
   | { kind: "update"; key: IssueKey; issue: number; title: string; body: string }
-  | { kind: "comment"; key: IssueKey; issue: number; body: string }
-  | { kind: "close"; key: IssueKey; issue: number; comment: string }
-  | { kind: "close-duplicate"; key: IssueKey; issue: number; of: number; comment: string }
+  | { kind: "comment"; key: IssueKey; issue: number; body: string; said: string }
+  | { kind: "close"; key: IssueKey; issue: number; comment: string; said: string }
+  | { kind: "close-duplicate"; key: IssueKey; issue: number; of: number; comment: string; said: string }
   | { kind: "none"; key: IssueKey | null; issue: number | null };
 
 export interface PlanInput {
@@ -88,12 +90,7 @@ export function planSync(input: PlanInput): SyncPlan {
   for (const [key, issues] of ours) {
     const [oldest, ...newer] = issues;
     kept.set(key, oldest!);
-    for (const dup of newer) {
-      groups.push({
-        priority: 3,
-        actions: [{ kind: "close-duplicate", key, issue: dup.number, of: oldest!.number, comment: renderDuplicateComment(oldest!.number) }],
-      });
-    }
+    for (const dup of newer) groups.push({ priority: 3, actions: [closeDuplicate(key, dup, oldest!.number)] });
   }
 
   // The checker's memory: what its open issues say was alerting. Jobs an issue kept only by a
@@ -110,7 +107,7 @@ export function planSync(input: PlanInput): SyncPlan {
   for (const [key, issue] of kept) {
     const otherMode = mode === "rollup" ? key !== "rollup" : key === "rollup";
     if (otherMode) {
-      groups.push({ priority: 3, actions: [{ kind: "close", key, issue: issue.number, comment: renderSupersededComment(mode) }] });
+      groups.push({ priority: 3, actions: [close(key, issue, renderSupersededComment(mode))] });
       kept.delete(key);
     }
   }
@@ -159,9 +156,10 @@ export function planSync(input: PlanInput): SyncPlan {
     const update: PlannedAction = { kind: "update", key, issue: issue.number, title: rendered.title, body: rendered.body };
     const previous = remembered.get(key) ?? null;
     if (previous && !sameStatuses(stored!, stateOfBody(rendered.body))) {
-      // A change of the alerting set or of a status: one comment, after the edit it announces.
-      const comment = renderChangeComment(previous.jobs, snapshot, states, now, departures, previous);
-      groups.push({ priority: 2, actions: [update, { kind: "comment", key, issue: issue.number, body: comment }] });
+      // A change of the alerting set or of a status: one comment, before the edit it announces.
+      const said = saidId(stored, rendered.fingerprint);
+      const body = withSaid(renderChangeComment(previous.jobs, snapshot, states, now, departures, previous), said);
+      groups.push({ priority: 2, actions: [{ kind: "comment", key, issue: issue.number, body, said }, update] });
     } else {
       // A new reason is edited in silently; so is a body or title a person changed.
       groups.push({ priority: stored?.fingerprint === rendered.fingerprint ? 5 : 2, actions: [update] });
@@ -169,10 +167,8 @@ export function planSync(input: PlanInput): SyncPlan {
   }
   for (const [key, issue] of kept) {
     if (desired.has(key)) continue;
-    groups.push({
-      priority: 3,
-      actions: [{ kind: "close", key, issue: issue.number, comment: renderCloseComment(remembered.get(key)?.jobs ?? null, states, now, departures, remembered.get(key)) }],
-    });
+    const comment = renderCloseComment(remembered.get(key)?.jobs ?? null, states, now, departures, remembered.get(key));
+    groups.push({ priority: 3, actions: [close(key, issue, comment)] });
   }
 
   // Spend the write budget by priority; the order within a priority is the order planned.
@@ -205,6 +201,18 @@ export function writesOf(action: PlannedAction): number {
     default:
       return 1;
   }
+}
+
+/** Closing `issue` with `comment`, which says it once (see PlannedAction). */
+function close(key: IssueKey, issue: ForgeIssue, comment: string): Extract<PlannedAction, { kind: "close" }> {
+  const said = saidId(stateOfBody(issue.body), "closed");
+  return { kind: "close", key, issue: issue.number, comment: withSaid(comment, said), said };
+}
+
+/** Closing `dup` as a duplicate of `keep`, with a comment that links it, said once. */
+export function closeDuplicate(key: IssueKey, dup: ForgeIssue, keep: number): Extract<PlannedAction, { kind: "close-duplicate" }> {
+  const said = saidId(stateOfBody(dup.body), "closed");
+  return { kind: "close-duplicate", key, issue: dup.number, of: keep, comment: withSaid(renderDuplicateComment(keep), said), said };
 }
 
 /**

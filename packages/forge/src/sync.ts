@@ -1,9 +1,8 @@
 import type { JobState } from "lastbeat";
 import { ForgeError } from "./errors.js";
 import type { Forge, ForgeIssue } from "./forge.js";
-import type { IssueKey } from "./markers.js";
-import { ownIssues, planSync, type PlannedAction, type SyncMode } from "./plan.js";
-import { renderDuplicateComment } from "./render.js";
+import { saidOfComment, type IssueKey } from "./markers.js";
+import { closeDuplicate, ownIssues, planSync, type PlannedAction, type SyncMode } from "./plan.js";
 
 /** One action as it was applied (or would be, in a dry run): the `actions` of `check --json`. */
 export interface AppliedAction {
@@ -12,7 +11,10 @@ export interface AppliedAction {
   key: IssueKey | null;
   /** Set when an issue was closed as a duplicate of this one. */
   duplicate_of?: number;
-  /** A create whose answer was lost, found on the forge afterwards instead of sent again. */
+  /**
+   * Found on the forge instead of sent again: a create whose answer was lost, or a comment (of a
+   * change or a close) the run before posted before its edit or close failed.
+   */
   recovered?: true;
 }
 
@@ -79,7 +81,9 @@ function toApplied(action: PlannedAction): AppliedAction {
 /**
  * Applies planned actions in order. Creates are careful: the label is ensured first, an unclear
  * failure is followed by a fresh list (the issue may exist after all), and after creating, the
- * list is read again so a checker on another host that raced us ends with one open issue.
+ * list is read again so a checker on another host that raced us ends with one open issue. A
+ * change's or close's comment is posted once: not when it is already the issue's latest said
+ * comment (`saidBefore`).
  */
 export async function applyPlan(
   forge: Forge,
@@ -90,6 +94,7 @@ export async function applyPlan(
   let labelEnsured = false;
   let created = false;
   const knownNumbers = new Set(context.known.map((i) => i.number));
+  const issueOf = (number: number) => context.known.find((i) => i.number === number) ?? { number };
   for (const action of actions) {
     switch (action.kind) {
       case "none":
@@ -99,16 +104,20 @@ export async function applyPlan(
         await forge.updateIssue(action.issue, { title: action.title, body: action.body });
         applied.push(toApplied(action));
         break;
-      case "comment":
-        await forge.comment(action.issue, action.body);
-        applied.push(toApplied(action));
+      case "comment": {
+        const recovered = await saidBefore(forge, issueOf(action.issue), action.said);
+        if (!recovered) await forge.comment(action.issue, action.body);
+        applied.push({ ...toApplied(action), ...(recovered && { recovered: true as const }) });
         break;
+      }
       case "close":
-      case "close-duplicate":
-        await forge.comment(action.issue, action.comment);
+      case "close-duplicate": {
+        const recovered = await saidBefore(forge, issueOf(action.issue), action.said);
+        if (!recovered) await forge.comment(action.issue, action.comment);
         await forge.closeIssue(action.issue);
-        applied.push(toApplied(action));
+        applied.push({ ...toApplied(action), ...(recovered && { recovered: true as const }) });
         break;
+      }
       case "create": {
         if (!labelEnsured) {
           await forge.ensureLabel(context.label);
@@ -124,6 +133,23 @@ export async function applyPlan(
   }
   if (created) applied.push(...(await closeRacedDuplicates(forge, context, applied)));
   return applied;
+}
+
+/**
+ * Whether the comment with `said` is the latest said comment on the issue: the run before posted
+ * it and then could not make the edit or close it announced (a 502, a timeout), so the body still
+ * records the old state and this run planned the same change again. Only the latest said comment
+ * counts: a job that flaps makes the same transition again later, and that one is announced. An
+ * issue the list says has no comments is not read.
+ */
+async function saidBefore(forge: Forge, issue: Pick<ForgeIssue, "number" | "comments">, said: string): Promise<boolean> {
+  if (issue.comments === 0) return false;
+  const bodies = await forge.recentComments(issue);
+  for (let i = bodies.length - 1; i >= 0; i--) {
+    const id = saidOfComment(bodies[i]!);
+    if (id !== null) return id === said;
+  }
+  return false;
 }
 
 /**
@@ -170,9 +196,12 @@ async function closeRacedDuplicates(
     const [oldest, ...newer] = groups.get(key!) ?? [];
     if (!oldest) continue;
     for (const dup of newer) {
-      await forge.comment(dup.number, renderDuplicateComment(oldest.number));
+      // Said like the planner's duplicate closes, so a close that fails here is not said twice.
+      const { comment, said } = closeDuplicate(key!, dup, oldest.number);
+      const recovered = await saidBefore(forge, dup, said);
+      if (!recovered) await forge.comment(dup.number, comment);
       await forge.closeIssue(dup.number);
-      extra.push({ kind: "close", issue: dup.number, key, duplicate_of: oldest.number });
+      extra.push({ kind: "close", issue: dup.number, key, duplicate_of: oldest.number, ...(recovered && { recovered: true as const }) });
     }
   }
   return extra;

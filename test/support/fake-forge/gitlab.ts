@@ -105,6 +105,11 @@ export class GitLabRoutes {
         return { status: 200, body: this.issueJson(issue) };
       }
     }
+    if ((m = /^\/issues\/(\d+)\/notes$/.exec(rest)) && method === "GET") {
+      const issue = this.byIid(Number(m[1]));
+      if (!issue) return this.notFound("404 Issue Not Found");
+      return this.listNotes(path, query, issue);
+    }
     if ((m = /^\/issues\/(\d+)\/notes$/.exec(rest)) && method === "POST") {
       const issue = this.byIid(Number(m[1]));
       if (!issue) return this.notFound("404 Issue Not Found");
@@ -146,6 +151,18 @@ export class GitLabRoutes {
     const key = (i: FakeIssue) => (orderBy === "updated_at" ? Date.parse(i.updated_at) : Date.parse(i.created_at)) * 1e6 + i.number;
     list = [...list].sort((a, b) => (asc ? key(a) - key(b) : key(b) - key(a)));
     return this.paged(path, query, list.map((i) => this.issueJson(i)));
+  }
+
+  /** An issue's notes: `sort` asc or desc (default desc, newest first), `order_by` created_at or updated_at, paged like issues. */
+  private listNotes(path: string, query: URLSearchParams, issue: FakeIssue): Reply {
+    const sort = query.get("sort") ?? "desc";
+    const orderBy = query.get("order_by") ?? "created_at";
+    if (sort !== "asc" && sort !== "desc") return { status: 400, body: { error: "sort does not have a valid value" } };
+    if (orderBy !== "created_at" && orderBy !== "updated_at") return { status: 400, body: { error: "order_by does not have a valid value" } };
+    // Notes are never edited here: updated_at is created_at, and the id breaks ties.
+    const key = (c: FakeComment) => Date.parse(c.created_at) * 1e6 + c.id;
+    const list = [...issue.comments].sort((a, b) => (sort === "asc" ? key(a) - key(b) : key(b) - key(a)));
+    return this.paged(path, query, list.map((c) => this.noteJson(issue, c)));
   }
 
   private paged(path: string, query: URLSearchParams, all: unknown[]): Reply {

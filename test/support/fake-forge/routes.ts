@@ -138,6 +138,11 @@ export class Routes {
         return { status: flavor === "gitea" ? 201 : 200, body: this.issueJson(issue) };
       }
     }
+    if ((m = /^\/issues\/(\d+)\/comments$/.exec(rest)) && method === "GET") {
+      const issue = state.findIssue(Number(m[1]));
+      if (!issue) return this.notFound();
+      return this.listComments(path, query, issue);
+    }
     if ((m = /^\/issues\/(\d+)\/comments$/.exec(rest)) && method === "POST") {
       const issue = state.findIssue(Number(m[1]));
       if (!issue) return this.notFound();
@@ -185,6 +190,24 @@ export class Routes {
       list = [...list].sort((a, b) => (direction === "asc" ? a.number - b.number : b.number - a.number));
     }
     return this.paged(path, query, list.map((i) => this.issueJson(i)));
+  }
+
+  /**
+   * An issue's comments, oldest first (GitHub: "ordered by ascending ID"), `since` and (Gitea)
+   * `before` filtering by update time. GitHub pages them like issues; Gitea does not page them at
+   * all: `page` and `limit` are ignored and one answer holds every comment, with `X-Total-Count`.
+   */
+  private listComments(path: string, query: URLSearchParams, issue: FakeIssue): Reply {
+    const since = query.get("since");
+    const before = this.flavor === "gitea" ? query.get("before") : null;
+    for (const time of [since, before]) {
+      if (time !== null && Number.isNaN(Date.parse(time))) return this.invalid(`invalid time ${time}`);
+    }
+    const list = issue.comments
+      .filter((c) => (since === null || Date.parse(c.created_at) >= Date.parse(since)) && (before === null || Date.parse(c.created_at) < Date.parse(before)))
+      .map((c) => this.commentJson(issue, c));
+    if (this.flavor === "gitea") return { status: 200, body: list, headers: { "x-total-count": String(list.length) } };
+    return this.paged(path, query, list);
   }
 
   private paged(path: string, query: URLSearchParams, all: unknown[]): Reply {

@@ -122,6 +122,7 @@ export class ForgeState {
       issue.body = body;
       issue.updated_at = this.now().toISOString();
     },
+    comment: (number: number, body: string): FakeComment => this.addComment(this.findIssue(number)!, body),
     deleteLabel: (name: string): void => {
       const label = this.findLabel(name);
       if (!label) return;

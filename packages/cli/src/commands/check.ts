@@ -476,8 +476,10 @@ function actionLines(config: CheckConfig, applied: readonly AppliedAction[], for
           : a.kind === "update"
             ? `${would}update ${ref(a.issue)}`
             : a.kind === "comment"
-              ? `${would}comment on ${ref(a.issue)}`
-              : `${would}close ${ref(a.issue)}${a.duplicate_of !== undefined ? ` (duplicate of #${a.duplicate_of})` : ""}`;
+              ? a.recovered
+                ? `${ref(a.issue)} already has this comment (posted by the last run), not sent twice`
+                : `${would}comment on ${ref(a.issue)}`
+              : `${would}close ${ref(a.issue)}${a.duplicate_of !== undefined ? ` (duplicate of #${a.duplicate_of})` : ""}${a.recovered ? " (its closing comment was posted by the last run, not sent twice)" : ""}`;
     lines.push(`${forge.target}: ${line}\n`);
   }
   if (deferredWrites > 0) {

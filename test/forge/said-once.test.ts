@@ -1,0 +1,149 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { syncAlerts, type SyncMode } from "@lastbeat/forge";
+import type { JobState } from "lastbeat";
+import { harness, type Harness } from "./harness.js";
+import { HTTP_FORGES, NOW, at, failure, state, SCOPE } from "./helpers.js";
+
+/*
+ * Every change and every close is said exactly once, whichever of its writes fails. A change is
+ * announced comment first, then edited: a comment that fails leaves the body as it was, so the
+ * next run plans the same change and posts it. A comment that went out before its edit or close
+ * failed ends with the same said line the next run would write, and the next run finds it among
+ * the issue's latest comments and does not post it again.
+ */
+
+const LABEL = "heartbeat";
+const minutes = (n: number) => new Date(NOW.getTime() + n * 60_000);
+const backupStale = (now: Date) => state("backup", { at: at(-5) }, now);
+const backupOk = (now: Date) => state("backup", { at: new Date(now.getTime() - 60_000) }, now);
+const dbOk = (now: Date) => state("db-dump", { at: new Date(now.getTime() - 60_000) }, now);
+const dbFailed = (now: Date) => state("db-dump", { at: minutes(20), status: "fail", exit_code: 1, message: "pg_dump: connection refused" }, now);
+
+describe.each(["github", "gitea", "gitlab", "file"] as const)("said once on the %s forge", (kind) => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await harness(kind, LABEL);
+  });
+  afterEach(async () => {
+    await h.cleanup();
+  });
+
+  const sync = (states: JobState[], now: Date, mode: SyncMode = "rollup") => syncAlerts(h.forge, { scope: SCOPE, mode, label: LABEL, states, now });
+  /** The one open issue, after a first run opened it for a stale backup. */
+  const opened = async () => {
+    await sync([backupStale(NOW), dbOk(NOW)], NOW);
+    const [issue] = await h.open();
+    return issue!;
+  };
+  const changed = (m: number) => [backupStale(minutes(m)), dbFailed(minutes(m))];
+  const recovered = (m: number) => [backupOk(minutes(m)), dbOk(minutes(m))];
+  const steady = async (states: JobState[], now: Date) => {
+    h.resetLog();
+    expect((await sync(states, now)).applied.map((a) => a.kind)).toEqual(["none"]);
+    expect(h.counts()).toEqual({ reads: 1, writes: 0, total: 1 });
+  };
+
+  it("a change whose comment fails leaves the body as it was; the next run posts it once and edits", async () => {
+    const issue = await opened();
+    h.fail("comment");
+    const error = await failure(sync(changed(15), minutes(15)));
+    expect(error.message).toMatch(kind === "file" ? /comment failed \(injected\)/ : /commenting on issue #1 failed with HTTP 502/);
+    let [now] = await h.open();
+    expect(now!.body).toBe(issue.body);
+    expect(now!.comments).toEqual([]);
+
+    const r = await sync(changed(30), minutes(30));
+    expect(r.applied).toEqual([{ kind: "comment", issue: issue.number, key: "rollup" }, { kind: "update", issue: issue.number, key: "rollup" }]);
+    [now] = await h.open();
+    expect(now!.comments).toEqual([expect.stringContaining("**db-dump** started alerting: failed")]);
+    expect(now!.body).toContain("| db-dump | **failed** |");
+    await steady(changed(45), minutes(45));
+  });
+
+  it("a change whose edit fails after its comment went out is not announced again: the next run only edits", async () => {
+    const issue = await opened();
+    h.fail("updateIssue");
+    await failure(sync(changed(15), minutes(15)));
+    let [now] = await h.open();
+    expect(now!.body).toBe(issue.body);
+    expect(now!.comments).toEqual([expect.stringContaining("**db-dump** started alerting: failed")]);
+    expect(now!.comments[0]).toMatch(/\n<!-- lastbeat:said [0-9a-f]{16} -->\n?$/);
+
+    h.resetLog();
+    const r = await sync(changed(30), minutes(30));
+    expect(r.applied).toEqual([{ kind: "comment", issue: issue.number, key: "rollup", recovered: true }, { kind: "update", issue: issue.number, key: "rollup" }]);
+    // The list, the issue's comments, the edit.
+    expect(h.counts()).toEqual({ reads: 2, writes: 1, total: 3 });
+    [now] = await h.open();
+    expect(now!.comments).toHaveLength(1);
+    expect(now!.body).toContain("| db-dump | **failed** |");
+    await steady(changed(45), minutes(45));
+  });
+
+  it("a close that fails after its comment went out is closed by the next run without a second comment", async () => {
+    const issue = await opened();
+    h.fail("closeIssue");
+    await failure(sync(recovered(15), minutes(15)));
+    expect((await h.open()).map((i) => i.comments)).toEqual([[expect.stringContaining("The job has recovered; closing.")]]);
+
+    const r = await sync(recovered(30), minutes(30));
+    expect(r.applied).toEqual([{ kind: "close", issue: issue.number, key: "rollup", recovered: true }]);
+    expect(await h.open()).toEqual([]);
+    const closed = (await h.all()).find((i) => i.number === issue.number)!;
+    expect(closed.state).toBe("closed");
+    expect(closed.comments).toEqual([expect.stringContaining("The job has recovered; closing.")]);
+    await steady(recovered(45), minutes(45));
+  });
+
+  it("a person's comment after ours does not hide it, and a change made again later is announced again", async () => {
+    const issue = await opened();
+    h.fail("updateIssue");
+    await failure(sync(changed(15), minutes(15)));
+    await h.personComments(issue.number, "looking into it");
+    await sync(changed(30), minutes(30));
+    let [now] = await h.open();
+    expect(now!.comments).toEqual([expect.stringContaining("started alerting: failed"), "looking into it"]);
+
+    // db-dump recovers, then fails again: the same change as before, said again.
+    await sync([backupStale(minutes(45)), dbOk(minutes(45))], minutes(45));
+    const r = await sync(changed(60), minutes(60));
+    expect(r.applied.map((a) => a.kind)).toEqual(["comment", "update"]);
+    [now] = await h.open();
+    expect(now!.comments.map((c) => /started alerting|is now ok/.exec(c)?.[0] ?? c)).toEqual([
+      "started alerting",
+      "looking into it",
+      "is now ok",
+      "started alerting",
+    ]);
+  });
+});
+
+describe("the latest comments of a long issue", () => {
+  it.each(HTTP_FORGES)("%s: found past 100 comments, in one request or, on GitHub with a short last page, two", async (flavor) => {
+    const h = await harness(flavor, LABEL);
+    try {
+      const sync = (states: JobState[], now: Date) => syncAlerts(h.forge, { scope: SCOPE, mode: "rollup", label: LABEL, states, now });
+      await sync([backupStale(NOW), dbOk(NOW)], NOW);
+      const [issue] = await h.open();
+      for (let n = 1; n <= 199; n++) await h.personComments(issue!.number, `note ${n}`);
+      h.fail("updateIssue");
+      await failure(sync([backupStale(minutes(15)), dbFailed(minutes(15))], minutes(15)));
+      // Ours is the 200th; a person's the 201st, alone on GitHub's last page.
+      await h.personComments(issue!.number, "on it");
+      const from = h.fake!.requests.length;
+      const r = await sync([backupStale(minutes(30)), dbFailed(minutes(30))], minutes(30));
+      expect(r.applied.map((a) => [a.kind, a.recovered])).toEqual([["comment", true], ["update", undefined]]);
+      expect((await h.open())[0]!.comments).toHaveLength(201);
+      const reads = h.fake!.requests.slice(from).filter((q) => q.method === "GET" && /\/(comments|notes)$/.test(q.path)).map((q) => q.query);
+      expect(reads).toEqual(
+        {
+          github: [{ per_page: "100", page: "3" }, { per_page: "100", page: "2" }],
+          gitea: [{}],
+          gitlab: [{ sort: "desc", order_by: "created_at", per_page: "100" }],
+        }[flavor],
+      );
+    } finally {
+      await h.cleanup();
+    }
+  });
+});
