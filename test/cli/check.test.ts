@@ -198,6 +198,35 @@ describe("lastbeat check", () => {
       expect(JSON.parse(flag.stdout).actions).toEqual([{ kind: "create", issue: 2 }]);
     });
 
+    it("an issue from before scopes is never closed by a host where its jobs are healthy: that host names it on stderr every run; the host still failing adopts it", async () => {
+      const issues = join(dir, "issues");
+      // Host A's backup fails (beforeEach); its issue as an earlier lastbeat wrote it: no scope.
+      expect((await check(["--forge", "file", "--repo", issues, "--dir", hb, "--scope", "host-a"], {})).code).toBe(1);
+      const file = join(issues, "issue-1.md");
+      await writeFile(file, (await readFile(file, "utf8")).replace("<!-- lastbeat:rollup scope=host-a -->", "<!-- lastbeat:rollup -->"));
+      const unscoped = await readFile(file, "utf8");
+      // Host B runs a healthy backup.
+      const b = join(dir, "host-b");
+      await beatFile(b, "backup", { at: "2025-03-10T11:30:00Z" });
+      for (const run of [1, 2]) {
+        const r = await check(["--forge", "file", "--repo", issues, "--dir", b, "--json"], { LASTBEAT_SCOPE: "host-b" });
+        expect(r.code, `run ${run}`).toBe(0);
+        expect(JSON.parse(r.stdout).actions).toEqual([{ kind: "none", issue: null }]);
+        expect(r.stderr).toBe(
+          `warning: issue #1 (${file}) is from before scopes and names backup; this checker (scope host-b) leaves it open, as that job does not alert here and which host it was opened for cannot be told: close it by hand once that job alerts on no host\n`,
+        );
+      }
+      // --quiet (from cron) keeps it: nothing changed on the forge, but it is said all the same.
+      const quiet = await check(["--forge", "file", "--repo", issues, "--dir", b, "--quiet"], { LASTBEAT_SCOPE: "host-b" });
+      expect(quiet).toMatchObject({ code: 0, stdout: "", stderr: expect.stringMatching(/^warning: issue #1 .* is from before scopes and names backup; .*\n$/) });
+      expect(await readFile(file, "utf8")).toBe(unscoped);
+      // Host A, still failing, takes it over: no new issue, and nothing more to say.
+      const a = await check(["--forge", "file", "--repo", issues, "--dir", hb, "--scope", "host-a", "--json"], {});
+      expect(a).toMatchObject({ code: 1, stderr: "" });
+      expect(JSON.parse(a.stdout).actions).toEqual([{ kind: "update", issue: 1 }]);
+      expect(await readdir(issues)).toEqual(["issue-1.md"]);
+    });
+
     it("in Kubernetes, a missing --scope is a configuration error naming the flag", async () => {
       const r = await check(["--forge", "file", "--repo", join(dir, "issues"), "--dir", hb], { KUBERNETES_SERVICE_HOST: "10.0.0.1" });
       expect(r.code).toBe(2);

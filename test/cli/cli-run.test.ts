@@ -448,6 +448,35 @@ describe("lastbeat run --no-overlap", () => {
     await exited(first);
   });
 
+  it("a hung run past --max-runtime is not taken over while its process lives: later runs skip, and it stays overrun until it ends", async () => {
+    const flags = ["--no-overlap", "--max-runtime", "1s"];
+    const first = start("job", waitForStdin, flags);
+    await printed(first, "ready");
+    const running = await heartbeat("job");
+    // Let its lock grow older than --max-runtime: the age at which an unverifiable holder is replaced.
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    const marker = join(dir, "second-ran");
+    const second = await run("job", `require("fs").writeFileSync(${JSON.stringify(marker)}, "")`, flags);
+    expect(second).toMatchObject({ code: 0, stdout: "" });
+    expect(second.stderr).toMatch(
+      /^lastbeat: job: skipped the run at .*: the previous run \(pid \d+ on .*\) is still running, past its --max-runtime 1s: overrun until it ends or is killed\n$/,
+    );
+    await expect(readFile(marker)).rejects.toThrow();
+    const skipped = await heartbeat("job");
+    expect(skipped).toMatchObject({ status: "start", run_id: running.run_id, started_at: running.started_at });
+    const status = await runLastbeat(["status", "--json"], { env: env() });
+    expect(JSON.parse(status.stdout).jobs[0]).toMatchObject({ job: "job", status: "overrun", alerting: true });
+    expect(JSON.parse(status.stdout).jobs[0].reason).toMatch(/past its --max-runtime 1s/);
+
+    first.stdin!.end();
+    expect(await exited(first)).toEqual({ code: 0, signal: null });
+    expect(await heartbeat("job")).toMatchObject({ status: "ok", run_id: running.run_id });
+    const third = await run("job", `require("fs").writeFileSync(${JSON.stringify(marker)}, "")`, flags);
+    expect(third).toMatchObject({ code: 0, stderr: "" });
+    await readFile(marker);
+    expect((await readdir(dir)).filter((name) => name.includes(".lock"))).toEqual([]);
+  });
+
   it("breaks the lock of a run that died without releasing it", async () => {
     const { hostname } = await import("node:os");
     const host = hostname();

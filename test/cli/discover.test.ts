@@ -189,16 +189,18 @@ describe("lastbeat discover", () => {
     ]);
   });
 
-  it("refuses a spool file without --user, and bad input with one line", async () => {
+  it("leaves a spool file without --user unedited (exit 1, one line), edits it with one, and refuses bad input with one line", async () => {
     const spool = join(dir, "var", "spool", "cron", "crontabs");
     await mkdir(spool, { recursive: true });
     await writeFile(join(spool, "alice"), "*/5 * * * * /home/alice/poll.sh\n", { mode: 0o600 });
-    const refused = await cli([...DISCOVER, "--crontab", join(spool, "alice"), "--write"]);
-    expect(refused.code).toBe(2);
-    expect(refused.stderr).toBe(
-      "error: refusing to edit the cron spool file <dir>/var/spool/cron/crontabs/alice without --user alice (or edit it with crontab -e)\n",
-    );
+    const left = await cli([...DISCOVER, "--crontab", join(spool, "alice"), "--write"]);
+    expect(left).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: "lastbeat: left the spool crontab of alice unedited: add --user alice to edit it (or edit it with crontab -e)\n",
+    });
     expect(await readdir(spool)).toEqual(["alice"]);
+    expect(await readFile(join(spool, "alice"), "utf8")).toBe("*/5 * * * * /home/alice/poll.sh\n");
     const allowed = await cli([...DISCOVER, "--crontab", join(spool, "alice"), "--write", "--user", "alice"]);
     expect(allowed.code).toBe(0);
     expect(await readFile(join(spool, "alice"), "utf8")).toBe("*/5 * * * * lastbeat run poll --schedule '*/5 * * * *' -- sh -c '/home/alice/poll.sh'\n");
@@ -206,6 +208,58 @@ describe("lastbeat discover", () => {
     expect((await cli(["discover"])).stderr).toBe("error: discover needs --crontab <file> or --crontabs\n");
     const missing = await cli([...DISCOVER, "--crontab", join(dir, "nope")]);
     expect(missing).toMatchObject({ code: 2, stderr: "error: cannot read crontab <dir>/nope: no such file or directory (ENOENT)\n" });
+  });
+
+  it("--crontabs --write on a host with several user crontabs: edits the system files and the spool files of each --user, leaves the others and names them", async () => {
+    const root = join(dir, "root");
+    const spool = join(root, "var", "spool", "cron", "crontabs");
+    await mkdir(spool, { recursive: true });
+    await mkdir(join(root, "etc", "cron.d"), { recursive: true });
+    await writeFile(join(root, "etc", "crontab"), "0 4 * * * root /usr/local/bin/rotate\n");
+    await writeFile(join(root, "etc", "cron.d", "shop"), "0 2 * * * root /srv/backup.sh\n");
+    const users = { bob: "0 1 * * * /home/bob/report.sh\n", alice: "*/5 * * * * /home/alice/poll.sh\n", carol: "# nothing to wrap\n" };
+    for (const [user, text] of Object.entries(users)) await writeFile(join(spool, user), text, { mode: 0o600 });
+    const env = { LASTBEAT_CRON_ROOT: root };
+    const wrapped = {
+      crontab: "0 4 * * * root lastbeat run rotate --schedule '0 4 * * *' -- sh -c '/usr/local/bin/rotate'\n",
+      shop: "0 2 * * * root lastbeat run backup --schedule '0 2 * * *' -- sh -c '/srv/backup.sh'\n",
+      bob: "0 1 * * * lastbeat run report --schedule '0 1 * * *' -- sh -c '/home/bob/report.sh'\n",
+      alice: "*/5 * * * * lastbeat run poll --schedule '*/5 * * * *' -- sh -c '/home/alice/poll.sh'\n",
+    };
+
+    // No --user: the system files are edited; the spool crontabs with lines to wrap are named, sorted, in one line.
+    const first = await cli([...DISCOVER, "--crontabs", "--write"], env);
+    expect(first.code).toBe(1);
+    expect(first.stderr).toBe("lastbeat: left the spool crontabs of alice, bob unedited: add --user <name> to edit one (or edit it with crontab -e)\n");
+    expect(first.stdout).toBe(
+      [
+        "<dir>/root/etc/crontab: wrapped rotate (line 1); backup <dir>/root/etc/.crontab.lastbeat-bak",
+        "<dir>/root/etc/cron.d/shop: wrapped backup (line 1); backup <dir>/root/etc/cron.d/.shop.lastbeat-bak",
+        "",
+      ].join("\n"),
+    );
+    expect(await readFile(join(root, "etc", "crontab"), "utf8")).toBe(wrapped.crontab);
+    expect(await readFile(join(root, "etc", "cron.d", "shop"), "utf8")).toBe(wrapped.shop);
+    for (const [user, text] of Object.entries(users)) expect(await readFile(join(spool, user), "utf8")).toBe(text);
+
+    // --user is repeatable: one of them, then both.
+    const json = await cli([...DISCOVER, "--crontabs", "--write", "--user", "bob", "--json"], env);
+    expect(json.code).toBe(1);
+    expect(json.stderr).toBe("lastbeat: left the spool crontab of alice unedited: add --user alice to edit it (or edit it with crontab -e)\n");
+    const files = (JSON.parse(json.stdout) as { crontabs: { file: string; changed: boolean; written: boolean }[] }).crontabs;
+    expect(files.filter((f) => f.changed).map((f) => [f.file.replaceAll(dir, "<dir>"), f.written])).toEqual([
+      ["<dir>/root/var/spool/cron/crontabs/alice", false],
+      ["<dir>/root/var/spool/cron/crontabs/bob", true],
+    ]);
+    expect(await readFile(join(spool, "bob"), "utf8")).toBe(wrapped.bob);
+    expect(await readFile(join(spool, "alice"), "utf8")).toBe(users.alice);
+
+    const both = await cli([...DISCOVER, "--crontabs", "--write", "--user", "bob", "--user", "alice"], env);
+    expect(both).toMatchObject({ code: 0, stderr: "" });
+    expect(await readFile(join(spool, "alice"), "utf8")).toBe(wrapped.alice);
+    expect(await readFile(join(spool, "carol"), "utf8")).toBe(users.carol);
+    // Nothing left to wrap: no line, exit 0, whoever is named.
+    expect(await cli([...DISCOVER, "--crontabs", "--write"], env)).toEqual({ code: 0, stdout: "", stderr: "" });
   });
 
   it("a wrapped line really runs: sh -c of the produced command beats with the schedule's interval and passes the exit code", async () => {

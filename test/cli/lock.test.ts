@@ -3,7 +3,7 @@ import { readFile, readdir, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { acquireCheckLock, acquireRunLock, holderOf, LockError, procProcessTable, readLockHolder, staleReason, type LockHolder } from "../../packages/cli/src/lock.js";
+import { acquireCheckLock, acquireRunLock, holderOf, LockError, procProcessTable, readLockHolder, staleReason, type LockHolder, type ProcessTable } from "../../packages/cli/src/lock.js";
 import { testdir } from "../support/testdir.js";
 
 /*
@@ -82,6 +82,26 @@ describe("staleness: one set of rules for every lock", () => {
     expect(staleReason({ ...holder, host: "elsewhere", pid: 4_194_305 }, { now: new Date(now.getTime() - 1), maxAgeMs: 3_600_000 })).toBeNull();
   });
 
+  it("keepLiveHolder (the run lock): the age limit only for holders that cannot be looked at", () => {
+    const old = new Date(now.getTime() - 3_600_001).toISOString();
+    const table = (ticks: number | undefined, boot = "boot-1"): ProcessTable => ({ alive: () => true, startTicks: () => ticks, startedAtMs: () => undefined, bootId: () => boot });
+    const holder: LockHolder = { pid: 4242, host, at: old, start_ticks: 77, boot_id: "boot-1" };
+    const rules = { now, maxAgeMs: 3_600_000, keepLiveHolder: true };
+    // Provably alive here: same boot, same start. The checker's lock (no keepLiveHolder) is taken over by age.
+    expect(staleReason(holder, { ...rules, table: table(77) })).toBeNull();
+    expect(staleReason(holder, { now, maxAgeMs: 3_600_000, table: table(77) })).toBe("it is older than 3600s");
+    // Cannot be looked at: its start is unreadable here, it recorded none, or it is another host's.
+    expect(staleReason(holder, { ...rules, table: table(undefined) })).toBe("it is older than 3600s");
+    const { start_ticks: _, ...noStart } = holder;
+    expect(staleReason(noStart, { ...rules, table: table(77) })).toBe("it is older than 3600s");
+    expect(staleReason({ ...holder, host: "elsewhere" }, { ...rules, table: table(77) })).toBe("it is older than 3600s");
+    // Not the holder at all: stale at once, however young.
+    const young = { ...holder, at: now.toISOString() };
+    expect(staleReason(young, { ...rules, table: table(78) })).toBe("pid 4242 now belongs to another process");
+    expect(staleReason(young, { ...rules, table: table(77, "boot-2") })).toBe("the machine has restarted since it was taken");
+    expect(staleReason(young, { ...rules, table: { ...table(77), alive: () => false } })).toBe("its process (pid 4242) is gone");
+  });
+
   it("reads the older lock formats (check: at in ms; run: started_at) and nothing it cannot understand", async () => {
     const path = join(dir, "x.lock");
     await plant(path, { pid: 7, host: "h", at: now.getTime() });
@@ -142,7 +162,7 @@ describe("the check lock", () => {
 });
 
 describe("the run lock", () => {
-  const run = (self: LockHolder, extra: { maxAgeMs?: number; onStale?: (m: string) => void } = {}) => {
+  const run = (self: LockHolder, extra: { maxAgeMs?: number; onStale?: (m: string) => void; clock?: () => Date } = {}) => {
     const events: string[] = [];
     return {
       events,
@@ -159,22 +179,48 @@ describe("the run lock", () => {
   };
   const lockPath = () => join(dir, `.job@${host.replace(/[^A-Za-z0-9._-]/g, "_")}.lock`);
 
-  it("a live holder makes the run skip; past the job's max runtime its lock is replaced, and that is said", async () => {
+  it.skipIf(!hasProc)("a live holder makes the run skip, past the job's max runtime too: a hung run here is never taken over", async () => {
     const pid = await liveChild();
-    await plant(lockPath(), { pid, host, at: new Date(now.getTime() - 2 * 3_600_000).toISOString(), run_id: "hung", ...(hasProc && { start_ticks: ticksOf(pid) }) });
-    const skipped = run(holderOf(now, { run_id: "a" }));
-    expect(await skipped.result).toMatchObject({ acquired: false, holder: { pid, run_id: "hung" } });
-    expect(skipped.events).toEqual([`busy ${pid}`]);
-
+    await plant(lockPath(), { pid, host, at: new Date(now.getTime() - 2 * 3_600_000).toISOString(), run_id: "hung", start_ticks: ticksOf(pid), boot_id: procProcessTable.bootId() });
     const said: string[] = [];
-    const replaced = run(holderOf(now, { run_id: "b" }), { maxAgeMs: 3_600_000, onStale: (m) => said.push(m) });
-    const result = await replaced.result;
-    expect(result.acquired).toBe(true);
-    expect(replaced.events).toEqual(["acquired"]);
-    expect(said).toHaveLength(1);
-    expect(said[0]).toMatch(/^replaced a stale lock .*\(pid \d+ on .*, taken .*\): it is older than 3600s$/);
-    expect(await readLockHolder(lockPath())).toMatchObject({ pid: process.pid, run_id: "b" });
-    if (result.acquired) await result.release(async () => {});
-    expect(await readdir(dir)).toEqual([]);
+    for (const maxAgeMs of [undefined, 3_600_000]) {
+      const skipped = run(holderOf(now, { run_id: "a" }), { ...(maxAgeMs !== undefined && { maxAgeMs }), onStale: (m) => said.push(m) });
+      expect(await skipped.result).toMatchObject({ acquired: false, holder: { pid, run_id: "hung" } });
+      expect(skipped.events).toEqual([`busy ${pid}`]);
+    }
+    expect(said).toEqual([]);
+    expect(await readLockHolder(lockPath())).toMatchObject({ pid, run_id: "hung" });
+  });
+
+  it("past the job's max runtime, a holder that cannot be looked at is replaced, and that is said: another host's, one without a recorded start", async () => {
+    const pid = await liveChild();
+    // Taken after the child started (an older lock's holder started before its lock), two hours before the pinned clock.
+    const at = new Date().toISOString();
+    const later = new Date(Date.parse(at) + 2 * 3_600_000);
+    for (const holder of [
+      { pid, host: "elsewhere", at, run_id: "hung", ...(hasProc && { start_ticks: ticksOf(pid) }) },
+      { pid, host, at, run_id: "hung" }, // an older lock: no start to compare, whatever /proc says
+    ]) {
+      await plant(lockPath(), holder);
+      const said: string[] = [];
+      const replaced = run(holderOf(later, { run_id: "b" }), { maxAgeMs: 3_600_000, onStale: (m) => said.push(m), clock: () => later });
+      const result = await replaced.result;
+      expect(result.acquired).toBe(true);
+      expect(replaced.events).toEqual(["acquired"]);
+      expect(said).toHaveLength(1);
+      expect(said[0]).toMatch(/^replaced a stale lock .*\(pid \d+ on .*, taken .*\): it is older than 3600s$/);
+      expect(await readLockHolder(lockPath())).toMatchObject({ pid: process.pid, run_id: "b" });
+      if (result.acquired) await result.release(async () => {});
+      expect(await readdir(dir)).toEqual([]);
+    }
+  });
+
+  it("a lock left by a run that is gone is replaced at once, however young", async () => {
+    const pid = await deadPid();
+    await plant(lockPath(), { pid, host, at: now.toISOString(), run_id: "dead", start_ticks: 1 });
+    const said: string[] = [];
+    const replaced = run(holderOf(now, { run_id: "c" }), { maxAgeMs: 3_600_000, onStale: (m) => said.push(m) });
+    expect((await replaced.result).acquired).toBe(true);
+    expect(said).toEqual([expect.stringMatching(new RegExp(`: its process \\(pid ${pid}\\) is gone$`))]);
   });
 });

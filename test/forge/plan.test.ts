@@ -120,15 +120,22 @@ describe("the planner on the issues it finds", () => {
     }
   });
 
-  it("adopts an issue from before scopes when its state names any one of this checker's jobs", () => {
+  it("adopts an issue from before scopes only when one of the jobs its state names alerts here and this checker runs them all", () => {
     const theirs = rendered("rollup", [stale("backup"), stale("elsewhere")]);
     const unscoped = { ...theirs, body: theirs.body.replace(" scope=web-1", "") };
-    const ours = planSync({ scope: SCOPE, mode: "rollup", states: [stale("backup")], issues: [open(1, unscoped)], now: NOW });
+    const ours = planSync({ scope: SCOPE, mode: "rollup", states: [stale("backup"), healthy("elsewhere")], issues: [open(1, unscoped)], now: NOW });
     expect(summary(ours.actions).slice(0, 2)).toEqual(["comment rollup #1", "update rollup #1"]);
     expect(lines((ours.actions[1] as { body: string }).body)[0]).toBe("<!-- lastbeat:rollup scope=web-1 -->");
     // Naming none of them, it is another checker's: left alone.
     const other = planSync({ scope: SCOPE, mode: "rollup", states: [stale("db")], issues: [open(1, unscoped)], now: NOW });
     expect(summary(other.actions)).toEqual(["create rollup"]);
+    // Running only some of them: adopting would make "elsewhere" missing here; left alone.
+    const some = planSync({ scope: SCOPE, mode: "rollup", states: [stale("backup")], issues: [open(1, unscoped)], now: NOW });
+    expect(summary(some.actions)).toEqual(["create rollup"]);
+    expect(some.states.map((s) => s.job)).toEqual(["backup"]);
+    // Healthy here: not closed as recovered, since it may be another host's alert.
+    const healthyHere = planSync({ scope: SCOPE, mode: "rollup", states: [healthy("backup"), healthy("elsewhere")], issues: [open(1, unscoped)], now: NOW });
+    expect(summary(healthyHere.actions)).toEqual(["none -"]);
   });
 
   it("plans over an issue whose state line a person deleted, never throwing", () => {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
-import { markerOfBody, syncAlerts, type SyncMode } from "@lastbeat/forge";
+import { markerOfBody, ownIssues, syncAlerts, unadoptedIssues, type ForgeIssue, type SyncMode } from "@lastbeat/forge";
 import type { JobState } from "lastbeat";
 import { startFakeForge, type FakeForge } from "../support/fake-forge.js";
 import { HOUR, NOW, forgeFor, state } from "./helpers.js";
@@ -8,7 +8,7 @@ import { HOUR, NOW, forgeFor, state } from "./helpers.js";
 /*
  * Many checkers, one repository and one label: each only ever touches the issues of its own
  * scope; two checkers sharing a scope cooperate as one; issues written before scopes existed are
- * adopted by the checker that knows their jobs.
+ * adopted only by a checker where one of their jobs alerts, and that runs them all.
  */
 
 const LABEL = "heartbeat";
@@ -107,5 +107,69 @@ describe("scopes", () => {
     expect(markerOfBody(fake.issue(legacy.number).body)).toEqual({ key: "rollup", scope: "web-1" });
     expect(fake.issue(legacy.number).body).toContain("| backup | **failed** | 2025-03-10 11:59 UTC | 2025-03-10 11:00 UTC |");
     expect(fake.issue(legacy.number).comments).toEqual([]);
+  });
+
+  describe("issues from before scopes", () => {
+    /** 2025-03-10 10:10 UTC in the state marker's minutes, base 36. */
+    const T = Math.floor(Date.parse("2025-03-10T10:10:00Z") / 60_000).toString(36);
+    const legacyBody = (state: string) => `<!-- lastbeat:rollup -->\n<!-- lastbeat:state ${state} -->\n\nold body\n`;
+    const openLegacy = (state: string) =>
+      fake.person.open({ title: "[heartbeat-checker] 1 job alerting: backup", body: legacyBody(state), labels: [LABEL] });
+
+    it("a host where its jobs are healthy never closes it as recovered: the host still failing adopts it, and no second issue is opened", async () => {
+      fake = await startFakeForge({ flavor: "github" });
+      const forge = await forgeFor(fake);
+      const legacy = openLegacy("backup=failed@2025-03-10T10:10:00.000Z");
+      // Host B runs a healthy backup of its own: it leaves the issue open, untouched, and says so.
+      fake.resetLog();
+      const b = await syncAlerts(forge, { scope: "host-b", mode: "rollup", label: LABEL, states: [okAt("backup", NOW)], now: NOW });
+      expect(b.applied).toEqual([{ kind: "none", issue: null, key: null }]);
+      expect(fake.counts()).toEqual({ reads: 1, writes: 0, total: 1 });
+      expect(b.unadopted).toEqual([{ issue: legacy.number, url: expect.stringContaining(`/${legacy.number}`), jobs: ["backup"] }]);
+      expect(fake.issue(legacy.number)).toMatchObject({ state: "open", comments: [] });
+      // Host A, whose backup still fails, takes it over: one edit, its scope, no new issue.
+      const later = new Date(NOW.getTime() + RUN);
+      const a = await syncAlerts(forge, { scope: "host-a", mode: "rollup", label: LABEL, states: [failedAt("backup", later)], now: later });
+      expect(a.applied.map((x) => [x.kind, x.issue])).toEqual([["update", legacy.number]]);
+      expect(a.unadopted).toEqual([]);
+      expect(markerOfBody(fake.issue(legacy.number).body)).toEqual({ key: "rollup", scope: "host-a" });
+      expect(fake.openIssues(LABEL).map((i) => i.number)).toEqual([legacy.number]);
+      // From now on it is host A's: B, healthy, leaves it alone and no longer mentions it.
+      const b2 = await syncAlerts(forge, { scope: "host-b", mode: "rollup", label: LABEL, states: [okAt("backup", later)], now: later });
+      expect(b2).toMatchObject({ applied: [{ kind: "none", issue: null, key: null }], unadopted: [] });
+      // And A closes it when its own backup recovers.
+      const a2 = await syncAlerts(forge, { scope: "host-a", mode: "rollup", label: LABEL, states: [okAt("backup", later)], now: later });
+      expect(a2.applied.map((x) => x.kind)).toEqual(["close"]);
+    });
+
+    it("one whose jobs recovered everywhere is adopted by nobody: left open, and named to every checker that runs one of its jobs", async () => {
+      fake = await startFakeForge({ flavor: "gitea" });
+      const forge = await forgeFor(fake);
+      const legacy = openLegacy(`v2 fp=- h=- failed:backup@${T};stale:db@${T}`);
+      for (const scope of ["host-a", "host-b"]) {
+        const r = await syncAlerts(forge, { scope, mode: "rollup", label: LABEL, states: [okAt("backup", NOW), okAt("db", NOW)], now: NOW });
+        expect(r.applied).toEqual([{ kind: "none", issue: null, key: null }]);
+        expect(r.unadopted).toEqual([{ issue: legacy.number, url: expect.stringContaining(`/${legacy.number}`), jobs: ["backup", "db"] }]);
+      }
+      // A checker that runs none of its jobs says nothing about it.
+      const other = await syncAlerts(forge, { scope: "host-c", mode: "rollup", label: LABEL, states: [okAt("web", NOW)], now: NOW });
+      expect(other.unadopted).toEqual([]);
+      expect(fake.issue(legacy.number)).toMatchObject({ state: "open", comments: [] });
+    });
+
+    it("is adopted only by a checker that runs every job it remembers: adopting never makes another host's job missing here", async () => {
+      const issue = (number: number, body: string): ForgeIssue => ({ number, title: "t", body, createdAt: NOW.toISOString(), url: `u/${number}`, labels: [LABEL] });
+      const legacy = issue(7, legacyBody(`v2 fp=- h=- failed:backup@${T},db@${T}`));
+      const onlyBackup = [failedAt("backup", NOW)];
+      expect(ownIssues([legacy], "host-b", onlyBackup)).toEqual(new Map());
+      expect(unadoptedIssues([legacy], "host-b", onlyBackup)).toEqual([{ issue: legacy, jobs: ["backup", "db"] }]);
+      const both = [failedAt("backup", NOW), okAt("db", NOW)];
+      expect(ownIssues([legacy], "host-a", both)).toEqual(new Map([["rollup", [legacy]]]));
+      expect(unadoptedIssues([legacy], "host-a", both)).toEqual([]);
+      // Nothing alerting here: not adopted, whatever it runs; another scope's issue is never "unadopted".
+      expect(ownIssues([legacy], "host-a", [okAt("backup", NOW), okAt("db", NOW)])).toEqual(new Map());
+      const scoped = issue(8, `<!-- lastbeat:rollup scope=host-x -->\n<!-- lastbeat:state v2 fp=- h=- failed:backup@${T} -->\n`);
+      expect(unadoptedIssues([scoped], "host-a", both)).toEqual([]);
+    });
   });
 });

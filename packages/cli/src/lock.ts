@@ -9,7 +9,10 @@ import { readBoundedFile, writeFileAtomically } from "lastbeat/internal";
  * one run per job and host. Both keep their holder in a small JSON file created whole and
  * exclusively, and both judge a holder stale by the same rules: its process is gone, its pid now
  * belongs to a process that started after the lock (pid reuse, reboot, container restart), or
- * the lock is older than the age limit (the job's max runtime; an hour for the checker).
+ * the lock is older than the age limit (the job's max runtime; an hour for the checker). The run
+ * lock applies the age limit only to a holder it cannot look at (another host, no recorded or
+ * readable process start): a run whose process is provably alive here is never taken over, so a
+ * hung run stays hung, and overrun, instead of being hidden by a new run beside it.
  */
 
 /** A lock could not be taken: another holder keeps it (`busy`), or the file cannot be created. */
@@ -135,8 +138,15 @@ export async function readLockHolder(path: string): Promise<LockHolder | null | 
 
 export interface StalenessRules {
   now: Date;
-  /** A lock older than this is stale whatever its process (the job's max runtime). */
+  /** A lock older than this is stale (the job's max runtime); see `keepLiveHolder`. */
   maxAgeMs?: number;
+  /**
+   * The age limit only for holders that cannot be looked at (another host, no recorded or
+   * readable process start): a holder provably alive on this host — same boot, same pid, same
+   * process start — is kept whatever its age. The run lock's rule; the checker's lock is taken
+   * over by age, as a hung checker must not stop every later check.
+   */
+  keepLiveHolder?: boolean;
   /** This machine's name: processes of another host cannot be looked at. */
   host?: string;
   table?: ProcessTable;
@@ -147,25 +157,35 @@ export function staleReason(holder: LockHolder, rules: StalenessRules): string |
   const table = rules.table ?? procProcessTable;
   const takenAt = Date.parse(holder.at);
   const age = rules.now.getTime() - takenAt;
-  if (rules.maxAgeMs !== undefined && age > rules.maxAgeMs) return `it is older than ${Math.round(rules.maxAgeMs / 1000)}s`;
-  if (holder.host !== (rules.host ?? hostname())) return null;
-  if (!table.alive(holder.pid)) return `its process (pid ${holder.pid}) is gone`;
+  const tooOld = rules.maxAgeMs !== undefined && age > rules.maxAgeMs ? `it is older than ${Math.round(rules.maxAgeMs / 1000)}s` : null;
+  if (holder.host !== (rules.host ?? hostname())) return tooOld;
+  const looked = lookAtHolder(holder, table, takenAt);
+  if (looked.stale !== null) return looked.stale;
+  return rules.keepLiveHolder && looked.proven ? null : tooOld;
+}
+
+/**
+ * What this host's process table says of a holder taken here: why it is stale (gone, a reboot,
+ * its pid reused), else whether it is provably the holder (its recorded start matches).
+ */
+function lookAtHolder(holder: LockHolder, table: ProcessTable, takenAt: number): { stale: string | null; proven: boolean } {
+  if (!table.alive(holder.pid)) return { stale: `its process (pid ${holder.pid}) is gone`, proven: false };
   const bootId = table.bootId();
   if (holder.boot_id !== undefined && bootId !== undefined && holder.boot_id !== bootId) {
-    return "the machine has restarted since it was taken";
+    return { stale: "the machine has restarted since it was taken", proven: false };
   }
   if (holder.start_ticks !== undefined) {
     const ticks = table.startTicks(holder.pid);
-    if (ticks !== undefined && ticks !== holder.start_ticks) return `pid ${holder.pid} now belongs to another process`;
-    return null;
+    if (ticks !== undefined && ticks !== holder.start_ticks) return { stale: `pid ${holder.pid} now belongs to another process`, proven: false };
+    return { stale: null, proven: ticks !== undefined };
   }
   // An older lock without the holder's start: a process that started after the lock was taken
   // cannot be its holder. A second of slack for the boot time's whole seconds.
   const startedAt = table.startedAtMs(holder.pid);
   if (startedAt !== undefined && startedAt > takenAt + 1000) {
-    return `pid ${holder.pid} now belongs to a process started after the lock was taken`;
+    return { stale: `pid ${holder.pid} now belongs to a process started after the lock was taken`, proven: false };
   }
-  return null;
+  return { stale: null, proven: false };
 }
 
 function describeHolder(holder: LockHolder | null): string {
@@ -253,7 +273,10 @@ export interface RunLockOptions {
   job: string;
   /** The holder to write: this process, the run's id and start. */
   self: LockHolder;
-  /** The job's max runtime: an older lock is stale whatever its process. */
+  /**
+   * The job's max runtime: an older lock is stale when its holder cannot be looked at (another
+   * host sharing the folder, no readable process start); a live holder on this host is kept.
+   */
   maxAgeMs?: number;
   clock?: () => Date;
   table?: ProcessTable;
@@ -293,6 +316,7 @@ export async function acquireRunLock(options: RunLockOptions): Promise<RunLockRe
                 now: clock(),
                 host: options.self.host,
                 ...(options.maxAgeMs !== undefined && { maxAgeMs: options.maxAgeMs }),
+                keepLiveHolder: true,
                 ...(options.table && { table: options.table }),
               });
       if (why === null) {

@@ -25,7 +25,7 @@ export {
   MAX_COMMENT_CHARS,
 } from "./render.js";
 export type { RenderedIssue } from "./render.js";
-export { planSync, ownIssues, writesOf, DEFAULT_MAX_NEW_ISSUES, DEFAULT_MAX_WRITES, REMOVED_REASON } from "./plan.js";
+export { planSync, ownIssues, unadoptedIssues, writesOf, DEFAULT_MAX_NEW_ISSUES, DEFAULT_MAX_WRITES, REMOVED_REASON } from "./plan.js";
 export type { PlannedAction, PlanInput, SyncPlan, SyncMode } from "./plan.js";
 export { syncAlerts, applyPlan } from "./sync.js";
 export type { AppliedAction, SyncOptions, SyncResult } from "./sync.js";

@@ -80,7 +80,7 @@ export function planSync(input: PlanInput): SyncPlan {
   const { mode, now, scope } = input;
   const maxWrites = Math.max(1, input.maxWrites ?? DEFAULT_MAX_WRITES);
   const departures: Departures = { retired: input.retired ?? new Set() };
-  const ours = ownIssues(input.issues, scope, new Set(input.states.map((s) => s.job)));
+  const ours = ownIssues(input.issues, scope, input.states);
   const groups: Array<{ priority: number; actions: PlannedAction[] }> = [];
   const nones: PlannedAction[] = [];
 
@@ -286,14 +286,16 @@ function carrySince(states: readonly JobState[], memory: ReadonlyMap<string, { s
 
 /**
  * The open issues that belong to this checker, by key, oldest first (creation time, then
- * number): issues whose marker names our scope; issues written before scopes existed whose
- * state names one of our jobs (adopted, and given our scope on the next edit); and issues of our
- * label whose marker a person removed but whose title still starts with our scope's prefix.
+ * number): issues whose marker names our scope; issues written before scopes existed that we
+ * adopt (see `adopts`: given our scope on the next edit); and issues of our label whose marker a
+ * person removed but whose title still starts with our scope's prefix. `states` is this
+ * checker's scan.
  */
-export function ownIssues(issues: readonly ForgeIssue[], scope: string, jobs: ReadonlySet<string>): Map<IssueKey, ForgeIssue[]> {
+export function ownIssues(issues: readonly ForgeIssue[], scope: string, states: readonly JobState[]): Map<IssueKey, ForgeIssue[]> {
+  const scan = scanOf(states);
   const groups = new Map<IssueKey, ForgeIssue[]>();
   for (const issue of issues) {
-    const key = ownKey(issue, scope, jobs);
+    const key = ownKey(issue, scope, scan);
     if (!key) continue;
     const list = groups.get(key) ?? [];
     list.push(issue);
@@ -303,15 +305,51 @@ export function ownIssues(issues: readonly ForgeIssue[], scope: string, jobs: Re
   return groups;
 }
 
-function ownKey(issue: ForgeIssue, scope: string, jobs: ReadonlySet<string>): IssueKey | null {
+/**
+ * Issues written before scopes existed that this checker leaves open although it runs some of
+ * the jobs they remember (none alerting here, or not all of them run here): which host such an
+ * issue was opened for cannot be told, so it is never closed as recovered by a host that did not
+ * alert. `lastbeat check` names each one on stderr every run, until a person closes it or a
+ * checker adopts it.
+ */
+export function unadoptedIssues(issues: readonly ForgeIssue[], scope: string, states: readonly JobState[]): Array<{ issue: ForgeIssue; jobs: string[] }> {
+  const scan = scanOf(states);
+  const left: Array<{ issue: ForgeIssue; jobs: string[] }> = [];
+  for (const issue of issues) {
+    if (markerOfBody(issue.body)?.scope !== null || ownKey(issue, scope, scan) !== null) continue;
+    const remembered = [...(stateOfBody(issue.body)?.snapshot.keys() ?? [])];
+    if (remembered.some((job) => scan.all.has(job))) left.push({ issue, jobs: remembered });
+  }
+  return left.sort((a, b) => olderFirst(a.issue, b.issue));
+}
+
+interface Scan {
+  all: ReadonlySet<string>;
+  alerting: ReadonlySet<string>;
+}
+
+function scanOf(states: readonly JobState[]): Scan {
+  return { all: new Set(states.map((s) => s.job)), alerting: new Set(states.filter((s) => s.alerting).map((s) => s.job)) };
+}
+
+function ownKey(issue: ForgeIssue, scope: string, scan: Scan): IssueKey | null {
   const marker = markerOfBody(issue.body);
   if (marker) {
     if (marker.scope === scope) return marker.key;
     if (marker.scope !== null) return null;
-    const remembered = [...(stateOfBody(issue.body)?.snapshot.keys() ?? [])];
-    return remembered.some((job) => jobs.has(job)) ? marker.key : null;
+    return adopts([...(stateOfBody(issue.body)?.snapshot.keys() ?? [])], scan) ? marker.key : null;
   }
   return keyOfTitle(issue.title, scope);
+}
+
+/**
+ * An issue from before scopes is adopted only by a checker where one of the jobs it remembers
+ * alerts now and which runs every one of them: a host where they are healthy never closes
+ * another host's alert as recovered, and adopting never turns a job this host does not run into
+ * a `missing` one here.
+ */
+function adopts(remembered: readonly string[], scan: Scan): boolean {
+  return remembered.some((job) => scan.alerting.has(job)) && remembered.every((job) => scan.all.has(job));
 }
 
 /** The key our title for `scope` implies: `… web-1: 3 jobs alerting: …`, `… web-1: storm: …`, `… web-1: backup is stale`. */

@@ -2,7 +2,7 @@ import type { JobState } from "lastbeat";
 import { ForgeError } from "./errors.js";
 import type { Forge, ForgeIssue } from "./forge.js";
 import { saidOfComment, type IssueKey } from "./markers.js";
-import { closeDuplicate, ownIssues, planSync, type PlannedAction, type SyncMode } from "./plan.js";
+import { closeDuplicate, ownIssues, planSync, unadoptedIssues, type PlannedAction, type SyncMode } from "./plan.js";
 
 /** One action as it was applied (or would be, in a dry run): the `actions` of `check --json`. */
 export interface AppliedAction {
@@ -41,6 +41,11 @@ export interface SyncResult {
   states: JobState[];
   /** Writes left for the next run (this run's budget was spent). */
   deferredWrites: number;
+  /**
+   * Open issues from before scopes that name jobs of this checker but that it does not adopt
+   * (none of them alerts here, or it does not run them all): left open, for a person to close.
+   */
+  unadopted: Array<{ issue: number; url: string; jobs: string[] }>;
 }
 
 /**
@@ -60,10 +65,10 @@ export async function syncAlerts(forge: Forge, options: SyncOptions): Promise<Sy
     ...(options.retired !== undefined && { retired: options.retired }),
   });
   const planned = plan.actions;
-  const result = { planned, states: plan.states, deferredWrites: plan.deferredWrites };
+  const unadopted = unadoptedIssues(issues, options.scope, options.states).map(({ issue, jobs }) => ({ issue: issue.number, url: issue.url, jobs }));
+  const result = { planned, states: plan.states, deferredWrites: plan.deferredWrites, unadopted };
   if (options.dryRun) return { ...result, applied: planned.map(toApplied) };
-  const jobs = new Set(options.states.map((s) => s.job));
-  const applied = await applyPlan(forge, planned, { label: options.label, known: issues, scope: options.scope, jobs });
+  const applied = await applyPlan(forge, planned, { label: options.label, known: issues, scope: options.scope, states: options.states });
   return { ...result, applied };
 }
 
@@ -88,7 +93,7 @@ function toApplied(action: PlannedAction): AppliedAction {
 export async function applyPlan(
   forge: Forge,
   actions: readonly PlannedAction[],
-  context: { label: string; known: readonly ForgeIssue[]; scope: string; jobs: ReadonlySet<string> },
+  context: { label: string; known: readonly ForgeIssue[]; scope: string; states: readonly JobState[] },
 ): Promise<AppliedAction[]> {
   const applied: AppliedAction[] = [];
   let labelEnsured = false;
@@ -160,7 +165,7 @@ async function saidBefore(forge: Forge, issue: Pick<ForgeIssue, "number" | "comm
 async function createOnce(
   forge: Forge,
   action: Extract<PlannedAction, { kind: "create" }>,
-  context: { label: string; scope: string; jobs: ReadonlySet<string> },
+  context: { label: string; scope: string; states: readonly JobState[] },
   knownNumbers: ReadonlySet<number>,
 ): Promise<{ issue: ForgeIssue; recovered: boolean }> {
   const { label } = context;
@@ -173,7 +178,7 @@ async function createOnce(
       let found: ForgeIssue | undefined;
       try {
         const issues = await forge.listOpenIssues(label);
-        found = ownIssues(issues.filter((i) => !knownNumbers.has(i.number)), context.scope, context.jobs).get(action.key)?.[0];
+        found = ownIssues(issues.filter((i) => !knownNumbers.has(i.number)), context.scope, context.states).get(action.key)?.[0];
       } catch {
         throw error;
       }
@@ -186,12 +191,12 @@ async function createOnce(
 /** After creating: if another checker created the same issue meanwhile, keep the oldest. */
 async function closeRacedDuplicates(
   forge: Forge,
-  context: { label: string; scope: string; jobs: ReadonlySet<string> },
+  context: { label: string; scope: string; states: readonly JobState[] },
   applied: AppliedAction[],
 ): Promise<AppliedAction[]> {
   const extra: AppliedAction[] = [];
   const createdKeys = new Set(applied.filter((a) => a.kind === "create").map((a) => a.key));
-  const groups = ownIssues(await forge.listOpenIssues(context.label), context.scope, context.jobs);
+  const groups = ownIssues(await forge.listOpenIssues(context.label), context.scope, context.states);
   for (const key of createdKeys) {
     const [oldest, ...newer] = groups.get(key!) ?? [];
     if (!oldest) continue;

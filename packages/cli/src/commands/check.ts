@@ -154,6 +154,7 @@ Examples:
             applied = result.applied;
             synced = result.states;
             deferredWrites = result.deferredWrites;
+            for (const left of result.unadopted) io.stderr.write(unadoptedWarning(left, states, config.scope));
           } catch (error) {
             if (!(error instanceof ForgeError)) throw error;
             failure = error;
@@ -459,6 +460,18 @@ async function print(
     }
   }
   await writeParts(io, undefined, forge && !failure ? lines.concat(actionLines(config, applied, forge, deferredWrites)) : lines);
+}
+
+/**
+ * An issue from before scopes that names jobs of this checker, left open (docs/forges.md, "Issues
+ * from before scopes"): said on every run, so it is never left open without anybody being told.
+ */
+function unadoptedWarning(left: { issue: number; url: string; jobs: string[] }, states: readonly JobState[], scope: string): string {
+  const alertingHere = states.some((s) => s.alerting && left.jobs.includes(s.job));
+  const named = left.jobs.map((job) => plainLine(job, 200)).join(", ");
+  const one = left.jobs.length === 1;
+  const why = alertingHere ? "it names jobs this host does not run" : one ? "that job does not alert here" : "none of them alerts here";
+  return `warning: issue #${left.issue} (${plainLine(left.url, 500)}) is from before scopes and names ${plainLine(named, 1000)}; this checker (scope ${scope}) leaves it open, as ${why} and which host it was opened for cannot be told: close it by hand once ${one ? "that job alerts" : "they alert"} on no host\n`;
 }
 
 function actionLines(config: CheckConfig, applied: readonly AppliedAction[], forge: Forge, deferredWrites: number): string[] {

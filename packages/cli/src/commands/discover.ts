@@ -6,21 +6,22 @@ import { errnoText, systemTimeZone, writeFileAtomically } from "lastbeat/interna
 import { systemCrontabs, type CrontabSource } from "../cron-jobs.js";
 import { kindOf } from "../cron-scan.js";
 import { declaredNames, wrapCrontab, type WrapResult } from "../cron-wrap.js";
-import { UsageError } from "../errors.js";
+import { EXIT, UsageError } from "../errors.js";
 import type { RegisterCommand } from "../io.js";
-import { absolute, collectPaths, jsonOption } from "../options.js";
+import { absolute, collect, collectPaths, jsonOption } from "../options.js";
 
 /*
  * `lastbeat discover`: the crontabs with every unmonitored line wrapped in `lastbeat run`, and the
  * manifest that declares those jobs (docs/crontab.md, "Discover"). Prints by default; `--write`
  * edits the files atomically after a backup. A spool file (what `crontab -e` edits) is written
- * only for the user named by `--user`.
+ * only for a user named by `--user` (repeatable); the others are left as they are, named on stderr,
+ * and the exit code is 1 (lines are left unwrapped), while every other file is written.
  */
 interface DiscoverFlags {
   crontab?: string[];
   crontabs?: boolean;
   write?: boolean;
-  user?: string;
+  user?: string[];
   json?: boolean;
   lastbeat?: string;
 }
@@ -28,14 +29,14 @@ interface DiscoverFlags {
 /** The `PATH` cron gives a line when its crontab sets none (Vixie cron as Debian builds it). */
 const CRON_DEFAULT_PATH = "/usr/bin:/bin";
 
-export const registerDiscover: RegisterCommand = (program, io) => {
+export const registerDiscover: RegisterCommand = (program, io, setExit) => {
   program
     .command("discover")
     .description("wrap every cron line that runs no lastbeat in `lastbeat run`, and print the matching manifest")
     .addOption(new Option("--crontab <file>", "a crontab to discover; repeatable").argParser(collectPaths))
     .addOption(new Option("--crontabs", "the system's crontabs: /etc/crontab, /etc/cron.d/*, the user spool"))
     .addOption(new Option("--write", "edit the crontab files (atomically, after a backup .<name>.lastbeat-bak beside each)"))
-    .addOption(new Option("--user <name>", "with --write: also edit this user's spool crontab"))
+    .addOption(new Option("--user <name>", "with --write: also edit this user's spool crontab; repeatable").argParser(collect))
     .addOption(new Option("--lastbeat <command>", "how the wrapped lines start lastbeat (default: `lastbeat` if cron's PATH finds it, else its full path)"))
     .addOption(jsonOption("print the crontabs and the manifest as JSON"))
     .addHelpText(
@@ -100,26 +101,40 @@ Examples:
       let hostZone: string | undefined;
       const manifest = { jobs: Object.fromEntries(results.flatMap((r) => r.wrapped.map((w) => [w.job, { schedule: w.schedule, tz: w.tz ?? (hostZone ??= systemTimeZone(root)) }]))) };
 
+      // --write edits every changed file but the spool crontabs of users not named by --user: those
+      // are left as they are (a user's own crontab, which `crontab -e` edits), named in one line.
+      const written = new Set<string>();
+      const leftOwners: string[] = [];
       if (flags.write) {
+        const users = new Set(flags.user ?? []);
         for (const r of results) {
           if (r.wrapped.length === 0) continue;
           const owner = r.source.user ?? basename(r.source.path);
-          if (isSpool(r.source) && owner !== flags.user) {
-            throw new UsageError(`refusing to edit the cron spool file ${r.source.path} without --user ${owner} (or edit it with crontab -e)`);
-          }
+          if (isSpool(r.source) && !users.has(owner)) leftOwners.push(owner);
+          else written.add(r.source.path);
         }
-        for (const r of results) if (r.wrapped.length > 0) await rewrite(r.source.path, r.original, r.text);
+        for (const r of results) if (written.has(r.source.path)) await rewrite(r.source.path, r.original, r.text);
+        if (leftOwners.length > 0) {
+          const names = [...new Set(leftOwners)].sort();
+          io.stderr.write(
+            names.length === 1
+              ? `lastbeat: left the spool crontab of ${names[0]} unedited: add --user ${names[0]} to edit it (or edit it with crontab -e)\n`
+              : `lastbeat: left the spool crontabs of ${names.join(", ")} unedited: add --user <name> to edit one (or edit it with crontab -e)\n`,
+          );
+          // Everything else was written; 1 says lines are still unwrapped, as a check says jobs alert.
+          setExit(EXIT.alerting);
+        }
       }
 
       if (flags.json) {
-        const crontabs = results.map((r) => ({ file: r.source.path, changed: r.wrapped.length > 0, written: Boolean(flags.write) && r.wrapped.length > 0, wrapped: r.wrapped, skipped: r.skipped, text: r.text }));
+        const crontabs = results.map((r) => ({ file: r.source.path, changed: r.wrapped.length > 0, written: written.has(r.source.path), wrapped: r.wrapped, skipped: r.skipped, text: r.text }));
         io.stdout.write(`${JSON.stringify({ crontabs, manifest }, null, 2)}\n`);
         return;
       }
       for (const r of results) for (const s of r.skipped) io.stderr.write(`lastbeat: ${r.source.path}:${s.line}: not wrapped: ${s.reason}\n`);
       if (flags.write) {
         for (const r of results) {
-          if (r.wrapped.length > 0) io.stdout.write(`${r.source.path}: wrapped ${r.wrapped.map((w) => `${w.job} (line ${w.line})`).join(", ")}; backup ${backupPath(r.source.path)}\n`);
+          if (written.has(r.source.path)) io.stdout.write(`${r.source.path}: wrapped ${r.wrapped.map((w) => `${w.job} (line ${w.line})`).join(", ")}; backup ${backupPath(r.source.path)}\n`);
         }
         return;
       }

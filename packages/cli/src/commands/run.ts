@@ -9,6 +9,7 @@ import {
   MAX_OUTPUT_TAIL_BYTES,
   buildHeartbeat,
   errnoText,
+  formatDuration,
   isValidJobName,
   resolveHeartbeatDir,
   writeConfigErrorBeat,
@@ -147,7 +148,7 @@ async function runJob(job: string, command: string[], flags: RunFlags, io: CliIo
             startedAt: new Date(holder.at),
             pid: holder.pid,
             ...(holder.run_id !== undefined && { runId: holder.run_id }),
-            message: skipMessage(io.now(), holder),
+            message: skipMessage(io.now(), holder, flags.maxRuntime),
           }),
           "skip",
         ),
@@ -164,7 +165,7 @@ async function runJob(job: string, command: string[], flags: RunFlags, io: CliIo
       return EXIT.forge;
     }
     if (!lock.acquired) {
-      io.stderr.write(`lastbeat: ${job}: ${skipMessage(io.now(), lock.holder)}\n`);
+      io.stderr.write(`lastbeat: ${job}: ${skipMessage(io.now(), lock.holder, flags.maxRuntime)}\n`);
       return 0;
     }
     release = lock.release;
@@ -295,8 +296,14 @@ export async function runAfterRefusedFlags(argv: readonly string[], runCommandDe
   return runUnmonitored(job, argv.slice(dash + 1), io, error, dirFlag, true);
 }
 
-function skipMessage(now: Date, holder: LockHolder): string {
-  return `skipped the run at ${now.toISOString()}: the previous run (pid ${holder.pid} on ${holder.host}, started ${holder.at}) is still running`;
+/**
+ * A run past its max runtime whose process is alive here is not taken over (lock.ts): the line
+ * says so, and that the job alerts as overrun until that run ends or is killed.
+ */
+function skipMessage(now: Date, holder: LockHolder, maxRuntimeSeconds: number | undefined): string {
+  const skipped = `skipped the run at ${now.toISOString()}: the previous run (pid ${holder.pid} on ${holder.host}, started ${holder.at}) is still running`;
+  const overrun = maxRuntimeSeconds !== undefined && now.getTime() - Date.parse(holder.at) > maxRuntimeSeconds * 1000;
+  return overrun ? `${skipped}, past its --max-runtime ${formatDuration(maxRuntimeSeconds)}: overrun until it ends or is killed` : skipped;
 }
 
 interface CommandOutcome {
