@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { syncAlerts, type SyncMode } from "@lastbeat/forge";
+import { saidId, saidOfComment, stateOfBody, syncAlerts, type SyncMode } from "@lastbeat/forge";
 import type { JobState } from "lastbeat";
 import { harness, type Harness } from "./harness.js";
 import { HTTP_FORGES, NOW, at, failure, state, SCOPE } from "./helpers.js";
@@ -115,6 +115,30 @@ describe.each(["github", "gitea", "gitlab", "file"] as const)("said once on the 
       "is now ok",
       "started alerting",
     ]);
+  });
+});
+
+describe("a said line nobody else can write", () => {
+  it.each(HTTP_FORGES)("%s: a person who plants the line lastbeat would compute without the token does not silence the close", async (flavor) => {
+    const h = await harness(flavor, LABEL);
+    try {
+      const key = "the-forge-token";
+      const sync = (states: JobState[], now: Date) => syncAlerts(h.forge, { scope: SCOPE, mode: "rollup", label: LABEL, states, now, saidKey: key });
+      await sync([backupStale(NOW), dbOk(NOW)], NOW);
+      const [issue] = await h.open();
+      // Everything in the id but the key is in the issue's body, which anyone who may comment can read.
+      const guessed = saidId(stateOfBody(issue!.body), "closed");
+      await h.personComments(issue!.number, `fixed it\n\n<!-- lastbeat:said ${guessed} -->`);
+      const r = await sync([backupOk(minutes(15)), dbOk(minutes(15))], minutes(15));
+      expect(r.applied).toEqual([{ kind: "close", issue: issue!.number, key: "rollup" }]);
+      const closed = (await h.all()).find((i) => i.number === issue!.number)!;
+      expect(closed.comments).toEqual([expect.stringContaining("fixed it"), expect.stringContaining("The job has recovered; closing.")]);
+      // Keyed, the id is not the one that could be computed without the key.
+      expect(saidOfComment(closed.comments[1]!)).toBe(saidId(stateOfBody(issue!.body), "closed", key));
+      expect(saidId(stateOfBody(issue!.body), "closed", key)).not.toBe(guessed);
+    } finally {
+      await h.cleanup();
+    }
   });
 });
 

@@ -8,7 +8,7 @@ export { createGitLabForge, gitlabApiBase, projectPath, GITLAB_COM } from "./git
 export type { GitLabForgeOptions } from "./gitlab.js";
 export { createFileForge, parseIssueFile } from "./file.js";
 export type { FileForgeOptions } from "./file.js";
-export { markerFor, jobKey, keyOfBody, markerOfBody, snapshotOfBody, stateOfBody, stateLine, nameHash, saidOfComment, isValidScope, SCOPE_PATTERN, MAX_STATE_CHARS } from "./markers.js";
+export { markerFor, jobKey, keyOfBody, markerOfBody, snapshotOfBody, stateOfBody, stateLine, nameHash, saidId, saidOfComment, isValidScope, SCOPE_PATTERN, MAX_STATE_CHARS } from "./markers.js";
 export type { IssueKey, AlertSnapshot, IssueState, MarkerInfo } from "./markers.js";
 export {
   TITLE_PREFIX,

@@ -32,6 +32,8 @@ export interface SyncOptions {
   maxWrites?: number;
   /** Jobs retired on purpose (`lastbeat retire`): their vanished heartbeat is not `missing`. */
   retired?: ReadonlySet<string>;
+  /** The secret said lines are keyed with: the forge token, so nobody else can forge one (see saidId). */
+  saidKey?: string;
 }
 
 export interface SyncResult {
@@ -63,12 +65,19 @@ export async function syncAlerts(forge: Forge, options: SyncOptions): Promise<Sy
     ...(options.maxNewIssues !== undefined && { maxNewIssues: options.maxNewIssues }),
     ...(options.maxWrites !== undefined && { maxWrites: options.maxWrites }),
     ...(options.retired !== undefined && { retired: options.retired }),
+    ...(options.saidKey !== undefined && { saidKey: options.saidKey }),
   });
   const planned = plan.actions;
   const unadopted = unadoptedIssues(issues, options.scope, options.states).map(({ issue, jobs }) => ({ issue: issue.number, url: issue.url, jobs }));
   const result = { planned, states: plan.states, deferredWrites: plan.deferredWrites, unadopted };
   if (options.dryRun) return { ...result, applied: planned.map(toApplied) };
-  const applied = await applyPlan(forge, planned, { label: options.label, known: issues, scope: options.scope, states: options.states });
+  const applied = await applyPlan(forge, planned, {
+    label: options.label,
+    known: issues,
+    scope: options.scope,
+    states: options.states,
+    ...(options.saidKey !== undefined && { saidKey: options.saidKey }),
+  });
   return { ...result, applied };
 }
 
@@ -93,7 +102,7 @@ function toApplied(action: PlannedAction): AppliedAction {
 export async function applyPlan(
   forge: Forge,
   actions: readonly PlannedAction[],
-  context: { label: string; known: readonly ForgeIssue[]; scope: string; states: readonly JobState[] },
+  context: { label: string; known: readonly ForgeIssue[]; scope: string; states: readonly JobState[]; saidKey?: string },
 ): Promise<AppliedAction[]> {
   const applied: AppliedAction[] = [];
   let labelEnsured = false;
@@ -191,7 +200,7 @@ async function createOnce(
 /** After creating: if another checker created the same issue meanwhile, keep the oldest. */
 async function closeRacedDuplicates(
   forge: Forge,
-  context: { label: string; scope: string; states: readonly JobState[] },
+  context: { label: string; scope: string; states: readonly JobState[]; saidKey?: string },
   applied: AppliedAction[],
 ): Promise<AppliedAction[]> {
   const extra: AppliedAction[] = [];
@@ -202,7 +211,7 @@ async function closeRacedDuplicates(
     if (!oldest) continue;
     for (const dup of newer) {
       // Said like the planner's duplicate closes, so a close that fails here is not said twice.
-      const { comment, said } = closeDuplicate(key!, dup, oldest.number);
+      const { comment, said } = closeDuplicate(key!, dup, oldest.number, context.saidKey);
       const recovered = await saidBefore(forge, dup, said);
       if (!recovered) await forge.comment(dup.number, comment);
       await forge.closeIssue(dup.number);

@@ -150,6 +150,7 @@ Examples:
               maxNewIssues: config.maxNewIssues,
               maxWrites: config.maxWrites,
               retired,
+              saidKey: config.token,
             });
             applied = result.applied;
             synced = result.states;
