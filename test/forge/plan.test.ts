@@ -196,6 +196,14 @@ describe("the planner on the issues it finds", () => {
     const retired = planSync({ scope: SCOPE, mode: "rollup", states: [failed("db")], issues: [issue], now: NOW, retired: new Set(["backup"]) });
     expect(retired.states.map((s) => s.job)).toEqual(["db"]);
   });
+
+  it("closes a folder's or a crontab line's alert once it left the scan: a pseudo-job has no file to remove", () => {
+    const pseudo = (job: string) => ({ ...evaluate(undefined, undefined, NOW, { job, file: "/x", invalidReason: "heartbeat folder does not exist" }) });
+    const issue = open(1, rendered("rollup", [pseudo("folder:/mnt/hosts/c/hb"), pseudo("crontab:/etc/cron.d/x:3"), pseudo("cron:/etc/crontab:9")]));
+    const { states, actions } = planSync({ scope: SCOPE, mode: "rollup", states: [healthy("db")], issues: [issue], now: NOW });
+    expect(states.map((s) => [s.job, s.status])).toEqual([["db", "ok"]]);
+    expect(summary(actions)).toEqual(["close rollup #1"]);
+  });
 });
 
 describe("a job renamed by the scan of several folders", () => {

@@ -1,7 +1,8 @@
 import { basename, dirname, resolve } from "node:path";
 import { Option, type Command } from "commander";
 import { evaluate, scanHeartbeats, type Declaration, type JobState } from "lastbeat";
-import { loadManifest, secretsIn, systemTimeZone, type Manifest } from "lastbeat/internal";
+import { loadManifest, secretsIn, systemTimeZone, type DirExpansion, type FolderMemory, type Manifest } from "lastbeat/internal";
+import { loadFolderMemory, type LoadedFolderMemory } from "./folder-memory.js";
 import { readCronInventory, systemCrontabs, type CronInventory, type CrontabSource } from "./cron-jobs.js";
 import type { CronEntry } from "./crontab.js";
 import type { CliIo } from "./io.js";
@@ -32,8 +33,23 @@ export function addCronOptions(command: Command): Command {
 
 export interface CronScan {
   now: Date;
-  /** `scanHeartbeats` options with the manifest (file and crontabs) already merged. */
-  options: { dirs?: string[]; manifest?: Manifest; now: Date; env: Record<string, string | undefined>; cwd: string };
+  /**
+   * `scanHeartbeats` options with the manifest (file and crontabs) already merged, and the
+   * checker's memory of the folders the patterns matched.
+   */
+  options: {
+    dirs?: string[];
+    manifest?: Manifest;
+    now: Date;
+    env: Record<string, string | undefined>;
+    cwd: string;
+    rememberedFolders?: FolderMemory;
+    onExpanded: (expansion: DirExpansion) => void;
+  };
+  /** The checker's folder memory read (null when no pattern is scanned). */
+  folderMemory: LoadedFolderMemory | null;
+  /** How the folder patterns expanded, once the scan ran. */
+  expansion?: DirExpansion;
   /** Null when no crontab was read. */
   inventory: CronInventory | null;
   /** Lines cron would reject (`invalid`) and, with `--unmonitored alert`, unmonitored lines (`missing`). */
@@ -65,9 +81,20 @@ export async function cronScan(flags: ScanFlags & CronFlags, io: CliIo): Promise
     if (!sources.some((s) => s.path === path)) sources.push({ path, kind: kindOf(path) });
   }
   const merged: Manifest = { ...manifest, jobs: new Map(manifest?.jobs) };
+  const folderMemory = await loadFolderMemory(flags, dirs, io);
   const result: CronScan = {
     now,
-    options: { ...(dirs !== undefined && { dirs }), now, env, cwd: io.cwd },
+    options: {
+      ...(dirs !== undefined && { dirs }),
+      now,
+      env,
+      cwd: io.cwd,
+      ...(folderMemory !== null && { rememberedFolders: folderMemory.memory }),
+      onExpanded: (expansion) => {
+        result.expansion = expansion;
+      },
+    },
+    folderMemory,
     inventory: null,
     extraStates: [],
     explain: (state) => state,

@@ -1,6 +1,5 @@
-import { basename, dirname } from "node:path";
 import type { JobState } from "lastbeat";
-import { sortJobStates } from "lastbeat/internal";
+import { REMOVED_REASON, presentNames, sortJobStates, withVanished as withVanishedJobs } from "lastbeat/internal";
 import type { ForgeIssue } from "./forge.js";
 import { jobKey, markerOfBody, nameHash, saidId, stateOfBody, withSaid, type AlertSnapshot, type IssueKey, type IssueState } from "./markers.js";
 import {
@@ -31,7 +30,7 @@ export const DEFAULT_MAX_NEW_ISSUES = 10;
 export const DEFAULT_MAX_WRITES = 40;
 
 /** Why a job alerts after its heartbeat file vanished (a reboot cleared the folder, a person deleted it). */
-export const REMOVED_REASON = "heartbeat file removed";
+export { REMOVED_REASON };
 
 /**
  * What the checker will do to the forge, in order. A change's comment comes before the edit it
@@ -220,53 +219,17 @@ export function closeDuplicate(key: IssueKey, dup: ForgeIssue, keep: number, sai
 
 /**
  * Disappearance is not recovery: a job the open issue says was alerting, whose heartbeat file is
- * gone and which nobody retired, stays alerting as `missing` until it beats again.
+ * gone and which nobody retired, stays alerting as `missing` until it beats again (the rule the
+ * brief shares, `withVanished` in lastbeat/internal).
  */
 function withVanished(
   states: readonly JobState[],
   memory: ReadonlyMap<string, { status: string; since: string | null }>,
   retired: ReadonlySet<string>,
 ): JobState[] {
-  const present = presentNames(states);
-  const vanished: JobState[] = [];
-  for (const [job, { since }] of memory) {
-    if (present.has(job) || retired.has(job)) continue;
-    const at = since === null ? NaN : Date.parse(since);
-    vanished.push({
-      job,
-      status: "missing",
-      alerting: true,
-      reason: REMOVED_REASON,
-      lastBeatAt: null,
-      lastOkAt: null,
-      ageSeconds: null,
-      intervalSeconds: null,
-      ratio: null,
-      dueAt: null,
-      graceEndAt: null,
-      alertingSince: Number.isFinite(at) ? new Date(at) : null,
-      file: null,
-      heartbeat: null,
-    });
-  }
-  return vanished.length === 0 ? [...states] : [...states, ...vanished];
-}
-
-/**
- * Every name the scanned jobs were or may have been known by. A scan of several folders names a
- * job found in more than one of them `<job>@<folder>`, and the plain `<job>` again once it is left
- * in one: the same file, so the alert remembered under the other name is not a vanished file.
- */
-function presentNames(states: readonly JobState[]): Set<string> {
-  const names = new Set<string>();
-  for (const { job, file } of states) {
-    names.add(job);
-    if (file === null || !file.endsWith(".last")) continue;
-    const stem = basename(file).slice(0, -".last".length);
-    names.add(stem);
-    names.add(`${stem}@${dirname(file)}`);
-  }
-  return names;
+  const remembered = new Map<string, Date | null>();
+  for (const [job, { since }] of memory) remembered.set(job, since === null ? null : new Date(since));
+  return withVanishedJobs(states, remembered, retired);
 }
 
 /**

@@ -173,7 +173,17 @@ export interface DirExpansion {
    * way could not be listed, that folder and why (a permission is then what to fix, not the pattern).
    */
   unmatched: { pattern: string; reason: string }[];
+  /** Per absolute glob pattern, the folders it matches now, sorted: what the checker remembers. */
+  matched: Map<string, string[]>;
+  /**
+   * Folders the checker remembers a pattern matched that it no longer matches (gone, not mounted),
+   * each with that pattern: scanned as plain folders, so a gone one is its `folder:<dir>` alert.
+   */
+  remembered: Map<string, string>;
 }
+
+/** Per absolute glob pattern, the folders it matched before (`heartbeat-checker.folders`). */
+export type FolderMemory = ReadonlyMap<string, readonly string[]>;
 
 /**
  * Expands folder patterns (`/mnt/hosts/*\/heartbeats`): `*`, `?` and `[...]` within one path
@@ -192,9 +202,11 @@ export async function expandDirs(patterns: readonly string[], cwd = process.cwd(
  * readers must find the folder they wrote. Throws a LastbeatError E_DIR naming the pattern for a
  * malformed one (`[z-a]`) that does not exist as written either.
  */
-export async function expandDirPatterns(patterns: readonly string[], cwd = process.cwd()): Promise<DirExpansion> {
+export async function expandDirPatterns(patterns: readonly string[], cwd = process.cwd(), memory?: FolderMemory): Promise<DirExpansion> {
   const dirs: string[] = [];
   const unmatched = new Map<string, string>();
+  const matched = new Map<string, string[]>();
+  const remembered = new Map<string, string>();
   for (const pattern of patterns) {
     if (pattern === "") throw emptyDir();
     const absolute = resolve(cwd, pattern);
@@ -203,8 +215,22 @@ export async function expandDirPatterns(patterns: readonly string[], cwd = proce
       continue;
     }
     const { matches, unlisted } = await expandPattern(absolute, pattern);
-    if (matches.length > 0) dirs.push(...matches);
-    else if (!unmatched.has(absolute)) {
+    if (!matched.has(absolute)) matched.set(absolute, matches);
+    dirs.push(...matches);
+    // What the pattern matched before and matches no more is scanned as a plain folder: a host's
+    // share that is gone (autofs without browsing lists only what is mounted) is then its folder's
+    // alert, and one mounted again on access is simply scanned.
+    const before = memory?.get(absolute) ?? [];
+    if (before.length > 0) {
+      const now = new Set(matches);
+      for (const dir of before) {
+        if (now.has(dir) || remembered.has(dir)) continue;
+        remembered.set(dir, absolute);
+        dirs.push(dir);
+      }
+    }
+    if (matches.length > 0 || before.length > 0) continue;
+    if (!unmatched.has(absolute)) {
       unmatched.set(
         absolute,
         unlisted === undefined
@@ -213,7 +239,7 @@ export async function expandDirPatterns(patterns: readonly string[], cwd = proce
       );
     }
   }
-  return { dirs: onePathEach(dirs), unmatched: [...unmatched].map(([pattern, reason]) => ({ pattern, reason })) };
+  return { dirs: onePathEach(dirs), unmatched: [...unmatched].map(([pattern, reason]) => ({ pattern, reason })), matched, remembered };
 }
 
 /**

@@ -16,7 +16,8 @@ import { isTime } from "./parse.js";
 import { OPEN_FLAGS } from "./read.js";
 import { firstChars, plainLine } from "./text.js";
 import type { JobState, JobStatus, JournalEntry } from "./types.js";
-import { STATUS_SEVERITY } from "./types.js";
+import { ALERTING_STATUSES, STATUS_SEVERITY } from "./types.js";
+import { isPseudoJob } from "./vanished.js";
 
 /** What `readJournal` reads at most unless told otherwise: the newest 16 MiB. */
 export const JOURNAL_MAX_BYTES = 16 * 1024 * 1024;
@@ -260,8 +261,22 @@ export function journalChanges(
       reason: plainLine(reason(state), MAX_JOURNAL_REASON_CHARS),
     });
   }
+  // A folder or crontab line that alerted and left the scan has recovered (the folder is back or
+  // was retired, the line fixed): said once, so the brief does not call it down for ever. A job's
+  // heartbeat file that left gets no line (it is "heartbeat file removed", or retired).
+  let names: Set<string> | undefined;
+  for (const [job, entry] of latest) {
+    if (!isPseudoJob(job) || !ALERTING_STATUSES.has(entry.to)) continue;
+    names ??= new Set(states.map((state) => journalJob(state.job)));
+    if (names.has(job)) continue;
+    const at = Math.max(now.getTime(), Date.parse(entry.at));
+    changes.push({ at: isoTime(new Date(at)), job, from: entry.to, to: "ok", reason: LEFT_SCAN_REASON });
+  }
   return changes;
 }
+
+/** Why a folder or crontab line that alerted is `ok` in the journal once it left the scan. */
+export const LEFT_SCAN_REASON = "no longer alerting: the folder or line is fine again, or no longer watched";
 
 /** A line as the journal stores it. */
 const journalLine = (entry: JournalEntry) => `${JSON.stringify({ at: entry.at, job: entry.job, from: entry.from, to: entry.to, reason: entry.reason })}\n`;

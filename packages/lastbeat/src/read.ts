@@ -2,7 +2,7 @@ import { closeSync, constants, fstatSync, openSync, opendirSync, readSync } from
 import type { Dir, Stats } from "node:fs";
 import { open } from "node:fs/promises";
 import { basename, sep } from "node:path";
-import { defaultHeartbeatDir, expandDirPatterns } from "./dir.js";
+import { defaultHeartbeatDir, expandDirPatterns, type DirExpansion, type FolderMemory } from "./dir.js";
 import { errnoText } from "./errors.js";
 import { evaluate } from "./evaluate.js";
 import { isValidJobName } from "./job-name.js";
@@ -225,10 +225,27 @@ export interface ScanOptions {
 }
 
 /**
+ * What lastbeat's own commands add to a scan (not the public API): the checker's memory of the
+ * folders each pattern matched, and a look at how the patterns expanded.
+ */
+export interface InternalScanOptions extends ScanOptions {
+  /** Per absolute glob pattern, the folders it matched before: still scanned when they no longer match. */
+  rememberedFolders?: FolderMemory;
+  /** Called once with the expansion of the folder patterns, before any file is read. */
+  onExpanded?: (expansion: DirExpansion) => void;
+}
+
+/**
  * A folder that could not be listed, or a pattern that names none: reported as an `invalid`
  * pseudo-job so it is never silent.
  */
 const FOLDER_JOB = (dir: string) => `folder:${dir}`;
+
+/** For a folder scanned only because the checker remembers it: which pattern matched it, and how to forget it. */
+function matchedBefore(remembered: ReadonlyMap<string, string>, dir: string): string {
+  const pattern = remembered.size === 0 ? undefined : remembered.get(dir);
+  return pattern === undefined ? "" : `; it matched ${pattern} before (gone for good? lastbeat retire 'folder:${dir}' with the checker's --dir flags)`;
+}
 
 /** Entries fetched from the kernel per directory read while listing a folder. */
 const LISTING_BATCH = 1024;
@@ -264,7 +281,7 @@ export function scanHeartbeats(options?: ScanOptions): Promise<JobState[]>;
  */
 export function scanHeartbeats<T>(options: ScanOptions, map: (state: JobState) => T): Promise<T[]>;
 export async function scanHeartbeats<T>(
-  options: ScanOptions = {},
+  options: InternalScanOptions = {},
   map: (state: JobState) => T = (state) => state as unknown as T,
 ): Promise<T[]> {
   const now = options.now ?? new Date();
@@ -272,7 +289,9 @@ export async function scanHeartbeats<T>(
   const manifest =
     typeof options.manifest === "string" ? await loadManifest(options.manifest) : (options.manifest ?? null);
   const patterns = options.dirs && options.dirs.length > 0 ? options.dirs : [defaultHeartbeatDir(env)];
-  const { dirs, unmatched } = await expandDirPatterns(patterns, options.cwd);
+  const expansion = await expandDirPatterns(patterns, options.cwd, options.rememberedFolders);
+  options.onExpanded?.(expansion);
+  const { dirs, unmatched, remembered } = expansion;
   // Synchronous reads, in slices: per file, the thread pool's round trips cost more than the
   // reads themselves, and a long-running caller still gets the event loop back every slice.
   const slices = new Slices(options.sliceMs ?? 10);
@@ -289,9 +308,9 @@ export async function scanHeartbeats<T>(
           job: FOLDER_JOB(dir),
           file: dir,
           invalidReason:
-            (error as NodeJS.ErrnoException).code === "ENOENT"
+            ((error as NodeJS.ErrnoException).code === "ENOENT"
               ? "heartbeat folder does not exist"
-              : `heartbeat folder cannot be read: ${errnoText(error)}`,
+              : `heartbeat folder cannot be read: ${errnoText(error)}`) + matchedBefore(remembered, dir),
         }),
       ),
     );

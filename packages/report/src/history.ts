@@ -1,5 +1,5 @@
-import type { JobStatus } from "lastbeat";
-import { ALERTING_STATUSES, type JournalEntry } from "lastbeat/internal";
+import type { JobState, JobStatus } from "lastbeat";
+import { ALERTING_STATUSES, withVanished, type JournalEntry } from "lastbeat/internal";
 
 /*
  * What the checker's journal (`heartbeat-checker.journal`, one line per status change of a job)
@@ -226,4 +226,35 @@ export function formatAvailability(ratio: number): string {
   if (ratio >= 1) return "100%";
   const tenths = Math.floor(Math.max(0, ratio) * 1000 + 1e-9);
   return `${(Math.min(tenths, 999) / 10).toFixed(1)}%`;
+}
+
+/**
+ * The jobs the journal says are alerting now (their latest change is into an alerting status),
+ * each with since when: the start of its current episode, null when that began before the journal.
+ */
+export function alertingInJournal(entries: readonly JournalEntry[] | JournalChanges, now: Date): Map<string, Date | null> {
+  const out = new Map<string, Date | null>();
+  for (const [job, changes] of grouped(entries, now)) {
+    const last = changes.at(-1);
+    if (last === undefined || !alerting(last.to)) continue;
+    out.set(job, episodesOf(job, changes).at(-1)?.startedAt ?? null);
+  }
+  return out;
+}
+
+/**
+ * `states` as `lastbeat check` sees them: plus a `missing` state ("heartbeat file removed") for
+ * each job the journal says is alerting whose heartbeat file is gone and which is not retired
+ * (`retired` is asked only about those), by the rule check applies to its open issues
+ * (`withVanished`). The journal is the brief's memory of what was alerting.
+ */
+export function withVanishedFromJournal(
+  states: readonly JobState[],
+  journal: Journal | undefined,
+  now: Date,
+  retired: (job: string) => boolean,
+): JobState[] {
+  const entries = journal?.entries ?? [];
+  if (entries.length === 0) return [...states];
+  return withVanished(states, alertingInJournal(entries, now), retired);
 }

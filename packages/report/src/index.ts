@@ -6,7 +6,7 @@ export { panelRows, panelJson, noteFor, runSymbols, PANEL_COLUMNS, PANEL_LEGEND,
 export type { PanelRow, RenderOptions } from "./panel.js";
 export { STATUS_SYMBOL, statusLabel } from "./status.js";
 export { formatAgo, formatAt, formatDay, formatDowntime, formatRatio, formatRunLength, formatSpan, formatWhen, isValidTimeZone, localTimeZone } from "./time.js";
-export { allEpisodes, availabilities, historySince, formatAvailability, AVAILABILITY_DAYS } from "./history.js";
+export { allEpisodes, alertingInJournal, availabilities, historySince, formatAvailability, withVanishedFromJournal, AVAILABILITY_DAYS } from "./history.js";
 export type { Availability, Episode, FlakyTurn, History, Journal, JournalSource } from "./history.js";
 export { DEFAULT_SINCE_SECONDS } from "./since.js";
 export type { SinceEvent, SinceLastBrief } from "./since.js";

@@ -7,7 +7,11 @@ import { Option } from "commander";
 import { writeHeartbeat, type JobState } from "lastbeat";
 import {
   CHECKER_JOB,
+  FOLDERS_FILE,
   isCheckerJob,
+  readFolderMemory,
+  rememberFolders,
+  writeFolderMemory,
   JOURNAL_FILE,
   JOURNAL_MAX_BYTES,
   defaultHeartbeatDir,
@@ -25,9 +29,9 @@ import { plainLine } from "lastbeat/text";
 import type { AppliedAction, Forge, SyncMode } from "@lastbeat/forge";
 import { UsageError, healthExit } from "../errors.js";
 import type { CliIo, RegisterCommand } from "../io.js";
-import { acquireCheckLock, LockError } from "../lock.js";
+import { checkerDir, checkerFolder, lockCheckerFolder } from "../folder-memory.js";
 import { absolute, addScanOptions, durationOption, jsonOption, parsePathArg, type ScanFlags } from "../options.js";
-import { addCronOptions, cronScan, scanStates, type CronFlags } from "../cron-scan.js";
+import { addCronOptions, cronScan, scanStates, type CronFlags, type CronScan } from "../cron-scan.js";
 import { InvalidArgumentError } from "commander";
 import { HEARTBEAT_USE } from "../slim.js";
 import { writeParts } from "../out-file.js";
@@ -99,6 +103,8 @@ Scope: checkers on many hosts can share one repository and label; each only touc
 of its own scope. In Kubernetes (a new host name every run) --scope is required.
 Journal: each change of a job's status is appended to heartbeat-checker.journal beside the
 checker's own heartbeat, for the morning brief (kept 90 days; not on --dry-run).
+Folders: the folders each --dir pattern matched are remembered in heartbeat-checker.folders
+beside it; one that no longer matches alerts until it is back or retired (lastbeat retire 'folder:<dir>').
 
 Examples:
   */15 * * * *  lastbeat check --quiet --forge github --repo acme/ops
@@ -124,7 +130,7 @@ Examples:
       const home = folder !== null && (!scansOwnFolder || (await isFolder(folder))) ? folder : null;
       // Two checkers sharing a folder (on one host, or an HA pair on a shared mount) never sync or
       // write the journal at once: the second waits, then sees the first's work.
-      const lock = folder === null ? null : await lockFor(folder, io);
+      const lock = folder === null ? null : await lockCheckerFolder(folder, io);
       try {
         // While it runs, the checker is `running`, not stale from its previous run.
         if (home !== null) await beat(config, ownDir, io, beatTime(), "start");
@@ -163,7 +169,8 @@ Examples:
         }
         if (home !== null) {
           await beat(config, ownDir, io, beatTime(), failure ? "fail" : "ok", failure ? `forge not synced: ${failure.message}` : undefined);
-          await recordChanges(home, synced, scan.now, io);
+          await recordChanges(home, journaled(states, synced), scan.now, io);
+          await rememberMatched(home, scan, io);
         }
         await print(io, flags, config, synced, applied, forge, scan.now, failure, deferredWrites);
         if (failure) throw failure;
@@ -290,18 +297,6 @@ async function retiredJobs(dirs: readonly string[] | undefined, io: CliIo): Prom
 }
 
 /**
- * Where the checker's own heartbeat and the lock go: the first `--dir` when it names one folder
- * (no glob characters, or a folder that exists as written, as the scan reads it: `app[1]`), else
- * the default.
- */
-function checkerDir(flags: CheckFlags, io: CliIo): string | undefined {
-  const first = flags.dir?.[0];
-  if (first === undefined) return undefined;
-  const path = absolute(first, io);
-  return !/[*?[]/.test(first) || existsSync(path) ? path : undefined;
-}
-
-/**
  * The checker is this very process, so its own heartbeat reads `running` while it checks. For any
  * other job a start beat after a failed run stays `failed` (a run in progress is no recovery), but
  * the checker would put itself into the issue it is syncing on the first run after a forge outage
@@ -327,33 +322,38 @@ function ownBeat(folder: string): (state: JobState) => boolean {
   return (state) => isCheckerJob(state.job) && state.file !== null && resolve(state.file) === own;
 }
 
-/**
- * The folder of the checker's own heartbeat, its lock and its journal: the first plain `--dir`,
- * else the readers' default. Not created here (its first beat creates it when it is not scanned).
- */
-const checkerFolder = (ownDir: string | undefined, io: CliIo): string => ownDir ?? defaultHeartbeatDir(io.env);
-
 const isFolder = (path: string) => stat(path).then((info) => info.isDirectory(), () => false);
 
-/** Errors that mean "this folder cannot take a file", not "another checker holds the lock". */
-const REFUSALS = new Set(["ENOSPC", "EROFS", "EACCES", "EPERM", "ENOENT", "ENOTDIR", "EDQUOT"]);
+/**
+ * Adds the folders the patterns matched for the first time to the checker's folder memory
+ * (docs/spec.md, "Folders"), under the checker's lock: read again here, so another checker's
+ * additions are kept. Written only when something was added. A memory that cannot be written is
+ * one warning: it never changes what the check reports or its exit code.
+ */
+async function rememberMatched(folder: string, scan: CronScan, io: CliIo): Promise<void> {
+  const matched = scan.expansion?.matched;
+  if (matched === undefined || matched.size === 0) return;
+  const path = join(folder, FOLDERS_FILE);
+  const before = scan.folderMemory?.path === path ? await readFolderMemory(path) : null;
+  const { memory, changed } = rememberFolders(before?.memory ?? new Map(), matched);
+  if (!changed) return;
+  try {
+    await writeFolderMemory(path, memory);
+  } catch (error) {
+    io.stderr.write(`warning: ${redact((error as Error).message, secretsIn(io.env))}\n`);
+  }
+}
 
 /**
- * The lock beside the heartbeats, else in the temp folder (keyed by the heartbeat folder), else
- * none with a warning: a full, read-only or foreign heartbeat folder must never silence the alerts.
+ * What the journal records: each synced job as the scan judged it, before the forge carried its
+ * "alerting since" back to the start of the incident (the issue's table says since when the job is
+ * down; the journal says when each status began: a failed job that went stale went stale when its
+ * grace ran out). A job whose file vanished (`missing`, "heartbeat file removed") went missing
+ * when this check noticed, as nothing tells when the file went.
  */
-async function lockFor(dir: string, io: CliIo): Promise<{ release(): Promise<void> } | null> {
-  const key = createHash("sha1").update(dir).digest("hex").slice(0, 12);
-  const candidates = [join(dir, ".lastbeat-check.lock"), join(tmpdir(), `lastbeat-check-${key}.lock`)];
-  for (const path of candidates) {
-    try {
-      return await acquireCheckLock(path, { clock: io.now, onStale: (message) => io.stderr.write(`lastbeat: ${message}\n`) });
-    } catch (error) {
-      if (!(error instanceof LockError) || error.errno === undefined || !REFUSALS.has(error.errno)) throw error;
-    }
-  }
-  io.stderr.write(`warning: no lock file could be created (${candidates.join(", ")}); syncing without one\n`);
-  return null;
+function journaled(scanned: readonly JobState[], synced: readonly JobState[]): JobState[] {
+  const byJob = new Map(scanned.map((state) => [state.job, state]));
+  return synced.map((state) => byJob.get(state.job) ?? { ...state, alertingSince: null });
 }
 
 /**

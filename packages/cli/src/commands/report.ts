@@ -6,6 +6,8 @@ import { journalPaths, readJournals } from "../brief-journal.js";
 import { writeParts } from "../out-file.js";
 import { addCronOptions, cronScan, scanStates, unmonitoredJson, type CronFlags } from "../cron-scan.js";
 import { HEARTBEAT_USE } from "../slim.js";
+import { retiredIn } from "../folder-memory.js";
+import { defaultHeartbeatDir } from "lastbeat/internal";
 
 interface ReportFlags extends ScanFlags, CronFlags {
   panel?: boolean;
@@ -62,8 +64,12 @@ Examples:
         throw new UsageError(`--tz ${JSON.stringify(tz)} is not a time zone; use an IANA name like Europe/Berlin or UTC`);
       }
       const scan = await cronScan(flags, io);
-      const states = await scanStates(scan, io.env, HEARTBEAT_USE.report);
-      const journal = await readJournals(journalPaths(states), io.env);
+      const scanned = await scanStates(scan, io.env, HEARTBEAT_USE.report);
+      const journal = await readJournals(journalPaths(scanned), io.env);
+      // As check judges them: a job the journal says is alerting whose file vanished, and which is
+      // not retired, is `missing` ("heartbeat file removed"), never dropped as if it recovered.
+      const retired = retiredIn(scan.expansion, scan.options.dirs ?? [defaultHeartbeatDir(io.env)]);
+      const states = report.withVanishedFromJournal(scanned, journal, scan.now, retired);
       const options = { now: scan.now, tz, format, journal };
       let parts: Iterable<string>;
       let alerting: boolean;

@@ -1,0 +1,95 @@
+import { basename, dirname } from "node:path";
+import type { JobState } from "./types.js";
+
+/*
+ * Disappearance is not recovery (docs/spec.md, "Alert issues"): a job remembered as alerting whose
+ * heartbeat file is gone, and which nobody retired, stays alerting as `missing`, "heartbeat file
+ * removed", until it beats again. `check` remembers through its open issues, the brief through the
+ * checker's journal; both apply this one rule.
+ */
+
+/** Why a job alerts after its heartbeat file vanished (a reboot cleared the folder, a person deleted it). */
+export const REMOVED_REASON = "heartbeat file removed";
+
+/**
+ * Whether a name a scan gives is a pseudo-job: a folder (`folder:<dir>`) or a crontab line
+ * (`crontab:<file>:<line>`, `cron:<file>:<line>`) that alerts, not a heartbeat file. Job names
+ * hold no `:`. A pseudo-job that leaves the scan has recovered: the folder is back (or retired),
+ * the line fixed.
+ */
+export function isPseudoJob(job: string): boolean {
+  return /^(?:folder|crontab|cron):/.test(job);
+}
+
+/**
+ * Every name the scanned jobs were or may have been known by. A scan of several folders names a
+ * job found in more than one of them `<job>@<folder>`, and the plain `<job>` again once it is left
+ * in one: the same file, so the alert remembered under the other name is not a vanished file.
+ */
+export function presentNames(states: readonly JobState[]): Set<string> {
+  const names = new Set<string>();
+  for (const { job, file } of states) {
+    names.add(job);
+    if (file === null || !file.endsWith(".last")) continue;
+    const stem = basename(file).slice(0, -".last".length);
+    names.add(stem);
+    names.add(`${stem}@${dirname(file)}`);
+  }
+  return names;
+}
+
+/**
+ * The remembered alerting jobs (name → since when they alert, as remembered) that vanished: not
+ * among `states` by any name, not pseudo-jobs ({@link isPseudoJob}: one that left the scan has
+ * recovered), and
+ * not in `retired`. `retired` may be a function, asked only about the vanished ones.
+ */
+export function vanishedJobNames(
+  states: readonly JobState[],
+  remembered: Iterable<string>,
+  retired: ReadonlySet<string> | ((job: string) => boolean),
+): string[] {
+  const isRetired = typeof retired === "function" ? retired : (job: string) => retired.has(job);
+  let present: Set<string> | undefined;
+  const out: string[] = [];
+  for (const job of remembered) {
+    if (isPseudoJob(job)) continue;
+    present ??= presentNames(states);
+    if (present.has(job) || isRetired(job)) continue;
+    out.push(job);
+  }
+  return out;
+}
+
+/** The state of a job whose heartbeat file vanished while it alerted. */
+export function vanishedState(job: string, alertingSince: Date | null): JobState {
+  return {
+    job,
+    status: "missing",
+    alerting: true,
+    reason: REMOVED_REASON,
+    lastBeatAt: null,
+    lastOkAt: null,
+    ageSeconds: null,
+    intervalSeconds: null,
+    ratio: null,
+    dueAt: null,
+    graceEndAt: null,
+    alertingSince: alertingSince !== null && Number.isFinite(alertingSince.getTime()) ? alertingSince : null,
+    file: null,
+    heartbeat: null,
+  };
+}
+
+/**
+ * `states` plus a `missing` state for each remembered alerting job that vanished
+ * ({@link vanishedJobNames}). `remembered`: job → since when it alerts (null when unknown).
+ */
+export function withVanished(
+  states: readonly JobState[],
+  remembered: ReadonlyMap<string, Date | null>,
+  retired: ReadonlySet<string> | ((job: string) => boolean),
+): JobState[] {
+  const vanished = vanishedJobNames(states, remembered.keys(), retired).map((job) => vanishedState(job, remembered.get(job) ?? null));
+  return vanished.length === 0 ? [...states] : [...states, ...vanished];
+}
