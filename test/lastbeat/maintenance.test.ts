@@ -1,5 +1,7 @@
+import { spawnSync } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Cron } from "croner";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -354,6 +356,26 @@ describe("paused exactly inside some window (property, against a minute-by-minut
     expect(paused("2026-06-10T05:00:07Z")).toBe(false);
     expect(paused("2026-06-10T03:10:00Z")).toBe(true);
     expect(paused("2026-06-10T02:59:59.999Z")).toBe(false);
+  });
+
+  it("never asks the cron engine past a year before the last date a Date holds: it searched forever there", () => {
+    // `0 3 * * 0` in Europe/Berlin after 12 September 275760: croner never returned, and a
+    // property below drew such instants now and then. In a child process, so a regression is a
+    // failed test (killed after 20 s), not a test run that never ends.
+    const script = `
+      import { evaluate } from "lastbeat";
+      const window = { schedule: "0 3 * * 0", durationSeconds: 3600, tz: "Europe/Berlin" };
+      const beat = { format: "lastbeat/1", job: "x", status: "ok", at: "2026-01-01T00:00:00.000Z", interval_s: 3600 };
+      const state = evaluate(beat, { maintenance: [window] }, new Date(Date.parse("+275760-09-12T23:59:59.956Z")));
+      process.stdout.write(state.status);`;
+    const child = spawnSync(process.execPath, ["--conditions=lastbeat-source", "--import", "tsx", "--input-type=module", "-e", script], {
+      encoding: "utf8",
+      timeout: 20_000,
+      cwd: fileURLToPath(new URL("../..", import.meta.url)),
+    });
+    expect(child.signal, "killed: the cron engine was still searching after 20 s").toBeNull();
+    expect(child.stderr).toBe("");
+    expect(child.stdout).not.toBe("paused");
   });
 
   it("evaluate never throws for windows the manifest would refuse: the job is invalid, naming the window", () => {

@@ -39,8 +39,16 @@ export function validateSchedule(schedule: string, tz?: string): string {
   return schedule;
 }
 
+/**
+ * The last instant the cron engine is asked about: a year before the latest a `Date` holds (year
+ * 275760). Past it croner finds nothing or, in a zone with daylight saving time, searches forever
+ * (`0 3 * * 0` in Europe/Berlin after 12 September 275760 never returned): no occurrence there.
+ */
+const LAST_ASKED_MS = 8.64e15 - 366 * 86_400_000;
+
 /** The first occurrence of `schedule` in `tz` strictly after `after` (DST-correct), or null. */
 export function nextOccurrence(schedule: string, tz: string | undefined, after: Date): Date | null {
+  if (!(after.getTime() <= LAST_ASKED_MS)) return null;
   const key = `${tz ?? "UTC"}\u0000${schedule}`;
   let cron = cache.get(key);
   if (!cron) {
