@@ -112,6 +112,35 @@ describe("the checker's folder memory", () => {
     expect(await readFile(join(dir, "issues", (await readdir(join(dir, "issues")))[0]!), "utf8")).toContain("state: closed");
   });
 
+  it("retiring a folder takes its alerting jobs with it: a `job@<dir>` of a folder no longer scanned is never 'heartbeat file removed' for good", async () => {
+    const { dir, env } = await fleet();
+    // `backup` on two hosts is `backup@<folder>`; it fails on host c.
+    const beat = (host: string, status: string) =>
+      writeFile(join(dir, "hosts", host, "hb", "backup.last"), JSON.stringify({ format: "lastbeat/1", job: "backup", status, at: "2026-01-10T11:50:00Z", interval_s: 3600 }));
+    await beat("a", "ok");
+    await beat("c", "fail");
+    const folder = join(dir, "hosts", "c", "hb");
+    const first = await check(dir, env, "2026-01-10T12:00:00Z");
+    expect(jobs(first).find((j) => j.job === `backup@${folder}`)).toMatchObject({ status: "failed", alerting: true });
+    await rm(join(dir, "hosts", "c"), { recursive: true });
+    // Gone: the folder alerts, and its failing job, whose file went with it, stays alerting.
+    const gone = await check(dir, env, "2026-01-10T12:15:00Z");
+    expect(jobs(gone).filter((j) => j.alerting).map((j) => [j.job, j.status])).toEqual(
+      expect.arrayContaining([[`folder:${folder}`, "invalid"], [`backup@${folder}`, "missing"]]),
+    );
+    expect((await cli(dir, env, ["retire", `folder:${folder}`, ...DIRS])).code).toBe(0);
+    // Retired on purpose: the folder and what it held leave the alert, and the issue closes.
+    const after = await check(dir, env, "2026-01-10T12:30:00Z");
+    expect(jobs(after).filter((j) => j.alerting)).toEqual([]);
+    expect(after.code).toBe(0);
+    const issue = await readFile(join(dir, "issues", (await readdir(join(dir, "issues")))[0]!), "utf8");
+    expect(issue).toContain("state: closed");
+    // The brief agrees: nothing alerting, nothing "heartbeat file removed".
+    const brief = await cli(dir, env, ["report", ...DIRS, "--format", "json", "--now", "2026-01-10T12:31:00Z"]);
+    expect(brief.code).toBe(0);
+    expect(brief.stdout).not.toContain("heartbeat file removed");
+  });
+
   it("a folder that comes back recovers its `folder:<dir>` alert: never 'heartbeat file removed'", async () => {
     const { dir, env } = await fleet();
     const args = ["check", "--dir", "own", "--dir", "late", "--forge", "file", "--repo", "issues", "--json", "--now"];

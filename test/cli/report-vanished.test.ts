@@ -1,4 +1,4 @@
-import { readFile, rm } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli } from "@lastbeat/cli";
@@ -87,4 +87,34 @@ describe("the brief and a job whose file vanished while it alerted", () => {
       ["2026-01-10T02:30:00.000Z", "backup", "failed", "missing"],
     ]);
   }, 60_000);
+});
+
+describe("a file whose name is no job's", () => {
+  it("is fixed by deleting it: neither check nor the brief keeps it 'heartbeat file removed' (no beat or retire could clear it)", async () => {
+    const dir = await testdir("lastbeat-vanished-");
+    const hb = join(dir, "hb");
+    const env = { LASTBEAT_DIR: hb, HOME: join(dir, "home"), LASTBEAT_SYSTEM_DIR: join(dir, "system"), TZ: "UTC" };
+    const run = async (args: string[]) => {
+      const io = fakeIo({ env, now: new Date("2026-01-10T03:00:00Z") });
+      const code = await runCli(args, io);
+      return { code, stdout: io.out(), stderr: io.err() };
+    };
+    const check = (now: string) => run(["check", "--forge", "file", "--repo", join(dir, "issues"), "--now", now]);
+    expect(await run(["beat", "fine", "--every", "1h", "--now", "2026-01-10T02:00:00Z"])).toMatchObject({ code: 0, stderr: "" });
+    // A space, and a control character the journal stores as U+FFFD.
+    for (const name of ["backup copy", "bad\u0001name"]) await writeFile(join(hb, `${name}.last`), "{}");
+    const first = await check("2026-01-10T02:15:00Z");
+    expect(first.code).toBe(1);
+    expect(first.stdout).toContain("file name is not a valid job name");
+    // While the files are there, the brief shows each once (no phantom from the journal's spelling).
+    const before = JSON.parse((await run(["report", "--format", "json", "--now", "2026-01-10T02:16:00Z"])).stdout) as { jobs: { job: string; status: string }[] };
+    expect(before.jobs.map((j) => [j.job, j.status]).sort()).toEqual([["backup copy", "invalid"], ["bad\u0001name", "invalid"], ["fine", "ok"], ["heartbeat-checker", "ok"]]);
+    for (const name of ["backup copy", "bad\u0001name"]) await rm(join(hb, `${name}.last`));
+    const after = await check("2026-01-10T02:30:00Z");
+    expect(after.stdout).not.toContain("heartbeat file removed");
+    expect(after.code).toBe(0);
+    const brief = await run(["report", "--format", "json", "--now", "2026-01-10T02:31:00Z"]);
+    expect(brief.stdout).not.toContain("heartbeat file removed");
+    expect(brief.code).toBe(0);
+  }, 30_000);
 });

@@ -68,7 +68,8 @@ export function retiredIn(expansion: DirExpansion | undefined, fallback: readonl
   };
   return (job) => {
     const at = job.indexOf("@");
-    if (at > 0) return has(job.slice(at + 1), job.slice(0, at));
+    // A job of a folder no longer scanned (retired, or left out of --dir) left with its folder.
+    if (at > 0) return !dirs.includes(job.slice(at + 1)) || has(job.slice(at + 1), job.slice(0, at));
     return dirs.some((dir) => has(dir, job));
   };
 }

@@ -1,5 +1,5 @@
 import type { JobState } from "lastbeat";
-import { REMOVED_REASON, presentNames, sortJobStates, withVanished as withVanishedJobs } from "lastbeat/internal";
+import { REMOVED_REASON, folderOfJob, presentNames, sortJobStates, withVanished as withVanishedJobs } from "lastbeat/internal";
 import type { ForgeIssue } from "./forge.js";
 import { jobKey, markerOfBody, nameHash, saidId, stateOfBody, withSaid, type AlertSnapshot, type IssueKey, type IssueState } from "./markers.js";
 import {
@@ -61,6 +61,12 @@ export interface PlanInput {
   maxWrites?: number;
   /** Jobs retired on purpose: a vanished heartbeat of these is not `missing`. */
   retired?: ReadonlySet<string>;
+  /**
+   * The folders this run scanned, when known: a remembered `job@<folder>` of a folder no longer
+   * scanned (retired with `lastbeat retire 'folder:<dir>'`, or left out of `--dir`) left with it,
+   * as if retired, instead of staying `missing` with no way to clear it.
+   */
+  scannedDirs?: ReadonlySet<string>;
   /** The secret said lines are keyed with (the forge token; see `saidId`). */
   saidKey?: string;
 }
@@ -104,6 +110,13 @@ export function planSync(input: PlanInput): SyncPlan {
   // A storm issue that could only count some of its jobs may hold any alerting job: none of them
   // gets an issue of its own while it does (a job stays where it started).
   const stormForgets = (remembered.get("storm")?.forgotten ?? 0) > 0;
+  if (input.scannedDirs) {
+    const left = [...memory.keys()].filter((job) => {
+      const folder = folderOfJob(job);
+      return folder !== null && !input.scannedDirs!.has(folder);
+    });
+    if (left.length > 0) departures.retired = new Set([...departures.retired, ...left]);
+  }
 
   // Issues of the other mode (the user switched --mode): close them.
   for (const [key, issue] of kept) {

@@ -34,6 +34,8 @@ export interface SyncOptions {
   retired?: ReadonlySet<string>;
   /** The secret said lines are keyed with: the forge token, so nobody else can forge one (see saidId). */
   saidKey?: string;
+  /** The folders this run scanned: a remembered `job@<folder>` of another folder left with it (see PlanInput). */
+  scannedDirs?: ReadonlySet<string>;
 }
 
 export interface SyncResult {
@@ -66,6 +68,7 @@ export async function syncAlerts(forge: Forge, options: SyncOptions): Promise<Sy
     ...(options.maxWrites !== undefined && { maxWrites: options.maxWrites }),
     ...(options.retired !== undefined && { retired: options.retired }),
     ...(options.saidKey !== undefined && { saidKey: options.saidKey }),
+    ...(options.scannedDirs !== undefined && { scannedDirs: options.scannedDirs }),
   });
   const planned = plan.actions;
   const unadopted = unadoptedIssues(issues, options.scope, options.states).map(({ issue, jobs }) => ({ issue: issue.number, url: issue.url, jobs }));

@@ -29,4 +29,4 @@ export { ALERTING_STATUSES } from "./types.js";
 export { isoTime } from "./iso.js";
 export { readJournal, updateJournal, journalChanges, changeTime, journalJob, isJournalJob, parseJournalLine, JOURNAL_MAX_BYTES, JOURNAL_KEEP_DAYS, MAX_JOURNAL_REASON_CHARS } from "./journal.js";
 export type { JournalRead, ReadJournalOptions, JournalUpdate, UpdateJournalOptions } from "./journal.js";
-export { REMOVED_REASON, isPseudoJob, presentNames, vanishedJobNames, vanishedState, withVanished } from "./vanished.js";
+export { REMOVED_REASON, folderOfJob, isPseudoJob, presentNames, vanishedJobNames, vanishedState, withVanished } from "./vanished.js";

@@ -1,4 +1,5 @@
 import { basename, dirname } from "node:path";
+import { isValidJobName } from "./job-name.js";
 import type { JobState } from "./types.js";
 
 /*
@@ -22,6 +23,16 @@ export function isPseudoJob(job: string): boolean {
 }
 
 /**
+ * The folder of a name qualified by one (`backup@/mnt/host-a/hb`: a job found in several folders),
+ * or null for a plain name or a pseudo-job.
+ */
+export function folderOfJob(job: string): string | null {
+  if (isPseudoJob(job)) return null;
+  const at = job.indexOf("@");
+  return at > 0 ? job.slice(at + 1) : null;
+}
+
+/**
  * Every name the scanned jobs were or may have been known by. A scan of several folders names a
  * job found in more than one of them `<job>@<folder>`, and the plain `<job>` again once it is left
  * in one: the same file, so the alert remembered under the other name is not a vanished file.
@@ -41,8 +52,9 @@ export function presentNames(states: readonly JobState[]): Set<string> {
 /**
  * The remembered alerting jobs (name → since when they alert, as remembered) that vanished: not
  * among `states` by any name, not pseudo-jobs ({@link isPseudoJob}: one that left the scan has
- * recovered), and
- * not in `retired`. `retired` may be a function, asked only about the vanished ones.
+ * recovered), not files whose name is no job's (`backup copy.last` was invalid for its name;
+ * deleting it is the fix, and no beat or `retire` could ever clear it), and not in `retired`.
+ * `retired` may be a function, asked only about the vanished ones.
  */
 export function vanishedJobNames(
   states: readonly JobState[],
@@ -54,6 +66,8 @@ export function vanishedJobNames(
   const out: string[] = [];
   for (const job of remembered) {
     if (isPseudoJob(job)) continue;
+    const at = job.indexOf("@");
+    if (!isValidJobName(at > 0 ? job.slice(0, at) : job)) continue;
     present ??= presentNames(states);
     if (present.has(job) || isRetired(job)) continue;
     out.push(job);

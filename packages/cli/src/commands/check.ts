@@ -157,6 +157,7 @@ Examples:
               maxWrites: config.maxWrites,
               retired,
               saidKey: config.token,
+              ...(scan.expansion && { scannedDirs: new Set(scan.expansion.dirs) }),
             });
             applied = result.applied;
             synced = result.states;
