@@ -244,7 +244,12 @@ describe("lastbeat run", () => {
 describe("lastbeat run: its own usage errors never stop the job after --", () => {
   const marker = () => join(dir, "ran");
   const job = `require("fs").writeFileSync(${JSON.stringify(join("DIR", "ran"))}.replace("DIR", process.env.MARKER_DIR), ""); process.exit(3)`;
-  const runRaw = (args: string[]) => runLastbeat(["run", ...args, "--", node, "-e", job], { env: { ...env(), MARKER_DIR: dir } });
+  const runRaw = async (args: string[]) => {
+    const cwd = await testdir("lastbeat-run-cwd-");
+    const result = await runLastbeat(["run", ...args, "--", node, "-e", job], { env: { ...env(), MARKER_DIR: dir }, cwd });
+    expect(await readdir(cwd)).toEqual([]);
+    return result;
+  };
   const statusOf = async (name: string) => {
     const status = await runLastbeat(["status", "--json"], { env: env() });
     return (JSON.parse(status.stdout).jobs as { job: string; status: string; alerting: boolean; reason: string }[]).find((j) => j.job === name);
@@ -255,6 +260,9 @@ describe("lastbeat run: its own usage errors never stop the job after --", () =>
     [["backup", "--every", "5x"], /^error: option '--every <duration>' argument '5x' is invalid\. .*\n$/, /bad flags: option '--every <duration>' argument '5x' is invalid/],
     [["backup", "--every", "1d", "--schedule", "not a cron"], /^error: schedule "not a cron" must have 5 fields .* \(the command runs anyway; backup is reported invalid until this is fixed\)\n$/, /bad flags: schedule "not a cron"/],
     [["backup", "--grace", "2h"], "error: required option '--every <duration> (or --schedule <cron>)' not specified (the command runs anyway; backup is reported invalid until this is fixed)\n", /bad flags: required option '--every <duration> \(or --schedule <cron>\)'/],
+    // `--dir "$HB_DIR"` with the variable unset: the error beat goes where the checker reads
+    // ($LASTBEAT_DIR here), never into the working folder (cron's is the home folder).
+    [["backup", "--every", "1d", "--dir", ""], /^error: option '--dir <path>' argument '' is invalid\. .*\n$/, /bad flags: option '--dir <path>' argument '' is invalid/],
   ])("lastbeat run %j -- <command>: one line on stderr, the command runs, its exit code passes through, the job is invalid", async (args, stderr, reason) => {
     const result = await runRaw(args);
     expect(result.code).toBe(3);

@@ -3,6 +3,8 @@ import { fileURLToPath } from "node:url";
 
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const cliSource = fileURLToPath(new URL("../../packages/cli/src/bin.ts", import.meta.url));
+/** tsx's loader by its file URL (its package's export), so a child may run from any folder. */
+const tsx = new URL("../../node_modules/tsx/dist/loader.mjs", import.meta.url).href;
 
 export interface CliRun {
   code: number | null;
@@ -22,7 +24,7 @@ export interface CliRunOptions {
  * (no build needed): `node --conditions=lastbeat-source --import tsx packages/cli/src/bin.ts`.
  */
 export function lastbeatArgs(args: readonly string[]): string[] {
-  return ["--conditions=lastbeat-source", "--import", "tsx", cliSource, ...args];
+  return ["--conditions=lastbeat-source", "--import", tsx, cliSource, ...args];
 }
 
 export function runLastbeat(args: readonly string[], options: CliRunOptions = {}): Promise<CliRun> {

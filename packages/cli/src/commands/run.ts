@@ -244,7 +244,8 @@ async function runUnmonitored(
       error: problem,
       env: io.env,
       stderr: SILENT,
-      ...(dirFlag !== undefined && { dir: absolute(dirFlag, io) }),
+      // An empty --dir (an unset variable) was refused: the default folder, where the checker reads, not the working one.
+      ...(dirFlag !== undefined && dirFlag !== "" && { dir: absolute(dirFlag, io) }),
       ...options,
     });
     return written.error;
