@@ -162,7 +162,11 @@ Examples:
             applied = result.applied;
             synced = result.states;
             deferredWrites = result.deferredWrites;
-            for (const left of result.unadopted) io.stderr.write(unadoptedWarning(left, states, config.scope));
+            // From cron (--quiet) once a day, on the first check after midnight UTC: a host's
+            // every run would mail it, fifty hosts' during an upgrade every 15 minutes each.
+            if (!flags.quiet || firstCheckOfDay(scan.now, config.everySeconds)) {
+              for (const left of result.unadopted) io.stderr.write(unadoptedWarning(left, states, config.scope));
+            }
           } catch (error) {
             if (!(error instanceof ForgeError)) throw error;
             failure = error;
@@ -468,6 +472,12 @@ async function print(
  * An issue from before scopes that names jobs of this checker, left open (docs/forges.md, "Issues
  * from before scopes"): said on every run, so it is never left open without anybody being told.
  */
+/** Whether `now` is the day's first check (UTC) for a checker run every `everySeconds`. */
+function firstCheckOfDay(now: Date, everySeconds: number): boolean {
+  const sinceMidnight = (now.getTime() % 86_400_000 + 86_400_000) % 86_400_000;
+  return sinceMidnight < everySeconds * 1000;
+}
+
 function unadoptedWarning(left: { issue: number; url: string; jobs: string[] }, states: readonly JobState[], scope: string): string {
   const alertingHere = states.some((s) => s.alerting && left.jobs.includes(s.job));
   const named = left.jobs.map((job) => plainLine(job, 200)).join(", ");
