@@ -253,6 +253,8 @@ describe("lastbeat discover", () => {
     ]);
     expect(await readFile(join(spool, "bob"), "utf8")).toBe(wrapped.bob);
     expect(await readFile(join(spool, "alice"), "utf8")).toBe(users.alice);
+    // The manifest declares what was wrapped: alice's line, left as it was, would be missing for ever.
+    expect(Object.keys((JSON.parse(json.stdout) as { manifest: { jobs: object } }).manifest.jobs)).toEqual(["report"]);
 
     const both = await cli([...DISCOVER, "--crontabs", "--write", "--user", "bob", "--user", "alice"], env);
     expect(both).toMatchObject({ code: 0, stderr: "" });

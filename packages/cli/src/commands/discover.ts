@@ -97,10 +97,6 @@ Examples:
       }
       // Only a line that is wrapped needs lastbeat (or node) on cron's PATH.
       if (results.some((r) => r.wrapped.length > 0)) for (const warning of warnings) io.stderr.write(`lastbeat: ${warning}\n`);
-      // A manifest reads a schedule without `tz` in UTC: each job gets the zone cron runs it in.
-      let hostZone: string | undefined;
-      const manifest = { jobs: Object.fromEntries(results.flatMap((r) => r.wrapped.map((w) => [w.job, { schedule: w.schedule, tz: w.tz ?? (hostZone ??= systemTimeZone(root)) }]))) };
-
       // --write edits every changed file but the spool crontabs of users not named by --user: those
       // are left as they are (a user's own crontab, which `crontab -e` edits), named in one line.
       const written = new Set<string>();
@@ -125,6 +121,13 @@ Examples:
           setExit(EXIT.alerting);
         }
       }
+
+      // The manifest declares the jobs of the lines wrapped (with --write, only those written: a line
+      // left unwrapped would be `missing` for ever). A schedule without `tz` is read in UTC: each
+      // job gets the zone cron runs it in.
+      let hostZone: string | undefined;
+      const declaring = flags.write ? results.filter((r) => written.has(r.source.path)) : results;
+      const manifest = { jobs: Object.fromEntries(declaring.flatMap((r) => r.wrapped.map((w) => [w.job, { schedule: w.schedule, tz: w.tz ?? (hostZone ??= systemTimeZone(root)) }]))) };
 
       if (flags.json) {
         const crontabs = results.map((r) => ({ file: r.source.path, changed: r.wrapped.length > 0, written: written.has(r.source.path), wrapped: r.wrapped, skipped: r.skipped, text: r.text }));
