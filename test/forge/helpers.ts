@@ -77,3 +77,13 @@ export async function failure(promise: Promise<unknown>): Promise<ForgeError> {
   }
   throw new Error("expected the sync to fail");
 }
+
+/**
+ * The two jobs of the lifecycle and said-once suites: fixed beats, evaluated at later and later
+ * times, so the situation only changes when a test says so. `minutes(n)` is NOW + n minutes.
+ */
+export const minutes = (n: number) => new Date(NOW.getTime() + n * 60_000);
+export const backupStale = (now: Date) => state("backup", { at: at(-5) }, now);
+export const backupOk = (now: Date) => state("backup", { at: new Date(now.getTime() - 60_000) }, now);
+export const dbOk = (now: Date) => state("db-dump", { at: new Date(now.getTime() - 60_000) }, now);
+export const dbFailed = (now: Date) => state("db-dump", { at: minutes(20), status: "fail", exit_code: 1, message: "pg_dump: connection refused" }, now);

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { syncAlerts, type SyncMode } from "@lastbeat/forge";
 import type { JobState } from "lastbeat";
 import { harness, type Harness } from "./harness.js";
-import { NOW, at, state, SCOPE } from "./helpers.js";
+import { NOW, backupOk, backupStale, dbFailed, dbOk, minutes, state, SCOPE } from "./helpers.js";
 
 /*
  * The whole life of an alert, in both modes, on GitHub, Gitea, GitLab and the file forge:
@@ -11,13 +11,7 @@ import { NOW, at, state, SCOPE } from "./helpers.js";
  */
 
 const LABEL = "heartbeat";
-const minutes = (n: number) => new Date(NOW.getTime() + n * 60_000);
-
 // Fixed beats, evaluated at later and later times: the situation only changes when we say so.
-const backupStale = (now: Date) => state("backup", { at: at(-5) }, now);
-const backupOk = (now: Date) => state("backup", { at: new Date(now.getTime() - 60_000) }, now);
-const dbOk = (now: Date) => state("db-dump", { at: new Date(now.getTime() - 60_000) }, now);
-const dbFailed = (now: Date) => state("db-dump", { at: minutes(20), status: "fail", exit_code: 1, message: "pg_dump: connection refused" }, now);
 const backupFailed = (now: Date) => state("backup", { at: minutes(40), status: "fail", exit_code: 3 }, now);
 
 describe.each(["github", "gitea", "gitlab", "file"] as const)("lifecycle on the %s forge", (kind) => {

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { saidId, saidOfComment, stateOfBody, syncAlerts, type SyncMode } from "@lastbeat/forge";
 import type { JobState } from "lastbeat";
 import { harness, type Harness } from "./harness.js";
-import { HTTP_FORGES, NOW, at, failure, state, SCOPE } from "./helpers.js";
+import { HTTP_FORGES, NOW, backupOk, backupStale, dbFailed, dbOk, failure, minutes, SCOPE } from "./helpers.js";
 
 /*
  * Every change and every close is said exactly once, whichever of its writes fails. A change is
@@ -13,11 +13,6 @@ import { HTTP_FORGES, NOW, at, failure, state, SCOPE } from "./helpers.js";
  */
 
 const LABEL = "heartbeat";
-const minutes = (n: number) => new Date(NOW.getTime() + n * 60_000);
-const backupStale = (now: Date) => state("backup", { at: at(-5) }, now);
-const backupOk = (now: Date) => state("backup", { at: new Date(now.getTime() - 60_000) }, now);
-const dbOk = (now: Date) => state("db-dump", { at: new Date(now.getTime() - 60_000) }, now);
-const dbFailed = (now: Date) => state("db-dump", { at: minutes(20), status: "fail", exit_code: 1, message: "pg_dump: connection refused" }, now);
 
 describe.each(["github", "gitea", "gitlab", "file"] as const)("said once on the %s forge", (kind) => {
   let h: Harness;

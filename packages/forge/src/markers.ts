@@ -178,27 +178,23 @@ export function snapshotOfBody(body: string): AlertSnapshot | null {
   return stateOfBody(body)?.snapshot ?? null;
 }
 
-function parseV3(text: string): IssueState | null {
+/**
+ * The words of a v2 or v3 state line: `fp=`, `h=`, `+N`, and the jobs, grouped by status
+ * (`stale:…;failed:…`). Each group's text after the status is read by `group`, which adds its
+ * jobs to `state` and returns false when it is malformed; the line is then not ours (null).
+ */
+function parseWords(text: string, group: (state: IssueState, status: string, jobs: string) => boolean): IssueState | null {
   const state: IssueState = { snapshot: new Map(), hashed: new Map(), fingerprint: null, bodyHash: null, forgotten: 0 };
   for (const word of text.split(" ").filter(Boolean)) {
     if (word.startsWith("fp=")) state.fingerprint = word === "fp=-" ? null : word.slice(3);
     else if (word.startsWith("h=")) state.bodyHash = word === "h=-" ? null : word.slice(2);
     else if (/^\+\d+$/.test(word)) state.forgotten = Number(word.slice(1));
     else {
-      for (const group of word.split(";")) {
-        const colon = group.indexOf(":");
+      for (const part of word.split(";")) {
+        const colon = part.indexOf(":");
         if (colon <= 0) return null;
         try {
-          const status = decodeURIComponent(group.slice(0, colon));
-          for (const bySince of group.slice(colon + 1).split("/")) {
-            const eq = bySince.indexOf("=");
-            if (eq <= 0) return null;
-            const since = sinceOfToken(bySince.slice(0, eq));
-            for (const entry of bySince.slice(eq + 1).split(",").filter(Boolean)) {
-              if (HASHED_ENTRY.test(entry)) state.hashed.set(entry.slice(1), { status, since });
-              else state.snapshot.set(decodeURIComponent(entry), { status, since });
-            }
-          }
+          if (!group(state, decodeURIComponent(part.slice(0, colon)), part.slice(colon + 1))) return null;
         } catch {
           return null;
         }
@@ -208,34 +204,32 @@ function parseV3(text: string): IssueState | null {
   return state;
 }
 
-/** The second format, `v2 fp=… h=… stale:backup@m1x2y3,db@-;failed:… +12`: read so issues open before an upgrade carry on. */
-function parseV2(text: string): IssueState | null {
-  const snapshot: AlertSnapshot = new Map();
-  let fingerprint: string | null = null;
-  let bodyHash: string | null = null;
-  let forgotten = 0;
-  for (const word of text.split(" ").filter(Boolean)) {
-    if (word.startsWith("fp=")) fingerprint = word === "fp=-" ? null : word.slice(3);
-    else if (word.startsWith("h=")) bodyHash = word === "h=-" ? null : word.slice(2);
-    else if (/^\+\d+$/.test(word)) forgotten = Number(word.slice(1));
-    else {
-      for (const group of word.split(";")) {
-        const colon = group.indexOf(":");
-        if (colon <= 0) return null;
-        try {
-          const status = decodeURIComponent(group.slice(0, colon));
-          for (const entry of group.slice(colon + 1).split(",").filter(Boolean)) {
-            const at = entry.lastIndexOf("@");
-            if (at <= 0) return null;
-            snapshot.set(decodeURIComponent(entry.slice(0, at)), { status, since: sinceOfToken(entry.slice(at + 1)) });
-          }
-        } catch {
-          return null;
-        }
+/** v3: `stale:htda9=invoice-sync,#k3j9x0ab/htdb0=…`, jobs by the minute their alert began, by name or `#hash`. */
+function parseV3(text: string): IssueState | null {
+  return parseWords(text, (state, status, jobs) => {
+    for (const bySince of jobs.split("/")) {
+      const eq = bySince.indexOf("=");
+      if (eq <= 0) return false;
+      const since = sinceOfToken(bySince.slice(0, eq));
+      for (const entry of bySince.slice(eq + 1).split(",").filter(Boolean)) {
+        if (HASHED_ENTRY.test(entry)) state.hashed.set(entry.slice(1), { status, since });
+        else state.snapshot.set(decodeURIComponent(entry), { status, since });
       }
     }
-  }
-  return { snapshot, hashed: new Map(), fingerprint, bodyHash, forgotten };
+    return true;
+  });
+}
+
+/** The second format, `v2 fp=… h=… stale:backup@m1x2y3,db@-;failed:… +12`: read so issues open before an upgrade carry on. */
+function parseV2(text: string): IssueState | null {
+  return parseWords(text, (state, status, jobs) => {
+    for (const entry of jobs.split(",").filter(Boolean)) {
+      const at = entry.lastIndexOf("@");
+      if (at <= 0) return false;
+      state.snapshot.set(decodeURIComponent(entry.slice(0, at)), { status, since: sinceOfToken(entry.slice(at + 1)) });
+    }
+    return true;
+  });
 }
 
 /** The first format: `job=status@ISO;…`, kept readable so issues open before an upgrade carry on. */
