@@ -1,6 +1,19 @@
 import { describe, expect, it } from "vitest";
-import { planSync, saidOfComment, writesOf, type ForgeIssue, type PlanInput, type PlannedAction } from "@lastbeat/forge";
+import {
+  planSync,
+  saidId,
+  saidOfComment,
+  stateLine,
+  stateOfBody,
+  unadoptedIssues,
+  writesOf,
+  type ForgeIssue,
+  type IssueState,
+  type PlanInput,
+  type PlannedAction,
+} from "@lastbeat/forge";
 import { evaluate, type JobState } from "lastbeat";
+import { closeDuplicate } from "../../packages/forge/src/plan.js";
 import { NOW, at, failed, healthy, stale, state, SCOPE } from "./helpers.js";
 
 const plan = (input: PlanInput) => planSync(input).actions;
@@ -316,3 +329,125 @@ describe("the planner's job states", () => {
     expect(early.alertingSince!.getTime()).toBeLessThan(at(-3).getTime());
   });
 });
+
+describe("the planner's memory of issues from before scopes and of scanned folders", () => {
+  const unscoped = (issue: Rendered) => ({ ...issue, body: issue.body.replace(" scope=web-1", "") });
+
+  it("names the issues from before scopes it leaves open oldest first, and skips one whose state line a person deleted", () => {
+    const theirs = unscoped(rendered("rollup", [stale("backup")]));
+    const states = [healthy("backup")];
+    const issues = [open(5, theirs, at(-1)), open(3, theirs, at(-2)), open(4, theirs, at(-2))];
+    expect(unadoptedIssues(issues, SCOPE, states).map(({ issue, jobs }) => [issue.number, jobs])).toEqual([
+      [3, ["backup"]],
+      [4, ["backup"]],
+      [5, ["backup"]],
+    ]);
+    const withoutState = { ...theirs, body: lines(theirs.body).filter((l) => !l.startsWith("<!-- lastbeat:state")).join("\n") };
+    expect(unadoptedIssues([open(1, withoutState)], SCOPE, states)).toEqual([]);
+  });
+
+  it("lets a remembered job@<folder> of a folder no longer scanned leave with it, as if retired; a plain job's vanished file stays missing", () => {
+    const issue = open(1, rendered("rollup", [stale("backup@/hosts/a"), stale("mail"), stale("old"), stale("db")]));
+    const run = (scannedDirs: string[]) =>
+      planSync({ scope: SCOPE, mode: "rollup", states: [stale("db")], issues: [issue], now: NOW, retired: new Set(["old"]), scannedDirs: new Set(scannedDirs) });
+    const missing = (p: ReturnType<typeof run>) => p.states.filter((s) => s.status === "missing").map((s) => s.job);
+    // /hosts/a no longer scanned: its job left with it; `mail` (no folder in its name) vanished; `old` stays retired.
+    const gone = run(["/hosts/b"]);
+    expect(missing(gone)).toEqual(["mail"]);
+    const [comment] = gone.actions;
+    expect(comment).toMatchObject({ kind: "comment", body: expect.stringMatching(/\n- \*\*backup@\S*\/hosts\/a\*\* was retired on purpose/) });
+    // Still scanned: the file vanished from a folder that is still there.
+    expect(missing(run(["/hosts/a", "/hosts/b"]))).toEqual(["backup@/hosts/a", "mail"]);
+  });
+
+  it("dates a vanished job whose issue kept no start for it from this run, not from 1970", () => {
+    const issue = rendered("rollup", [stale("backup"), stale("db")]);
+    const stored = stateOfBody(issue.body)!;
+    const noStart = new Map([...stored.snapshot].map(([job, entry]) => [job, job === "backup" ? { ...entry, since: null } : entry]));
+    const edited = withStateLine(issue, stateLine({ ...stored, snapshot: noStart }));
+    expect(stateOfBody(edited.body)!.snapshot.get("backup")).toMatchObject({ since: null });
+    const { states } = planSync({ scope: SCOPE, mode: "rollup", states: [stale("db")], issues: [open(1, edited)], now: NOW });
+    expect(states.find((s) => s.job === "backup")).toMatchObject({ status: "missing", alertingSince: NOW });
+  });
+
+  it("reads a marker line an editor padded with blanks as ours and unchanged: no write", () => {
+    const states = [stale("backup")];
+    const issue = rendered("rollup", states);
+    const [marker, ...rest] = lines(issue.body);
+    const padded = { ...issue, body: [`${marker}  `, ...rest].join("\n") };
+    expect(summary(planSync({ scope: SCOPE, mode: "rollup", states, issues: [open(1, padded)], now: NOW }).actions)).toEqual(["none rollup #1"]);
+  });
+});
+
+describe("the planner's said lines without a key", () => {
+  it("key every closing by its transition to 'closed', a duplicate's too, with the empty key when none is given", () => {
+    const issue = rendered("rollup", [stale("backup")]);
+    const transition = (key?: string) => saidId(stateOfBody(issue.body), "closed", key);
+    const run = (extra: Partial<PlanInput>) =>
+      planSync({ scope: SCOPE, mode: "rollup", states: [healthy("backup")], issues: [open(1, issue, at(-2)), open(2, issue, at(-1))], now: NOW, ...extra }).actions;
+    expect(run({}).map((a) => ("said" in a ? a.said : null))).toEqual([transition(""), transition("")]);
+    expect(run({ saidKey: "token" }).map((a) => ("said" in a ? a.said : null))).toEqual([transition("token"), transition("token")]);
+    expect(transition("token")).not.toBe(transition(""));
+    // sync.ts closes a duplicate its own create raced into, keyed as the planner would key it.
+    expect(closeDuplicate("rollup", open(2, issue), 1).said).toBe(transition(""));
+    expect(closeDuplicate("rollup", open(2, issue), 1, "token").said).toBe(transition("token"));
+  });
+});
+
+describe("the planner's memory past the marker's capacity", () => {
+  /** The issue with its state line squeezed (shorter and shorter) until `fits` says the stored state is as wanted. */
+  function squeezed(issue: Rendered, fits: (state: IssueState) => boolean): Rendered {
+    const stored = stateOfBody(issue.body)!;
+    // The writer keeps room for a count (" +NNNNNNNNN") whether or not it needs one.
+    for (let max = stateLine(stored).length + 20; max > 0; max -= 1) {
+      const line = stateLine(stored, max);
+      if (fits(stateOfBody(line)!)) return withStateLine(issue, line);
+    }
+    throw new Error("no squeeze gives that state");
+  }
+  const a = "nightly-export-a";
+  const b = "nightly-export-b";
+  const hashedBoth = (s: IssueState) => s.hashed.size === 2 && s.snapshot.size === 0 && s.forgotten === 0;
+
+  it("names the jobs an issue kept by hash again from the scan, and from the retired list", () => {
+    const issue = open(1, squeezed(rendered("rollup", [stale(a), stale(b)]), hashedBoth));
+    const recovered = planSync({ scope: SCOPE, mode: "rollup", states: [healthy(a), stale(b)], issues: [issue], now: NOW }).actions;
+    expect(summary(recovered)).toEqual(["comment rollup #1", "update rollup #1"]);
+    expect((recovered[0] as { body: string }).body).toMatch(/^The alerting jobs changed \(1 job alerting now\):\n\n- \*\*nightly-export-a\*\* is now ok after alerting for /);
+    const retired = planSync({ scope: SCOPE, mode: "rollup", states: [stale(b)], issues: [issue], now: NOW, retired: new Set([a]) }).actions;
+    expect((retired[0] as { body: string }).body).toContain("- **nightly-export-a** was retired on purpose (`lastbeat retire`)");
+  });
+
+  it("counts a job kept by hash whose heartbeat file vanished, and says it is no longer watched", () => {
+    const issue = open(1, squeezed(rendered("rollup", [stale(a), stale(b)]), hashedBoth));
+    const { actions, states } = planSync({ scope: SCOPE, mode: "rollup", states: [stale(b)], issues: [issue], now: NOW });
+    expect(states.map((s) => s.job)).toEqual([b]);
+    expect(summary(actions)).toEqual(["comment rollup #1", "update rollup #1"]);
+    expect((actions[0] as { body: string }).body).toContain(
+      "\n- 1 job whose name this issue did not keep disappeared (heartbeat file removed): lastbeat cannot name it, so it no longer watches it;",
+    );
+  });
+
+  it("announces a change of the count of jobs the issue could not name, though the named ones stay as they were", () => {
+    const issue = open(1, squeezed(rendered("rollup", [stale("aa"), stale("bb"), stale("zz")]), (s) => s.snapshot.size === 2 && s.forgotten === 1));
+    const { actions } = planSync({ scope: SCOPE, mode: "rollup", states: [stale("aa"), stale("bb"), healthy("zz")], issues: [issue], now: NOW });
+    expect(summary(actions)).toEqual(["comment rollup #1", "update rollup #1"]);
+  });
+
+  it("opens no issue of a job's own while the storm issue counts members it cannot name", () => {
+    const many = Array.from({ length: 12 }, (_, i) => failed(`job-${String(i).padStart(2, "0")}`));
+    const storm = rendered("per-job", many, "storm");
+    const members = [...stateOfBody(storm.body)!.snapshot.keys()];
+    expect(members).toHaveLength(2);
+    const counting = open(1, squeezed(storm, (s) => s.forgotten === 1 && s.snapshot.size + s.hashed.size === 1));
+    const states = [...members.map((job) => failed(job)), failed("new-job")];
+    const { actions } = planSync({ scope: SCOPE, mode: "per-job", states, issues: [counting], now: NOW });
+    expect(summary(actions).filter((s) => s.startsWith("create"))).toEqual([]);
+    expect(summary(actions)).toContain("update storm #1");
+  });
+});
+
+/** `issue` with `line` in place of its state line. */
+function withStateLine(issue: Rendered, line: string): Rendered {
+  return { ...issue, body: lines(issue.body).map((l) => (l.startsWith("<!-- lastbeat:state") ? line : l)).join("\n") };
+}
