@@ -432,6 +432,10 @@ describe("the planner's memory past the marker's capacity", () => {
     const issue = open(1, squeezed(rendered("rollup", [stale("aa"), stale("bb"), stale("zz")]), (s) => s.snapshot.size === 2 && s.forgotten === 1));
     const { actions } = planSync({ scope: SCOPE, mode: "rollup", states: [stale("aa"), stale("bb"), healthy("zz")], issues: [issue], now: NOW });
     expect(summary(actions)).toEqual(["comment rollup #1", "update rollup #1"]);
+    // Never an empty list: it says where the change is.
+    expect((actions[0] as { body: string }).body).toMatch(
+      /^The alerting jobs changed \(2 jobs alerting now\):\n\n- no job this issue could name changed: the change is among the 1 it could only count \(3 alerting before, 2 now; the issue lists them\)\n/,
+    );
   });
 
   it("opens no issue of a job's own while the storm issue counts members it cannot name", () => {

@@ -286,6 +286,13 @@ export function renderChangeComment(
   }
   // The counts first: a long list is cut at its end.
   const counts = unnamedGoneLine(unnamed.unnamedGone);
+  if (lines.length === 0 && unknown.length === 0 && counts.length === 0 && unnamed.forgotten > 0) {
+    // Nothing it can name changed: the change is among the jobs it could only count.
+    counts.push(
+      `- no job this issue could name changed: the change is among the ${grouped(unnamed.forgotten)} it could only count ` +
+        `(${grouped(previous.size + unnamed.forgotten)} alerting before, ${grouped(next.size)} now; the issue lists them)`,
+    );
+  }
   if (unknown.length > 0) {
     counts.unshift(
       `- ${countOf(unknown.length)} alerting that this issue did not remember by name: it could only count ${grouped(unnamed.forgotten)} ` +
