@@ -27,6 +27,7 @@ const unit = [
   "test/lastbeat/read-sync.test.ts",
   "test/lastbeat/dir.test.ts",
   "test/lastbeat/load-manifest.test.ts",
+  "test/cli/folder-memory.test.ts",
   "test/lastbeat/job-states.test.ts",
   "test/lastbeat/evaluate.test.ts",
   "test/lastbeat/thresholds.test.ts",

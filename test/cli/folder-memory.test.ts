@@ -94,7 +94,10 @@ describe("the checker's folder memory", () => {
     for (const now of ["2026-01-10T12:05:00Z", "2026-01-10T12:10:00Z"]) {
       const r = await check(dir, env, now);
       expect(r.code).toBe(1);
-      expect(jobs(r).find((j) => j.job === `folder:${folder}`)).toMatchObject({ status: "invalid" });
+      expect(jobs(r).find((j) => j.job === `folder:${folder}`)).toMatchObject({
+        status: "invalid",
+        reason: `heartbeat folder does not exist; it matched ${join(dir, "hosts/*/hb")} before (gone for good? lastbeat retire 'folder:${folder}' with the checker's --dir flags)`,
+      });
     }
     // Not the checker's folder (no --dir): said, exit 2, nothing forgotten.
     const wrong = await cli(dir, env, ["retire", `folder:${folder}`]);
