@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { existsSync, lstatSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FOLDERS_FILE, defaultHeartbeatDir, readFolderMemory, type DirExpansion, type FolderMemory } from "lastbeat/internal";
+import { FOLDERS_FILE, defaultHeartbeatDir, hasGlobChars, jobAndFolder, readFolderMemory, type DirExpansion, type FolderMemory } from "lastbeat/internal";
 import type { CliIo } from "./io.js";
 import { acquireCheckLock, LockError } from "./lock.js";
 import { absolute } from "./options.js";
@@ -13,8 +13,6 @@ import { absolute } from "./options.js";
  * so `status`, `report` and `metrics` judge the folders `check` judges.
  */
 
-const GLOB_CHARS = /[*?[]/;
-
 /**
  * Where the checker's own heartbeat and the lock go: the first `--dir` when it names one folder
  * (no glob characters, or a folder that exists as written, as the scan reads it: `app[1]`), else
@@ -24,7 +22,7 @@ export function checkerDir(flags: { dir?: string[] }, io: CliIo): string | undef
   const first = flags.dir?.[0];
   if (first === undefined) return undefined;
   const path = absolute(first, io);
-  return !GLOB_CHARS.test(first) || existsSync(path) ? path : undefined;
+  return !hasGlobChars(first) || existsSync(path) ? path : undefined;
 }
 
 /**
@@ -45,7 +43,7 @@ export interface LoadedFolderMemory {
  * warning on stderr and no memory.
  */
 export async function loadFolderMemory(flags: { dir?: string[] }, dirs: readonly string[] | undefined, io: CliIo): Promise<LoadedFolderMemory | null> {
-  if (dirs === undefined || !dirs.some((dir) => GLOB_CHARS.test(dir))) return null;
+  if (dirs === undefined || !dirs.some(hasGlobChars)) return null;
   const path = join(checkerFolder(checkerDir(flags, io), io), FOLDERS_FILE);
   const read = await readFolderMemory(path);
   if (read.warning !== null) io.stderr.write(`warning: ${read.warning}\n`);
@@ -66,10 +64,10 @@ export function retiredIn(expansion: DirExpansion | undefined, fallback: readonl
       return false; // a folder we may not look into holds no retirement we can see
     }
   };
-  return (job) => {
-    const at = job.indexOf("@");
+  return (name) => {
+    const { job, folder } = jobAndFolder(name);
     // A job of a folder no longer scanned (retired, or left out of --dir) left with its folder.
-    if (at > 0) return !dirs.includes(job.slice(at + 1)) || has(job.slice(at + 1), job.slice(0, at));
+    if (folder !== null) return !dirs.includes(folder) || has(folder, job);
     return dirs.some((dir) => has(dir, job));
   };
 }

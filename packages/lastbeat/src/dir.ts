@@ -163,6 +163,11 @@ const emptyDir = () => new LastbeatError("E_DIR", "heartbeat folder is an empty 
 
 const GLOB_CHARS = /[*?[]/;
 
+/** Whether a folder path holds glob characters (`*`, `?`, `[`): a pattern, unless it exists as written. */
+export function hasGlobChars(path: string): boolean {
+  return GLOB_CHARS.test(path);
+}
+
 /** What folder patterns name: the folders to scan, and each pattern that names none. */
 export interface DirExpansion {
   /** Absolute folders, each once, in the patterns' order: a plain path as given (whether or not it exists), a pattern's matches sorted. */

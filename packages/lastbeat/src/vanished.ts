@@ -23,13 +23,17 @@ export function isPseudoJob(job: string): boolean {
 }
 
 /**
- * The folder of a name qualified by one (`backup@/mnt/host-a/hb`: a job found in several folders),
- * or null for a plain name or a pseudo-job.
+ * A name as a scan gives it, split: `backup@/mnt/host-a/hb` (a job found in several folders) is the
+ * job `backup` of that folder; a plain name has no folder. Job names hold no `@`.
  */
+export function jobAndFolder(name: string): { job: string; folder: string | null } {
+  const at = name.indexOf("@");
+  return at > 0 ? { job: name.slice(0, at), folder: name.slice(at + 1) } : { job: name, folder: null };
+}
+
+/** The folder of a name qualified by one, or null for a plain name or a pseudo-job. */
 export function folderOfJob(job: string): string | null {
-  if (isPseudoJob(job)) return null;
-  const at = job.indexOf("@");
-  return at > 0 ? job.slice(at + 1) : null;
+  return isPseudoJob(job) ? null : jobAndFolder(job).folder;
 }
 
 /**
@@ -66,8 +70,7 @@ export function vanishedJobNames(
   const out: string[] = [];
   for (const job of remembered) {
     if (isPseudoJob(job)) continue;
-    const at = job.indexOf("@");
-    if (!isValidJobName(at > 0 ? job.slice(0, at) : job)) continue;
+    if (!isValidJobName(jobAndFolder(job).job)) continue;
     present ??= presentNames(states);
     if (present.has(job) || isRetired(job)) continue;
     out.push(job);

@@ -145,7 +145,7 @@ Examples:
           try {
             forge = await createForge(config, io);
             const { syncAlerts } = await import("@lastbeat/forge");
-            const retired = await retiredJobs(scan.options.dirs, io);
+            const retired = await retiredJobs(scan.expansion?.dirs ?? (await expandDirs(scan.options.dirs ?? [defaultHeartbeatDir(io.env)], io.cwd)));
             const result = await syncAlerts(forge, {
               mode: config.mode,
               scope: config.scope,
@@ -281,11 +281,11 @@ function isValidScope(scope: string): boolean {
  * Jobs retired on purpose: `lastbeat retire <job>` leaves `<job>.retired` in the heartbeat folder.
  * Only the names are read, never the contents. Each counts under its folder's name too
  * (`<job>@<folder>`), the name a scan of several folders gives a job found in more than one.
+ * `dirs`: the folders the scan read (its expansion of the patterns, remembered folders included).
  */
-async function retiredJobs(dirs: readonly string[] | undefined, io: CliIo): Promise<Set<string>> {
+async function retiredJobs(dirs: readonly string[]): Promise<Set<string>> {
   const retired = new Set<string>();
-  const patterns = dirs && dirs.length > 0 ? dirs : [defaultHeartbeatDir(io.env)];
-  for (const dir of await expandDirs(patterns, io.cwd)) {
+  for (const dir of dirs) {
     let names: string[];
     try {
       names = await readdir(dir);
@@ -468,16 +468,17 @@ async function print(
   await writeParts(io, undefined, forge && !failure ? lines.concat(actionLines(config, applied, forge, deferredWrites)) : lines);
 }
 
-/**
- * An issue from before scopes that names jobs of this checker, left open (docs/forges.md, "Issues
- * from before scopes"): said on every run, so it is never left open without anybody being told.
- */
 /** Whether `now` is the day's first check (UTC) for a checker run every `everySeconds`. */
 function firstCheckOfDay(now: Date, everySeconds: number): boolean {
   const sinceMidnight = (now.getTime() % 86_400_000 + 86_400_000) % 86_400_000;
   return sinceMidnight < everySeconds * 1000;
 }
 
+/**
+ * An issue from before scopes that names jobs of this checker, left open (docs/forges.md, "Issues
+ * from before scopes"): said on every run (with --quiet, once a day), so it is never left open
+ * without anybody being told.
+ */
 function unadoptedWarning(left: { issue: number; url: string; jobs: string[] }, states: readonly JobState[], scope: string): string {
   const alertingHere = states.some((s) => s.alerting && left.jobs.includes(s.job));
   const named = left.jobs.map((job) => plainLine(job, 200)).join(", ");

@@ -1,6 +1,6 @@
 import { rm } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
-import { FOLDERS_FILE, defaultHeartbeatDir, errnoText, forgetFolder, readFolderMemory, validateJobName, writeFileAtomically, writeFolderMemory } from "lastbeat/internal";
+import { FOLDERS_FILE, defaultHeartbeatDir, errnoText, forgetFolder, jobAndFolder, readFolderMemory, validateJobName, writeFileAtomically, writeFolderMemory } from "lastbeat/internal";
 import { UsageError } from "../errors.js";
 import { checkerDir, checkerFolder, lockCheckerFolder } from "../folder-memory.js";
 import type { CliIo, RegisterCommand } from "../io.js";
@@ -61,11 +61,9 @@ Examples:
 
 /** `backup@/mnt/fleet/web-3/heartbeats` → the job and its folder; a plain name has no folder. */
 function qualified(name: string): { job: string; folder: string | null } {
-  const at = name.indexOf("@");
-  if (at < 0) return { job: name, folder: null };
-  const folder = name.slice(at + 1);
-  if (!isAbsolute(folder)) throw new UsageError(`retire ${JSON.stringify(name)}: after the @ goes the job's heartbeat folder, an absolute path`);
-  return { job: name.slice(0, at), folder };
+  const split = jobAndFolder(name);
+  if (split.folder !== null && !isAbsolute(split.folder)) throw new UsageError(`retire ${JSON.stringify(name)}: after the @ goes the job's heartbeat folder, an absolute path`);
+  return split;
 }
 
 const FOLDER_PREFIX = "folder:";
