@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cp, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from "node:fs/promises";
+import { tmpdir, uptime } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Validator, type Schema } from "@cfworker/json-schema";
@@ -16,6 +16,11 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "lastbeat-crontab-"));
   root = join(dir, "root");
   await cp(fixtureRoot, root, { recursive: true });
+  // Crontabs put in long before the tests look (a crontab's time dates its jobs' first run).
+  const installed = new Date("2025-01-01T00:00:00Z");
+  for (const file of ["etc/crontab", "etc/cron.d/shop", "etc/cron.d/php", "etc/cron.d/e2scrub_all", "var/spool/cron/crontabs/app"]) {
+    await utimes(join(root, file), installed, installed);
+  }
   // The fixture host runs on UTC: its /etc/localtime says so (this machine's own zone never counts).
   await symlink("/usr/share/zoneinfo/Etc/UTC", join(root, "etc", "localtime"));
   await mkdir(join(dir, "hb"));
@@ -67,6 +72,52 @@ describe("status --crontabs", () => {
       "<root>/etc/cron.d/shop:10",
       "<root>/var/spool/cron/crontabs/app:6",
     ]);
+  });
+
+  it("a line put in today waits for its first run: ok, then late, then missing from the end of its grace, the line named", async () => {
+    // The shop's crontab changed on Thursday 30 January at 10:00 UTC.
+    const changed = new Date("2025-01-30T10:00:00Z");
+    await utimes(join(root, "etc/cron.d/shop"), changed, changed);
+    const status = async (now: string) => {
+      const result = await cli(["status", "--crontab", join(root, "etc/cron.d/shop"), "--json", "--now", now]);
+      const jobs = (JSON.parse(result.stdout) as StatusJson).jobs.filter((j) => !j.job.startsWith("crontab:"));
+      return { code: result.code, jobs: jobs.map((j) => `${j.job} ${j.status}${j.alerting ? " alerting" : ""}: ${j.reason}`) };
+    };
+    // Set up at 10:00, looked at five minutes later: nothing has had its first run, nothing alerts.
+    expect(await status("2025-01-30T10:05:00Z")).toEqual({
+      code: 1,
+      jobs: [
+        // @reboot declares no rhythm: there is no first run to wait for (see docs/crontab.md).
+        "warm-cache missing alerting: declared by <root>/etc/cron.d/shop:8 but no heartbeat file was found",
+        "backup ok: no heartbeat yet (declared by <root>/etc/cron.d/shop:4); its first run is due 2025-01-31T01:00:00.000Z",
+        "sync-orders ok: no heartbeat yet (declared by <root>/etc/cron.d/shop:5); its first run is due 2025-01-30T10:15:00.000Z",
+        "winter-report ok: no heartbeat yet (declared by <root>/etc/cron.d/shop:6); its first run is due 2025-01-31T05:30:00.000Z",
+      ],
+    });
+    // The next morning: the quarter-hourly sync never beat (its grace ended at 10:30), the
+    // nightly backup's first run (02:00 Berlin) is overdue but within its grace.
+    const morning = await status(NOW);
+    expect(morning.code).toBe(1);
+    expect(morning.jobs).toContain("sync-orders missing alerting: declared by <root>/etc/cron.d/shop:5 but no heartbeat file was found");
+    expect(morning.jobs).toContain(
+      "backup late: no heartbeat yet (declared by <root>/etc/cron.d/shop:4); its first run was due 2025-01-31T01:00:00.000Z; alerting after 2025-02-01T10:00:00.000Z",
+    );
+    expect((await status("2025-02-01T10:00:00.001Z")).jobs).toContain("backup missing alerting: declared by <root>/etc/cron.d/shop:4 but no heartbeat file was found");
+  });
+
+  it("an @reboot line put in since the host booted waits for the next boot; one older than the boot alerts", async () => {
+    const file = join(dir, "jobs");
+    await writeFile(file, "@reboot lastbeat run warm-cache -- /srv/warm\n");
+    const warmCache = async () => {
+      const result = await cli(["status", "--crontab", file, "--json"]);
+      const job = (JSON.parse(result.stdout) as StatusJson).jobs[0]!;
+      return { code: result.code, row: `${job.status}: ${job.reason}` };
+    };
+    // Written just now: this machine booted before it.
+    expect(await warmCache()).toEqual({ code: 0, row: `ok: no heartbeat yet (declared by ${file}:1); it runs at the next boot` });
+    const before = new Date(Date.now() - (uptime() + 60) * 1000);
+    await utimes(file, before, before);
+    expect(await warmCache()).toEqual({ code: 1, row: `missing: declared by ${file}:1 but no heartbeat file was found` });
   });
 
   it("a job that beat is judged by its cron line's schedule and zone, not the file's", async () => {

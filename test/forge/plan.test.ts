@@ -210,6 +210,28 @@ describe("the planner on the issues it finds", () => {
     expect(retired.states.map((s) => s.job)).toEqual(["db"]);
   });
 
+  it("keeps a declared job that never beat alerting as missing when a newer crontab gives it a new first run, until it beats", () => {
+    const decl = (declaredAt: Date) => ({ intervalSeconds: 3600, declaredAt });
+    const never = (now: Date, declaredAt: Date) => evaluate(undefined, decl(declaredAt), now, { job: "invoices" });
+    // Declared at 08:00 and never run: missing since its grace ended at 10:00.
+    const missing = never(NOW, at(-4));
+    expect(missing).toMatchObject({ status: "missing", alerting: true });
+    const issue = open(1, rendered("rollup", [missing]));
+    // At 12:30 someone edits the crontab (perhaps the fix): the evaluation alone now waits for 13:30.
+    const edited = never(at(0.5), at(0.5));
+    expect(edited).toMatchObject({ status: "ok", alerting: false });
+    const kept = planSync({ scope: SCOPE, mode: "rollup", states: [edited], issues: [issue], now: at(0.5) });
+    expect(kept.states).toMatchObject([{ job: "invoices", status: "missing", alerting: true, reason: `still no heartbeat; its first run is due ${at(1.5).toISOString()}` }]);
+    expect(kept.states[0]!.alertingSince).toEqual(missing.alertingSince);
+    // The issue stays open: the new wording is edited in silently, nothing is announced as recovered.
+    expect(summary(kept.actions)).toEqual(["update rollup #1"]);
+    // Without the open issue's memory the job simply waits: nothing opens.
+    expect(summary(planSync({ scope: SCOPE, mode: "rollup", states: [edited], issues: [], now: at(0.5) }).actions)).toEqual(["none -"]);
+    // Its first beat closes it.
+    const beaten = planSync({ scope: SCOPE, mode: "rollup", states: [healthy("invoices", at(1))], issues: [open(1, rendered("rollup", kept.states))], now: at(1) });
+    expect(summary(beaten.actions)).toEqual(["close rollup #1"]);
+  });
+
   it("closes a folder's or a crontab line's alert once it left the scan: a pseudo-job has no file to remove", () => {
     const pseudo = (job: string) => ({ ...evaluate(undefined, undefined, NOW, { job, file: "/x", invalidReason: "heartbeat folder does not exist" }) });
     const issue = open(1, rendered("rollup", [pseudo("folder:/mnt/hosts/c/hb"), pseudo("crontab:/etc/cron.d/x:3"), pseudo("cron:/etc/crontab:9")]));

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { evaluate } from "lastbeat";
 import { parseManifest } from "lastbeat/internal";
@@ -295,5 +296,73 @@ describe("the fields of a state, each pinned", () => {
     expect(evaluate(beat({ interval_s: 5e12 }), undefined, ms(at)).reason).toBe("interval_s × grace is too large: the time it gives is past year 275760");
     // A multiple written with a space after it is still a multiple.
     expect(evaluate(beat({ interval_s: 1e12, grace: "1000x " }), undefined, ms(at)).reason).toBe("interval_s × grace is too large: the time it gives is past year 275760");
+  });
+});
+
+describe("a declared job that has not beaten yet (declared since the declaring file's time)", () => {
+  // The crontab line went in at 10:00 on Monday 23 November: `0 2 * * *`, a day apart.
+  const declaredAt = ms("2026-11-23T10:00:00Z");
+  const nightly: Declaration = { schedule: "0 2 * * *", intervalSeconds: 86_400, declaredAt };
+  const judge = (now: Date, decl: Declaration = nightly) => evaluate(undefined, decl, now, { job: "backup" });
+
+  it("is ok until its first run is due, late within the grace, and missing one millisecond after", () => {
+    const firstRun = "2026-11-24T02:00:00.000Z";
+    // 2× the interval from the declaration, as from a beat: silent for more than two days.
+    const graceEnd = "2026-11-25T10:00:00.000Z";
+    expect(judge(ms(firstRun, -1))).toMatchObject({ status: "ok", alerting: false, lastBeatAt: null, file: null, reason: `no heartbeat yet; its first run is due ${firstRun}` });
+    expect(judge(ms(firstRun, -1)).dueAt?.toISOString()).toBe(firstRun);
+    expect(judge(ms(firstRun))).toMatchObject({ status: "late", alerting: false, reason: `no heartbeat yet; its first run was due ${firstRun}; alerting after ${graceEnd}` });
+    expect(judge(ms(graceEnd)).status).toBe("late");
+    const missing = judge(ms(graceEnd, 1));
+    expect(missing).toMatchObject({ status: "missing", alerting: true, reason: "declared in the manifest but no heartbeat file was found" });
+    expect(missing.alertingSince?.toISOString()).toBe(graceEnd);
+  });
+
+  it("counts an interval job's first run from the declaration, with an absolute grace after it", () => {
+    const hourly: Declaration = { intervalSeconds: 3600, grace: "30m", declaredAt };
+    expect(judge(ms("2026-11-23T10:59:59.999Z"), hourly).status).toBe("ok");
+    expect(judge(ms("2026-11-23T11:30:00.000Z"), hourly).status).toBe("late");
+    expect(judge(ms("2026-11-23T11:30:00.001Z"), hourly).status).toBe("missing");
+  });
+
+  it("is missing at once without a time to count from: no declaredAt, no interval (@reboot), a date more than 5 minutes ahead", () => {
+    const now = ms("2026-11-23T10:00:01Z");
+    expect(judge(now, { schedule: "0 2 * * *", intervalSeconds: 86_400 }).status).toBe("missing");
+    expect(judge(now, { declaredAt }).status).toBe("missing");
+    expect(judge(now, { ...nightly, declaredAt: ms("2026-11-23T10:05:01.001Z") }).status).toBe("missing");
+    expect(judge(now, { ...nightly, declaredAt: new Date(NaN) }).status).toBe("missing");
+    // A clock a little ahead is read as now: the job waits for its first run.
+    expect(judge(now, { ...nightly, declaredAt: ms("2026-11-23T10:05:01Z") })).toMatchObject({ status: "ok", dueAt: ms("2026-11-24T02:00:00Z") });
+  });
+
+  it("is paused when the manifest pauses it, declared or not", () => {
+    expect(judge(ms("2026-11-30T00:00:00Z"), { ...nightly, paused: true }).status).toBe("paused");
+  });
+
+  it("waits out a maintenance window its first run falls in, as a job that had beaten would", () => {
+    const decl: Declaration = { intervalSeconds: 3600, declaredAt, maintenance: [{ schedule: "0 11 * * *", durationSeconds: 7200 }] };
+    // Due 11:00, inside the window 11:00–13:00: judged from 13:00, due 14:00, alerting after 15:00.
+    expect(judge(ms("2026-11-23T13:30:00Z"), decl)).toMatchObject({ status: "ok", dueAt: ms("2026-11-23T14:00:00Z") });
+    expect(judge(ms("2026-11-23T15:00:00.001Z"), decl).status).toBe("missing");
+  });
+
+  it("alerts exactly once silent for more than 2× its interval from its declaration, and never stops, for any time and interval", () => {
+    fc.assert(
+      fc.property(
+        fc.date({ min: new Date("2000-01-01T00:00:00Z"), max: new Date("2100-01-01T00:00:00Z"), noInvalidDate: true }),
+        fc.integer({ min: 1, max: 30 * 86_400 }),
+        fc.array(fc.integer({ min: 0, max: 90 * 86_400_000 }), { minLength: 2, maxLength: 6 }),
+        (declared, interval, offsets) => {
+          const decl: Declaration = { intervalSeconds: interval, declaredAt: declared };
+          const states = [...offsets].sort((a, b) => a - b).map((offset) => judge(new Date(declared.getTime() + offset), decl));
+          const firstAlert = states.findIndex((s) => s.alerting);
+          if (firstAlert >= 0) expect(states.slice(firstAlert).every((s) => s.status === "missing")).toBe(true);
+          for (const [i, s] of states.entries()) {
+            const offset = [...offsets].sort((a, b) => a - b)[i]!;
+            expect(s.alerting).toBe(offset > 2 * interval * 1000);
+          }
+        },
+      ),
+    );
   });
 });

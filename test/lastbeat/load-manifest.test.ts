@@ -1,4 +1,4 @@
-import { mkdir, symlink, truncate, writeFile } from "node:fs/promises";
+import { mkdir, symlink, truncate, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { LastbeatError, scanHeartbeats } from "lastbeat";
@@ -56,5 +56,27 @@ describe("loadManifest reads the file defensively", () => {
     const dir = await testdir("lastbeat-manifest-");
     const fifo = fifoAt(join(dir, "lastbeat.json"));
     await expect(scanHeartbeats({ dirs: [dir], manifest: fifo })).rejects.toThrow(`manifest ${fifo} is not a regular file`);
+  });
+});
+
+describe("a manifest's jobs are declared since the file last changed", () => {
+  it("so a job that never beat waits for its first run, then alerts as missing", async () => {
+    const dir = await testdir("lastbeat-manifest-");
+    const file = join(dir, "lastbeat.json");
+    await writeFile(file, JSON.stringify({ jobs: { backup: { every: "1h" }, report: { schedule: "0 6 * * *" } } }));
+    const changed = new Date("2026-11-23T10:00:00Z");
+    await utimes(file, changed, changed);
+    const manifest = await loadManifest(file);
+    expect(manifest.jobs.get("backup")?.declaredAt?.toISOString()).toBe("2026-11-23T10:00:00.000Z");
+    const at = async (now: string) =>
+      Object.fromEntries((await scanHeartbeats({ dirs: [dir], manifest: file, now: new Date(now) })).map((s) => [s.job, `${s.status}: ${s.reason}`]));
+    expect(await at("2026-11-23T10:30:00Z")).toEqual({
+      backup: "ok: no heartbeat yet; its first run is due 2026-11-23T11:00:00.000Z",
+      report: "ok: no heartbeat yet; its first run is due 2026-11-24T06:00:00.000Z",
+    });
+    expect(await at("2026-11-23T12:00:00.001Z")).toEqual({
+      backup: "missing: declared in the manifest but no heartbeat file was found",
+      report: "ok: no heartbeat yet; its first run is due 2026-11-24T06:00:00.000Z",
+    });
   });
 });

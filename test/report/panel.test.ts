@@ -125,6 +125,17 @@ describe("heartbeat panel", () => {
     ]);
   });
 
+  it("says a declared job that has not beaten yet waits for its first run, not for its next beat", () => {
+    const declaredAt = new Date(NOW.getTime() - 30 * 60_000);
+    const never = (intervalSeconds: number) => evaluate(undefined, { intervalSeconds, declaredAt }, NOW, { job: "new-job" });
+    const note = (intervalSeconds: number) => panelRows([never(intervalSeconds)], options)[0]!.note;
+    expect(note(3600)).toBe("no heartbeat yet; first run due in 30 minutes");
+    expect(note(1200)).toBe("no heartbeat yet; first run was due 10 minutes ago; alerts in 10 minutes");
+    // Once a beat came, it is the next beat again.
+    const beat = { format: "lastbeat/1", job: "new-job", status: "ok", at: declaredAt.toISOString(), interval_s: 3600 } as const;
+    expect(panelRows([evaluate(beat, { declaredAt }, NOW)], options)[0]!.note).toBe("next beat due in 30 minutes");
+  });
+
   it("shows dates in the reader's zone, distances independent of it", () => {
     const [berlin] = panelRows(sampleStates().slice(0, 1), { now: NOW, tz: "Europe/Berlin" });
     const [tokyo] = panelRows(sampleStates().slice(0, 1), { now: NOW, tz: "Asia/Tokyo" });

@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from "node:fs/promises";
+import { open, readdir, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { Declaration } from "lastbeat";
 import { errnoText, isValidJobName, scheduleInterval } from "lastbeat/internal";
@@ -78,8 +78,9 @@ export async function readCronInventory(
   const inventory: CronInventory = { declared: [], unmonitored: [], problems: [], warnings: [] };
   for (const source of sources) {
     let text: string;
+    let modifiedAt: Date;
     try {
-      text = await readFile(source.path, "utf8");
+      ({ text, modifiedAt } = await readCrontab(source.path));
     } catch (error) {
       const message = `cannot read crontab ${source.path}: ${errnoText(error)}`;
       if (options.strict?.has(source.path)) throw new UsageError(message);
@@ -105,7 +106,8 @@ export async function readCronInventory(
       }
       let declaration: Declaration;
       try {
-        declaration = declarationFor(entry, options.hostTimeZone);
+        // Declared since the crontab last changed: a job that never beat alerts only once its first run is overdue.
+        declaration = { ...declarationFor(entry, options.hostTimeZone), declaredAt: modifiedAt };
       } catch (error) {
         // A schedule that never comes (`0 0 30 2 *`) or an unknown CRON_TZ: the line is reported.
         inventory.problems.push({ source: entry.source, line: entry.line, text: entry.text, reason: (error as Error).message });
@@ -115,6 +117,17 @@ export async function readCronInventory(
     }
   }
   return inventory;
+}
+
+/** A crontab's text and when it last changed. */
+async function readCrontab(path: string): Promise<{ text: string; modifiedAt: Date }> {
+  const handle = await open(path, "r");
+  try {
+    const [text, info] = await Promise.all([handle.readFile("utf8"), handle.stat()]);
+    return { text, modifiedAt: info.mtime };
+  } finally {
+    await handle.close().catch(() => {});
+  }
 }
 
 /** The line's schedule in its zone (`CRON_TZ`, else the host's cron's: see zone.ts). */

@@ -1,7 +1,8 @@
+import { uptime } from "node:os";
 import { basename, dirname, resolve } from "node:path";
 import { Option, type Command } from "commander";
 import { evaluate, scanHeartbeats, type Declaration, type JobState } from "lastbeat";
-import { loadManifest, secretsIn, systemTimeZone, type DirExpansion, type FolderMemory, type Manifest } from "lastbeat/internal";
+import { MISSING_REASON, UNBEATEN_REASON, isUnbeaten, loadManifest, secretsIn, systemTimeZone, type DirExpansion, type FolderMemory, type Manifest } from "lastbeat/internal";
 import { loadFolderMemory, type LoadedFolderMemory } from "./folder-memory.js";
 import { readCronInventory, systemCrontabs, type CronInventory, type CrontabSource } from "./cron-jobs.js";
 import type { CronEntry } from "./crontab.js";
@@ -107,10 +108,14 @@ export async function cronScan(flags: ScanFlags & CronFlags, io: CliIo): Promise
   inventory.warnings.unshift(...warnings);
   for (const warning of inventory.warnings) io.stderr.write(`lastbeat: ${warning}\n`);
   const declaredBy = new Map<string, CronEntry>();
+  // `@reboot` lines put in since the host last booted: their jobs have had no boot to run at.
+  const bootedAt = Date.now() - uptime() * 1000;
+  const awaitingBoot = new Set<string>();
   for (const { job, declaration, entry } of inventory.declared) {
     if (declaredBy.has(job)) continue; // the first line that names a job declares it
     declaredBy.set(job, entry);
     if (!merged.jobs.has(job)) merged.jobs.set(job, declaration satisfies Declaration);
+    if (entry.schedule === null && declaration.declaredAt !== undefined && declaration.declaredAt.getTime() > bootedAt) awaitingBoot.add(job);
   }
   result.options.manifest = merged;
   result.inventory = inventory;
@@ -131,9 +136,16 @@ export async function cronScan(flags: ScanFlags & CronFlags, io: CliIo): Promise
   }
   result.explain = (state) => {
     const entry = declaredBy.get(state.job);
-    if (entry === undefined || state.status !== "missing" || manifest?.jobs.has(state.job) || state.heartbeat !== null) return state;
-    if (!state.reason.startsWith("declared in the manifest")) return state;
-    return { ...state, reason: `declared by ${entry.source}:${entry.line} but no heartbeat file was found` };
+    if (entry === undefined || manifest?.jobs.has(state.job) || state.heartbeat !== null) return state;
+    const line = `${entry.source}:${entry.line}`;
+    if (isUnbeaten(state) && state.reason.startsWith(UNBEATEN_REASON)) {
+      return { ...state, reason: `${UNBEATEN_REASON} (declared by ${line})${state.reason.slice(UNBEATEN_REASON.length)}` };
+    }
+    if (state.status !== "missing" || state.reason !== MISSING_REASON) return state;
+    if (awaitingBoot.has(state.job)) {
+      return { ...state, status: "ok", alerting: false, alertingSince: null, reason: `${UNBEATEN_REASON} (declared by ${line}); it runs at the next boot` };
+    }
+    return { ...state, reason: `declared by ${line} but no heartbeat file was found` };
   };
   return result;
 }

@@ -1,5 +1,5 @@
 import type { JobState } from "lastbeat";
-import { REMOVED_REASON, folderOfJob, presentNames, sortJobStates, withVanished as withVanishedJobs } from "lastbeat/internal";
+import { REMOVED_REASON, UNBEATEN_REASON, folderOfJob, isUnbeaten, presentNames, sortJobStates, withVanished as withVanishedJobs } from "lastbeat/internal";
 import type { ForgeIssue } from "./forge.js";
 import { jobKey, markerOfBody, nameHash, saidId, stateOfBody, withSaid, type AlertSnapshot, type IssueKey, type IssueState } from "./markers.js";
 import {
@@ -127,7 +127,7 @@ export function planSync(input: PlanInput): SyncPlan {
     }
   }
 
-  const states = carrySince(withVanished(input.states, memory, departures.retired), memory, now);
+  const states = carrySince(keptMissing(withVanished(input.states, memory, departures.retired), memory), memory, now);
   const alerting = states.filter((s) => s.alerting);
   const desired = new Map<IssueKey, { rendered: RenderedIssue; snapshot: AlertSnapshot }>();
   if (mode === "rollup") {
@@ -243,6 +243,20 @@ function withVanished(
   const remembered = new Map<string, Date | null>();
   for (const [job, { since }] of memory) remembered.set(job, since === null ? null : new Date(since));
   return withVanishedJobs(states, remembered, retired);
+}
+
+/**
+ * A declared job that never beat and alerts as `missing` stays alerting until it beats, also when
+ * a newer crontab or manifest (an edit, perhaps the fix) gives it a new first run to wait for: the
+ * issue is not closed as if the job had recovered. The state says what is awaited now.
+ */
+function keptMissing(states: readonly JobState[], memory: ReadonlyMap<string, { status: string }>): JobState[] {
+  if (!states.some((state) => isUnbeaten(state) && memory.get(state.job)?.status === "missing")) return states as JobState[];
+  return states.map((state) =>
+    isUnbeaten(state) && memory.get(state.job)?.status === "missing"
+      ? { ...state, status: "missing" as const, alerting: true, reason: state.reason.replace(UNBEATEN_REASON, "still no heartbeat"), alertingSince: null }
+      : state,
+  );
 }
 
 /**

@@ -143,7 +143,7 @@ export function evaluate(
   if (windowError !== null) return judged(base, "invalid", windowError, modifiedBy(context, now));
   if (!heartbeat) {
     if (pause) return judged(base, "paused", pause);
-    return judged(base, "missing", "declared in the manifest but no heartbeat file was found");
+    return judgedUnbeaten(base, decl, intervalSeconds, now, names);
   }
 
   const at = new Date(heartbeat.at);
@@ -229,6 +229,52 @@ export function evaluate(
   }
   if (t <= graceEndAt.getTime()) return judged(base, "late", `beat was due ${iso(dueAt)}; alerting after ${iso(graceEndAt)}${after}`);
   return judged(base, "stale", `no beat since ${iso(at)}; expected by ${iso(dueAt)}${after}`, graceEndAt);
+}
+
+/** Why a declared job with no heartbeat file alerts. */
+export const MISSING_REASON = "declared in the manifest but no heartbeat file was found";
+
+/** The start of the reason of a declared job with no heartbeat file whose first run is not overdue yet. */
+export const UNBEATEN_REASON = "no heartbeat yet";
+
+/**
+ * A declared job that has not beaten yet and whose first run is not overdue (`ok` or `late`, no
+ * file): nothing alerts about it yet.
+ */
+export function isUnbeaten(state: Pick<JobState, "status" | "file" | "heartbeat">): boolean {
+  return state.heartbeat === null && state.file === null && (state.status === "ok" || state.status === "late");
+}
+
+/**
+ * A declared job with no heartbeat file. Declared since a known time (the declaring file's
+ * modification time, `declaredAt`), it is judged as if it had beaten then: a job set up at 10:00
+ * to run at 02:00 is `ok` until 02:00 and `late` within its grace, and alerts as `missing` only
+ * once its first run is overdue; it alerts from the end of that grace. Without a usable time, or
+ * without an interval to count from, it is `missing` at once.
+ */
+function judgedUnbeaten(base: JobState, decl: Declaration, intervalSeconds: number | null, now: Date, names: FieldNames): JobState {
+  const declaredAt = decl.declaredAt;
+  const t = now.getTime();
+  if (declaredAt === undefined || !(intervalSeconds !== null && intervalSeconds > 0)) return judged(base, "missing", MISSING_REASON);
+  const at = declaredAt.getTime();
+  // A declaring file dated in the future (a clock ahead) would put the first run off for as long.
+  if (!Number.isFinite(at) || at - t > MAX_FUTURE_SKEW_MS) return judged(base, "missing", MISSING_REASON);
+  const from = new Date(Math.min(at, t));
+  let window: { dueAt: Date; graceEndAt: Date };
+  try {
+    window = checkedWindow(from, intervalSeconds, decl, names);
+    window = afterMaintenance(window, now, intervalSeconds, decl, names)?.window ?? window;
+  } catch {
+    // Nothing to count from (a schedule that never fires again): judged as before there was a count.
+    return judged(base, "missing", MISSING_REASON);
+  }
+  base.dueAt = window.dueAt;
+  base.graceEndAt = window.graceEndAt;
+  if (t < window.dueAt.getTime()) return judged(base, "ok", `${UNBEATEN_REASON}; its first run is due ${iso(window.dueAt)}`);
+  if (t <= window.graceEndAt.getTime()) {
+    return judged(base, "late", `${UNBEATEN_REASON}; its first run was due ${iso(window.dueAt)}; alerting after ${iso(window.graceEndAt)}`);
+  }
+  return judged(base, "missing", MISSING_REASON, window.graceEndAt);
 }
 
 /**

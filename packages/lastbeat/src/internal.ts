@@ -30,3 +30,4 @@ export { isoTime } from "./iso.js";
 export { readJournal, updateJournal, journalChanges, changeTime, journalJob, isJournalJob, parseJournalLine, JOURNAL_MAX_BYTES, JOURNAL_KEEP_DAYS, MAX_JOURNAL_REASON_CHARS } from "./journal.js";
 export type { JournalRead, ReadJournalOptions, JournalUpdate, UpdateJournalOptions } from "./journal.js";
 export { REMOVED_REASON, folderOfJob, isPseudoJob, jobAndFolder, presentNames, vanishedJobNames, vanishedState, withVanished } from "./vanished.js";
+export { MISSING_REASON, UNBEATEN_REASON, isUnbeaten } from "./evaluate.js";

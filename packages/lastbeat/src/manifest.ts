@@ -219,7 +219,11 @@ export async function loadManifest(path: string): Promise<Manifest> {
     if (file.reason === "too large") return fail(`is larger than 1 MiB${file.size === undefined ? "" : ` (${file.size} bytes)`}`);
     return fail(file.reason);
   }
-  return parseManifest(file.text, path);
+  const manifest = parseManifest(file.text, path);
+  // Its jobs are declared since the file last changed: one that never beat alerts only once its
+  // first run is overdue (evaluate's `declaredAt`).
+  if (file.modifiedAt) for (const declaration of manifest.jobs.values()) declaration.declaredAt = file.modifiedAt;
+  return manifest;
 }
 
 /**

@@ -110,6 +110,13 @@ export interface Declaration {
   recoverAfter?: number;
   /** Recurring maintenance windows: inside one the job is `paused`; a run due inside one is judged from its end. */
   maintenance?: MaintenanceWindow[];
+  /**
+   * Since when the job has been declared, as far as the files tell: the modification time of the
+   * manifest or crontab that declares it. A declared job with no heartbeat file is judged as if it
+   * had beaten then: `ok` until its first run is due, `late` within its grace, `missing` (alerting)
+   * after. Without it (or dated more than 5 minutes in the future) such a job is `missing` at once.
+   */
+  declaredAt?: Date;
 }
 
 /** A recurring maintenance window: starts at each `schedule` occurrence in `tz` (UTC when absent), lasts `durationSeconds`. */

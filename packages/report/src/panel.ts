@@ -1,4 +1,4 @@
-import { jobStateToJson, jsonWithJobs, sortJobStates } from "lastbeat/internal";
+import { isUnbeaten, jobStateToJson, jsonWithJobs, sortJobStates } from "lastbeat/internal";
 import type { JobState, JobStatus } from "lastbeat";
 import { inlineMarkdown, MENTION_BREAK, plainLine } from "lastbeat/text";
 import { availabilities, formatAvailability, type Availability, type Journal } from "./history.js";
@@ -125,12 +125,14 @@ export function noteFor(state: JobState, now: Date, tz = "UTC"): string {
   const echoesExit = hb?.exit_code !== undefined && hb.message === `exit code ${hb.exit_code}`;
   const message = hb?.message !== undefined && !echoesExit ? plainLine(hb.message, MAX_CELL_CHARS) : "";
   const withMessage = (text: string) => (message ? `${text}: ${message}` : text);
+  // A declared job that has not beaten yet waits for its first run (from `@reboot`, the next boot: no due time).
+  const first = isUnbeaten(state) ? "no heartbeat yet; first run" : null;
   switch (state.status) {
     case "ok":
-      return message || (state.dueAt ? `next beat due ${formatAgo(state.dueAt, now)}` : state.reason);
+      return message || (state.dueAt ? `${first ?? "next beat"} due ${formatAgo(state.dueAt, now)}` : state.reason);
     case "late":
       return state.dueAt && state.graceEndAt
-        ? `beat was due ${formatAgo(state.dueAt, now)}; alerts ${formatAgo(state.graceEndAt, now)}`
+        ? `${first ?? "beat"} was due ${formatAgo(state.dueAt, now)}; alerts ${formatAgo(state.graceEndAt, now)}`
         : state.reason;
     case "stale":
       return state.dueAt ? `silent: beat was due ${formatAgo(state.dueAt, now)}` : state.reason;
