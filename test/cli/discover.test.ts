@@ -328,7 +328,10 @@ describe("lastbeat discover", () => {
     });
 
     it("says so when lastbeat is not on the caller's PATH, or cron's PATH has no node", async () => {
-      const lost = await wrappedLine({ PATH: "/usr/bin:/bin" });
+      // A PATH with no lastbeat on it, whatever this machine has installed in /usr/bin.
+      const nowhere = join(dir, "empty-bin");
+      await mkdir(nowhere);
+      const lost = await wrappedLine({ PATH: nowhere });
       expect(lost.line).toBe(`*/5 * * * * root lastbeat run poll --schedule '*/5 * * * *' -- sh -c '/opt/poll.sh'`);
       expect(lost.stderr).toBe(
         "lastbeat: lastbeat is not on your PATH: the wrapped lines run plain `lastbeat`, so cron's PATH must find it (or pass --lastbeat <full path>)\n",

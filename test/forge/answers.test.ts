@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ForgeError, renderRollupIssue, syncAlerts, type Forge } from "@lastbeat/forge";
 import { runCli } from "@lastbeat/cli";
 import { startFakeForge, type FakeForge, type Flavor } from "../support/fake-forge.js";
+import { BOT } from "../support/fake-forge/state.js";
 import { fakeIo } from "../support/fake-io.js";
 import { findLeaks } from "../support/leaks.js";
 import { testdir } from "../support/testdir.js";
@@ -192,7 +193,8 @@ describe.each(HTTP_FORGES)("%s answering with something its API does not documen
   });
 
   it("an edit whose answer is not the issue fails the run after its comment, which the next run does not post again", async () => {
-    const ours = fake.person.open({ ...renderRollupIssue([backupStale], SCOPE), labels: [LABEL] });
+    // Opened by the checker's account on an earlier run: its comments are the checker's own.
+    const ours = fake.person.open({ ...renderRollupIssue([backupStale], SCOPE), labels: [LABEL] }, BOT);
     proxy.answer({ method: EDIT_METHOD[flavor], path: /\/issues\/\d+$/, body: LOGIN_PAGE, contentType: "text/html" });
     const error = await failure(sync([backupStale, dbFailed]));
     expect(error.message).toMatch(

@@ -401,18 +401,15 @@ describe("the planner's memory of issues from before scopes and of scanned folde
   });
 });
 
-describe("the planner's said lines without a key", () => {
-  it("key every closing by its transition to 'closed', a duplicate's too, with the empty key when none is given", () => {
+describe("the planner's said lines", () => {
+  it("name every closing by its transition to 'closed', a duplicate's too, as sync.ts names the duplicate its create raced into", () => {
     const issue = rendered("rollup", [stale("backup")]);
-    const transition = (key?: string) => saidId(stateOfBody(issue.body), "closed", key);
-    const run = (extra: Partial<PlanInput>) =>
-      planSync({ scope: SCOPE, mode: "rollup", states: [healthy("backup")], issues: [open(1, issue, at(-2)), open(2, issue, at(-1))], now: NOW, ...extra }).actions;
-    expect(run({}).map((a) => ("said" in a ? a.said : null))).toEqual([transition(""), transition("")]);
-    expect(run({ saidKey: "token" }).map((a) => ("said" in a ? a.said : null))).toEqual([transition("token"), transition("token")]);
-    expect(transition("token")).not.toBe(transition(""));
-    // sync.ts closes a duplicate its own create raced into, keyed as the planner would key it.
-    expect(closeDuplicate("rollup", open(2, issue), 1).said).toBe(transition(""));
-    expect(closeDuplicate("rollup", open(2, issue), 1, "token").said).toBe(transition("token"));
+    const closed = saidId(stateOfBody(issue.body), "closed");
+    const actions = planSync({ scope: SCOPE, mode: "rollup", states: [healthy("backup")], issues: [open(1, issue, at(-2)), open(2, issue, at(-1))], now: NOW }).actions;
+    expect(actions.map((a) => ("said" in a ? a.said : null))).toEqual([closed, closed]);
+    expect(closeDuplicate("rollup", open(2, issue), 1).said).toBe(closed);
+    // Another transition, another id.
+    expect(saidId(stateOfBody(issue.body), "0123456789abcdef")).not.toBe(closed);
   });
 });
 

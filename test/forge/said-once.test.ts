@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { saidId, saidOfComment, stateOfBody, syncAlerts, type SyncMode } from "@lastbeat/forge";
 import type { JobState } from "lastbeat";
+import { BOT } from "../support/fake-forge/state.js";
 import { harness, type Harness } from "./harness.js";
 import { HTTP_FORGES, NOW, backupOk, backupStale, dbFailed, dbOk, failure, minutes, SCOPE } from "./helpers.js";
 
@@ -114,23 +115,38 @@ describe.each(["github", "gitea", "gitlab", "file"] as const)("said once on the 
 });
 
 describe("a said line nobody else can write", () => {
-  it.each(HTTP_FORGES)("%s: a person who plants the line lastbeat would compute without the token does not silence the close", async (flavor) => {
+  it.each(HTTP_FORGES)("%s: a person who plants the very line lastbeat would write does not silence the close: only the issue author's comments count", async (flavor) => {
     const h = await harness(flavor, LABEL);
     try {
-      const key = "the-forge-token";
-      const sync = (states: JobState[], now: Date) => syncAlerts(h.forge, { scope: SCOPE, mode: "rollup", label: LABEL, states, now, saidKey: key });
+      const sync = (states: JobState[], now: Date) => syncAlerts(h.forge, { scope: SCOPE, mode: "rollup", label: LABEL, states, now });
       await sync([backupStale(NOW), dbOk(NOW)], NOW);
       const [issue] = await h.open();
-      // Everything in the id but the key is in the issue's body, which anyone who may comment can read.
-      const guessed = saidId(stateOfBody(issue!.body), "closed");
-      await h.personComments(issue!.number, `fixed it\n\n<!-- lastbeat:said ${guessed} -->`);
+      // Everything in the id is in the issue's body, which anyone who may comment can read.
+      const planted = saidId(stateOfBody(issue!.body), "closed");
+      await h.personComments(issue!.number, `fixed it\n\n<!-- lastbeat:said ${planted} -->`);
       const r = await sync([backupOk(minutes(15)), dbOk(minutes(15))], minutes(15));
       expect(r.applied).toEqual([{ kind: "close", issue: issue!.number, key: "rollup" }]);
       const closed = (await h.all()).find((i) => i.number === issue!.number)!;
       expect(closed.comments).toEqual([expect.stringContaining("fixed it"), expect.stringContaining("The job has recovered; closing.")]);
-      // Keyed, the id is not the one that could be computed without the key.
-      expect(saidOfComment(closed.comments[1]!)).toBe(saidId(stateOfBody(issue!.body), "closed", key));
-      expect(saidId(stateOfBody(issue!.body), "closed", key)).not.toBe(guessed);
+      expect(saidOfComment(closed.comments[1]!)).toBe(planted);
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  it.each(HTTP_FORGES)("%s: the checker's own said line still counts after a person's comment, and one by the account that opened the issue counts as its own", async (flavor) => {
+    const h = await harness(flavor, LABEL);
+    try {
+      const sync = (states: JobState[], now: Date) => syncAlerts(h.forge, { scope: SCOPE, mode: "rollup", label: LABEL, states, now });
+      await sync([backupStale(NOW), dbOk(NOW)], NOW);
+      const [issue] = await h.open();
+      const closing = saidId(stateOfBody(issue!.body), "closed");
+      // The checker's account said it (a run whose close then failed), a person spoke after.
+      h.fake!.person.comment(issue!.number, `The job has recovered; closing.\n\n<!-- lastbeat:said ${closing} -->`, BOT);
+      await h.personComments(issue!.number, "thanks");
+      const r = await sync([backupOk(minutes(15)), dbOk(minutes(15))], minutes(15));
+      expect(r.applied).toEqual([{ kind: "close", issue: issue!.number, key: "rollup", recovered: true }]);
+      expect((await h.all()).find((i) => i.number === issue!.number)!.comments).toHaveLength(2);
     } finally {
       await h.cleanup();
     }

@@ -65,9 +65,10 @@ export interface FakeForge {
   person: {
     close(number: number): void;
     editBody(number: number, body: string): void;
-    comment(number: number, body: string): FakeComment;
+    /** As `author` (a person, unless told otherwise: the token's own account is `BOT`). */
+    comment(number: number, body: string, author?: string): FakeComment;
     deleteLabel(name: string): void;
-    open(fields: IssueFields): FakeIssue;
+    open(fields: IssueFields, author?: string): FakeIssue;
   };
   close(): Promise<void>;
 }

@@ -45,6 +45,27 @@ export const optionalText: FieldRule = { test: (v) => v === undefined || v === n
 /** The oldest of several duplicates is kept: a creation time that does not parse would pick the wrong one. */
 export const time: FieldRule = { test: (v) => typeof v === "string" && !Number.isNaN(Date.parse(v)), is: "a time" };
 
+/**
+ * Who wrote an issue or comment: `user.login` (GitHub, Gitea), `author.username` (GitLab). Never
+ * checked as a field: an answer without it is believed, and its comments only count as the
+ * checker's own when they name the issue's author (see `saidBefore` in sync.ts).
+ */
+export function authorOf(item: { user?: unknown; author?: unknown }): string | undefined {
+  const login = (item.user as { login?: unknown } | null | undefined)?.login ?? (item.author as { username?: unknown } | null | undefined)?.username;
+  return typeof login === "string" && login !== "" ? login : undefined;
+}
+
+/** `{ author }` of an issue, or nothing when its answer does not say. */
+export function withAuthor(item: { user?: unknown; author?: unknown }): { author?: string } {
+  const author = authorOf(item);
+  return author === undefined ? {} : { author };
+}
+
+/** A comment or note as `recentComments` gives it. */
+export function toComment(item: { body?: string | null; user?: unknown; author?: unknown }): { body: string; author?: string } {
+  return { body: item.body ?? "", ...withAuthor(item) };
+}
+
 /** A list whose every item passes `item`; with `optional`, null or absent (read as empty) too. */
 export function listOf(item: (value: unknown) => boolean, is: string, options: { optional?: boolean } = {}): FieldRule {
   const optional = options.optional ?? false;

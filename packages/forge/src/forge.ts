@@ -10,6 +10,15 @@ export interface ForgeIssue {
   labels: string[];
   /** How many comments it has, as the list says; absent when the forge does not say. */
   comments?: number;
+  /** Who opened it (the checker's account, for its own issues); absent when the forge does not say (the file forge). */
+  author?: string;
+}
+
+/** A comment as `recentComments` reads it. */
+export interface ForgeComment {
+  body: string;
+  /** Who wrote it; absent when the forge does not say. */
+  author?: string;
 }
 
 export interface NewIssue {
@@ -37,12 +46,12 @@ export interface Forge {
   updateIssue(number: number, change: { title: string; body: string }): Promise<void>;
   comment(number: number, body: string): Promise<void>;
   /**
-   * The bodies of the issue's latest comments, at most 100, oldest first: asked for only before a
+   * The issue's latest comments, at most 100, oldest first: asked for only before a
    * change or close is announced (never in the steady state), in one request; on GitHub, which
    * pages comments oldest first, `issue.comments` says where the last page is, and a short last
    * page is completed from the one before.
    */
-  recentComments(issue: Pick<ForgeIssue, "number" | "comments">): Promise<string[]>;
+  recentComments(issue: Pick<ForgeIssue, "number" | "comments">): Promise<ForgeComment[]>;
   closeIssue(number: number): Promise<void>;
   /** Creates the label when the forge does not have it (a person may have deleted it). */
   ensureLabel(label: string): Promise<void>;

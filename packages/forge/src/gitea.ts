@@ -1,4 +1,4 @@
-import { listOf, listShape, objectShape, optionalCount, optionalText, text, time, wholeNumber, type AnswerShape } from "./answers.js";
+import { listOf, toComment, withAuthor, listShape, objectShape, optionalCount, optionalText, text, time, wholeNumber, type AnswerShape } from "./answers.js";
 import { ForgeError } from "./errors.js";
 import type { Forge, ForgeIssue, NewIssue } from "./forge.js";
 import { splitRepo } from "./github.js";
@@ -13,6 +13,7 @@ export interface GiteaForgeOptions extends HttpRetryOptions {
 
 interface GiteaIssue {
   number: number;
+  user?: unknown;
   title: string;
   body?: string | null;
   created_at: string;
@@ -36,7 +37,7 @@ const ISSUE = objectShape<GiteaIssue>("an issue", ISSUE_FIELDS);
 /** An edit or close is believed done only when its answer is the issue (not a proxy's page). */
 const EDITED = objectShape<{ number: number }>("an issue", { number: wholeNumber });
 const COMMENT = objectShape<{ id: number }>("a comment", { id: wholeNumber });
-const COMMENT_LIST = listShape<{ id: number; body?: string | null }>("a list of comments", { id: wholeNumber, body: optionalText });
+const COMMENT_LIST = listShape<{ id: number; body?: string | null; user?: unknown }>("a list of comments", { id: wholeNumber, body: optionalText });
 /** The latest comments a run reads before it announces a change. */
 const RECENT_COMMENTS = 100;
 const LABEL_LIST = listShape<GiteaLabel>("a list of labels", { id: wholeNumber, name: text });
@@ -116,7 +117,7 @@ export function createGiteaForge(options: GiteaForgeOptions): Forge {
         ok: [200],
         expect: COMMENT_LIST,
       });
-      return data.slice(-RECENT_COMMENTS).map((c) => c.body ?? "");
+      return data.slice(-RECENT_COMMENTS).map(toComment);
     },
     async closeIssue(number) {
       await request(`closing issue #${number}`, "PATCH", `${repoPath}/issues/${number}`, { state: "closed" }, { ok: [200, 201], expect: EDITED });
@@ -147,5 +148,6 @@ function toIssue(i: GiteaIssue): ForgeIssue {
     url: i.html_url ?? "",
     labels: (i.labels ?? []).map((l) => l.name),
     ...(typeof i.comments === "number" && { comments: i.comments }),
+    ...withAuthor(i),
   };
 }

@@ -1,4 +1,4 @@
-import { checkAnswer, listOf, listShape, objectShape, optionalCount, optionalText, text, TextAnswer, time, wholeNumber, type AnswerShape } from "./answers.js";
+import { checkAnswer, listOf, toComment, withAuthor, listShape, objectShape, optionalCount, optionalText, text, TextAnswer, time, wholeNumber, type AnswerShape } from "./answers.js";
 import { ForgeError, isUnclearStatus, redact } from "./errors.js";
 import type { Forge, ForgeIssue, NewIssue } from "./forge.js";
 
@@ -24,6 +24,7 @@ export interface GitHubForgeOptions {
 
 interface GitHubIssue {
   number: number;
+  user?: unknown;
   title: string;
   body?: string | null;
   created_at: string;
@@ -46,7 +47,7 @@ const ISSUE = objectShape<GitHubIssue>("an issue", ISSUE_FIELDS);
 /** An edit or close is believed done only when its answer is the issue (not a proxy's page). */
 const EDITED = objectShape<{ number: number }>("an issue", { number: wholeNumber });
 const COMMENT = objectShape<{ id: number }>("a comment", { id: wholeNumber });
-const COMMENT_LIST = listShape<{ id: number; body?: string | null }>("a list of comments", { id: wholeNumber, body: optionalText });
+const COMMENT_LIST = listShape<{ id: number; body?: string | null; user?: unknown }>("a list of comments", { id: wholeNumber, body: optionalText });
 const LABEL = objectShape<{ name: string }>("a label", { name: text });
 
 /** Pages followed at most (100 issues each), as on Gitea and GitLab. */
@@ -158,7 +159,7 @@ export async function createGitHubForge(options: GitHubForgeOptions): Promise<Fo
       const what = `reading the comments of issue #${issue.number}`;
       const read = async (page: number) => {
         const response = await call(what, () => octokit.rest.issues.listComments({ owner, repo, issue_number: issue.number, per_page: PER_PAGE, page }));
-        return answer(COMMENT_LIST, response, what, "GET", `${repoPath}/issues/${issue.number}/comments`, page).map((c) => c.body ?? "");
+        return answer(COMMENT_LIST, response, what, "GET", `${repoPath}/issues/${issue.number}/comments`, page).map(toComment);
       };
       // Comments come oldest first, with no way to ask for the newest: the list's count says
       // which page is the last.
@@ -225,6 +226,7 @@ function toIssue(i: GitHubIssue): ForgeIssue {
     url: i.html_url ?? "",
     labels: i.labels.map((l) => (typeof l === "string" ? l : l.name ?? "")),
     ...(typeof i.comments === "number" && { comments: i.comments }),
+    ...withAuthor(i),
   };
 }
 

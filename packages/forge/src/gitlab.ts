@@ -1,4 +1,4 @@
-import { listOf, listShape, objectShape, optionalCount, optionalText, text, time, wholeNumber } from "./answers.js";
+import { listOf, toComment, withAuthor, listShape, objectShape, optionalCount, optionalText, text, time, wholeNumber } from "./answers.js";
 import { ForgeError } from "./errors.js";
 import type { Forge, ForgeIssue, NewIssue } from "./forge.js";
 import { createHttpClient, type HttpRetryOptions } from "./http.js";
@@ -21,6 +21,7 @@ interface GitLabIssue {
   labels?: string[] | null;
   /** Comments by people and bots, not GitLab's system notes ("changed the description"). */
   user_notes_count?: number | null;
+  author?: unknown;
 }
 
 /** The fields of an issue the checker reads; labels are names (no `with_labels_details`). */
@@ -38,7 +39,7 @@ const ISSUE = objectShape<GitLabIssue>("an issue", ISSUE_FIELDS);
 /** An edit or close is believed done only when its answer is the issue (not a proxy's page). */
 const EDITED = objectShape<{ iid: number }>("an issue", { iid: wholeNumber });
 const NOTE = objectShape<{ id: number }>("a note", { id: wholeNumber });
-const NOTE_LIST = listShape<{ id: number; body?: string | null }>("a list of notes", { id: wholeNumber, body: optionalText });
+const NOTE_LIST = listShape<{ id: number; body?: string | null; author?: unknown }>("a list of notes", { id: wholeNumber, body: optionalText });
 const LABEL = objectShape<{ name: string }>("a label", { name: text });
 
 export const GITLAB_COM = "https://gitlab.com";
@@ -115,7 +116,7 @@ export function createGitLabForge(options: GitLabForgeOptions): Forge {
         ok: [200],
         expect: NOTE_LIST,
       });
-      return data.map((n) => n.body ?? "").reverse();
+      return data.map(toComment).reverse();
     },
     async closeIssue(iid) {
       await request(`closing issue #${iid}`, "PUT", `${projectRoute}/issues/${iid}`, { state_event: "close" }, { expect: EDITED });
@@ -164,6 +165,7 @@ function toIssue(i: GitLabIssue): ForgeIssue {
     url: i.web_url ?? "",
     labels: i.labels ?? [],
     ...(typeof i.user_notes_count === "number" && { comments: i.user_notes_count }),
+    ...withAuthor(i),
   };
 }
 

@@ -1,4 +1,4 @@
-import { createHash, createHmac } from "node:crypto";
+import { createHash } from "node:crypto";
 import { STATUS_SEVERITY } from "lastbeat/internal";
 
 /*
@@ -269,16 +269,14 @@ const SAID_LINE = /^<!-- lastbeat:said ([0-9a-f]{16}) -->$/;
 
 /**
  * The id of a transition: from the state the issue's body records (its fingerprint, as read) to
- * the new fingerprint, or to `closed`. The same on every run until the body is edited.
+ * the new fingerprint, or to `closed`. The same on every run until the body is edited, and
+ * whatever token the checker holds (a GitHub App's lasts an hour).
  *
- * Keyed with `key`, the forge token: anyone who may comment (on a public repository, anyone) can
- * read the body's fingerprint, and a said line they could compute would silence the next
- * announcement. An HMAC of the transition, cut to 64 bits, says nothing about the token. Without
- * a key (the file forge: whoever can write its folder can edit anything) a plain hash.
+ * Anyone who can read the body can compute it: a said line counts only in a comment by the
+ * issue's author, the checker's own account (`saidBefore` in sync.ts).
  */
-export function saidId(from: IssueState | null, to: string, key = ""): string {
-  const transition = `said\n${from?.fingerprint ?? "-"}\n${to}`;
-  return key === "" ? shortHash(transition) : createHmac("sha256", key).update(transition).digest("hex").slice(0, 16);
+export function saidId(from: IssueState | null, to: string): string {
+  return shortHash(`said\n${from?.fingerprint ?? "-"}\n${to}`);
 }
 
 /** `comment` with the said line as its last line. */

@@ -67,8 +67,6 @@ export interface PlanInput {
    * as if retired, instead of staying `missing` with no way to clear it.
    */
   scannedDirs?: ReadonlySet<string>;
-  /** The secret said lines are keyed with (the forge token; see `saidId`). */
-  saidKey?: string;
 }
 
 export interface SyncPlan {
@@ -85,7 +83,6 @@ export interface SyncPlan {
  */
 export function planSync(input: PlanInput): SyncPlan {
   const { mode, now, scope } = input;
-  const saidKey = input.saidKey ?? "";
   const maxWrites = Math.max(1, input.maxWrites ?? DEFAULT_MAX_WRITES);
   const departures: Departures = { retired: input.retired ?? new Set() };
   const ours = ownIssues(input.issues, scope, input.states);
@@ -98,7 +95,7 @@ export function planSync(input: PlanInput): SyncPlan {
   for (const [key, issues] of ours) {
     const [oldest, ...newer] = issues;
     kept.set(key, oldest!);
-    for (const dup of newer) groups.push({ priority: 3, actions: [closeDuplicate(key, dup, oldest!.number, saidKey)] });
+    for (const dup of newer) groups.push({ priority: 3, actions: [closeDuplicate(key, dup, oldest!.number)] });
   }
 
   // The checker's memory: what its open issues say was alerting. Jobs an issue kept only by a
@@ -122,7 +119,7 @@ export function planSync(input: PlanInput): SyncPlan {
   for (const [key, issue] of kept) {
     const otherMode = mode === "rollup" ? key !== "rollup" : key === "rollup";
     if (otherMode) {
-      groups.push({ priority: 3, actions: [close(key, issue, renderSupersededComment(mode), saidKey)] });
+      groups.push({ priority: 3, actions: [close(key, issue, renderSupersededComment(mode))] });
       kept.delete(key);
     }
   }
@@ -172,7 +169,7 @@ export function planSync(input: PlanInput): SyncPlan {
     const previous = remembered.get(key) ?? null;
     if (previous && !sameStatuses(stored!, stateOfBody(rendered.body))) {
       // A change of the alerting set or of a status: one comment, before the edit it announces.
-      const said = saidId(stored, rendered.fingerprint, saidKey);
+      const said = saidId(stored, rendered.fingerprint);
       const body = withSaid(renderChangeComment(previous.jobs, snapshot, states, now, departures, previous), said);
       groups.push({ priority: 2, actions: [{ kind: "comment", key, issue: issue.number, body, said }, update] });
     } else {
@@ -183,7 +180,7 @@ export function planSync(input: PlanInput): SyncPlan {
   for (const [key, issue] of kept) {
     if (desired.has(key)) continue;
     const comment = renderCloseComment(remembered.get(key)?.jobs ?? null, states, now, departures, remembered.get(key));
-    groups.push({ priority: 3, actions: [close(key, issue, comment, saidKey)] });
+    groups.push({ priority: 3, actions: [close(key, issue, comment)] });
   }
 
   // Spend the write budget by priority; the order within a priority is the order planned.
@@ -219,14 +216,14 @@ export function writesOf(action: PlannedAction): number {
 }
 
 /** Closing `issue` with `comment`, which says it once (see PlannedAction). */
-function close(key: IssueKey, issue: ForgeIssue, comment: string, saidKey: string): Extract<PlannedAction, { kind: "close" }> {
-  const said = saidId(stateOfBody(issue.body), "closed", saidKey);
+function close(key: IssueKey, issue: ForgeIssue, comment: string): Extract<PlannedAction, { kind: "close" }> {
+  const said = saidId(stateOfBody(issue.body), "closed");
   return { kind: "close", key, issue: issue.number, comment: withSaid(comment, said), said };
 }
 
 /** Closing `dup` as a duplicate of `keep`, with a comment that links it, said once. */
-export function closeDuplicate(key: IssueKey, dup: ForgeIssue, keep: number, saidKey = ""): Extract<PlannedAction, { kind: "close-duplicate" }> {
-  const said = saidId(stateOfBody(dup.body), "closed", saidKey);
+export function closeDuplicate(key: IssueKey, dup: ForgeIssue, keep: number): Extract<PlannedAction, { kind: "close-duplicate" }> {
+  const said = saidId(stateOfBody(dup.body), "closed");
   return { kind: "close-duplicate", key, issue: dup.number, of: keep, comment: withSaid(renderDuplicateComment(keep), said), said };
 }
 

@@ -32,8 +32,6 @@ export interface SyncOptions {
   maxWrites?: number;
   /** Jobs retired on purpose (`lastbeat retire`): their vanished heartbeat is not `missing`. */
   retired?: ReadonlySet<string>;
-  /** The secret said lines are keyed with: the forge token, so nobody else can forge one (see saidId). */
-  saidKey?: string;
   /** The folders this run scanned: a remembered `job@<folder>` of another folder left with it (see PlanInput). */
   scannedDirs?: ReadonlySet<string>;
 }
@@ -67,7 +65,6 @@ export async function syncAlerts(forge: Forge, options: SyncOptions): Promise<Sy
     ...(options.maxNewIssues !== undefined && { maxNewIssues: options.maxNewIssues }),
     ...(options.maxWrites !== undefined && { maxWrites: options.maxWrites }),
     ...(options.retired !== undefined && { retired: options.retired }),
-    ...(options.saidKey !== undefined && { saidKey: options.saidKey }),
     ...(options.scannedDirs !== undefined && { scannedDirs: options.scannedDirs }),
   });
   const planned = plan.actions;
@@ -79,7 +76,6 @@ export async function syncAlerts(forge: Forge, options: SyncOptions): Promise<Sy
     known: issues,
     scope: options.scope,
     states: options.states,
-    ...(options.saidKey !== undefined && { saidKey: options.saidKey }),
   });
   return { ...result, applied };
 }
@@ -105,7 +101,7 @@ function toApplied(action: PlannedAction): AppliedAction {
 export async function applyPlan(
   forge: Forge,
   actions: readonly PlannedAction[],
-  context: { label: string; known: readonly ForgeIssue[]; scope: string; states: readonly JobState[]; saidKey?: string },
+  context: { label: string; known: readonly ForgeIssue[]; scope: string; states: readonly JobState[] },
 ): Promise<AppliedAction[]> {
   const applied: AppliedAction[] = [];
   let labelEnsured = false;
@@ -158,12 +154,19 @@ export async function applyPlan(
  * records the old state and this run planned the same change again. Only the latest said comment
  * counts: a job that flaps makes the same transition again later, and that one is announced. An
  * issue the list says has no comments is not read.
+ *
+ * Only the checker's own comments count: where the forge names authors, those by the issue's
+ * author (the account that opened it, the checker's). The said id can be computed by anyone who
+ * can read the body (on a public repository, anyone may comment): a line a person planted never
+ * silences an announcement, whatever token the checker holds today.
  */
-async function saidBefore(forge: Forge, issue: Pick<ForgeIssue, "number" | "comments">, said: string): Promise<boolean> {
+async function saidBefore(forge: Forge, issue: Pick<ForgeIssue, "number" | "comments" | "author">, said: string): Promise<boolean> {
   if (issue.comments === 0) return false;
-  const bodies = await forge.recentComments(issue);
-  for (let i = bodies.length - 1; i >= 0; i--) {
-    const id = saidOfComment(bodies[i]!);
+  const comments = await forge.recentComments(issue);
+  for (let i = comments.length - 1; i >= 0; i--) {
+    const comment = comments[i]!;
+    if (issue.author !== undefined && comment.author !== issue.author) continue;
+    const id = saidOfComment(comment.body);
     if (id !== null) return id === said;
   }
   return false;
@@ -203,7 +206,7 @@ async function createOnce(
 /** After creating: if another checker created the same issue meanwhile, keep the oldest. */
 async function closeRacedDuplicates(
   forge: Forge,
-  context: { label: string; scope: string; states: readonly JobState[]; saidKey?: string },
+  context: { label: string; scope: string; states: readonly JobState[] },
   applied: AppliedAction[],
 ): Promise<AppliedAction[]> {
   const extra: AppliedAction[] = [];
@@ -214,7 +217,7 @@ async function closeRacedDuplicates(
     if (!oldest) continue;
     for (const dup of newer) {
       // Said like the planner's duplicate closes, so a close that fails here is not said twice.
-      const { comment, said } = closeDuplicate(key!, dup, oldest.number, context.saidKey);
+      const { comment, said } = closeDuplicate(key!, dup, oldest.number);
       const recovered = await saidBefore(forge, dup, said);
       if (!recovered) await forge.comment(dup.number, comment);
       await forge.closeIssue(dup.number);

@@ -1,6 +1,6 @@
 import { pageOf } from "./pages.js";
 import type { Reply, Site } from "./routes.js";
-import type { FakeComment, FakeIssue, FakeLabel, ForgeState } from "./state.js";
+import { BOT, type FakeComment, type FakeIssue, type FakeLabel, type ForgeState } from "./state.js";
 
 /*
  * GitLab's face of the fake forge: the REST API v4 routes lastbeat uses, in GitLab's shapes.
@@ -192,9 +192,9 @@ export class GitLabRoutes {
     return `${this.site.origin()}/${this.project}`;
   }
 
-  private user() {
+  private user(username = BOT) {
     const origin = this.site.origin();
-    return { id: 1, username: "lastbeat-bot", name: "lastbeat bot", state: "active", locked: false, avatar_url: null, web_url: `${origin}/lastbeat-bot` };
+    return { id: username === BOT ? 1 : 2, username, name: username, state: "active", locked: false, avatar_url: null, web_url: `${origin}/${username}` };
   }
 
   private labelJson(l: FakeLabel) {
@@ -232,7 +232,7 @@ export class GitLabRoutes {
       labels: i.labels.map((n) => this.state.findLabel(n)?.name ?? n),
       milestone: null,
       assignees: [],
-      author: this.user(),
+      author: this.user(i.author),
       type: "ISSUE",
       assignee: null,
       user_notes_count: i.comments.length,
@@ -269,7 +269,7 @@ export class GitLabRoutes {
       type: null,
       body: c.body,
       attachment: null,
-      author: this.user(),
+      author: this.user(c.author),
       created_at: c.created_at,
       updated_at: c.created_at,
       system: false,

@@ -1,6 +1,6 @@
 import { GITLAB_LIMITS, GitLabRoutes } from "./gitlab.js";
 import { pageOf } from "./pages.js";
-import type { FakeComment, FakeIssue, FakeLabel, Flavor, ForgeState } from "./state.js";
+import { BOT, type FakeComment, type FakeIssue, type FakeLabel, type Flavor, type ForgeState } from "./state.js";
 
 /*
  * The issue API routes lastbeat uses, in GitHub's and Gitea's JSON shapes, with their
@@ -226,30 +226,31 @@ export class Routes {
 
   // ---- JSON shapes -------------------------------------------------------------------------
 
-  private user() {
+  private user(login = BOT) {
     const origin = this.site.origin();
+    const id = login === BOT ? 1 : 2;
     return this.flavor === "github"
       ? {
-          login: "lastbeat-bot",
-          id: 1,
-          node_id: "MDQ6VXNlcjE=",
-          avatar_url: `${origin}/avatars/1`,
+          login,
+          id,
+          node_id: Buffer.from(`04:User${id}`).toString("base64"),
+          avatar_url: `${origin}/avatars/${id}`,
           gravatar_id: "",
-          url: `${origin}/users/lastbeat-bot`,
-          html_url: `${origin}/lastbeat-bot`,
-          followers_url: `${origin}/users/lastbeat-bot/followers`,
-          following_url: `${origin}/users/lastbeat-bot/following{/other_user}`,
-          gists_url: `${origin}/users/lastbeat-bot/gists{/gist_id}`,
-          starred_url: `${origin}/users/lastbeat-bot/starred{/owner}{/repo}`,
-          subscriptions_url: `${origin}/users/lastbeat-bot/subscriptions`,
-          organizations_url: `${origin}/users/lastbeat-bot/orgs`,
-          repos_url: `${origin}/users/lastbeat-bot/repos`,
-          events_url: `${origin}/users/lastbeat-bot/events{/privacy}`,
-          received_events_url: `${origin}/users/lastbeat-bot/received_events`,
+          url: `${origin}/users/${login}`,
+          html_url: `${origin}/${login}`,
+          followers_url: `${origin}/users/${login}/followers`,
+          following_url: `${origin}/users/${login}/following{/other_user}`,
+          gists_url: `${origin}/users/${login}/gists{/gist_id}`,
+          starred_url: `${origin}/users/${login}/starred{/owner}{/repo}`,
+          subscriptions_url: `${origin}/users/${login}/subscriptions`,
+          organizations_url: `${origin}/users/${login}/orgs`,
+          repos_url: `${origin}/users/${login}/repos`,
+          events_url: `${origin}/users/${login}/events{/privacy}`,
+          received_events_url: `${origin}/users/${login}/received_events`,
           type: "User",
           site_admin: false,
         }
-      : { id: 1, login: "lastbeat-bot", full_name: "", email: "bot@example.test" };
+      : { id, login, full_name: "", email: `${login}@example.test` };
   }
 
   private htmlBase(): string {
@@ -288,7 +289,7 @@ export class Routes {
         state_reason: i.state_reason,
         title: i.title,
         body: i.body,
-        user: this.user(),
+        user: this.user(i.author),
         labels: issueLabels,
         assignee: null,
         assignees: [],
@@ -316,7 +317,7 @@ export class Routes {
       url: api,
       html_url: html,
       number: i.number,
-      user: this.user(),
+      user: this.user(i.author),
       original_author: "",
       title: i.title,
       body: i.body,
@@ -349,11 +350,11 @@ export class Routes {
           html_url: html,
           issue_url: `${origin}/repos/${owner}/${repoName}/issues/${i.number}`,
           body: c.body,
-          user: this.user(),
+          user: this.user(c.author),
           created_at: c.created_at,
           updated_at: c.created_at,
           author_association: "OWNER",
         }
-      : { id: c.id, html_url: html, issue_url: `${this.htmlBase()}/issues/${i.number}`, user: this.user(), body: c.body, created_at: c.created_at, updated_at: c.created_at };
+      : { id: c.id, html_url: html, issue_url: `${this.htmlBase()}/issues/${i.number}`, user: this.user(c.author), body: c.body, created_at: c.created_at, updated_at: c.created_at };
   }
 }

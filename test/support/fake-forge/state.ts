@@ -10,7 +10,13 @@ export interface FakeComment {
   id: number;
   body: string;
   created_at: string;
+  /** Who wrote it: the token's account (BOT) through the API, a person in the web UI. */
+  author: string;
 }
+
+/** The account the fake's token belongs to, and the one a person uses in the web UI. */
+export const BOT = "lastbeat-bot";
+export const PERSON = "a-person";
 
 export interface FakeIssue {
   id: number;
@@ -25,6 +31,8 @@ export interface FakeIssue {
   closed_at: string | null;
   pull: boolean;
   comments: FakeComment[];
+  /** Who opened it (see FakeComment's author). */
+  author: string;
 }
 
 export interface FakeLabel {
@@ -73,7 +81,7 @@ export class ForgeState {
     return label;
   }
 
-  addIssue(fields: IssueFields): FakeIssue {
+  addIssue(fields: IssueFields, author = BOT): FakeIssue {
     const at = this.now().toISOString();
     for (const name of fields.labels ?? []) {
       if (!this.findLabel(name)) {
@@ -94,13 +102,14 @@ export class ForgeState {
       closed_at: null,
       pull: fields.pull ?? false,
       comments: [],
+      author,
     };
     this.issues.push(issue);
     return issue;
   }
 
-  addComment(issue: FakeIssue, body: string): FakeComment {
-    const comment: FakeComment = { id: this.nextId(), body, created_at: this.now().toISOString() };
+  addComment(issue: FakeIssue, body: string, author = BOT): FakeComment {
+    const comment: FakeComment = { id: this.nextId(), body, created_at: this.now().toISOString(), author };
     issue.comments.push(comment);
     return comment;
   }
@@ -122,18 +131,19 @@ export class ForgeState {
       issue.body = body;
       issue.updated_at = this.now().toISOString();
     },
-    comment: (number: number, body: string): FakeComment => this.addComment(this.findIssue(number)!, body),
+    comment: (number: number, body: string, author = PERSON): FakeComment => this.addComment(this.findIssue(number)!, body, author),
     deleteLabel: (name: string): void => {
       const label = this.findLabel(name);
       if (!label) return;
       this.labels.splice(this.labels.indexOf(label), 1);
       for (const issue of this.issues) issue.labels = issue.labels.filter((l) => l.toLowerCase() !== name.toLowerCase());
     },
-    open: (fields: IssueFields): FakeIssue => {
+    /** Opened as `author`: a person, unless told the checker's own account (`BOT`) opened it before. */
+    open: (fields: IssueFields, author = PERSON): FakeIssue => {
       for (const name of fields.labels ?? []) {
         if (!this.findLabel(name)) this.addLabel({ name });
       }
-      return this.addIssue(fields);
+      return this.addIssue(fields, author);
     },
   };
 }

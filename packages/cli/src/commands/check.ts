@@ -156,7 +156,6 @@ Examples:
               maxNewIssues: config.maxNewIssues,
               maxWrites: config.maxWrites,
               retired,
-              saidKey: config.token,
               ...(scan.expansion && { scannedDirs: new Set(scan.expansion.dirs) }),
             });
             applied = result.applied;
