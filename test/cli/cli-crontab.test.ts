@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { cp, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir, uptime } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -235,5 +235,84 @@ describe("status --crontabs", () => {
     `);
     const metrics = await cli(["metrics", "--crontab", join(root, "etc/cron.d/shop"), "--now", NOW]);
     expect(metrics.stdout).toContain('job="sync-orders"');
+  });
+});
+
+describe("since when a declared job is declared: the checker's memory, not the crontab's last edit", () => {
+  const jobsFile = () => join(dir, "jobs");
+  const setTime = (path: string, iso: string) => utimes(path, new Date(iso), new Date(iso));
+  const check = (now: string) => cli(["check", "--crontab", jobsFile(), "--forge", "file", "--repo", join(dir, "issues"), "--scope", "h1", "--now", now]);
+  const statusOf = async (job: string, now: string) => {
+    const result = await cli(["status", "--crontab", jobsFile(), "--json", "--now", now]);
+    const state = (JSON.parse(result.stdout) as StatusJson).jobs.find((j) => j.job === job);
+    return `${state?.status}: ${state?.reason}`;
+  };
+  const memoryPath = () => join(dir, "hb", "heartbeat-checker.declared");
+  const openIssues = async () => (await readdir(join(dir, "issues")).catch(() => [] as string[])).filter((f) => f.endsWith(".md")).length;
+
+  it("an edit of the crontab does not restart the wait of a job that never beat: it alerts when its first run is overdue", async () => {
+    await writeFile(jobsFile(), "0 2 * * * lastbeat run nightly -- /srv/nightly\n");
+    await setTime(jobsFile(), "2025-01-30T10:00:00Z");
+    expect((await check("2025-01-30T10:15:00Z")).code).toBe(0);
+    expect(JSON.parse(await readFile(memoryPath(), "utf8"))).toEqual({ format: "lastbeat-declared/1", jobs: { nightly: "2025-01-30T10:00:00.000Z" } });
+    // Someone adds a line the next evening: the crontab is newer, the nightly job's wait is not.
+    await writeFile(jobsFile(), "0 2 * * * lastbeat run nightly -- /srv/nightly\n*/5 * * * * /srv/poll\n");
+    await setTime(jobsFile(), "2025-01-31T00:00:00Z");
+    // Two days after the line went in (2× the day), its first run (02:00 on the 31st) never came.
+    const overdue = "2025-02-01T10:00:00.001Z";
+    expect(await statusOf("nightly", overdue)).toBe(`missing: declared by ${jobsFile()}:1 but no heartbeat file was found`);
+    expect((await check(overdue)).code).toBe(1);
+    expect(await openIssues()).toBe(1);
+    // Counted from the edit, as without the memory, it would still be waiting.
+    await rm(memoryPath());
+    expect(await statusOf("nightly", overdue)).toMatch(/^late: no heartbeat yet .*alerting after 2025-02-02T00:00:00\.000Z$/);
+  });
+
+  it("forgets a job whose line is gone, so a line put back waits for its first run again", async () => {
+    await writeFile(jobsFile(), "0 2 * * * lastbeat run nightly -- /srv/nightly\n0 3 * * * lastbeat run other -- /srv/other\n");
+    await setTime(jobsFile(), "2025-01-01T00:00:00Z");
+    await check("2025-01-30T10:00:00Z");
+    await writeFile(jobsFile(), "0 3 * * * lastbeat run other -- /srv/other\n");
+    await setTime(jobsFile(), "2025-01-30T11:00:00Z");
+    await check("2025-01-30T11:15:00Z");
+    expect(Object.keys((JSON.parse(await readFile(memoryPath(), "utf8")) as { jobs: object }).jobs)).toEqual(["other"]);
+    await writeFile(jobsFile(), "0 2 * * * lastbeat run nightly -- /srv/nightly\n0 3 * * * lastbeat run other -- /srv/other\n");
+    await setTime(jobsFile(), "2025-01-30T12:00:00Z");
+    expect(await statusOf("nightly", "2025-01-30T12:15:00Z")).toBe(`ok: no heartbeat yet (declared by ${jobsFile()}:1); its first run is due 2025-01-31T02:00:00.000Z`);
+  });
+
+  it("a job that alerted keeps its issue open when its crontab is edited and its heartbeat file vanishes: never 'recovered'", async () => {
+    await writeFile(jobsFile(), "0 2 * * * lastbeat run backup -- /srv/backup\n");
+    await setTime(jobsFile(), "2025-01-01T00:00:00Z");
+    await cli(["beat", "backup", "--schedule", "0 2 * * *", "--tz", "UTC", "--now", "2025-01-27T02:00:05Z"]);
+    expect((await check("2025-01-30T10:00:00Z")).code).toBe(1); // stale since the 29th
+    expect(await openIssues()).toBe(1);
+    // The admin edits the line (perhaps the fix), and the folder is emptied.
+    await setTime(jobsFile(), "2025-01-30T10:30:00Z");
+    await rm(join(dir, "hb", "backup.last"));
+    const after = await check("2025-01-30T10:45:00Z");
+    expect(after.code).toBe(1);
+    expect(after.stdout).not.toMatch(/close/i);
+    expect(await statusOf("backup", "2025-01-30T10:45:00Z")).toBe(`missing: declared by ${jobsFile()}:1 but no heartbeat file was found`);
+    const [issue] = (await readdir(join(dir, "issues"))).filter((f) => f.endsWith(".md"));
+    expect(await readFile(join(dir, "issues", issue!), "utf8")).toMatch(/^state: open$/m);
+  });
+
+  it("after a reboot that emptied the folder (no memory), every job waits for its first run since cron started; @reboot lines ran then", async () => {
+    // cron ran its @reboot lines at 05:00 (Debian's marker); the crontabs are from New Year.
+    await mkdir(join(root, "run"));
+    await writeFile(join(root, "run", "crond.reboot"), "");
+    await setTime(join(root, "run", "crond.reboot"), "2025-01-31T05:00:00Z");
+    const shop = join(root, "etc/cron.d/shop");
+    const at = async (now: string) => {
+      const result = await cli(["status", "--crontab", shop, "--json", "--now", now]);
+      return Object.fromEntries((JSON.parse(result.stdout) as StatusJson).jobs.map((j) => [j.job, j.status]));
+    };
+    // The nightly backup's first run since the boot is tonight; the quarter-hourly sync should
+    // have run by 05:30 and never did; the @reboot line ran at 05:00 and never beat.
+    expect(await at("2025-01-31T06:00:00Z")).toMatchObject({ backup: "ok", "sync-orders": "missing", "warm-cache": "missing" });
+    // A line put in after cron started waits for the next start.
+    await setTime(shop, "2025-01-31T05:30:00Z");
+    expect(await at("2025-01-31T06:00:00Z")).toMatchObject({ backup: "ok", "sync-orders": "late", "warm-cache": "ok" });
   });
 });

@@ -232,6 +232,16 @@ describe("the planner on the issues it finds", () => {
     expect(summary(beaten.actions)).toEqual(["close rollup #1"]);
   });
 
+  it("keeps a declared job that alerted with a heartbeat file (stale) alerting as 'heartbeat file removed' when the file is gone and the job waits for a first run", () => {
+    const issue = open(1, rendered("rollup", [stale("invoices")]));
+    // A reboot emptied the folder, the checker's memory with it: the job waits for its first run since.
+    const waiting = evaluate(undefined, { intervalSeconds: 3600, declaredAt: at(-0.5) }, NOW, { job: "invoices" });
+    expect(waiting.status).toBe("ok");
+    const { states, actions } = planSync({ scope: SCOPE, mode: "rollup", states: [waiting], issues: [issue], now: NOW });
+    expect(states).toMatchObject([{ job: "invoices", status: "missing", alerting: true, reason: "heartbeat file removed" }]);
+    expect(summary(actions)).toEqual(["comment rollup #1", "update rollup #1"]);
+  });
+
   it("closes a folder's or a crontab line's alert once it left the scan: a pseudo-job has no file to remove", () => {
     const pseudo = (job: string) => ({ ...evaluate(undefined, undefined, NOW, { job, file: "/x", invalidReason: "heartbeat folder does not exist" }) });
     const issue = open(1, rendered("rollup", [pseudo("folder:/mnt/hosts/c/hb"), pseudo("crontab:/etc/cron.d/x:3"), pseudo("cron:/etc/crontab:9")]));

@@ -335,8 +335,13 @@ describe("a declared job that has not beaten yet (declared since the declaring f
     expect(judge(now, { ...nightly, declaredAt: ms("2026-11-23T10:05:01Z") })).toMatchObject({ status: "ok", dueAt: ms("2026-11-24T02:00:00Z") });
   });
 
-  it("is paused when the manifest pauses it, declared or not", () => {
+  it("is paused when the manifest pauses it, declared or not, and after a timed pause waits for its first run from the pause's end", () => {
     expect(judge(ms("2026-11-30T00:00:00Z"), { ...nightly, paused: true }).status).toBe("paused");
+    const hourly: Declaration = { intervalSeconds: 3600, declaredAt, paused: "2026-11-23T12:00:00.000Z" };
+    expect(judge(ms("2026-11-23T11:59:59Z"), hourly).status).toBe("paused");
+    expect(judge(ms("2026-11-23T12:00:00Z"), hourly)).toMatchObject({ status: "ok", dueAt: ms("2026-11-23T13:00:00Z") });
+    expect(judge(ms("2026-11-23T14:00:00Z"), hourly).status).toBe("late");
+    expect(judge(ms("2026-11-23T14:00:00.001Z"), hourly).status).toBe("missing");
   });
 
   it("waits out a maintenance window its first run falls in, as a job that had beaten would", () => {

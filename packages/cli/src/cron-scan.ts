@@ -1,9 +1,10 @@
 import { uptime } from "node:os";
-import { basename, dirname, resolve } from "node:path";
+import { statSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { Option, type Command } from "commander";
 import { evaluate, scanHeartbeats, type Declaration, type JobState } from "lastbeat";
-import { MISSING_REASON, UNBEATEN_REASON, isUnbeaten, loadManifest, secretsIn, systemTimeZone, type DirExpansion, type FolderMemory, type Manifest } from "lastbeat/internal";
-import { loadFolderMemory, type LoadedFolderMemory } from "./folder-memory.js";
+import { DECLARED_FILE, MISSING_REASON, UNBEATEN_REASON, isUnbeaten, loadManifest, readDeclaredMemory, secretsIn, systemTimeZone, type DirExpansion, type FolderMemory, type Manifest } from "lastbeat/internal";
+import { checkerDir, checkerFolder, loadFolderMemory, type LoadedFolderMemory } from "./folder-memory.js";
 import { readCronInventory, systemCrontabs, type CronInventory, type CrontabSource } from "./cron-jobs.js";
 import type { CronEntry } from "./crontab.js";
 import type { CliIo } from "./io.js";
@@ -49,6 +50,8 @@ export interface CronScan {
   };
   /** The checker's folder memory read (null when no pattern is scanned). */
   folderMemory: LoadedFolderMemory | null;
+  /** The declared jobs and since when each is declared, as judged (null when none is declared). */
+  declared: LoadedDeclared | null;
   /** How the folder patterns expanded, once the scan ran. */
   expansion?: DirExpansion;
   /** Null when no crontab was read. */
@@ -96,26 +99,35 @@ export async function cronScan(flags: ScanFlags & CronFlags, io: CliIo): Promise
       },
     },
     folderMemory,
+    declared: null,
     inventory: null,
     extraStates: [],
     explain: (state) => state,
   };
+  // When the host last started: cron's @reboot lines ran then, and a heartbeat folder on tmpfs was emptied.
+  const bootedAt = bootTime(root);
   if (sources.length === 0) {
-    if (manifest !== undefined) result.options.manifest = manifest;
+    if (manifest !== undefined) {
+      result.declared = await declaredSince(merged, flags, bootedAt, now, io);
+      result.options.manifest = merged;
+    }
     return result;
   }
   const inventory = await readCronInventory(sources, { hostTimeZone: systemTimeZone(root), strict });
   inventory.warnings.unshift(...warnings);
   for (const warning of inventory.warnings) io.stderr.write(`lastbeat: ${warning}\n`);
   const declaredBy = new Map<string, CronEntry>();
-  // `@reboot` lines put in since the host last booted: their jobs have had no boot to run at.
-  const bootedAt = Date.now() - uptime() * 1000;
-  const awaitingBoot = new Set<string>();
   for (const { job, declaration, entry } of inventory.declared) {
     if (declaredBy.has(job)) continue; // the first line that names a job declares it
     declaredBy.set(job, entry);
     if (!merged.jobs.has(job)) merged.jobs.set(job, declaration satisfies Declaration);
-    if (entry.schedule === null && declaration.declaredAt !== undefined && declaration.declaredAt.getTime() > bootedAt) awaitingBoot.add(job);
+  }
+  result.declared = await declaredSince(merged, flags, bootedAt, now, io);
+  // `@reboot` lines put in since cron last started them: their jobs have had no boot to run at.
+  const awaitingBoot = new Set<string>();
+  for (const [job, entry] of declaredBy) {
+    const since = result.declared?.since.get(job);
+    if (entry.schedule === null && !manifest?.jobs.has(job) && since !== undefined && since.getTime() > bootedAt) awaitingBoot.add(job);
   }
   result.options.manifest = merged;
   result.inventory = inventory;
@@ -148,6 +160,57 @@ export async function cronScan(flags: ScanFlags & CronFlags, io: CliIo): Promise
     return { ...state, reason: `declared by ${line} but no heartbeat file was found` };
   };
   return result;
+}
+
+/** The declared jobs of a scan and since when each is declared (see declaredSince). */
+export interface LoadedDeclared {
+  /** The checker's memory of them, `heartbeat-checker.declared`. */
+  path: string;
+  /** Per declared job, the time its first run is counted from this run. */
+  since: Map<string, Date>;
+}
+
+/**
+ * Since when each declared job is declared, written into its declaration (`declaredAt`, which
+ * evaluate counts a job that has not beaten yet from): the time the checker's memory keeps for it
+ * (docs/spec.md, "A declared job that has not beaten yet"), else the modification time of the file
+ * that declares it, not before the host's start when there is no memory at all (the checker never
+ * ran, or a reboot emptied the folder on tmpfs, heartbeats and memory alike). Read only when a job
+ * is declared; a broken memory is one warning on stderr.
+ */
+async function declaredSince(merged: Manifest, flags: ScanFlags, bootedAt: number, now: Date, io: CliIo): Promise<LoadedDeclared | null> {
+  if (merged.jobs.size === 0) return null;
+  // Judged as of a time before the host started (`--now`), the start is not known yet.
+  const started = bootedAt <= now.getTime() ? bootedAt : -Infinity;
+  const path = join(checkerFolder(checkerDir(flags, io), io), DECLARED_FILE);
+  const read = await readDeclaredMemory(path);
+  if (read.warning !== null) io.stderr.write(`warning: ${read.warning}\n`);
+  const since = new Map<string, Date>();
+  for (const [job, declaration] of merged.jobs) {
+    const changed = declaration.declaredAt;
+    if (changed === undefined) continue;
+    const at = read.memory.get(job) ?? (read.found ? changed : new Date(Math.max(changed.getTime(), started)));
+    since.set(job, at);
+    merged.jobs.set(job, { ...declaration, declaredAt: at });
+  }
+  return { path, since };
+}
+
+/**
+ * When the host last started: when cron ran its @reboot lines (its marker file: Debian's
+ * `/run/crond.reboot`, cronie's `/run/cron.reboot`, under the cron root; in a container, the
+ * container's cron start), else the kernel's boot.
+ */
+function bootTime(root: string): number {
+  for (const marker of ["run/crond.reboot", "run/cron.reboot", "var/run/crond.reboot", "var/run/cron.reboot"]) {
+    try {
+      const info = statSync(join(root, marker), { throwIfNoEntry: false });
+      if (info?.isFile()) return info.mtimeMs;
+    } catch {
+      // A marker we may not look at tells nothing.
+    }
+  }
+  return Date.now() - uptime() * 1000;
 }
 
 /**

@@ -243,17 +243,20 @@ function withVanished(
 }
 
 /**
- * A declared job that never beat and alerts as `missing` stays alerting until it beats, also when
- * a newer crontab or manifest (an edit, perhaps the fix) gives it a new first run to wait for: the
- * issue is not closed as if the job had recovered. The state says what is awaited now.
+ * A declared job the open issue says was alerting, which has no heartbeat file now and waits for
+ * a first run (a reboot emptied the folder and the checker's memory with it; the checker's memory
+ * of declared jobs was lost or replaced), stays alerting as `missing` until it beats: the issue is
+ * never closed as if the job had recovered. One that alerted as `missing` still has no heartbeat;
+ * one that alerted otherwise had a file, which is gone (as the vanished rule says).
  */
 function keptMissing(states: readonly JobState[], memory: ReadonlyMap<string, { status: string }>): JobState[] {
-  if (!states.some((state) => isUnbeaten(state) && memory.get(state.job)?.status === "missing")) return states as JobState[];
-  return states.map((state) =>
-    isUnbeaten(state) && memory.get(state.job)?.status === "missing"
-      ? { ...state, status: "missing" as const, alerting: true, reason: state.reason.replace(UNBEATEN_REASON, "still no heartbeat"), alertingSince: null }
-      : state,
-  );
+  if (!states.some((state) => isUnbeaten(state) && memory.has(state.job))) return states as JobState[];
+  return states.map((state) => {
+    const remembered = isUnbeaten(state) ? memory.get(state.job) : undefined;
+    if (remembered === undefined) return state;
+    const reason = remembered.status === "missing" ? state.reason.replace(UNBEATEN_REASON, "still no heartbeat") : REMOVED_REASON;
+    return { ...state, status: "missing" as const, alerting: true, reason, alertingSince: null };
+  });
 }
 
 /**

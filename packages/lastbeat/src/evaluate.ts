@@ -249,7 +249,8 @@ export function isUnbeaten(state: Pick<JobState, "status" | "file" | "heartbeat"
  * A declared job with no heartbeat file. Declared since a known time (the declaring file's
  * modification time, `declaredAt`), it is judged as if it had beaten then: a job set up at 10:00
  * to run at 02:00 is `ok` until 02:00 and `late` within its grace, and alerts as `missing` only
- * once its first run is overdue; it alerts from the end of that grace. Without a usable time, or
+ * once its first run is overdue; it alerts from the end of that grace. A timed pause that has
+ * ended counts as a declaration at its end. Without a usable time, or
  * without an interval to count from, it is `missing` at once.
  */
 function judgedUnbeaten(base: JobState, decl: Declaration, intervalSeconds: number | null, now: Date, names: FieldNames): JobState {
@@ -259,7 +260,9 @@ function judgedUnbeaten(base: JobState, decl: Declaration, intervalSeconds: numb
   const at = declaredAt.getTime();
   // A declaring file dated in the future (a clock ahead) would put the first run off for as long.
   if (!Number.isFinite(at) || at - t > MAX_FUTURE_SKEW_MS) return judged(base, "missing", MISSING_REASON);
-  const from = new Date(Math.min(at, t));
+  // After a timed pause, from the pause's end, as for a job that had beaten.
+  const ended = pauseEnded(decl.paused, now)?.getTime() ?? -Infinity;
+  const from = new Date(Math.max(Math.min(at, t), ended));
   let window: { dueAt: Date; graceEndAt: Date };
   try {
     window = checkedWindow(from, intervalSeconds, decl, names);

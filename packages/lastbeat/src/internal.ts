@@ -31,3 +31,5 @@ export { readJournal, updateJournal, journalChanges, changeTime, journalJob, isJ
 export type { JournalRead, ReadJournalOptions, JournalUpdate, UpdateJournalOptions } from "./journal.js";
 export { REMOVED_REASON, folderOfJob, isPseudoJob, jobAndFolder, presentNames, vanishedJobNames, vanishedState, withVanished } from "./vanished.js";
 export { MISSING_REASON, UNBEATEN_REASON, isUnbeaten } from "./evaluate.js";
+export { DECLARED_FILE, DECLARED_MAX_BYTES, readDeclaredMemory, rememberDeclared, declaredMemoryText, writeDeclaredMemory } from "./declared.js";
+export type { DeclaredMemoryRead } from "./declared.js";

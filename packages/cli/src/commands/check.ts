@@ -12,6 +12,10 @@ import {
   readFolderMemory,
   rememberFolders,
   writeFolderMemory,
+  DECLARED_FILE,
+  readDeclaredMemory,
+  rememberDeclared,
+  writeDeclaredMemory,
   JOURNAL_FILE,
   JOURNAL_MAX_BYTES,
   defaultHeartbeatDir,
@@ -105,6 +109,9 @@ Journal: each change of a job's status is appended to heartbeat-checker.journal 
 checker's own heartbeat, for the morning brief (kept 90 days; not on --dry-run).
 Folders: the folders each --dir pattern matched are remembered in heartbeat-checker.folders
 beside it; one that no longer matches alerts until it is back or retired (lastbeat retire 'folder:<dir>').
+Declared jobs: since when each is declared is kept in heartbeat-checker.declared beside it; one
+that never beat alerts as missing once its first run from then is overdue, however often its
+crontab or manifest changes.
 
 Examples:
   */15 * * * *  lastbeat check --quiet --forge github --repo acme/ops
@@ -175,6 +182,7 @@ Examples:
           await beat(config, ownDir, io, beatTime(), failure ? "fail" : "ok", failure ? `forge not synced: ${failure.message}` : undefined);
           await recordChanges(home, journaled(states, synced), scan.now, io);
           await rememberMatched(home, scan, io);
+          await rememberDeclaredJobs(home, scan, io);
         }
         await print(io, flags, config, synced, applied, forge, scan.now, failure, deferredWrites);
         if (failure) throw failure;
@@ -343,6 +351,29 @@ async function rememberMatched(folder: string, scan: CronScan, io: CliIo): Promi
   if (!changed) return;
   try {
     await writeFolderMemory(path, memory);
+  } catch (error) {
+    io.stderr.write(`warning: ${redact((error as Error).message, secretsIn(io.env))}\n`);
+  }
+}
+
+/**
+ * Keeps since when each declared job is declared in the checker's memory (docs/spec.md, "A declared
+ * job that has not beaten yet"), under the checker's lock: a job remembered keeps its time, a new
+ * one gets the time this run judged it by, a job no longer declared is forgotten. Read again here,
+ * so another checker's entries are kept; written only when something changed. A memory that
+ * cannot be written is one warning: it never changes what the check reports or its exit code.
+ */
+async function rememberDeclaredJobs(folder: string, scan: CronScan, io: CliIo): Promise<void> {
+  const path = join(folder, DECLARED_FILE);
+  // The memory of another folder (a first --dir that is a glob) is not this checker's to change.
+  if (scan.declared !== null && scan.declared.path !== path) return;
+  const before = await readDeclaredMemory(path);
+  // No job declared and no memory: nothing to keep (the common case costs one failed open).
+  if (scan.declared === null && before.memory.size === 0) return;
+  const { memory, changed } = rememberDeclared(before.memory, scan.declared?.since ?? new Map());
+  if (!changed) return;
+  try {
+    await writeDeclaredMemory(path, memory);
   } catch (error) {
     io.stderr.write(`warning: ${redact((error as Error).message, secretsIn(io.env))}\n`);
   }

@@ -1,0 +1,113 @@
+/*
+ * The checker's memory of since when each declared job is declared, `heartbeat-checker.declared`
+ * beside its journal (docs/spec.md, "A declared job that has not beaten yet"). A declared job with
+ * no heartbeat file waits for its first run counted from that time; the declaring file's
+ * modification time alone would restart the count at every edit of a shared crontab or manifest,
+ * so a broken job in one edited more often than its grace would never alert. The memory lives
+ * beside the heartbeats on purpose: a reboot that clears a folder on tmpfs (`/run`) clears the
+ * memory with the heartbeats, and every job then waits for its first run since the boot.
+ *
+ * Only `check` writes it, under its lock; `status`, `report` and `metrics` read it. Anyone who can
+ * write the heartbeat folder can plant or edit the file, so it is read like a heartbeat: never
+ * through a symlink, never waiting on a FIFO, never more than DECLARED_MAX_BYTES, every entry
+ * checked before it is used (a time planted in the future makes the job `missing` at once, as
+ * evaluate treats a declaration dated ahead of now).
+ */
+import { writeFileAtomically } from "./atomic.js";
+import type { AtomicFs } from "./atomic.js";
+import { errnoText } from "./errors.js";
+import { isValidJobName } from "./job-name.js";
+import { readBoundedFile } from "./read.js";
+
+/** The checker's memory of its declared jobs, beside its journal. */
+export const DECLARED_FILE = "heartbeat-checker.declared";
+/** 1 MiB holds some 15,000 declared jobs. */
+export const DECLARED_MAX_BYTES = 1024 * 1024;
+const FORMAT = "lastbeat-declared/1";
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{3})?Z$/;
+
+export interface DeclaredMemoryRead {
+  /** Per job, since when it is declared. Empty when none could be read. */
+  memory: Map<string, Date>;
+  /** False when there is no file (the checker never ran here, or a reboot cleared the folder). */
+  found: boolean;
+  /** One line naming the file and what was wrong with it; null when whole. */
+  warning: string | null;
+}
+
+/**
+ * Reads the memory. Never throws: a missing file is an empty memory; a symlink, FIFO, folder,
+ * file over 1 MiB or text that is not the memory is an empty memory with a warning; entries that
+ * are not a job name with a UTC ISO time are left out, with a warning.
+ */
+export async function readDeclaredMemory(path: string): Promise<DeclaredMemoryRead> {
+  const file = await readBoundedFile(path, DECLARED_MAX_BYTES);
+  if (!file.ok) {
+    if (file.code === "ENOENT") return { memory: new Map(), found: false, warning: null };
+    const why = file.reason === "too large" ? `is larger than ${DECLARED_MAX_BYTES} bytes` : file.reason;
+    return { memory: new Map(), found: true, warning: `the checker's memory of declared jobs ${path} ${why}: not used` };
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(file.text);
+  } catch {
+    data = null;
+  }
+  const jobs = typeof data === "object" && data !== null ? (data as Record<string, unknown>).jobs : undefined;
+  if ((data as Record<string, unknown> | null)?.format !== FORMAT || typeof jobs !== "object" || jobs === null || Array.isArray(jobs)) {
+    return { memory: new Map(), found: true, warning: `the checker's memory of declared jobs ${path} is not ${FORMAT} JSON: not used` };
+  }
+  const memory = new Map<string, Date>();
+  let skipped = 0;
+  for (const [job, since] of Object.entries(jobs)) {
+    const at = typeof since === "string" && ISO.test(since) ? new Date(since) : null;
+    if (!isValidJobName(job) || at === null || !Number.isFinite(at.getTime())) skipped++;
+    else memory.set(job, at);
+  }
+  const warning =
+    skipped === 0 ? null : `the checker's memory of declared jobs ${path} had ${skipped} ${skipped === 1 ? "entry" : "entries"} that ${skipped === 1 ? "is" : "are"} not a job name with a UTC time: left out`;
+  return { memory, found: true, warning };
+}
+
+/**
+ * The memory for the jobs declared now (`declared`: each job's time as the readers count it this
+ * run): a job remembered keeps its time, a new one is remembered with this run's, and a job no
+ * longer declared is forgotten (declared again later, it is new). Whether anything changed.
+ */
+export function rememberDeclared(memory: ReadonlyMap<string, Date>, declared: ReadonlyMap<string, Date>): { memory: Map<string, Date>; changed: boolean } {
+  const out = new Map<string, Date>();
+  let changed = false;
+  for (const [job, at] of declared) {
+    const known = memory.get(job);
+    out.set(job, known ?? at);
+    if (known === undefined) changed = true;
+  }
+  if (out.size !== memory.size) changed = true;
+  return { memory: out, changed };
+}
+
+/** The file's text: one JSON object, jobs sorted, one a line. */
+export function declaredMemoryText(memory: ReadonlyMap<string, Date>): string {
+  const jobs: Record<string, string> = {};
+  for (const job of [...memory.keys()].sort()) jobs[job] = (memory.get(job) as Date).toISOString();
+  return `${JSON.stringify({ format: FORMAT, jobs }, null, 2)}\n`;
+}
+
+/**
+ * Replaces the memory atomically (temp file, fsync, rename; never through a symlink). Throws an
+ * Error naming the file when it cannot be written or would pass its cap: the file is then left as
+ * it was.
+ */
+export async function writeDeclaredMemory(path: string, memory: ReadonlyMap<string, Date>, options: { maxBytes?: number; fs?: AtomicFs } = {}): Promise<void> {
+  const text = declaredMemoryText(memory);
+  const maxBytes = options.maxBytes ?? DECLARED_MAX_BYTES;
+  const bytes = Buffer.byteLength(text);
+  if (bytes > maxBytes) {
+    throw new Error(`the checker's memory of declared jobs ${path} would be ${bytes} bytes, over its cap of ${maxBytes}: not updated`);
+  }
+  try {
+    await writeFileAtomically(path, text, 0o644, options.fs);
+  } catch (error) {
+    throw new Error(`cannot write the checker's memory of declared jobs ${path}: ${errnoText(error)}`, { cause: error });
+  }
+}
