@@ -105,7 +105,9 @@ export async function cronScan(flags: ScanFlags & CronFlags, io: CliIo): Promise
     explain: (state) => state,
   };
   // When the host last started: cron's @reboot lines ran then, and a heartbeat folder on tmpfs was emptied.
-  const bootedAt = bootTime(root);
+  // Looked up only when a job is declared: a plain scan makes no extra system call.
+  let booted: number | undefined;
+  const bootedAt = () => (booted ??= bootTime(root));
   if (sources.length === 0) {
     if (manifest !== undefined) {
       result.declared = await declaredSince(merged, flags, bootedAt, now, io);
@@ -127,7 +129,7 @@ export async function cronScan(flags: ScanFlags & CronFlags, io: CliIo): Promise
   const awaitingBoot = new Set<string>();
   for (const [job, entry] of declaredBy) {
     const since = result.declared?.since.get(job);
-    if (entry.schedule === null && !manifest?.jobs.has(job) && since !== undefined && since.getTime() > bootedAt) awaitingBoot.add(job);
+    if (entry.schedule === null && !manifest?.jobs.has(job) && since !== undefined && since.getTime() > bootedAt()) awaitingBoot.add(job);
   }
   result.options.manifest = merged;
   result.inventory = inventory;
@@ -178,10 +180,10 @@ export interface LoadedDeclared {
  * ran, or a reboot emptied the folder on tmpfs, heartbeats and memory alike). Read only when a job
  * is declared; a broken memory is one warning on stderr.
  */
-async function declaredSince(merged: Manifest, flags: ScanFlags, bootedAt: number, now: Date, io: CliIo): Promise<LoadedDeclared | null> {
+async function declaredSince(merged: Manifest, flags: ScanFlags, bootedAt: () => number, now: Date, io: CliIo): Promise<LoadedDeclared | null> {
   if (merged.jobs.size === 0) return null;
   // Judged as of a time before the host started (`--now`), the start is not known yet.
-  const started = bootedAt <= now.getTime() ? bootedAt : -Infinity;
+  const started = bootedAt() <= now.getTime() ? bootedAt() : -Infinity;
   const path = join(checkerFolder(checkerDir(flags, io), io), DECLARED_FILE);
   const read = await readDeclaredMemory(path);
   if (read.warning !== null) io.stderr.write(`warning: ${read.warning}\n`);
