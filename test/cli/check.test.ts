@@ -289,14 +289,19 @@ describe("lastbeat check", () => {
     await beatFile(a, "backup", { at: "2025-03-10T07:00:00Z" });
     await beatFile(b, "backup", { at: "2025-03-10T11:30:00Z" });
     const args = ["--forge", "file", "--repo", issues, "--dir", join(dir, "hosts", "*"), "--json"];
+    // With only a glob to scan, the checker keeps its own heartbeat, journal and folder memory in
+    // the default folder: LASTBEAT_DIR here, not the machine's /var/run/lastbeat/heartbeats (or
+    // a home folder), which would also carry the memory of one run into the next.
+    const checker = join(dir, "checker");
+    const env = { LASTBEAT_DIR: checker };
     const jobsOf = (r: Captured) => JSON.parse(r.stdout).jobs.map((j: { job: string; status: string }) => `${j.job}:${j.status}`);
-    const first = await check(args, {});
+    const first = await check(args, env);
     expect(jobsOf(first)).toEqual([`backup@${a}:stale`, `backup@${b}:ok`]);
     // b's copy goes (its folder stays: a folder the glob matched is watched until retired): the
     // job in a is plain `backup` again, and healthy: the alert closes.
     await rm(join(b, "backup.last"));
     await beatFile(a, "backup", { at: "2025-03-10T11:50:00Z" });
-    const healed = await check(args, {});
+    const healed = await check(args, env);
     expect(jobsOf(healed)).toEqual(["backup:ok"]);
     expect(JSON.parse(healed.stdout).actions).toEqual([{ kind: "close", issue: 1 }]);
     expect(healed.code).toBe(0);
@@ -304,16 +309,21 @@ describe("lastbeat check", () => {
     // Stale in two folders again, then retired by the name status gave it.
     await beatFile(b, "backup", { at: "2025-03-10T07:00:00Z" });
     await beatFile(a, "backup", { at: "2025-03-10T11:50:00Z" });
-    expect((await check(args, {})).code).toBe(1);
-    const io = fakeIo({ env: {}, now: NOW });
+    expect((await check(args, env)).code).toBe(1);
+    const io = fakeIo({ env, now: NOW });
     expect(await runCli(["retire", `backup@${b}`], io)).toBe(0);
     expect(await readdir(b)).toEqual(["backup.retired"]);
-    const retired = await check(args, {});
+    const retired = await check(args, env);
     expect(jobsOf(retired)).toEqual(["backup:ok"]);
     expect(retired.code).toBe(0);
     expect(JSON.parse(retired.stdout).actions).toEqual([{ kind: "close", issue: 2 }]);
     expect(await runCli(["retire", "backup@relative/hb"], io)).toBe(2);
     expect(await runCli(["retire", `backup@${b}`, "--dir", a], io)).toBe(2);
+    expect((await readdir(checker)).filter((name) => name.startsWith("heartbeat-checker")).sort()).toEqual([
+      "heartbeat-checker.folders",
+      "heartbeat-checker.journal",
+      "heartbeat-checker.last",
+    ]);
   });
 
   describe("against a forge server", () => {

@@ -190,6 +190,42 @@ describe("status --crontabs", () => {
     ]);
   });
 
+  it("the checker's own lines (lastbeat check, report, …) are neither jobs nor unmonitored, listed or alerting; grep lastbeat is unmonitored", async () => {
+    // /etc/cron.d/lastbeat as the README's "Set up a host" writes it, and lines of that kind.
+    const file = join(root, "etc/cron.d/lastbeat");
+    await writeFile(
+      file,
+      [
+        "*/15 * * * *  root  lastbeat check --quiet --crontabs --forge file --repo /var/lib/lastbeat/issues",
+        `0 7 * * *  root  lastbeat report --crontabs --format text | mail -s "morning brief" ops@example.com`,
+        "* * * * *  root  sudo -u prom /usr/local/bin/lastbeat metrics --crontabs > /var/lib/node_exporter/lastbeat.prom",
+        "0 8 * * *  root  grep lastbeat /var/log/syslog > /tmp/lastbeat.log",
+        "",
+      ].join("\n"),
+    );
+    const listed = await cli(["status", "--crontab", file, "--now", NOW]);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatchInlineSnapshot(`
+      "No heartbeat files found.
+
+      Unmonitored cron lines: 1 (not alerting; wrap them in \`lastbeat run <job> --\`)
+        <root>/etc/cron.d/lastbeat:4  0 8 * * *  root: grep lastbeat /var/log/syslog > /tmp/lastbeat.log
+      "
+    `);
+    const alerting = await cli(["status", "--crontab", file, "--unmonitored", "alert", "--json", "--now", NOW]);
+    const json = JSON.parse(alerting.stdout) as StatusJson;
+    expect(json.jobs.map((j) => `${j.job} ${j.status}`)).toEqual(["cron:<root>/etc/cron.d/lastbeat:4 missing"]);
+    expect(json.unmonitored?.map((u) => u.line)).toEqual([4]);
+    const report = await cli(["report", "--crontab", file, "--format", "text", "--no-checker", "--now", NOW]);
+    expect(report.stdout.slice(report.stdout.indexOf("Unmonitored"))).toMatchInlineSnapshot(`
+      "Unmonitored cron lines (1)
+      Not watched: nothing alerts when they fail. Wrap them in \`lastbeat run <job> --\`.
+
+        <root>/etc/cron.d/lastbeat:4 · 0 8 * * * · root: grep lastbeat /var/log/syslog > /tmp/lastbeat.log
+      "
+    `);
+  });
+
   it("a manifest's crontabs must be true, false or a list of files", async () => {
     await writeFile(join(dir, "lastbeat.json"), JSON.stringify({ crontabs: "yes", jobs: {} }));
     const result = await cli(["status", "--manifest", "lastbeat.json", "--now", NOW]);

@@ -4,7 +4,7 @@ import { Cron } from "croner";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { FIELDS, cronToCroner, parseCronField, parseCrontab } from "../../packages/cli/src/crontab.js";
-import { lastbeatInvocation, runPartsFolder } from "../../packages/cli/src/cron-jobs.js";
+import { lastbeatInvocation, lastbeatUse, runPartsFolder } from "../../packages/cli/src/cron-jobs.js";
 import { jobNameFor } from "../../packages/cli/src/cron-wrap.js";
 
 const fixture = (path: string) => fileURLToPath(new URL(`./fixtures/cron-root/${path}`, import.meta.url));
@@ -206,6 +206,26 @@ describe("finding lastbeat in a cron command", () => {
     expect(found === null ? null : `${found.command} ${found.job}`).toBe(expected);
   });
 
+  // The README's checker and brief lines: lastbeat's own, neither a job nor unmonitored.
+  it.each([
+    ["lastbeat check --quiet --crontabs --forge file --repo /var/lib/lastbeat/issues", "other"],
+    [`lastbeat report --crontabs --format text | mail -s "morning brief" ops@example.com`, "other"],
+    ["/usr/local/bin/lastbeat metrics --crontabs > /var/lib/node_exporter/lastbeat.prom", "other"],
+    ["cd / && LASTBEAT_DIR=/x npx lastbeat status --crontabs", "other"],
+    ["lastbeat --version", "other"],
+    ["lastbeat check --quiet; lastbeat beat after-check --every 15m", "beat after-check"],
+    ["lastbeat run --every 1d -- /usr/bin/backup", null],
+    ["grep lastbeat /var/log/syslog", null],
+    ["echo lastbeat check", null],
+    ["/usr/bin/backup --lastbeat check", null],
+    ["mywrapper lastbeat check", null],
+  ])("what %s runs of lastbeat: %s", (command, expected) => {
+    const found = lastbeatUse(command);
+    expect(found === null ? null : found.command === "other" ? "other" : `${found.command} ${found.job}`).toBe(expected);
+    // Only a job's line declares a job.
+    expect(lastbeatInvocation(command)?.job ?? null).toBe(expected?.startsWith("beat ") ? expected.slice(5) : null);
+  });
+
   it("finds run-parts' folder", () => {
     expect(runPartsFolder("test -x /usr/sbin/anacron || { cd / && run-parts --report /etc/cron.daily; }")).toBe("/etc/cron.daily");
     expect(runPartsFolder("/bin/true")).toBeNull();
@@ -281,12 +301,16 @@ function wrap(wrapper: string, command: string): string {
 }
 
 describe("finding lastbeat behind the commands that run it", () => {
-  it.each(WRAPPERS)("%s: lastbeat in it declares the job; another command in it is unmonitored", (wrapper) => {
+  it.each(WRAPPERS)("%s: lastbeat in it declares the job; lastbeat check in it is lastbeat's own; another command in it is unmonitored", (wrapper) => {
     const found = lastbeatInvocation(wrap(wrapper, "lastbeat run nightly --every 1d -- /usr/bin/backup --full"));
     expect(found).toEqual({ command: "run", job: "nightly" });
     expect(lastbeatInvocation(wrap(wrapper, "/usr/local/bin/lastbeat beat --every 1h hourly"))).toEqual({ command: "beat", job: "hourly" });
     expect(lastbeatInvocation(wrap(wrapper, "/usr/bin/backup --full"))).toBeNull();
     expect(lastbeatInvocation(wrap(wrapper, "echo lastbeat run nightly"))).toBeNull();
+    // The checker behind the same wrappers is lastbeat's own line; `grep lastbeat` is not.
+    expect(lastbeatUse(wrap(wrapper, "/usr/local/bin/lastbeat check --quiet --crontabs"))).toEqual({ command: "other" });
+    expect(lastbeatInvocation(wrap(wrapper, "lastbeat check --quiet --crontabs"))).toBeNull();
+    expect(lastbeatUse(wrap(wrapper, "grep lastbeat /var/log/syslog"))).toBeNull();
   });
 
   it("the four lines of the report", () => {

@@ -166,6 +166,32 @@ describe("lastbeat discover", () => {
     expect(json.unmonitored).toEqual([]);
   });
 
+  it("leaves the checker's own lines (lastbeat check, report, … behind any wrapper) as written; grep lastbeat is wrapped", async () => {
+    // The README's /etc/cron.d/lastbeat: wrapped, a checker that exits 1 while anything alerts
+    // would record `fail` and stay failed for ever.
+    const text = [
+      "*/15 * * * *  root  lastbeat check --quiet --crontabs --forge file --repo /var/lib/lastbeat/issues",
+      `0 7 * * *  root  lastbeat report --crontabs --format text | mail -s "morning brief" ops@example.com`,
+      "* * * * *  root  sudo -u prom sh -c '/usr/local/bin/lastbeat metrics --crontabs > /srv/lastbeat.prom'",
+      "0 8 * * *  root  grep lastbeat /var/log/syslog",
+      "",
+    ].join("\n");
+    await writeFile(file, text);
+    const first = await cli([...DISCOVER, "--crontab", file, "--write"]);
+    expect(first).toMatchObject({ code: 0, stderr: "" });
+    expect(first.stdout).toBe("<dir>/cron.d/shop: wrapped grep (line 4); backup <dir>/cron.d/.shop.lastbeat-bak\n");
+    const written = await readFile(file, "utf8");
+    expect(written.split("\n")).toEqual([
+      ...text.split("\n").slice(0, 3),
+      "0 8 * * *  root  lastbeat run grep --schedule '0 8 * * *' -- sh -c 'grep lastbeat /var/log/syslog'",
+      "",
+    ]);
+    const status = await cli(["status", "--json", "--crontab", file]);
+    const json = JSON.parse(status.stdout) as { jobs: { job: string }[]; unmonitored: unknown[] };
+    expect(json.jobs.map((j) => j.job)).toEqual(["grep"]);
+    expect(json.unmonitored).toEqual([]);
+  });
+
   it("names a wrapped line by the program behind its wrappers, read with their own options", async () => {
     const text = [
       "0 1 * * * root sudo -u app /usr/bin/invoice-run --all",

@@ -7,7 +7,8 @@ import { parseCrontab, type CronEntry, type CronProblem } from "./crontab.js";
 
 /*
  * What crontabs say about jobs: lines that run `lastbeat run <job>` / `lastbeat beat <job>`
- * declare that job (so one that never beats is `missing`); the other lines are unmonitored.
+ * declare that job (so one that never beats is `missing`); lines that run another lastbeat command
+ * (`check`, `report`, …) are lastbeat's own; the other lines are unmonitored.
  */
 
 /** A crontab to read and whether it has a user column. */
@@ -27,7 +28,7 @@ export interface CronDeclaredJob {
 
 export interface CronInventory {
   declared: CronDeclaredJob[];
-  /** Lines that run no lastbeat (without `# lastbeat: ignore`). */
+  /** Lines that run no lastbeat at all (without `# lastbeat: ignore`). */
   unmonitored: CronEntry[];
   problems: CronProblem[];
   /** Folders or files that could not be read (e.g. the spool when not root): one line each. */
@@ -90,11 +91,16 @@ export async function readCronInventory(
     const parsed = parseCrontab(text, { source: source.path, kind: source.kind, ...(source.user !== undefined && { user: source.user }) });
     inventory.problems.push(...parsed.problems);
     for (const entry of parsed.entries) {
-      const invocation = lastbeatInvocation(entry.command);
+      const invocation = lastbeatUse(entry.command);
       if (invocation === null) {
         if (!entry.ignored) inventory.unmonitored.push(entry);
         continue;
       }
+      // The checker's own lines (`lastbeat check`, `lastbeat report`, as the README sets a host up)
+      // are no job and not unmonitored: the checker is watched by its own heartbeat,
+      // heartbeat-checker, which alerts when stale or missing. Wrapped as a job, a checker that
+      // exits 1 while anything alerts would record `fail` and keep that job failed for ever.
+      if (invocation.command === "other") continue;
       if (!isValidJobName(invocation.job)) {
         inventory.problems.push({
           source: entry.source,
@@ -145,8 +151,20 @@ function declarationFor(entry: CronEntry, hostTimeZone: string): Declaration {
  * `sh -c '…'`: see WRAPPERS), with flags before or after the job name. Null when the command runs
  * no lastbeat, or runs it behind a wrapper whose arguments it cannot read: a guess could take the
  * wrapper's own argument (`-u app`) for the job, so such a line stays unmonitored, text and all.
+ * Null too when it runs only lastbeat's other commands (`lastbeat check`): see lastbeatUse.
  */
 export function lastbeatInvocation(command: string): Invocation | null {
+  const use = lastbeatUse(command);
+  return use === null || use.command === "other" ? null : use;
+}
+
+/**
+ * What a command runs of lastbeat, found as lastbeatInvocation finds it: the job it declares, else
+ * `{ command: "other" }` when it runs only lastbeat's other commands (`lastbeat check --quiet …`,
+ * `sudo -u app lastbeat report | mail …`), else null. Only a command word counts: in
+ * `grep lastbeat /var/log/syslog` or `echo lastbeat check`, lastbeat is an argument.
+ */
+export function lastbeatUse(command: string): Invocation | OtherCommand | null {
   return invocationIn(shellWords(command), 0);
 }
 
@@ -162,7 +180,15 @@ interface Invocation {
   job: string;
 }
 
-function invocationIn(words: readonly string[], depth: number): Invocation | null {
+/** A lastbeat command other than `run`/`beat` (`check`, `report`, `status`, `--version`, …): no job. */
+interface OtherCommand {
+  command: "other";
+}
+
+function invocationIn(words: readonly string[], depth: number): Invocation | OtherCommand | null {
+  // A job declared anywhere in the line wins (`lastbeat check; lastbeat beat x` declares x), so
+  // another lastbeat command is only remembered while the search goes on.
+  let other: OtherCommand | null = null;
   let commandPosition = true;
   for (let i = 0; i < words.length; i++) {
     const word = words[i] as string;
@@ -175,6 +201,9 @@ function invocationIn(words: readonly string[], depth: number): Invocation | nul
     commandPosition = false;
     const name = basename(word);
     if (name === "lastbeat") {
+      const sub = words[i + 1];
+      // `lastbeat run` or `beat` whose job cannot be read runs no job: it stays unmonitored, as before.
+      if (sub !== "run" && sub !== "beat") other = { command: "other" };
       const found = jobAfter(words, i + 1);
       if (found !== null) return found;
       continue;
@@ -184,10 +213,11 @@ function invocationIn(words: readonly string[], depth: number): Invocation | nul
     const end = simpleCommandEnd(words, i + 1);
     const inner = depth < MAX_WRAPPER_DEPTH ? wrappedBy(words.slice(i, end)) : null;
     const found = inner === null ? null : invocationIn(inner, depth + 1);
-    if (found !== null) return found;
+    if (found?.command === "other") other = found;
+    else if (found !== null) return found;
     i = end - 1;
   }
-  return null;
+  return other;
 }
 
 /**

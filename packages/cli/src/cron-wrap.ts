@@ -1,12 +1,13 @@
 import { basename } from "node:path";
-import { MAX_WRAPPER_DEPTH, isWrapper, lastbeatInvocation, shellWords, wrappedBy } from "./cron-jobs.js";
+import { MAX_WRAPPER_DEPTH, isWrapper, lastbeatInvocation, lastbeatUse, shellWords, wrappedBy } from "./cron-jobs.js";
 import { parseCrontab, stdinStart } from "./crontab.js";
 
 /*
  * `lastbeat discover`'s rewrite of one crontab: every line that runs no lastbeat is wrapped in
  * `lastbeat run <job> --schedule '<its schedule>' -- sh -c '<its command>'`. Everything else
- * (environment lines, comments, `# lastbeat: ignore` lines, lines already monitored, lines cron
- * rejects) is kept byte for byte, so a second run changes nothing.
+ * (environment lines, comments, `# lastbeat: ignore` lines, lines already monitored, the checker's
+ * own `lastbeat check`/`report` lines, lines cron rejects) is kept byte for byte, so a second run
+ * changes nothing.
  */
 
 export interface WrappedJob {
@@ -43,7 +44,8 @@ export function wrapCrontab(text: string, options: WrapOptions): WrapResult {
   const wrapped: WrappedJob[] = [];
   const skipped: WrapResult["skipped"] = [];
   for (const entry of parsed.entries) {
-    if (entry.ignored || lastbeatInvocation(entry.command) !== null) continue;
+    // A line that runs lastbeat already, as a job or as the checker (`lastbeat check`), stays as written.
+    if (entry.ignored || lastbeatUse(entry.command) !== null) continue;
     if (entry.schedule === null) {
       skipped.push({ line: entry.line, reason: `${entry.scheduleText} has no schedule to declare: wrap it by hand with lastbeat run <job> --every <duration>` });
       continue;
