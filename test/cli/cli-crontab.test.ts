@@ -290,7 +290,7 @@ describe("since when a declared job is declared: the checker's memory, not the c
     await writeFile(jobsFile(), "0 2 * * * lastbeat run nightly -- /srv/nightly\n");
     await setTime(jobsFile(), "2025-01-30T10:00:00Z");
     expect((await check("2025-01-30T10:15:00Z")).code).toBe(0);
-    expect(JSON.parse(await readFile(memoryPath(), "utf8"))).toEqual({ format: "lastbeat-declared/1", jobs: { nightly: "2025-01-30T10:00:00.000Z" } });
+    expect(JSON.parse(await readFile(memoryPath(), "utf8"))).toEqual({ format: "lastbeat-declared/1", jobs: { nightly: { since: "2025-01-30T10:00:00.000Z", by: jobsFile() } } });
     // Someone adds a line the next evening: the crontab is newer, the nightly job's wait is not.
     await writeFile(jobsFile(), "0 2 * * * lastbeat run nightly -- /srv/nightly\n*/5 * * * * /srv/poll\n");
     await setTime(jobsFile(), "2025-01-31T00:00:00Z");
@@ -302,6 +302,40 @@ describe("since when a declared job is declared: the checker's memory, not the c
     // Counted from the edit, as without the memory, it would still be waiting.
     await rm(memoryPath());
     expect(await statusOf("nightly", overdue)).toMatch(/^late: no heartbeat yet .*alerting after 2025-02-02T00:00:00\.000Z$/);
+  });
+
+  it("two checkers sharing a folder keep each other's jobs: a broken job of one still alerts however its crontab is edited", async () => {
+    const tabA = join(dir, "tabA");
+    const tabB = join(dir, "tabB");
+    await writeFile(tabA, "0 2 * * * lastbeat run a -- /bin/true\n");
+    await writeFile(tabB, "0 3 * * * lastbeat run b -- /bin/true\n");
+    await setTime(tabA, "2025-01-28T10:00:00Z");
+    await setTime(tabB, "2025-01-28T10:00:00Z");
+    const checkWith = (tab: string, now: string) => cli(["check", "--crontab", tab, "--forge", "none", "--now", now]);
+    await checkWith(tabA, "2025-01-28T10:00:00Z");
+    await checkWith(tabB, "2025-01-28T10:05:00Z");
+    // A check reading no crontab at all forgets nothing either.
+    await cli(["check", "--forge", "none", "--now", "2025-01-28T10:10:00Z"]);
+    expect(Object.keys((JSON.parse(await readFile(memoryPath(), "utf8")) as { jobs: object }).jobs)).toEqual(["a", "b"]);
+    await setTime(tabA, "2025-01-30T09:00:00Z");
+    const a = await checkWith(tabA, "2025-01-30T12:00:00Z");
+    expect(a.code).toBe(1);
+    expect(a.stdout).toMatch(/\ba\b.*missing/);
+  });
+
+  it("an alert kept open after the memory was lost is no recovery in the journal or the brief", async () => {
+    await writeFile(jobsFile(), "0 2 * * * lastbeat run a -- /bin/true\n");
+    await setTime(jobsFile(), "2025-01-28T10:00:00Z");
+    await check("2025-01-28T10:00:00Z");
+    expect((await check("2025-01-30T11:00:00Z")).code).toBe(1); // missing since the 30th, 10:00
+    await rm(memoryPath());
+    await setTime(jobsFile(), "2025-01-30T11:30:00Z");
+    expect((await check("2025-01-30T12:00:00Z")).code).toBe(1);
+    const journal = (await readFile(join(dir, "hb", "heartbeat-checker.journal"), "utf8")).trim().split("\n").map((line) => JSON.parse(line) as { job: string; to: string });
+    expect(journal.filter((e) => e.job === "a").map((e) => e.to)).toEqual(["ok", "missing"]);
+    const brief = await cli(["report", "--crontab", jobsFile(), "--format", "text", "--no-checker", "--now", "2025-01-30T12:05:00Z"]);
+    expect(brief.stdout).not.toMatch(/Needs attention: nothing/);
+    expect(brief.stdout).toMatch(/\ba\b.*missing/);
   });
 
   it("forgets a job whose line is gone, so a line put back waits for its first run again", async () => {

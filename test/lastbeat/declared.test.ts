@@ -9,22 +9,37 @@ import { testdir } from "../support/testdir.js";
 const at = (iso: string) => new Date(iso);
 
 describe("the memory of declared jobs", () => {
-  it("keeps a job's first time, adds new jobs with this run's, forgets jobs no longer declared, and round-trips", async () => {
+  const A = "/etc/cron.d/a";
+  const B = "/etc/cron.d/b";
+  const entry = (since: string, by: string) => ({ since: at(since), by });
+  const exists = () => true;
+
+  it("keeps a job's first time, adds new jobs with this run's, forgets a job its file no longer declares, and round-trips", async () => {
     const path = join(await testdir("lastbeat-declared-"), "heartbeat-checker.declared");
-    const first = rememberDeclared(new Map(), new Map([["backup", at("2026-11-23T10:00:00Z")], ["sync", at("2026-11-23T10:00:00Z")]]));
+    const first = rememberDeclared(new Map(), new Map([["backup", entry("2026-11-23T10:00:00Z", A)], ["sync", entry("2026-11-23T10:00:00Z", A)]]), new Set([A]), exists);
     expect(first.changed).toBe(true);
     // The crontab was edited: this run counts from the edit, the memory from the first sighting.
-    const edited = rememberDeclared(first.memory, new Map([["backup", at("2026-11-24T09:00:00Z")], ["sync", at("2026-11-24T09:00:00Z")]]));
+    const edited = rememberDeclared(first.memory, new Map([["backup", entry("2026-11-24T09:00:00Z", A)], ["sync", entry("2026-11-24T09:00:00Z", A)]]), new Set([A]), exists);
     expect(edited).toEqual({ memory: first.memory, changed: false });
-    // sync's line is gone; report's is new.
-    const next = rememberDeclared(first.memory, new Map([["backup", at("2026-11-24T09:00:00Z")], ["report", at("2026-11-24T09:00:00Z")]]));
-    expect(next).toEqual({ memory: new Map([["backup", at("2026-11-23T10:00:00Z")], ["report", at("2026-11-24T09:00:00Z")]]), changed: true });
-    // Only a job gone changes it too.
-    expect(rememberDeclared(next.memory, new Map([["backup", at("2026-11-25T00:00:00Z")]])).changed).toBe(true);
+    // sync's line is gone from A, which was read; report's is new.
+    const next = rememberDeclared(first.memory, new Map([["backup", entry("2026-11-24T09:00:00Z", A)], ["report", entry("2026-11-24T09:00:00Z", A)]]), new Set([A]), exists);
+    expect(next).toEqual({ memory: new Map([["backup", entry("2026-11-23T10:00:00Z", A)], ["report", entry("2026-11-24T09:00:00Z", A)]]), changed: true });
+    // A job moved to another file keeps its time and takes its new file.
+    expect(rememberDeclared(next.memory, new Map([["backup", entry("2026-11-25T00:00:00Z", B)]]), new Set([B]), exists).memory.get("backup")).toEqual(entry("2026-11-23T10:00:00Z", B));
     await writeDeclaredMemory(path, next.memory);
     expect(await readFile(path, "utf8")).toBe(declaredMemoryText(next.memory));
     expect(await readDeclaredMemory(path)).toEqual({ memory: next.memory, found: true, warning: null });
     expect(await readDeclaredMemory(join(path, "..", "none"))).toEqual({ memory: new Map(), found: false, warning: null });
+  });
+
+  it("keeps the jobs of files this run did not read (another checker's), and forgets those of a file that is gone", () => {
+    const memory = new Map([["a", entry("2026-11-23T10:00:00Z", A)], ["b", entry("2026-11-23T10:05:00Z", B)]]);
+    // A checker reading only B (or nothing at all) leaves a's entry alone.
+    expect(rememberDeclared(memory, new Map([["b", entry("2026-11-24T00:00:00Z", B)]]), new Set([B]), exists)).toEqual({ memory, changed: false });
+    expect(rememberDeclared(memory, new Map(), new Set(), exists)).toEqual({ memory, changed: false });
+    // A's file deleted: its job is forgotten, so a line put back later waits for its first run again.
+    const gone = rememberDeclared(memory, new Map(), new Set(), (file) => file !== A);
+    expect(gone).toEqual({ memory: new Map([["b", entry("2026-11-23T10:05:00Z", B)]]), changed: true });
   });
 
   it("reads hostile content as no memory, or without the bad entries, with a warning naming the file", async () => {
@@ -34,12 +49,21 @@ describe("the memory of declared jobs", () => {
       await writeFile(path, text);
       expect(await readDeclaredMemory(path)).toEqual({ memory: new Map(), found: true, warning: `the checker's memory of declared jobs ${path} is not lastbeat-declared/1 JSON: not used` });
     }
-    const entries = { backup: "2026-11-23T10:00:00.000Z", "../etc": "2026-11-23T10:00:00.000Z", sync: "yesterday", report: 5, "bad name": "2026-11-23T10:00:00Z", late: "2026-13-45T10:00:00Z" };
+    const by = "/etc/cron.d/shop";
+    const entries = {
+      backup: { since: "2026-11-23T10:00:00.000Z", by },
+      "../etc": { since: "2026-11-23T10:00:00.000Z", by },
+      sync: { since: "yesterday", by },
+      report: { since: "2026-11-23T10:00:00.000Z", by: "relative/file" },
+      "bad name": { since: "2026-11-23T10:00:00Z", by },
+      late: { since: "2026-13-45T10:00:00Z", by },
+      old: "2026-11-23T10:00:00.000Z",
+    };
     await writeFile(path, JSON.stringify({ format: "lastbeat-declared/1", jobs: entries }));
     expect(await readDeclaredMemory(path)).toEqual({
-      memory: new Map([["backup", at("2026-11-23T10:00:00Z")]]),
+      memory: new Map([["backup", { since: at("2026-11-23T10:00:00Z"), by }]]),
       found: true,
-      warning: `the checker's memory of declared jobs ${path} had 5 entries that are not a job name with a UTC time: left out`,
+      warning: `the checker's memory of declared jobs ${path} had 6 entries that are not a job name with a UTC time and a file: left out`,
     });
     const link = join(dir, "link.declared");
     await symlink(path, link);
@@ -48,9 +72,9 @@ describe("the memory of declared jobs", () => {
 
   it("refuses to grow past its cap, leaving the file as it was", async () => {
     const path = join(await testdir("lastbeat-declared-"), "heartbeat-checker.declared");
-    const small = new Map([["backup", at("2026-11-23T10:00:00Z")]]);
+    const small = new Map([["backup", { since: at("2026-11-23T10:00:00Z"), by: "/etc/crontab" }]]);
     await writeDeclaredMemory(path, small);
-    const big = new Map(Array.from({ length: 100 }, (_, i) => [`job-${i}`, at("2026-11-23T10:00:00Z")] as const));
+    const big = new Map(Array.from({ length: 100 }, (_, i) => [`job-${i}`, { since: at("2026-11-23T10:00:00Z"), by: "/etc/crontab" }] as const));
     await expect(writeDeclaredMemory(path, big, { maxBytes: 1000 })).rejects.toThrow(/would be \d+ bytes, over its cap of 1000: not updated$/);
     expect((await readDeclaredMemory(path)).memory).toEqual(small);
   });

@@ -28,6 +28,8 @@ export interface CronDeclaredJob {
 
 export interface CronInventory {
   declared: CronDeclaredJob[];
+  /** The crontabs read (a crontab that could not be read declares nothing this run). */
+  read: string[];
   /** Lines that run no lastbeat at all (without `# lastbeat: ignore`). */
   unmonitored: CronEntry[];
   problems: CronProblem[];
@@ -76,7 +78,7 @@ export async function readCronInventory(
   sources: readonly CrontabSource[],
   options: { hostTimeZone: string; strict?: ReadonlySet<string> },
 ): Promise<CronInventory> {
-  const inventory: CronInventory = { declared: [], unmonitored: [], problems: [], warnings: [] };
+  const inventory: CronInventory = { declared: [], read: [], unmonitored: [], problems: [], warnings: [] };
   for (const source of sources) {
     let text: string;
     let modifiedAt: Date;
@@ -88,6 +90,7 @@ export async function readCronInventory(
       inventory.warnings.push(`${message}; its jobs are not checked`);
       continue;
     }
+    inventory.read.push(source.path);
     const parsed = parseCrontab(text, { source: source.path, kind: source.kind, ...(source.user !== undefined && { user: source.user }) });
     inventory.problems.push(...parsed.problems);
     for (const entry of parsed.entries) {

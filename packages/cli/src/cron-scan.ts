@@ -3,7 +3,7 @@ import { statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { Option, type Command } from "commander";
 import { evaluate, scanHeartbeats, type Declaration, type JobState } from "lastbeat";
-import { DECLARED_FILE, MISSING_REASON, UNBEATEN_REASON, isUnbeaten, loadManifest, readDeclaredMemory, secretsIn, systemTimeZone, type DirExpansion, type FolderMemory, type Manifest } from "lastbeat/internal";
+import { DECLARED_FILE, MISSING_REASON, type DeclaredEntry, UNBEATEN_REASON, isUnbeaten, loadManifest, readDeclaredMemory, secretsIn, systemTimeZone, type DirExpansion, type FolderMemory, type Manifest } from "lastbeat/internal";
 import { checkerDir, checkerFolder, loadFolderMemory, type LoadedFolderMemory } from "./folder-memory.js";
 import { readCronInventory, systemCrontabs, type CronInventory, type CrontabSource } from "./cron-jobs.js";
 import type { CronEntry } from "./crontab.js";
@@ -52,6 +52,8 @@ export interface CronScan {
   folderMemory: LoadedFolderMemory | null;
   /** The declared jobs and since when each is declared, as judged (null when none is declared). */
   declared: LoadedDeclared | null;
+  /** The files that declare jobs this run read: the crontabs read, the manifest. */
+  declaringRead: Set<string>;
   /** How the folder patterns expanded, once the scan ran. */
   expansion?: DirExpansion;
   /** Null when no crontab was read. */
@@ -100,22 +102,26 @@ export async function cronScan(flags: ScanFlags & CronFlags, io: CliIo): Promise
     },
     folderMemory,
     declared: null,
+    declaringRead: new Set(base.manifest === undefined ? [] : [base.manifest]),
     inventory: null,
     extraStates: [],
     explain: (state) => state,
   };
   // When the host last started: cron's @reboot lines ran then, and a heartbeat folder on tmpfs was emptied.
+  // The manifest as the memory names it: by its absolute path.
+  const manifestBy = manifest === undefined || base.manifest === undefined ? undefined : { path: base.manifest, jobs: manifest.jobs };
   // Looked up only when a job is declared: a plain scan makes no extra system call.
   let booted: number | undefined;
   const bootedAt = () => (booted ??= bootTime(root));
   if (sources.length === 0) {
     if (manifest !== undefined) {
-      result.declared = await declaredSince(merged, flags, bootedAt, now, io);
+      result.declared = await declaredSince(merged, { manifest: manifestBy, crontabs: new Map() }, flags, bootedAt, now, io);
       result.options.manifest = merged;
     }
     return result;
   }
   const inventory = await readCronInventory(sources, { hostTimeZone: systemTimeZone(root), strict });
+  for (const file of inventory.read) result.declaringRead.add(file);
   inventory.warnings.unshift(...warnings);
   for (const warning of inventory.warnings) io.stderr.write(`lastbeat: ${warning}\n`);
   const declaredBy = new Map<string, CronEntry>();
@@ -124,11 +130,11 @@ export async function cronScan(flags: ScanFlags & CronFlags, io: CliIo): Promise
     declaredBy.set(job, entry);
     if (!merged.jobs.has(job)) merged.jobs.set(job, declaration satisfies Declaration);
   }
-  result.declared = await declaredSince(merged, flags, bootedAt, now, io);
+  result.declared = await declaredSince(merged, { manifest: manifestBy, crontabs: declaredBy }, flags, bootedAt, now, io);
   // `@reboot` lines put in since cron last started them: their jobs have had no boot to run at.
   const awaitingBoot = new Set<string>();
   for (const [job, entry] of declaredBy) {
-    const since = result.declared?.since.get(job);
+    const since = result.declared?.entries.get(job)?.since;
     if (entry.schedule === null && !manifest?.jobs.has(job) && since !== undefined && since.getTime() > bootedAt()) awaitingBoot.add(job);
   }
   result.options.manifest = merged;
@@ -168,8 +174,8 @@ export async function cronScan(flags: ScanFlags & CronFlags, io: CliIo): Promise
 export interface LoadedDeclared {
   /** The checker's memory of them, `heartbeat-checker.declared`. */
   path: string;
-  /** Per declared job, the time its first run is counted from this run. */
-  since: Map<string, Date>;
+  /** Per declared job, the time its first run is counted from this run, and the file that declares it. */
+  entries: Map<string, DeclaredEntry>;
 }
 
 /**
@@ -180,22 +186,31 @@ export interface LoadedDeclared {
  * ran, or a reboot emptied the folder on tmpfs, heartbeats and memory alike). Read only when a job
  * is declared; a broken memory is one warning on stderr.
  */
-async function declaredSince(merged: Manifest, flags: ScanFlags, bootedAt: () => number, now: Date, io: CliIo): Promise<LoadedDeclared | null> {
+async function declaredSince(
+  merged: Manifest,
+  by: { manifest: { path: string; jobs: ReadonlyMap<string, unknown> } | undefined; crontabs: ReadonlyMap<string, CronEntry> },
+  flags: ScanFlags,
+  bootedAt: () => number,
+  now: Date,
+  io: CliIo,
+): Promise<LoadedDeclared | null> {
   if (merged.jobs.size === 0) return null;
   // Judged as of a time before the host started (`--now`), the start is not known yet.
   const started = bootedAt() <= now.getTime() ? bootedAt() : -Infinity;
   const path = join(checkerFolder(checkerDir(flags, io), io), DECLARED_FILE);
   const read = await readDeclaredMemory(path);
   if (read.warning !== null) io.stderr.write(`warning: ${read.warning}\n`);
-  const since = new Map<string, Date>();
+  const entries = new Map<string, DeclaredEntry>();
   for (const [job, declaration] of merged.jobs) {
     const changed = declaration.declaredAt;
-    if (changed === undefined) continue;
-    const at = read.memory.get(job) ?? (read.found ? changed : new Date(Math.max(changed.getTime(), started)));
-    since.set(job, at);
+    // The manifest wins where both declare a job.
+    const file = by.manifest?.jobs.has(job) ? by.manifest.path : by.crontabs.get(job)?.source;
+    if (changed === undefined || file === undefined) continue;
+    const at = read.memory.get(job)?.since ?? (read.found ? changed : new Date(Math.max(changed.getTime(), started)));
+    entries.set(job, { since: at, by: file });
     merged.jobs.set(job, { ...declaration, declaredAt: at });
   }
-  return { path, since };
+  return { path, entries };
 }
 
 /**

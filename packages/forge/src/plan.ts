@@ -1,5 +1,5 @@
 import type { JobState } from "lastbeat";
-import { REMOVED_REASON, UNBEATEN_REASON, folderOfJob, isUnbeaten, presentNames, sortJobStates, withVanished as withVanishedJobs } from "lastbeat/internal";
+import { REMOVED_REASON, folderOfJob, isUnbeaten, keptAlerting, presentNames, sortJobStates, withVanished as withVanishedJobs } from "lastbeat/internal";
 import type { ForgeIssue } from "./forge.js";
 import { jobKey, markerOfBody, nameHash, saidId, stateOfBody, withSaid, type AlertSnapshot, type IssueKey, type IssueState } from "./markers.js";
 import {
@@ -242,21 +242,10 @@ function withVanished(
   return withVanishedJobs(states, remembered, retired);
 }
 
-/**
- * A declared job the open issue says was alerting, which has no heartbeat file now and waits for
- * a first run (a reboot emptied the folder and the checker's memory with it; the checker's memory
- * of declared jobs was lost or replaced), stays alerting as `missing` until it beats: the issue is
- * never closed as if the job had recovered. One that alerted as `missing` still has no heartbeat;
- * one that alerted otherwise had a file, which is gone (as the vanished rule says).
- */
+/** The rule of `keptAlerting` (lastbeat/internal) for the jobs the open issues remember. */
 function keptMissing(states: readonly JobState[], memory: ReadonlyMap<string, { status: string }>): JobState[] {
   if (!states.some((state) => isUnbeaten(state) && memory.has(state.job))) return states as JobState[];
-  return states.map((state) => {
-    const remembered = isUnbeaten(state) ? memory.get(state.job) : undefined;
-    if (remembered === undefined) return state;
-    const reason = remembered.status === "missing" ? state.reason.replace(UNBEATEN_REASON, "still no heartbeat") : REMOVED_REASON;
-    return { ...state, status: "missing" as const, alerting: true, reason, alertingSince: null };
-  });
+  return states.map((state) => keptAlerting(state, memory.get(state.job)?.status, null));
 }
 
 /**

@@ -13,6 +13,7 @@
  * checked before it is used (a time planted in the future makes the job `missing` at once, as
  * evaluate treats a declaration dated ahead of now).
  */
+import { isAbsolute } from "node:path";
 import { writeFileAtomically } from "./atomic.js";
 import type { AtomicFs } from "./atomic.js";
 import { errnoText } from "./errors.js";
@@ -25,10 +26,20 @@ export const DECLARED_FILE = "heartbeat-checker.declared";
 export const DECLARED_MAX_BYTES = 1024 * 1024;
 const FORMAT = "lastbeat-declared/1";
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{3})?Z$/;
+/** Longest path kept: longer is no file Linux can open (PATH_MAX). */
+const MAX_PATH_CHARS = 4096;
+const isPath = (value: unknown): value is string =>
+  typeof value === "string" && value.length > 0 && value.length <= MAX_PATH_CHARS && isAbsolute(value) && !/[\u0000-\u001F\u007F]/.test(value);
+
+/** Since when a job is declared, and the file that declares it (a crontab or manifest, absolute). */
+export interface DeclaredEntry {
+  since: Date;
+  by: string;
+}
 
 export interface DeclaredMemoryRead {
-  /** Per job, since when it is declared. Empty when none could be read. */
-  memory: Map<string, Date>;
+  /** Per job, since when it is declared and by which file. Empty when none could be read. */
+  memory: Map<string, DeclaredEntry>;
   /** False when there is no file (the checker never ran here, or a reboot cleared the folder). */
   found: boolean;
   /** One line naming the file and what was wrong with it; null when whole. */
@@ -57,39 +68,57 @@ export async function readDeclaredMemory(path: string): Promise<DeclaredMemoryRe
   if ((data as Record<string, unknown> | null)?.format !== FORMAT || typeof jobs !== "object" || jobs === null || Array.isArray(jobs)) {
     return { memory: new Map(), found: true, warning: `the checker's memory of declared jobs ${path} is not ${FORMAT} JSON: not used` };
   }
-  const memory = new Map<string, Date>();
+  const memory = new Map<string, DeclaredEntry>();
   let skipped = 0;
-  for (const [job, since] of Object.entries(jobs)) {
+  for (const [job, entry] of Object.entries(jobs)) {
+    const { since, by } = (typeof entry === "object" && entry !== null ? entry : {}) as Record<string, unknown>;
     const at = typeof since === "string" && ISO.test(since) ? new Date(since) : null;
-    if (!isValidJobName(job) || at === null || !Number.isFinite(at.getTime())) skipped++;
-    else memory.set(job, at);
+    if (!isValidJobName(job) || at === null || !Number.isFinite(at.getTime()) || !isPath(by)) skipped++;
+    else memory.set(job, { since: at, by });
   }
   const warning =
-    skipped === 0 ? null : `the checker's memory of declared jobs ${path} had ${skipped} ${skipped === 1 ? "entry" : "entries"} that ${skipped === 1 ? "is" : "are"} not a job name with a UTC time: left out`;
+    skipped === 0
+      ? null
+      : `the checker's memory of declared jobs ${path} had ${skipped} ${skipped === 1 ? "entry" : "entries"} that ${skipped === 1 ? "is" : "are"} not a job name with a UTC time and a file: left out`;
   return { memory, found: true, warning };
 }
 
 /**
- * The memory for the jobs declared now (`declared`: each job's time as the readers count it this
- * run): a job remembered keeps its time, a new one is remembered with this run's, and a job no
- * longer declared is forgotten (declared again later, it is new). Whether anything changed.
+ * The memory after a run that declared `declared` (each job's time as the readers counted it this
+ * run, and its file) and read the files `read`: a job remembered keeps its time (and takes its
+ * file now), a new one is remembered with this run's, and a job no longer declared is forgotten
+ * when its file was read and does not declare it any more, or is gone (`exists`); declared again
+ * later, it is new. A job of a file this run did not read stays: another checker sharing the
+ * folder (other crontabs, another manifest) keeps its jobs. Whether anything changed.
  */
-export function rememberDeclared(memory: ReadonlyMap<string, Date>, declared: ReadonlyMap<string, Date>): { memory: Map<string, Date>; changed: boolean } {
-  const out = new Map<string, Date>();
+export function rememberDeclared(
+  memory: ReadonlyMap<string, DeclaredEntry>,
+  declared: ReadonlyMap<string, DeclaredEntry>,
+  read: ReadonlySet<string>,
+  exists: (path: string) => boolean,
+): { memory: Map<string, DeclaredEntry>; changed: boolean } {
+  const out = new Map<string, DeclaredEntry>();
   let changed = false;
-  for (const [job, at] of declared) {
-    const known = memory.get(job);
-    out.set(job, known ?? at);
-    if (known === undefined) changed = true;
+  for (const [job, entry] of memory) {
+    if (declared.has(job) || (!read.has(entry.by) && exists(entry.by))) out.set(job, entry);
+    else changed = true;
   }
-  if (out.size !== memory.size) changed = true;
+  for (const [job, entry] of declared) {
+    const known = out.get(job);
+    if (known !== undefined && known.by === entry.by) continue;
+    out.set(job, { since: known?.since ?? entry.since, by: entry.by });
+    changed = true;
+  }
   return { memory: out, changed };
 }
 
-/** The file's text: one JSON object, jobs sorted, one a line. */
-export function declaredMemoryText(memory: ReadonlyMap<string, Date>): string {
-  const jobs: Record<string, string> = {};
-  for (const job of [...memory.keys()].sort()) jobs[job] = (memory.get(job) as Date).toISOString();
+/** The file's text: one JSON object, jobs sorted. */
+export function declaredMemoryText(memory: ReadonlyMap<string, DeclaredEntry>): string {
+  const jobs: Record<string, { since: string; by: string }> = {};
+  for (const job of [...memory.keys()].sort()) {
+    const { since, by } = memory.get(job) as DeclaredEntry;
+    jobs[job] = { since: since.toISOString(), by };
+  }
   return `${JSON.stringify({ format: FORMAT, jobs }, null, 2)}\n`;
 }
 
@@ -98,7 +127,7 @@ export function declaredMemoryText(memory: ReadonlyMap<string, Date>): string {
  * Error naming the file when it cannot be written or would pass its cap: the file is then left as
  * it was.
  */
-export async function writeDeclaredMemory(path: string, memory: ReadonlyMap<string, Date>, options: { maxBytes?: number; fs?: AtomicFs } = {}): Promise<void> {
+export async function writeDeclaredMemory(path: string, memory: ReadonlyMap<string, DeclaredEntry>, options: { maxBytes?: number; fs?: AtomicFs } = {}): Promise<void> {
   const text = declaredMemoryText(memory);
   const maxBytes = options.maxBytes ?? DECLARED_MAX_BYTES;
   const bytes = Buffer.byteLength(text);

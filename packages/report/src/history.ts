@@ -1,5 +1,5 @@
 import type { JobState, JobStatus } from "lastbeat";
-import { ALERTING_STATUSES, withVanished, type JournalEntry } from "lastbeat/internal";
+import { ALERTING_STATUSES, keptAlerting, withVanished, type JournalEntry } from "lastbeat/internal";
 
 /*
  * What the checker's journal (`heartbeat-checker.journal`, one line per status change of a job)
@@ -233,11 +233,16 @@ export function formatAvailability(ratio: number): string {
  * each with since when: the start of its current episode, null when that began before the journal.
  */
 export function alertingInJournal(entries: readonly JournalEntry[] | JournalChanges, now: Date): Map<string, Date | null> {
-  const out = new Map<string, Date | null>();
+  return new Map([...alertingNow(entries, now)].map(([job, { since }]) => [job, since]));
+}
+
+/** alertingInJournal, with each job's latest (alerting) status. */
+function alertingNow(entries: readonly JournalEntry[] | JournalChanges, now: Date): Map<string, { status: string; since: Date | null }> {
+  const out = new Map<string, { status: string; since: Date | null }>();
   for (const [job, changes] of grouped(entries, now)) {
     const last = changes.at(-1);
     if (last === undefined || !alerting(last.to)) continue;
-    out.set(job, episodesOf(job, changes).at(-1)?.startedAt ?? null);
+    out.set(job, { status: last.to, since: episodesOf(job, changes).at(-1)?.startedAt ?? null });
   }
   return out;
 }
@@ -246,7 +251,8 @@ export function alertingInJournal(entries: readonly JournalEntry[] | JournalChan
  * `states` as `lastbeat check` sees them: plus a `missing` state ("heartbeat file removed") for
  * each job the journal says is alerting whose heartbeat file is gone and which is not retired
  * (`retired` is asked only about those), by the rule check applies to its open issues
- * (`withVanished`). The journal is the brief's memory of what was alerting.
+ * (`withVanished`); and a declared job the journal says is alerting that now waits for a first
+ * run stays `missing` (`keptAlerting`). The journal is the brief's memory of what was alerting.
  */
 export function withVanishedFromJournal(
   states: readonly JobState[],
@@ -256,5 +262,10 @@ export function withVanishedFromJournal(
 ): JobState[] {
   const entries = journal?.entries ?? [];
   if (entries.length === 0) return [...states];
-  return withVanished(states, alertingInJournal(entries, now), retired);
+  const remembered = alertingNow(entries, now);
+  const kept = states.map((state) => {
+    const memory = remembered.get(state.job);
+    return memory === undefined ? state : keptAlerting(state, memory.status, memory.since);
+  });
+  return withVanished(kept, new Map([...remembered].map(([job, { since }]) => [job, since])), retired);
 }

@@ -9,6 +9,7 @@ import {
   CHECKER_JOB,
   FOLDERS_FILE,
   isCheckerJob,
+  isUnbeaten,
   readFolderMemory,
   rememberFolders,
   writeFolderMemory,
@@ -359,18 +360,26 @@ async function rememberMatched(folder: string, scan: CronScan, io: CliIo): Promi
 /**
  * Keeps since when each declared job is declared in the checker's memory (docs/spec.md, "A declared
  * job that has not beaten yet"), under the checker's lock: a job remembered keeps its time, a new
- * one gets the time this run judged it by, a job no longer declared is forgotten. Read again here,
- * so another checker's entries are kept; written only when something changed. A memory that
+ * one gets the time this run judged it by, a job its file (read this run) no longer declares is
+ * forgotten. Read again here, and the jobs of files this run did not read are kept: another
+ * checker sharing the folder keeps its own. Written only when something changed. A memory that
  * cannot be written is one warning: it never changes what the check reports or its exit code.
  */
 async function rememberDeclaredJobs(folder: string, scan: CronScan, io: CliIo): Promise<void> {
   const path = join(folder, DECLARED_FILE);
   // The memory of another folder (a first --dir that is a glob) is not this checker's to change.
   if (scan.declared !== null && scan.declared.path !== path) return;
+  // Nothing declared and no file that could have declared anything read: nothing to forget.
+  if (scan.declared === null && scan.declaringRead.size === 0) return;
   const before = await readDeclaredMemory(path);
-  // No job declared and no memory: nothing to keep (the common case costs one failed open).
-  if (scan.declared === null && before.memory.size === 0) return;
-  const { memory, changed } = rememberDeclared(before.memory, scan.declared?.since ?? new Map());
+  const exists = (file: string) => {
+    try {
+      return statSync(file, { throwIfNoEntry: false }) !== undefined;
+    } catch {
+      return true; // a file we may not look at may still declare its jobs: keep them
+    }
+  };
+  const { memory, changed } = rememberDeclared(before.memory, scan.declared?.entries ?? new Map(), scan.declaringRead, exists);
   if (!changed) return;
   try {
     await writeDeclaredMemory(path, memory);
@@ -388,7 +397,13 @@ async function rememberDeclaredJobs(folder: string, scan: CronScan, io: CliIo): 
  */
 function journaled(scanned: readonly JobState[], synced: readonly JobState[]): JobState[] {
   const byJob = new Map(scanned.map((state) => [state.job, state]));
-  return synced.map((state) => byJob.get(state.job) ?? { ...state, alertingSince: null });
+  return synced.map((state) => {
+    const scan = byJob.get(state.job);
+    // A job the forge kept alerting while it waits for a first run (keptAlerting) is as synced:
+    // its incident goes on, it did not recover.
+    if (scan === undefined) return { ...state, alertingSince: null };
+    return isUnbeaten(scan) && state.alerting ? state : scan;
+  });
 }
 
 /**
