@@ -13,12 +13,9 @@
  * checked before it is used (a time planted in the future makes the job `missing` at once, as
  * evaluate treats a declaration dated ahead of now).
  */
-import { isAbsolute } from "node:path";
-import { writeFileAtomically } from "./atomic.js";
 import type { AtomicFs } from "./atomic.js";
-import { errnoText } from "./errors.js";
+import { isAbsolutePath, readMemoryFile, writeMemoryFile } from "./checker-memory.js";
 import { isValidJobName } from "./job-name.js";
-import { readBoundedFile } from "./read.js";
 
 /** The checker's memory of its declared jobs, beside its journal. */
 export const DECLARED_FILE = "heartbeat-checker.declared";
@@ -26,10 +23,7 @@ export const DECLARED_FILE = "heartbeat-checker.declared";
 export const DECLARED_MAX_BYTES = 1024 * 1024;
 const FORMAT = "lastbeat-declared/1";
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{3})?Z$/;
-/** Longest path kept: longer is no file Linux can open (PATH_MAX). */
-const MAX_PATH_CHARS = 4096;
-const isPath = (value: unknown): value is string =>
-  typeof value === "string" && value.length > 0 && value.length <= MAX_PATH_CHARS && isAbsolute(value) && !/[\u0000-\u001F\u007F]/.test(value);
+const FILE = { what: "the checker's memory of declared jobs", format: FORMAT, key: "jobs", maxBytes: DECLARED_MAX_BYTES };
 
 /** Since when a job is declared, and the file that declares it (a crontab or manifest, absolute). */
 export interface DeclaredEntry {
@@ -52,28 +46,15 @@ export interface DeclaredMemoryRead {
  * are not a job name with a UTC ISO time are left out, with a warning.
  */
 export async function readDeclaredMemory(path: string): Promise<DeclaredMemoryRead> {
-  const file = await readBoundedFile(path, DECLARED_MAX_BYTES);
-  if (!file.ok) {
-    if (file.code === "ENOENT") return { memory: new Map(), found: false, warning: null };
-    const why = file.reason === "too large" ? `is larger than ${DECLARED_MAX_BYTES} bytes` : file.reason;
-    return { memory: new Map(), found: true, warning: `the checker's memory of declared jobs ${path} ${why}: not used` };
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(file.text);
-  } catch {
-    data = null;
-  }
-  const jobs = typeof data === "object" && data !== null ? (data as Record<string, unknown>).jobs : undefined;
-  if ((data as Record<string, unknown> | null)?.format !== FORMAT || typeof jobs !== "object" || jobs === null || Array.isArray(jobs)) {
-    return { memory: new Map(), found: true, warning: `the checker's memory of declared jobs ${path} is not ${FORMAT} JSON: not used` };
-  }
+  const read = await readMemoryFile(path, FILE);
+  const jobs = read.entries;
+  if (jobs === null) return { memory: new Map(), found: read.found, warning: read.warning };
   const memory = new Map<string, DeclaredEntry>();
   let skipped = 0;
   for (const [job, entry] of Object.entries(jobs)) {
     const { since, by } = (typeof entry === "object" && entry !== null ? entry : {}) as Record<string, unknown>;
     const at = typeof since === "string" && ISO.test(since) ? new Date(since) : null;
-    if (!isValidJobName(job) || at === null || !Number.isFinite(at.getTime()) || !isPath(by)) skipped++;
+    if (!isValidJobName(job) || at === null || !Number.isFinite(at.getTime()) || !isAbsolutePath(by)) skipped++;
     else memory.set(job, { since: at, by });
   }
   const warning =
@@ -128,15 +109,5 @@ export function declaredMemoryText(memory: ReadonlyMap<string, DeclaredEntry>): 
  * it was.
  */
 export async function writeDeclaredMemory(path: string, memory: ReadonlyMap<string, DeclaredEntry>, options: { maxBytes?: number; fs?: AtomicFs } = {}): Promise<void> {
-  const text = declaredMemoryText(memory);
-  const maxBytes = options.maxBytes ?? DECLARED_MAX_BYTES;
-  const bytes = Buffer.byteLength(text);
-  if (bytes > maxBytes) {
-    throw new Error(`the checker's memory of declared jobs ${path} would be ${bytes} bytes, over its cap of ${maxBytes}: not updated`);
-  }
-  try {
-    await writeFileAtomically(path, text, 0o644, options.fs);
-  } catch (error) {
-    throw new Error(`cannot write the checker's memory of declared jobs ${path}: ${errnoText(error)}`, { cause: error });
-  }
+  await writeMemoryFile(path, declaredMemoryText(memory), { ...FILE, overCap: "not updated" }, options);
 }

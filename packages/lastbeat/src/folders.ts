@@ -7,21 +7,16 @@
  * edit the file, so it is read like a heartbeat: never through a symlink, never waiting on a FIFO,
  * never more than FOLDERS_MAX_BYTES, every entry checked before it is used.
  */
-import { isAbsolute } from "node:path";
-import { writeFileAtomically } from "./atomic.js";
 import type { AtomicFs } from "./atomic.js";
+import { isAbsolutePath, readMemoryFile, writeMemoryFile } from "./checker-memory.js";
 import type { FolderMemory } from "./dir.js";
-import { errnoText } from "./errors.js";
-import { readBoundedFile } from "./read.js";
 
 /** The checker's memory of the folders its patterns matched, beside its journal. */
 export const FOLDERS_FILE = "heartbeat-checker.folders";
 /** The memory never grows past this: 1 MiB holds some 10,000 folders of 100 characters. */
 export const FOLDERS_MAX_BYTES = 1024 * 1024;
 const FORMAT = "lastbeat-folders/1";
-/** Longest path kept: longer is no folder Linux can open (PATH_MAX). */
-const MAX_PATH_CHARS = 4096;
-const NOT_IN_PATH = /[\u0000-\u001F\u007F]/;
+const FILE = { what: "the checker's folder memory", format: FORMAT, key: "patterns", maxBytes: FOLDERS_MAX_BYTES };
 
 export interface FolderMemoryRead {
   /** Per absolute glob pattern, the folders it matched, each once. Empty when none could be read. */
@@ -32,8 +27,7 @@ export interface FolderMemoryRead {
   warning: string | null;
 }
 
-const isPath = (value: unknown): value is string =>
-  typeof value === "string" && value.length > 0 && value.length <= MAX_PATH_CHARS && isAbsolute(value) && !NOT_IN_PATH.test(value);
+const isPath = isAbsolutePath;
 
 /**
  * Reads the memory. Never throws: a missing file is an empty memory; a symlink, FIFO, folder,
@@ -41,22 +35,9 @@ const isPath = (value: unknown): value is string =>
  * are not an absolute pattern with a list of absolute folders are left out, with a warning.
  */
 export async function readFolderMemory(path: string): Promise<FolderMemoryRead> {
-  const file = await readBoundedFile(path, FOLDERS_MAX_BYTES);
-  if (!file.ok) {
-    if (file.code === "ENOENT") return { memory: new Map(), found: false, warning: null };
-    const why = file.reason === "too large" ? `is larger than ${FOLDERS_MAX_BYTES} bytes` : file.reason;
-    return { memory: new Map(), found: true, warning: `the checker's folder memory ${path} ${why}: not used` };
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(file.text);
-  } catch {
-    data = null;
-  }
-  const patterns = typeof data === "object" && data !== null ? (data as Record<string, unknown>).patterns : undefined;
-  if ((data as Record<string, unknown> | null)?.format !== FORMAT || typeof patterns !== "object" || patterns === null || Array.isArray(patterns)) {
-    return { memory: new Map(), found: true, warning: `the checker's folder memory ${path} is not ${FORMAT} JSON: not used` };
-  }
+  const read = await readMemoryFile(path, FILE);
+  const patterns = read.entries;
+  if (patterns === null) return { memory: new Map(), found: read.found, warning: read.warning };
   const memory = new Map<string, string[]>();
   let skipped = 0;
   for (const [pattern, dirs] of Object.entries(patterns)) {
@@ -117,15 +98,6 @@ export function folderMemoryText(memory: FolderMemory): string {
  * (FOLDERS_MAX_BYTES): the file is then left as it was, so nothing remembered is lost.
  */
 export async function writeFolderMemory(path: string, memory: FolderMemory, options: { maxBytes?: number; fs?: AtomicFs } = {}): Promise<void> {
-  const text = folderMemoryText(memory);
-  const maxBytes = options.maxBytes ?? FOLDERS_MAX_BYTES;
-  const bytes = Buffer.byteLength(text);
-  if (bytes > maxBytes) {
-    throw new Error(`the checker's folder memory ${path} would be ${bytes} bytes, over its cap of ${maxBytes}: the folders matched for the first time are not remembered (retire folders that are gone for good)`);
-  }
-  try {
-    await writeFileAtomically(path, text, 0o644, options.fs);
-  } catch (error) {
-    throw new Error(`cannot write the checker's folder memory ${path}: ${errnoText(error)}`, { cause: error });
-  }
+  const overCap = "the folders matched for the first time are not remembered (retire folders that are gone for good)";
+  await writeMemoryFile(path, folderMemoryText(memory), { ...FILE, overCap }, options);
 }
