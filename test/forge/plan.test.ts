@@ -225,6 +225,11 @@ describe("the planner on the issues it finds", () => {
     expect(kept.states[0]!.alertingSince).toEqual(missing.alertingSince);
     // The issue stays open: the new wording is edited in silently, nothing is announced as recovered.
     expect(summary(kept.actions)).toEqual(["update rollup #1"]);
+    // Only the job the issue remembers: a healthy job and another job waiting for its first run stay as they are.
+    const fresh = evaluate(undefined, decl(at(0.5)), at(0.5), { job: "fresh" });
+    const others = planSync({ scope: SCOPE, mode: "rollup", states: [edited, healthy("db", at(0.5)), fresh], issues: [issue], now: at(0.5) }).states;
+    expect(others.map((s) => [s.job, s.status])).toEqual([["invoices", "missing"], ["db", "ok"], ["fresh", "ok"]]);
+    expect(others[2]).toBe(fresh);
     // Without the open issue's memory the job simply waits: nothing opens.
     expect(summary(planSync({ scope: SCOPE, mode: "rollup", states: [edited], issues: [], now: at(0.5) }).actions)).toEqual(["none -"]);
     // Its first beat closes it.

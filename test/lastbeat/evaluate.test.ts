@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { evaluate } from "lastbeat";
-import { parseManifest } from "lastbeat/internal";
+import { isUnbeaten, parseManifest } from "lastbeat/internal";
 import type { Declaration, Heartbeat } from "lastbeat";
 
 const ms = (iso: string, delta = 0) => new Date(Date.parse(iso) + delta);
@@ -327,12 +327,28 @@ describe("a declared job that has not beaten yet (declared since the declaring f
 
   it("is missing at once without a time to count from: no declaredAt, no interval (@reboot), a date more than 5 minutes ahead", () => {
     const now = ms("2026-11-23T10:00:01Z");
-    expect(judge(now, { schedule: "0 2 * * *", intervalSeconds: 86_400 }).status).toBe("missing");
-    expect(judge(now, { declaredAt }).status).toBe("missing");
+    const atOnce = { status: "missing", alerting: true, alertingSince: null, dueAt: null, reason: "declared in the manifest but no heartbeat file was found" };
+    expect(judge(now, { schedule: "0 2 * * *", intervalSeconds: 86_400 })).toMatchObject(atOnce);
+    expect(judge(now, { declaredAt })).toMatchObject(atOnce);
+    expect(judge(now, { declaredAt, intervalSeconds: 0 })).toMatchObject(atOnce);
+    // A schedule that never fires again (30 February) gives no first run to wait for.
+    expect(judge(now, { declaredAt, schedule: "0 0 30 2 *", intervalSeconds: 86_400 })).toMatchObject(atOnce);
     expect(judge(now, { ...nightly, declaredAt: ms("2026-11-23T10:05:01.001Z") }).status).toBe("missing");
     expect(judge(now, { ...nightly, declaredAt: new Date(NaN) }).status).toBe("missing");
     // A clock a little ahead is read as now: the job waits for its first run.
     expect(judge(now, { ...nightly, declaredAt: ms("2026-11-23T10:05:01Z") })).toMatchObject({ status: "ok", dueAt: ms("2026-11-24T02:00:00Z") });
+  });
+
+  it("is told apart by isUnbeaten: no file, no heartbeat, and ok or late; a missing, paused or beaten job is not", () => {
+    expect(isUnbeaten(judge(ms("2026-11-23T11:00:00Z")))).toBe(true);
+    expect(isUnbeaten(judge(ms("2026-11-24T03:00:00Z")))).toBe(true);
+    expect(judge(ms("2026-11-24T03:00:00Z")).status).toBe("late");
+    expect(isUnbeaten(judge(ms("2026-11-26T00:00:00Z")))).toBe(false);
+    expect(isUnbeaten(judge(ms("2026-11-23T11:00:00Z"), { ...nightly, paused: true }))).toBe(false);
+    const beaten = evaluate(beat({ job: "backup", at: "2026-11-23T10:30:00.000Z" }), nightly, ms("2026-11-23T11:00:00Z"));
+    expect(beaten.status).toBe("ok");
+    expect(isUnbeaten(beaten)).toBe(false);
+    expect(isUnbeaten({ ...judge(ms("2026-11-23T11:00:00Z")), file: "/hb/backup.last" })).toBe(false);
   });
 
   it("is paused when the manifest pauses it, declared or not, and after a timed pause waits for its first run from the pause's end", () => {

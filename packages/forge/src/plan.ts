@@ -1,5 +1,5 @@
 import type { JobState } from "lastbeat";
-import { REMOVED_REASON, folderOfJob, isUnbeaten, keptAlerting, presentNames, sortJobStates, withVanished as withVanishedJobs } from "lastbeat/internal";
+import { REMOVED_REASON, folderOfJob, keptAlerting, presentNames, sortJobStates, withVanished as withVanishedJobs } from "lastbeat/internal";
 import type { ForgeIssue } from "./forge.js";
 import { jobKey, markerOfBody, nameHash, saidId, stateOfBody, withSaid, type AlertSnapshot, type IssueKey, type IssueState } from "./markers.js";
 import {
@@ -244,7 +244,6 @@ function withVanished(
 
 /** The rule of `keptAlerting` (lastbeat/internal) for the jobs the open issues remember. */
 function keptMissing(states: readonly JobState[], memory: ReadonlyMap<string, { status: string }>): JobState[] {
-  if (!states.some((state) => isUnbeaten(state) && memory.has(state.job))) return states as JobState[];
   return states.map((state) => keptAlerting(state, memory.get(state.job)?.status, null));
 }
 
