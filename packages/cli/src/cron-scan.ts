@@ -1,5 +1,5 @@
-import { uptime } from "node:os";
 import { statSync } from "node:fs";
+import { uptime } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { Option, type Command } from "commander";
 import { evaluate, scanHeartbeats, type Declaration, type JobState } from "lastbeat";
@@ -107,10 +107,10 @@ export async function cronScan(flags: ScanFlags & CronFlags, io: CliIo): Promise
     extraStates: [],
     explain: (state) => state,
   };
-  // When the host last started: cron's @reboot lines ran then, and a heartbeat folder on tmpfs was emptied.
   // The manifest as the memory names it: by its absolute path.
   const manifestBy = manifest === undefined || base.manifest === undefined ? undefined : { path: base.manifest, jobs: manifest.jobs };
-  // Looked up only when a job is declared: a plain scan makes no extra system call.
+  // When the host last started (cron's @reboot lines ran then, and a heartbeat folder on tmpfs was
+  // emptied), looked up only when a job is declared: a plain scan makes no extra system call.
   let booted: number | undefined;
   const bootedAt = () => (booted ??= bootTime(root));
   if (sources.length === 0) {
