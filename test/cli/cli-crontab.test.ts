@@ -330,12 +330,27 @@ describe("since when a declared job is declared: the checker's memory, not the c
     expect((await check("2025-01-30T11:00:00Z")).code).toBe(1); // missing since the 30th, 10:00
     await rm(memoryPath());
     await setTime(jobsFile(), "2025-01-30T11:30:00Z");
+    // A run whose forge cannot be reached, and one with none: the journal is their memory.
+    const unreachable = await cli(["check", "--crontab", jobsFile(), "--forge", "gitea", "--url", "http://127.0.0.1:9", "--repo", "acme/ops", "--scope", "h1", "--now", "2025-01-30T11:45:00Z"], { LASTBEAT_TOKEN: "t0ken-for-the-test" });
+    expect(unreachable.code).toBe(3);
+    expect((await cli(["check", "--crontab", jobsFile(), "--forge", "none", "--now", "2025-01-30T11:50:00Z"])).code).toBe(0);
     expect((await check("2025-01-30T12:00:00Z")).code).toBe(1);
     const journal = (await readFile(join(dir, "hb", "heartbeat-checker.journal"), "utf8")).trim().split("\n").map((line) => JSON.parse(line) as { job: string; to: string });
     expect(journal.filter((e) => e.job === "a").map((e) => e.to)).toEqual(["ok", "missing"]);
     const brief = await cli(["report", "--crontab", jobsFile(), "--format", "text", "--no-checker", "--now", "2025-01-30T12:05:00Z"]);
     expect(brief.stdout).not.toMatch(/Needs attention: nothing/);
     expect(brief.stdout).toMatch(/\ba\b.*missing/);
+  });
+
+  it("a line added since the last check waits for its first run, though its file keeps an old time (dpkg, cp -p, rsync -a)", async () => {
+    await writeFile(jobsFile(), "0 3 * * * lastbeat run other -- /srv/other\n");
+    await setTime(jobsFile(), "2025-01-01T00:00:00Z");
+    await check("2025-01-30T10:00:00Z");
+    await writeFile(jobsFile(), "0 3 * * * lastbeat run other -- /srv/other\n0 2 * * * lastbeat run nightly -- /srv/nightly\n");
+    await setTime(jobsFile(), "2025-01-01T00:00:00Z");
+    expect(await statusOf("nightly", "2025-01-30T10:30:00Z")).toBe(`ok: no heartbeat yet (declared by ${jobsFile()}:2); its first run is due 2025-01-31T02:00:00.000Z`);
+    // The job the memory holds is judged from its own time: never beaten since New Year, missing.
+    expect(await statusOf("other", "2025-01-30T10:30:00Z")).toBe(`missing: declared by ${jobsFile()}:1 but no heartbeat file was found`);
   });
 
   it("forgets a job whose line is gone, so a line put back waits for its first run again", async () => {

@@ -219,6 +219,12 @@ describe("finding lastbeat in a cron command", () => {
     ["echo lastbeat check", null],
     ["/usr/bin/backup --lastbeat check", null],
     ["mywrapper lastbeat check", null],
+    // A line that runs another command beside lastbeat's is that command's: unmonitored, wrapped by discover.
+    ["/usr/local/bin/rotate.sh && lastbeat report --quiet", null],
+    ["lastbeat check --quiet; /usr/local/bin/cleanup.sh", null],
+    ["lastbeat check --quiet || /usr/local/bin/page-someone.sh", null],
+    ["sudo -u app sh -c 'lastbeat metrics > /x.prom; /srv/cleanup.sh'", null],
+    ["umask 022 && cd /srv && lastbeat metrics | tee /x.prom | logger -t lastbeat", "other"],
   ])("what %s runs of lastbeat: %s", (command, expected) => {
     const found = lastbeatUse(command);
     expect(found === null ? null : found.command === "other" ? "other" : `${found.command} ${found.job}`).toBe(expected);

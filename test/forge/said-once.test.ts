@@ -153,6 +153,27 @@ describe("a said line nobody else can write", () => {
   });
 });
 
+describe("a said line of another account", () => {
+  it.each(HTTP_FORGES)("%s: after the latest said line came from another account (a new token's), a change is announced, never silenced by an older line", async (flavor) => {
+    const h = await harness(flavor, LABEL);
+    try {
+      const sync = (states: JobState[], now: Date) => syncAlerts(h.forge, { scope: SCOPE, mode: "rollup", label: LABEL, states, now });
+      await sync([backupStale(NOW), dbOk(NOW)], NOW);
+      const [issue] = await h.open();
+      // The checker's account announced db-dump failing, then its edit failed.
+      h.fail("updateIssue");
+      await failure(sync([backupStale(minutes(15)), dbFailed(minutes(15))], minutes(15)));
+      // The checker now runs under another account, whose comment said something else since.
+      h.fake!.person.comment(issue!.number, "**db-dump** is now ok.\n\n<!-- lastbeat:said 0123456789abcdef -->", "lastbeat-app[bot]");
+      const r = await sync([backupStale(minutes(30)), dbFailed(minutes(30))], minutes(30));
+      expect(r.applied).toEqual([{ kind: "comment", issue: issue!.number, key: "rollup" }, { kind: "update", issue: issue!.number, key: "rollup" }]);
+      expect((await h.open())[0]!.comments.filter((c) => c.includes("started alerting"))).toHaveLength(2);
+    } finally {
+      await h.cleanup();
+    }
+  });
+});
+
 describe("the latest comments of a long issue", () => {
   it.each(HTTP_FORGES)("%s: found past 100 comments, in one request or, on GitHub with a short last page, two", async (flavor) => {
     const h = await harness(flavor, LABEL);

@@ -25,7 +25,9 @@ describe("the memory of declared jobs", () => {
     const next = rememberDeclared(first.memory, new Map([["backup", entry("2026-11-24T09:00:00Z", A)], ["report", entry("2026-11-24T09:00:00Z", A)]]), new Set([A]), exists);
     expect(next).toEqual({ memory: new Map([["backup", entry("2026-11-23T10:00:00Z", A)], ["report", entry("2026-11-24T09:00:00Z", A)]]), changed: true });
     // A job moved to another file keeps its time and takes its new file.
-    expect(rememberDeclared(next.memory, new Map([["backup", entry("2026-11-25T00:00:00Z", B)]]), new Set([B]), exists).memory.get("backup")).toEqual(entry("2026-11-23T10:00:00Z", B));
+    expect(rememberDeclared(next.memory, new Map([["backup", entry("2026-11-25T00:00:00Z", B)]]), new Set([A, B]), exists).memory.get("backup")).toEqual(entry("2026-11-23T10:00:00Z", B));
+    // Declared by B too, but read by a checker that does not read A: A, still there, stays its file.
+    expect(rememberDeclared(next.memory, new Map([["backup", entry("2026-11-25T00:00:00Z", B)], ["report", entry("2026-11-25T00:00:00Z", A)]]), new Set([B]), exists)).toEqual({ memory: next.memory, changed: false });
     await writeDeclaredMemory(path, next.memory);
     expect(await readFile(path, "utf8")).toBe(declaredMemoryText(next.memory));
     expect(await readDeclaredMemory(path)).toEqual({ memory: next.memory, found: true, warning: null });

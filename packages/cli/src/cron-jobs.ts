@@ -190,13 +190,21 @@ interface OtherCommand {
 
 function invocationIn(words: readonly string[], depth: number): Invocation | OtherCommand | null {
   // A job declared anywhere in the line wins (`lastbeat check; lastbeat beat x` declares x), so
-  // another lastbeat command is only remembered while the search goes on.
+  // another lastbeat command is only remembered while the search goes on. A line is lastbeat's own
+  // only when it runs nothing else: a command after `;`, `&&` or `||` (`rotate.sh && lastbeat
+  // report`) is a job of its own, unmonitored; one lastbeat's output is piped into (`lastbeat
+  // report | mail …`) delivers lastbeat's work.
   let other: OtherCommand | null = null;
+  let foreign = false;
   let commandPosition = true;
+  let afterPipe = false;
+  let lastbeatPipeline = false;
   for (let i = 0; i < words.length; i++) {
     const word = words[i] as string;
     if (SHELL_OPERATORS.has(word)) {
       commandPosition = true;
+      afterPipe = word === "|";
+      if (!afterPipe) lastbeatPipeline = false;
       continue;
     }
     // `X=1 lastbeat …`, `then lastbeat …`: the command word is still to come.
@@ -207,21 +215,32 @@ function invocationIn(words: readonly string[], depth: number): Invocation | Oth
       const sub = words[i + 1];
       // `lastbeat run` or `beat` whose job cannot be read runs no job: it stays unmonitored, as before.
       if (sub !== "run" && sub !== "beat") other = { command: "other" };
+      else foreign = true;
+      lastbeatPipeline = true;
       const found = jobAfter(words, i + 1);
       if (found !== null) return found;
       continue;
     }
-    if (!WRAPPERS.has(name)) continue;
+    if (!WRAPPERS.has(name)) {
+      if (!(afterPipe && lastbeatPipeline) && !NEUTRAL_COMMANDS.has(name)) foreign = true;
+      continue;
+    }
     // The wrapper's arguments end with its simple command; the command it runs is read on its own.
     const end = simpleCommandEnd(words, i + 1);
     const inner = depth < MAX_WRAPPER_DEPTH ? wrappedBy(words.slice(i, end)) : null;
     const found = inner === null ? null : invocationIn(inner, depth + 1);
-    if (found?.command === "other") other = found;
-    else if (found !== null) return found;
+    if (found?.command === "other") {
+      other = found;
+      lastbeatPipeline = true;
+    } else if (found !== null) return found;
+    else foreign = true;
     i = end - 1;
   }
-  return other;
+  return foreign ? null : other;
 }
+
+/** Commands that only set up the shell for the next one (`cd /srv && lastbeat check`): no job of their own. */
+const NEUTRAL_COMMANDS = new Set(["cd", "export", "umask", "ulimit", "set", "true", ":"]);
 
 /**
  * The words of the command a wrapper at the start of `words` runs (`sudo -u app nice -n 5 x` →

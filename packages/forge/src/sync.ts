@@ -155,19 +155,23 @@ export async function applyPlan(
  * counts: a job that flaps makes the same transition again later, and that one is announced. An
  * issue the list says has no comments is not read.
  *
- * Only the checker's own comments count: where the forge names authors, those by the issue's
- * author (the account that opened it, the checker's). The said id can be computed by anyone who
- * can read the body (on a public repository, anyone may comment): a line a person planted never
- * silences an announcement, whatever token the checker holds today.
+ * Only the checker's own comment counts: the latest said line must be in a comment by the issue's
+ * author (the account that opened it, the checker's); on the file forge, which names no authors,
+ * any. The said id can be computed by anyone who can read the body (on a public repository,
+ * anyone may comment): a line a person planted never silences an announcement, whatever token the
+ * checker holds today. When in doubt the change is announced: a latest said line by anyone else
+ * (a person, or the checker under a new account) or an issue whose author the forge did not name
+ * can at worst repeat a comment, never leave one out.
  */
 async function saidBefore(forge: Forge, issue: Pick<ForgeIssue, "number" | "comments" | "author">, said: string): Promise<boolean> {
   if (issue.comments === 0) return false;
   const comments = await forge.recentComments(issue);
   for (let i = comments.length - 1; i >= 0; i--) {
     const comment = comments[i]!;
-    if (issue.author !== undefined && comment.author !== issue.author) continue;
     const id = saidOfComment(comment.body);
-    if (id !== null) return id === said;
+    if (id === null) continue;
+    const ours = forge.kind === "file" || (issue.author !== undefined && comment.author === issue.author);
+    return ours && id === said;
   }
   return false;
 }

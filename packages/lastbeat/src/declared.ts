@@ -86,7 +86,9 @@ export function rememberDeclared(
   }
   for (const [job, entry] of declared) {
     const known = out.get(job);
-    if (known !== undefined && known.by === entry.by) continue;
+    // Declared by two files two checkers sharing the folder read in turn: the first file stays,
+    // rather than the memory being rewritten on every run.
+    if (known !== undefined && (known.by === entry.by || (!read.has(known.by) && exists(known.by)))) continue;
     out.set(job, { since: known?.since ?? entry.since, by: entry.by });
     changed = true;
   }

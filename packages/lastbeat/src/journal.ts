@@ -17,7 +17,7 @@ import { OPEN_FLAGS } from "./read.js";
 import { firstChars, plainLine } from "./text.js";
 import type { JobState, JobStatus, JournalEntry } from "./types.js";
 import { ALERTING_STATUSES, STATUS_SEVERITY } from "./types.js";
-import { isPseudoJob } from "./vanished.js";
+import { isPseudoJob, keptAlerting } from "./vanished.js";
 
 /** What `readJournal` reads at most unless told otherwise: the newest 16 MiB. */
 export const JOURNAL_MAX_BYTES = 16 * 1024 * 1024;
@@ -374,6 +374,12 @@ export interface UpdateJournalOptions {
   maxBytes?: number;
   /** The file calls of the rewrite (tests inject failures). */
   fs?: AtomicFs;
+  /**
+   * Apply `keptAlerting` with the journal as the memory: a declared job the journal has alerting
+   * that now waits for a first run stays alerting, so no recovery is recorded. For a check whose
+   * forge did not sync (none, or unreachable): the forge's memory did not say.
+   */
+  keepAlerting?: boolean;
 }
 
 export interface JournalUpdate {
@@ -447,7 +453,13 @@ export async function updateJournal(path: string, states: readonly JobState[], o
         })
       : emptySummary();
     const latest = new Map([...summary.latest].map(([job, { entry }]) => [job, entry]));
-    const appended = journalChanges(states, latest, now, options.reason);
+    const judged = options.keepAlerting
+      ? states.map((state) => {
+          const last = latest.get(state.job);
+          return last !== undefined && ALERTING_STATUSES.has(last.to) ? keptAlerting(state, last.to, null) : state;
+        })
+      : states;
+    const appended = journalChanges(judged, latest, now, options.reason);
     const update: JournalUpdate = { appended, rewritten: false, bytesBefore: size, overCap: size > maxBytes, skippedLines: summary.skippedLines };
     const trim = summary.oldestDroppableMs < now.getTime() - TRIM_AFTER_DAYS * DAY_MS || update.overCap || summary.skippedLines > 0;
     if (opened && trim) {

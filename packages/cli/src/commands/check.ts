@@ -181,7 +181,8 @@ Examples:
         }
         if (home !== null) {
           await beat(config, ownDir, io, beatTime(), failure ? "fail" : "ok", failure ? `forge not synced: ${failure.message}` : undefined);
-          await recordChanges(home, journaled(states, synced), scan.now, io);
+          // Without the forge's memory (none, or unreachable), the journal's keeps an alert open.
+          await recordChanges(home, journaled(states, synced), scan.now, io, config.forge === "none" || failure !== null);
           await rememberMatched(home, scan, io);
           await rememberDeclaredJobs(home, scan, io);
         }
@@ -367,8 +368,6 @@ async function rememberMatched(folder: string, scan: CronScan, io: CliIo): Promi
  */
 async function rememberDeclaredJobs(folder: string, scan: CronScan, io: CliIo): Promise<void> {
   const path = join(folder, DECLARED_FILE);
-  // The memory of another folder (a first --dir that is a glob) is not this checker's to change.
-  if (scan.declared !== null && scan.declared.path !== path) return;
   // Nothing declared and no file that could have declared anything read: nothing to forget.
   if (scan.declared === null && scan.declaringRead.size === 0) return;
   const before = await readDeclaredMemory(path);
@@ -411,14 +410,14 @@ function journaled(scanned: readonly JobState[], synced: readonly JobState[]): J
  * "The checker's journal"), under the checker's lock. A journal that cannot be read or written is
  * one warning: it never changes what the check reports or its exit code.
  */
-async function recordChanges(folder: string, states: readonly JobState[], now: Date, io: CliIo): Promise<void> {
+async function recordChanges(folder: string, states: readonly JobState[], now: Date, io: CliIo, keepAlerting: boolean): Promise<void> {
   const path = join(folder, JOURNAL_FILE);
   // While it checks, the checker itself is always `running`: a line for it would say nothing.
   const isOwn = ownBeat(folder);
   const jobs = states.filter((s) => !isOwn(s));
   const secrets = secretsIn(io.env);
   try {
-    const update = await updateJournal(path, jobs, { now, reason: (s) => redact(s.reason, secrets) });
+    const update = await updateJournal(path, jobs, { now, reason: (s) => redact(s.reason, secrets), keepAlerting });
     if (update.overCap) {
       io.stderr.write(`warning: the journal ${path} is ${mebibytes(update.bytesBefore)}, over its cap of ${mebibytes(JOURNAL_MAX_BYTES)}: trimmed to each job's latest entry and the newest that fit\n`);
     }
