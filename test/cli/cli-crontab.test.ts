@@ -290,7 +290,12 @@ describe("since when a declared job is declared: the checker's memory, not the c
     await writeFile(jobsFile(), "0 2 * * * lastbeat run nightly -- /srv/nightly\n");
     await setTime(jobsFile(), "2025-01-30T10:00:00Z");
     expect((await check("2025-01-30T10:15:00Z")).code).toBe(0);
-    expect(JSON.parse(await readFile(memoryPath(), "utf8"))).toEqual({ format: "lastbeat-declared/1", jobs: { nightly: { since: "2025-01-30T10:00:00.000Z", by: jobsFile() } } });
+    expect(JSON.parse(await readFile(memoryPath(), "utf8"))).toEqual({
+      format: "lastbeat-declared/1",
+      checked_at: "2025-01-30T10:15:00.000Z",
+      read: [jobsFile()],
+      jobs: { nightly: { since: "2025-01-30T10:00:00.000Z", by: jobsFile() } },
+    });
     // Someone adds a line the next evening: the crontab is newer, the nightly job's wait is not.
     await writeFile(jobsFile(), "0 2 * * * lastbeat run nightly -- /srv/nightly\n*/5 * * * * /srv/poll\n");
     await setTime(jobsFile(), "2025-01-31T00:00:00Z");
@@ -351,6 +356,22 @@ describe("since when a declared job is declared: the checker's memory, not the c
     expect(await statusOf("nightly", "2025-01-30T10:30:00Z")).toBe(`ok: no heartbeat yet (declared by ${jobsFile()}:2); its first run is due 2025-01-31T02:00:00.000Z`);
     // The job the memory holds is judged from its own time: never beaten since New Year, missing.
     expect(await statusOf("other", "2025-01-30T10:30:00Z")).toBe(`missing: declared by ${jobsFile()}:1 but no heartbeat file was found`);
+  });
+
+  it("a memory that cannot be written, or a crontab the checker does not read, never keeps a job from alerting", async () => {
+    // A folder planted where the memory goes: every check warns, and the job counts from its file's time.
+    await mkdir(memoryPath());
+    await writeFile(jobsFile(), "*/30 * * * * lastbeat run halfhourly -- /srv/x\n");
+    await setTime(jobsFile(), "2025-01-01T00:00:00Z");
+    const planted = await check("2025-01-30T10:00:00Z");
+    expect(planted.code).toBe(1);
+    expect(planted.stderr).toMatch(/^warning: the checker's memory of declared jobs .* not used$/m);
+    await rm(memoryPath(), { recursive: true });
+    // The checker reads only a manifest; status reads a crontab besides: its job is judged by its file's time.
+    await writeFile(join(dir, "m.json"), JSON.stringify({ jobs: { other: { every: "1d" } } }));
+    await setTime(join(dir, "m.json"), "2025-01-01T00:00:00Z");
+    expect((await cli(["check", "--manifest", join(dir, "m.json"), "--forge", "none", "--now", "2025-02-05T10:00:00Z"])).code).toBe(1);
+    expect(await statusOf("halfhourly", "2025-02-05T10:05:00Z")).toBe(`missing: declared by ${jobsFile()}:1 but no heartbeat file was found`);
   });
 
   it("forgets a job whose line is gone, so a line put back waits for its first run again", async () => {

@@ -225,6 +225,18 @@ describe("finding lastbeat in a cron command", () => {
     ["lastbeat check --quiet || /usr/local/bin/page-someone.sh", null],
     ["sudo -u app sh -c 'lastbeat metrics > /x.prom; /srv/cleanup.sh'", null],
     ["umask 022 && cd /srv && lastbeat metrics | tee /x.prom | logger -t lastbeat", "other"],
+    // Redirections and sourced settings are no commands of their own (the README's checker line).
+    ["lastbeat check --quiet >/dev/null 2>&1", "other"],
+    ["lastbeat check --quiet > /var/log/lastbeat.log 2>&1", "other"],
+    ["lastbeat report 2>&1 | mail -s brief root", "other"],
+    ["lastbeat metrics |& logger", "other"],
+    ["lastbeat check --quiet &>/dev/null", "other"],
+    ["lastbeat check >&2", "other"],
+    [". /etc/lastbeat.env; lastbeat check --quiet --forge github --repo acme/ops", "other"],
+    ["source /etc/lastbeat.env && lastbeat check", "other"],
+    ["lastbeat check | sudo -u app mail root", "other"],
+    ["/srv/job.sh >/dev/null 2>&1 && lastbeat report", null],
+    ["lastbeat check 2>&1; /srv/cleanup.sh", null],
   ])("what %s runs of lastbeat: %s", (command, expected) => {
     const found = lastbeatUse(command);
     expect(found === null ? null : found.command === "other" ? "other" : `${found.command} ${found.job}`).toBe(expected);

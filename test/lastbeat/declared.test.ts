@@ -28,10 +28,11 @@ describe("the memory of declared jobs", () => {
     expect(rememberDeclared(next.memory, new Map([["backup", entry("2026-11-25T00:00:00Z", B)]]), new Set([A, B]), exists).memory.get("backup")).toEqual(entry("2026-11-23T10:00:00Z", B));
     // Declared by B too, but read by a checker that does not read A: A, still there, stays its file.
     expect(rememberDeclared(next.memory, new Map([["backup", entry("2026-11-25T00:00:00Z", B)], ["report", entry("2026-11-25T00:00:00Z", A)]]), new Set([B]), exists)).toEqual({ memory: next.memory, changed: false });
-    await writeDeclaredMemory(path, next.memory);
-    expect(await readFile(path, "utf8")).toBe(declaredMemoryText(next.memory));
-    expect(await readDeclaredMemory(path)).toEqual({ memory: next.memory, found: true, warning: null });
-    expect(await readDeclaredMemory(join(path, "..", "none"))).toEqual({ memory: new Map(), found: false, warning: null });
+    const checked = { at: at("2026-11-24T09:00:00Z"), read: new Set([A]) };
+    await writeDeclaredMemory(path, next.memory, checked);
+    expect(await readFile(path, "utf8")).toBe(declaredMemoryText(next.memory, checked));
+    expect(await readDeclaredMemory(path)).toEqual({ memory: next.memory, checked, found: true, warning: null });
+    expect(await readDeclaredMemory(join(path, "..", "none"))).toEqual({ memory: new Map(), checked: null, found: false, warning: null });
   });
 
   it("keeps the jobs of files this run did not read (another checker's), and forgets those of a file that is gone", () => {
@@ -49,7 +50,7 @@ describe("the memory of declared jobs", () => {
     const path = join(dir, "heartbeat-checker.declared");
     for (const text of ["[]", '{"format":"other","jobs":{}}', '{"format":"lastbeat-declared/1","jobs":[]}', "\u0000"]) {
       await writeFile(path, text);
-      expect(await readDeclaredMemory(path)).toEqual({ memory: new Map(), found: true, warning: `the checker's memory of declared jobs ${path} is not lastbeat-declared/1 JSON: not used` });
+      expect(await readDeclaredMemory(path)).toEqual({ memory: new Map(), checked: null, found: true, warning: `the checker's memory of declared jobs ${path} is not lastbeat-declared/1 JSON: not used` });
     }
     const by = "/etc/cron.d/shop";
     const entries = {
@@ -64,6 +65,7 @@ describe("the memory of declared jobs", () => {
     await writeFile(path, JSON.stringify({ format: "lastbeat-declared/1", jobs: entries }));
     expect(await readDeclaredMemory(path)).toEqual({
       memory: new Map([["backup", { since: at("2026-11-23T10:00:00Z"), by }]]),
+      checked: null,
       found: true,
       warning: `the checker's memory of declared jobs ${path} had 6 entries that are not a job name with a UTC time and a file: left out`,
     });
@@ -75,9 +77,10 @@ describe("the memory of declared jobs", () => {
   it("refuses to grow past its cap, leaving the file as it was", async () => {
     const path = join(await testdir("lastbeat-declared-"), "heartbeat-checker.declared");
     const small = new Map([["backup", { since: at("2026-11-23T10:00:00Z"), by: "/etc/crontab" }]]);
-    await writeDeclaredMemory(path, small);
+    const checked = { at: at("2026-11-23T10:00:00Z"), read: new Set(["/etc/crontab"]) };
+    await writeDeclaredMemory(path, small, checked);
     const big = new Map(Array.from({ length: 100 }, (_, i) => [`job-${i}`, { since: at("2026-11-23T10:00:00Z"), by: "/etc/crontab" }] as const));
-    await expect(writeDeclaredMemory(path, big, { maxBytes: 1000 })).rejects.toThrow(/would be \d+ bytes, over its cap of 1000: not updated$/);
+    await expect(writeDeclaredMemory(path, big, checked, { maxBytes: 1000 })).rejects.toThrow(/would be \d+ bytes, over its cap of 1000: not updated$/);
     expect((await readDeclaredMemory(path)).memory).toEqual(small);
   });
 });

@@ -201,6 +201,12 @@ function invocationIn(words: readonly string[], depth: number): Invocation | Oth
   let lastbeatPipeline = false;
   for (let i = 0; i < words.length; i++) {
     const word = words[i] as string;
+    // Redirections are no commands: `2>&1` and `>&2` (read as `2>`, `&`, `1`), `&>file`, `|&`.
+    if (REDIRECTION.test(word)) {
+      if (/[<>]$/.test(word) && words[i + 1] === "&") i += 2;
+      continue;
+    }
+    if (word === "&" && (words[i + 1]?.startsWith(">") || words[i - 1] === "|")) continue;
     if (SHELL_OPERATORS.has(word)) {
       commandPosition = true;
       afterPipe = word === "|";
@@ -221,8 +227,10 @@ function invocationIn(words: readonly string[], depth: number): Invocation | Oth
       if (found !== null) return found;
       continue;
     }
+    // What lastbeat's output is piped into delivers it (`| mail …`, `| sudo -u app mail …`).
+    const delivers = afterPipe && lastbeatPipeline;
     if (!WRAPPERS.has(name)) {
-      if (!(afterPipe && lastbeatPipeline) && !NEUTRAL_COMMANDS.has(name)) foreign = true;
+      if (!delivers && !NEUTRAL_COMMANDS.has(name)) foreign = true;
       continue;
     }
     // The wrapper's arguments end with its simple command; the command it runs is read on its own.
@@ -233,14 +241,19 @@ function invocationIn(words: readonly string[], depth: number): Invocation | Oth
       other = found;
       lastbeatPipeline = true;
     } else if (found !== null) return found;
-    else foreign = true;
+    else if (!delivers) foreign = true;
     i = end - 1;
   }
   return foreign ? null : other;
 }
 
-/** Commands that only set up the shell for the next one (`cd /srv && lastbeat check`): no job of their own. */
-const NEUTRAL_COMMANDS = new Set(["cd", "export", "umask", "ulimit", "set", "true", ":"]);
+/**
+ * Commands that only set up the shell for the next one (`cd /srv && lastbeat check`, `.
+ * /etc/lastbeat.env; lastbeat check`, the README's checker line): no job of their own.
+ */
+const NEUTRAL_COMMANDS = new Set(["cd", "export", "umask", "ulimit", "set", "true", ":", ".", "source"]);
+/** A redirection word as shellWords gives it: `>/dev/null`, `2>`, `>>log`, `<in`, `&>` pieces. */
+const REDIRECTION = /^\d*(?:[<>]|&>)/;
 
 /**
  * The words of the command a wrapper at the start of `words` runs (`sudo -u app nice -n 5 x` →

@@ -3,7 +3,7 @@ import { uptime } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { Option, type Command } from "commander";
 import { evaluate, scanHeartbeats, type Declaration, type JobState } from "lastbeat";
-import { CHECKER_JOB, DECLARED_FILE, MISSING_REASON, readHeartbeatFileSync, type DeclaredEntry, UNBEATEN_REASON, isUnbeaten, loadManifest, readDeclaredMemory, secretsIn, systemTimeZone, type DirExpansion, type FolderMemory, type Manifest } from "lastbeat/internal";
+import { DECLARED_FILE, MISSING_REASON, type DeclaredEntry, UNBEATEN_REASON, isUnbeaten, loadManifest, readDeclaredMemory, secretsIn, systemTimeZone, type DirExpansion, type FolderMemory, type Manifest } from "lastbeat/internal";
 import { checkerDir, checkerFolder, loadFolderMemory, type LoadedFolderMemory } from "./folder-memory.js";
 import { readCronInventory, systemCrontabs, type CronInventory, type CrontabSource } from "./cron-jobs.js";
 import type { CronEntry } from "./crontab.js";
@@ -197,36 +197,25 @@ async function declaredSince(
   if (merged.jobs.size === 0) return null;
   // Judged as of a time before the host started (`--now`), the start is not known yet.
   const started = bootedAt() <= now.getTime() ? bootedAt() : -Infinity;
-  const folder = checkerFolder(checkerDir(flags, io), io);
-  const path = join(folder, DECLARED_FILE);
+  const path = join(checkerFolder(checkerDir(flags, io), io), DECLARED_FILE);
   const read = await readDeclaredMemory(path);
   if (read.warning !== null) io.stderr.write(`warning: ${read.warning}\n`);
-  // A job the memory does not hold was declared after the last check: a line put in today into a
-  // file that keeps an old time (installed by dpkg, `cp -p`, `rsync -a`) waits for its first run too.
-  let checked: number | undefined;
-  const lastCheck = () => (checked ??= lastCheckAt(folder, now));
+  // A job the memory does not hold, of a file the check that wrote it read, was put in after that
+  // check: a line added today to a file that keeps an old time (installed by dpkg, `cp -p`,
+  // `rsync -a`) waits for its first run too.
+  const checked = read.checked;
   const entries = new Map<string, DeclaredEntry>();
   for (const [job, declaration] of merged.jobs) {
     const changed = declaration.declaredAt;
     // The manifest wins where both declare a job.
     const file = by.manifest?.jobs.has(job) ? by.manifest.path : by.crontabs.get(job)?.source;
     if (changed === undefined || file === undefined) continue;
-    const at = read.memory.get(job)?.since ?? new Date(Math.max(changed.getTime(), read.found ? lastCheck() : started));
+    const after = checked !== null && checked.read.has(file) ? checked.at.getTime() : -Infinity;
+    const at = read.memory.get(job)?.since ?? new Date(Math.max(changed.getTime(), read.found ? after : started));
     entries.set(job, { since: at, by: file });
     merged.jobs.set(job, { ...declaration, declaredAt: at });
   }
   return { path, entries };
-}
-
-/**
- * When the checker last ran here, as its own heartbeat says (not after `now`), or -Infinity when
- * that cannot be read: a file anyone who can write the folder could plant, so it can only move a
- * job's count later, and a time ahead of `now` only makes it `missing` at once (evaluate).
- */
-function lastCheckAt(folder: string, now: Date): number {
-  const read = readHeartbeatFileSync(join(folder, `${CHECKER_JOB}.last`));
-  const at = read.ok ? Date.parse(read.heartbeat.at) : Number.NaN;
-  return Number.isFinite(at) ? Math.min(at, now.getTime()) : -Infinity;
 }
 
 /**

@@ -31,19 +31,19 @@ export interface MemoryFile {
 }
 
 /**
- * The entries object of a memory file. Never throws: no file is `found: false`; a symlink, FIFO,
+ * The entries object of a memory file (and the whole object, `top`). Never throws: no file is `found: false`; a symlink, FIFO,
  * folder, file over the cap or text that is not the memory is no entries, with a warning naming
  * the file. The entries themselves are the caller's to check.
  */
 export async function readMemoryFile(
   path: string,
   file: MemoryFile,
-): Promise<{ entries: Record<string, unknown> | null; found: boolean; warning: string | null }> {
+): Promise<{ entries: Record<string, unknown> | null; top: Record<string, unknown> | null; found: boolean; warning: string | null }> {
   const read = await readBoundedFile(path, file.maxBytes);
   if (!read.ok) {
-    if (read.code === "ENOENT") return { entries: null, found: false, warning: null };
+    if (read.code === "ENOENT") return { entries: null, top: null, found: false, warning: null };
     const why = read.reason === "too large" ? `is larger than ${file.maxBytes} bytes` : read.reason;
-    return { entries: null, found: true, warning: `${file.what} ${path} ${why}: not used` };
+    return { entries: null, top: null, found: true, warning: `${file.what} ${path} ${why}: not used` };
   }
   let data: unknown;
   try {
@@ -53,9 +53,9 @@ export async function readMemoryFile(
   }
   const entries = typeof data === "object" && data !== null ? (data as Record<string, unknown>)[file.key] : undefined;
   if ((data as Record<string, unknown> | null)?.format !== file.format || typeof entries !== "object" || entries === null || Array.isArray(entries)) {
-    return { entries: null, found: true, warning: `${file.what} ${path} is not ${file.format} JSON: not used` };
+    return { entries: null, top: null, found: true, warning: `${file.what} ${path} is not ${file.format} JSON: not used` };
   }
-  return { entries: entries as Record<string, unknown>, found: true, warning: null };
+  return { entries: entries as Record<string, unknown>, top: data as Record<string, unknown>, found: true, warning: null };
 }
 
 /**

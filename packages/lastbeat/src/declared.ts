@@ -31,9 +31,20 @@ export interface DeclaredEntry {
   by: string;
 }
 
+/** The check that last wrote the memory: when, and the declaring files it read. */
+export interface DeclaredCheck {
+  at: Date;
+  read: ReadonlySet<string>;
+}
+
 export interface DeclaredMemoryRead {
   /** Per job, since when it is declared and by which file. Empty when none could be read. */
   memory: Map<string, DeclaredEntry>;
+  /**
+   * The check that wrote it (null when not said): a job of one of those files that the memory
+   * does not hold was put in after that check.
+   */
+  checked: DeclaredCheck | null;
   /** False when there is no file (the checker never ran here, or a reboot cleared the folder). */
   found: boolean;
   /** One line naming the file and what was wrong with it; null when whole. */
@@ -48,7 +59,10 @@ export interface DeclaredMemoryRead {
 export async function readDeclaredMemory(path: string): Promise<DeclaredMemoryRead> {
   const read = await readMemoryFile(path, FILE);
   const jobs = read.entries;
-  if (jobs === null) return { memory: new Map(), found: read.found, warning: read.warning };
+  if (jobs === null) return { memory: new Map(), checked: null, found: read.found, warning: read.warning };
+  const checkedAt = typeof read.top?.checked_at === "string" && ISO.test(read.top.checked_at) ? new Date(read.top.checked_at) : null;
+  const files = Array.isArray(read.top?.read) ? read.top.read.filter(isAbsolutePath) : null;
+  const checked = checkedAt !== null && Number.isFinite(checkedAt.getTime()) && files !== null ? { at: checkedAt, read: new Set(files) } : null;
   const memory = new Map<string, DeclaredEntry>();
   let skipped = 0;
   for (const [job, entry] of Object.entries(jobs)) {
@@ -61,7 +75,7 @@ export async function readDeclaredMemory(path: string): Promise<DeclaredMemoryRe
     skipped === 0
       ? null
       : `the checker's memory of declared jobs ${path} had ${skipped} ${skipped === 1 ? "entry" : "entries"} that ${skipped === 1 ? "is" : "are"} not a job name with a UTC time and a file: left out`;
-  return { memory, found: true, warning };
+  return { memory, checked, found: true, warning };
 }
 
 /**
@@ -95,14 +109,14 @@ export function rememberDeclared(
   return { memory: out, changed };
 }
 
-/** The file's text: one JSON object, jobs sorted. */
-export function declaredMemoryText(memory: ReadonlyMap<string, DeclaredEntry>): string {
+/** The file's text: one JSON object, the check that wrote it, jobs sorted. */
+export function declaredMemoryText(memory: ReadonlyMap<string, DeclaredEntry>, checked: DeclaredCheck): string {
   const jobs: Record<string, { since: string; by: string }> = {};
   for (const job of [...memory.keys()].sort()) {
     const { since, by } = memory.get(job) as DeclaredEntry;
     jobs[job] = { since: since.toISOString(), by };
   }
-  return `${JSON.stringify({ format: FORMAT, jobs }, null, 2)}\n`;
+  return `${JSON.stringify({ format: FORMAT, checked_at: checked.at.toISOString(), read: [...checked.read].sort(), jobs }, null, 2)}\n`;
 }
 
 /**
@@ -110,6 +124,11 @@ export function declaredMemoryText(memory: ReadonlyMap<string, DeclaredEntry>): 
  * Error naming the file when it cannot be written or would pass its cap: the file is then left as
  * it was.
  */
-export async function writeDeclaredMemory(path: string, memory: ReadonlyMap<string, DeclaredEntry>, options: { maxBytes?: number; fs?: AtomicFs } = {}): Promise<void> {
-  await writeMemoryFile(path, declaredMemoryText(memory), { ...FILE, overCap: "not updated" }, options);
+export async function writeDeclaredMemory(
+  path: string,
+  memory: ReadonlyMap<string, DeclaredEntry>,
+  checked: DeclaredCheck,
+  options: { maxBytes?: number; fs?: AtomicFs } = {},
+): Promise<void> {
+  await writeMemoryFile(path, declaredMemoryText(memory, checked), { ...FILE, overCap: "not updated" }, options);
 }

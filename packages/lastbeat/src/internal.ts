@@ -32,4 +32,4 @@ export type { JournalRead, ReadJournalOptions, JournalUpdate, UpdateJournalOptio
 export { REMOVED_REASON, folderOfJob, isPseudoJob, jobAndFolder, keptAlerting, presentNames, vanishedJobNames, vanishedState, withVanished } from "./vanished.js";
 export { MISSING_REASON, UNBEATEN_REASON, isUnbeaten } from "./evaluate.js";
 export { DECLARED_FILE, DECLARED_MAX_BYTES, readDeclaredMemory, rememberDeclared, declaredMemoryText, writeDeclaredMemory } from "./declared.js";
-export type { DeclaredEntry, DeclaredMemoryRead } from "./declared.js";
+export type { DeclaredCheck, DeclaredEntry, DeclaredMemoryRead } from "./declared.js";

@@ -379,12 +379,21 @@ async function rememberDeclaredJobs(folder: string, scan: CronScan, io: CliIo): 
     }
   };
   const { memory, changed } = rememberDeclared(before.memory, scan.declared?.entries ?? new Map(), scan.declaringRead, exists);
-  if (!changed) return;
+  // The files read are kept too, so a job new to the memory in one of them dates from this check;
+  // with those another checker sharing the folder read (while they exist), so two checkers do
+  // not rewrite the memory in turn.
+  const files = new Set([...scan.declaringRead, ...[...(before.checked?.read ?? [])].filter(exists)]);
+  const sameFiles = before.checked !== null && sameSet(before.checked.read, files);
+  if (!changed && sameFiles) return;
   try {
-    await writeDeclaredMemory(path, memory);
+    await writeDeclaredMemory(path, memory, { at: scan.now, read: files });
   } catch (error) {
     io.stderr.write(`warning: ${redact((error as Error).message, secretsIn(io.env))}\n`);
   }
+}
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  return a.size === b.size && [...a].every((item) => b.has(item));
 }
 
 /**
