@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir, uptime } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -318,7 +318,10 @@ describe("since when a declared job is declared: the checker's memory, not the c
     await setTime(tabB, "2025-01-28T10:00:00Z");
     const checkWith = (tab: string, now: string) => cli(["check", "--crontab", tab, "--forge", "none", "--now", now]);
     await checkWith(tabA, "2025-01-28T10:00:00Z");
+    // The other checker runs on another host, which has no tabA at all (an HA pair, one folder).
+    await rename(tabA, `${tabA}.elsewhere`);
     await checkWith(tabB, "2025-01-28T10:05:00Z");
+    await rename(`${tabA}.elsewhere`, tabA);
     // A check reading no crontab at all forgets nothing either.
     await cli(["check", "--forge", "none", "--now", "2025-01-28T10:10:00Z"]);
     expect(Object.keys((JSON.parse(await readFile(memoryPath(), "utf8")) as { jobs: object }).jobs)).toEqual(["a", "b"]);
@@ -372,6 +375,17 @@ describe("since when a declared job is declared: the checker's memory, not the c
     await setTime(join(dir, "m.json"), "2025-01-01T00:00:00Z");
     expect((await cli(["check", "--manifest", join(dir, "m.json"), "--forge", "none", "--now", "2025-02-05T10:00:00Z"])).code).toBe(1);
     expect(await statusOf("halfhourly", "2025-02-05T10:05:00Z")).toBe(`missing: declared by ${jobsFile()}:1 but no heartbeat file was found`);
+  });
+
+  it("a line added between two checks to a file that keeps an old time counts from the last check, however long the memory went unchanged", async () => {
+    await writeFile(jobsFile(), "0 2 * * * lastbeat run alpha -- /srv/alpha\n");
+    await setTime(jobsFile(), "2025-01-01T00:00:00Z");
+    await check("2025-01-20T12:00:00Z");
+    await check("2025-01-30T12:00:00Z");
+    expect((JSON.parse(await readFile(memoryPath(), "utf8")) as { checked_at: string }).checked_at).toBe("2025-01-30T12:00:00.000Z");
+    await writeFile(jobsFile(), "0 2 * * * lastbeat run alpha -- /srv/alpha\n0 3 * * * lastbeat run beta -- /srv/beta\n");
+    await setTime(jobsFile(), "2025-01-28T00:00:00Z");
+    expect(await statusOf("beta", "2025-01-30T12:15:00Z")).toBe(`ok: no heartbeat yet (declared by ${jobsFile()}:2); its first run is due 2025-01-31T03:00:00.000Z`);
   });
 
   it("forgets a job whose line is gone, so a line put back waits for its first run again", async () => {

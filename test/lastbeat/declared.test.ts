@@ -12,22 +12,21 @@ describe("the memory of declared jobs", () => {
   const A = "/etc/cron.d/a";
   const B = "/etc/cron.d/b";
   const entry = (since: string, by: string) => ({ since: at(since), by });
-  const exists = () => true;
 
   it("keeps a job's first time, adds new jobs with this run's, forgets a job its file no longer declares, and round-trips", async () => {
     const path = join(await testdir("lastbeat-declared-"), "heartbeat-checker.declared");
-    const first = rememberDeclared(new Map(), new Map([["backup", entry("2026-11-23T10:00:00Z", A)], ["sync", entry("2026-11-23T10:00:00Z", A)]]), new Set([A]), exists);
+    const first = rememberDeclared(new Map(), new Map([["backup", entry("2026-11-23T10:00:00Z", A)], ["sync", entry("2026-11-23T10:00:00Z", A)]]), new Set([A]));
     expect(first.changed).toBe(true);
     // The crontab was edited: this run counts from the edit, the memory from the first sighting.
-    const edited = rememberDeclared(first.memory, new Map([["backup", entry("2026-11-24T09:00:00Z", A)], ["sync", entry("2026-11-24T09:00:00Z", A)]]), new Set([A]), exists);
+    const edited = rememberDeclared(first.memory, new Map([["backup", entry("2026-11-24T09:00:00Z", A)], ["sync", entry("2026-11-24T09:00:00Z", A)]]), new Set([A]));
     expect(edited).toEqual({ memory: first.memory, changed: false });
     // sync's line is gone from A, which was read; report's is new.
-    const next = rememberDeclared(first.memory, new Map([["backup", entry("2026-11-24T09:00:00Z", A)], ["report", entry("2026-11-24T09:00:00Z", A)]]), new Set([A]), exists);
+    const next = rememberDeclared(first.memory, new Map([["backup", entry("2026-11-24T09:00:00Z", A)], ["report", entry("2026-11-24T09:00:00Z", A)]]), new Set([A]));
     expect(next).toEqual({ memory: new Map([["backup", entry("2026-11-23T10:00:00Z", A)], ["report", entry("2026-11-24T09:00:00Z", A)]]), changed: true });
     // A job moved to another file keeps its time and takes its new file.
-    expect(rememberDeclared(next.memory, new Map([["backup", entry("2026-11-25T00:00:00Z", B)]]), new Set([A, B]), exists).memory.get("backup")).toEqual(entry("2026-11-23T10:00:00Z", B));
+    expect(rememberDeclared(next.memory, new Map([["backup", entry("2026-11-25T00:00:00Z", B)]]), new Set([A, B])).memory.get("backup")).toEqual(entry("2026-11-23T10:00:00Z", B));
     // Declared by B too, but read by a checker that does not read A: A, still there, stays its file.
-    expect(rememberDeclared(next.memory, new Map([["backup", entry("2026-11-25T00:00:00Z", B)], ["report", entry("2026-11-25T00:00:00Z", A)]]), new Set([B]), exists)).toEqual({ memory: next.memory, changed: false });
+    expect(rememberDeclared(next.memory, new Map([["backup", entry("2026-11-25T00:00:00Z", B)], ["report", entry("2026-11-25T00:00:00Z", A)]]), new Set([B]))).toEqual({ memory: next.memory, changed: false });
     const checked = { at: at("2026-11-24T09:00:00Z"), read: new Set([A]) };
     await writeDeclaredMemory(path, next.memory, checked);
     expect(await readFile(path, "utf8")).toBe(declaredMemoryText(next.memory, checked));
@@ -35,14 +34,13 @@ describe("the memory of declared jobs", () => {
     expect(await readDeclaredMemory(join(path, "..", "none"))).toEqual({ memory: new Map(), checked: null, found: false, warning: null });
   });
 
-  it("keeps the jobs of files this run did not read (another checker's), and forgets those of a file that is gone", () => {
+  it("keeps the jobs of files this run did not read (another checker's, another host's), even files this host does not have", () => {
     const memory = new Map([["a", entry("2026-11-23T10:00:00Z", A)], ["b", entry("2026-11-23T10:05:00Z", B)]]);
     // A checker reading only B (or nothing at all) leaves a's entry alone.
-    expect(rememberDeclared(memory, new Map([["b", entry("2026-11-24T00:00:00Z", B)]]), new Set([B]), exists)).toEqual({ memory, changed: false });
-    expect(rememberDeclared(memory, new Map(), new Set(), exists)).toEqual({ memory, changed: false });
-    // A's file deleted: its job is forgotten, so a line put back later waits for its first run again.
-    const gone = rememberDeclared(memory, new Map(), new Set(), (file) => file !== A);
-    expect(gone).toEqual({ memory: new Map([["b", entry("2026-11-23T10:05:00Z", B)]]), changed: true });
+    expect(rememberDeclared(memory, new Map([["b", entry("2026-11-24T00:00:00Z", B)]]), new Set([B]))).toEqual({ memory, changed: false });
+    expect(rememberDeclared(memory, new Map(), new Set())).toEqual({ memory, changed: false });
+    // Only a run that reads A and finds no a forgets it.
+    expect(rememberDeclared(memory, new Map(), new Set([A]))).toEqual({ memory: new Map([["b", entry("2026-11-23T10:05:00Z", B)]]), changed: true });
   });
 
   it("reads hostile content as no memory, or without the bad entries, with a warning naming the file", async () => {

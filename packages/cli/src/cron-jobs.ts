@@ -163,8 +163,8 @@ export function lastbeatInvocation(command: string): Invocation | null {
 
 /**
  * What a command runs of lastbeat, found as lastbeatInvocation finds it: the job it declares, else
- * `{ command: "other" }` when it runs only lastbeat's other commands (`lastbeat check --quiet …`,
- * `sudo -u app lastbeat report | mail …`), else null. Only a command word counts: in
+ * `{ command: "other" }` when it runs lastbeat's other commands (`lastbeat check --quiet …`,
+ * `sudo -u app lastbeat report | mail …`; the whole line, whatever else it runs), else null. Only a command word counts: in
  * `grep lastbeat /var/log/syslog` or `echo lastbeat check`, lastbeat is an argument.
  */
 export function lastbeatUse(command: string): Invocation | OtherCommand | null {
@@ -190,27 +190,17 @@ interface OtherCommand {
 
 function invocationIn(words: readonly string[], depth: number): Invocation | OtherCommand | null {
   // A job declared anywhere in the line wins (`lastbeat check; lastbeat beat x` declares x), so
-  // another lastbeat command is only remembered while the search goes on. A line is lastbeat's own
-  // only when it runs nothing else: a command after `;`, `&&` or `||` (`rotate.sh && lastbeat
-  // report`) is a job of its own, unmonitored; one lastbeat's output is piped into (`lastbeat
-  // report | mail …`) delivers lastbeat's work.
+  // another lastbeat command is only remembered while the search goes on. A line with one of
+  // lastbeat's other commands is lastbeat's whole, whatever else it runs: read as a job instead,
+  // `discover` would wrap the checker in `lastbeat run`, whose job then latches `failed` (the
+  // checker exits 1 while anything alerts), and shell syntax (redirections, guards, wrappers) is
+  // too varied to tell a second job from the checker's setup safely (docs/crontab.md).
   let other: OtherCommand | null = null;
-  let foreign = false;
   let commandPosition = true;
-  let afterPipe = false;
-  let lastbeatPipeline = false;
   for (let i = 0; i < words.length; i++) {
     const word = words[i] as string;
-    // Redirections are no commands: `2>&1` and `>&2` (read as `2>`, `&`, `1`), `&>file`, `|&`.
-    if (REDIRECTION.test(word)) {
-      if (/[<>]$/.test(word) && words[i + 1] === "&") i += 2;
-      continue;
-    }
-    if (word === "&" && (words[i + 1]?.startsWith(">") || words[i - 1] === "|")) continue;
     if (SHELL_OPERATORS.has(word)) {
       commandPosition = true;
-      afterPipe = word === "|";
-      if (!afterPipe) lastbeatPipeline = false;
       continue;
     }
     // `X=1 lastbeat …`, `then lastbeat …`: the command word is still to come.
@@ -221,39 +211,21 @@ function invocationIn(words: readonly string[], depth: number): Invocation | Oth
       const sub = words[i + 1];
       // `lastbeat run` or `beat` whose job cannot be read runs no job: it stays unmonitored, as before.
       if (sub !== "run" && sub !== "beat") other = { command: "other" };
-      else foreign = true;
-      lastbeatPipeline = true;
       const found = jobAfter(words, i + 1);
       if (found !== null) return found;
       continue;
     }
-    // What lastbeat's output is piped into delivers it (`| mail …`, `| sudo -u app mail …`).
-    const delivers = afterPipe && lastbeatPipeline;
-    if (!WRAPPERS.has(name)) {
-      if (!delivers && !NEUTRAL_COMMANDS.has(name)) foreign = true;
-      continue;
-    }
+    if (!WRAPPERS.has(name)) continue;
     // The wrapper's arguments end with its simple command; the command it runs is read on its own.
     const end = simpleCommandEnd(words, i + 1);
     const inner = depth < MAX_WRAPPER_DEPTH ? wrappedBy(words.slice(i, end)) : null;
     const found = inner === null ? null : invocationIn(inner, depth + 1);
-    if (found?.command === "other") {
-      other = found;
-      lastbeatPipeline = true;
-    } else if (found !== null) return found;
-    else if (!delivers) foreign = true;
+    if (found?.command === "other") other = found;
+    else if (found !== null) return found;
     i = end - 1;
   }
-  return foreign ? null : other;
+  return other;
 }
-
-/**
- * Commands that only set up the shell for the next one (`cd /srv && lastbeat check`, `.
- * /etc/lastbeat.env; lastbeat check`, the README's checker line): no job of their own.
- */
-const NEUTRAL_COMMANDS = new Set(["cd", "export", "umask", "ulimit", "set", "true", ":", ".", "source"]);
-/** A redirection word as shellWords gives it: `>/dev/null`, `2>`, `>>log`, `<in`, `&>` pieces. */
-const REDIRECTION = /^\d*(?:[<>]|&>)/;
 
 /**
  * The words of the command a wrapper at the start of `words` runs (`sudo -u app nice -n 5 x` →

@@ -200,8 +200,8 @@ async function declaredSince(
   const path = join(checkerFolder(checkerDir(flags, io), io), DECLARED_FILE);
   const read = await readDeclaredMemory(path);
   if (read.warning !== null) io.stderr.write(`warning: ${read.warning}\n`);
-  // A job the memory does not hold, of a file the check that wrote it read, was put in after that
-  // check: a line added today to a file that keeps an old time (installed by dpkg, `cp -p`,
+  // A job the memory does not hold, of a file the checks read, was put in after the last check
+  // (each check writes the memory): a line added today to a file that keeps an old time (installed by dpkg, `cp -p`,
   // `rsync -a`) waits for its first run too.
   const checked = read.checked;
   const entries = new Map<string, DeclaredEntry>();

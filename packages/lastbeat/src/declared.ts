@@ -82,27 +82,27 @@ export async function readDeclaredMemory(path: string): Promise<DeclaredMemoryRe
  * The memory after a run that declared `declared` (each job's time as the readers counted it this
  * run, and its file) and read the files `read`: a job remembered keeps its time (and takes its
  * file now), a new one is remembered with this run's, and a job no longer declared is forgotten
- * when its file was read and does not declare it any more, or is gone (`exists`); declared again
- * later, it is new. A job of a file this run did not read stays: another checker sharing the
- * folder (other crontabs, another manifest) keeps its jobs. Whether anything changed.
+ * when its file was read and does not declare it any more; declared again later, it is new. A job
+ * of a file this run did not read stays, even one this host does not have: another checker sharing
+ * the folder (other crontabs, another manifest, another host's files) keeps its jobs. Whether
+ * anything changed.
  */
 export function rememberDeclared(
   memory: ReadonlyMap<string, DeclaredEntry>,
   declared: ReadonlyMap<string, DeclaredEntry>,
   read: ReadonlySet<string>,
-  exists: (path: string) => boolean,
 ): { memory: Map<string, DeclaredEntry>; changed: boolean } {
   const out = new Map<string, DeclaredEntry>();
   let changed = false;
   for (const [job, entry] of memory) {
-    if (declared.has(job) || (!read.has(entry.by) && exists(entry.by))) out.set(job, entry);
+    if (declared.has(job) || !read.has(entry.by)) out.set(job, entry);
     else changed = true;
   }
   for (const [job, entry] of declared) {
     const known = out.get(job);
     // Declared by two files two checkers sharing the folder read in turn: the first file stays,
     // rather than the memory being rewritten on every run.
-    if (known !== undefined && (known.by === entry.by || (!read.has(known.by) && exists(known.by)))) continue;
+    if (known !== undefined && (known.by === entry.by || !read.has(known.by))) continue;
     out.set(job, { since: known?.since ?? entry.since, by: entry.by });
     changed = true;
   }

@@ -363,37 +363,24 @@ async function rememberMatched(folder: string, scan: CronScan, io: CliIo): Promi
  * job that has not beaten yet"), under the checker's lock: a job remembered keeps its time, a new
  * one gets the time this run judged it by, a job its file (read this run) no longer declares is
  * forgotten. Read again here, and the jobs of files this run did not read are kept: another
- * checker sharing the folder keeps its own. Written only when something changed. A memory that
- * cannot be written is one warning: it never changes what the check reports or its exit code.
+ * checker sharing the folder keeps its own. A memory that cannot be written is one warning: it
+ * never changes what the check reports or its exit code.
  */
 async function rememberDeclaredJobs(folder: string, scan: CronScan, io: CliIo): Promise<void> {
   const path = join(folder, DECLARED_FILE);
-  // Nothing declared and no file that could have declared anything read: nothing to forget.
+  // Nothing declared and no file that could have declared anything read: nothing to keep.
   if (scan.declared === null && scan.declaringRead.size === 0) return;
   const before = await readDeclaredMemory(path);
-  const exists = (file: string) => {
-    try {
-      return statSync(file, { throwIfNoEntry: false }) !== undefined;
-    } catch {
-      return true; // a file we may not look at may still declare its jobs: keep them
-    }
-  };
-  const { memory, changed } = rememberDeclared(before.memory, scan.declared?.entries ?? new Map(), scan.declaringRead, exists);
-  // The files read are kept too, so a job new to the memory in one of them dates from this check;
-  // with those another checker sharing the folder read (while they exist), so two checkers do
-  // not rewrite the memory in turn.
-  const files = new Set([...scan.declaringRead, ...[...(before.checked?.read ?? [])].filter(exists)]);
-  const sameFiles = before.checked !== null && sameSet(before.checked.read, files);
-  if (!changed && sameFiles) return;
+  const { memory } = rememberDeclared(before.memory, scan.declared?.entries ?? new Map(), scan.declaringRead);
+  // Written on every run: its time is this check's, and its files those this check read (with
+  // those another checker sharing the folder read), so a job new to the memory in one of them
+  // dates from this check.
+  const files = new Set([...scan.declaringRead, ...(before.checked?.read ?? [])]);
   try {
     await writeDeclaredMemory(path, memory, { at: scan.now, read: files });
   } catch (error) {
     io.stderr.write(`warning: ${redact((error as Error).message, secretsIn(io.env))}\n`);
   }
-}
-
-function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
-  return a.size === b.size && [...a].every((item) => b.has(item));
 }
 
 /**
