@@ -120,6 +120,25 @@ describe("status --crontabs", () => {
     expect(await warmCache()).toEqual({ code: 1, row: `missing: declared by ${file}:1 but no heartbeat file was found` });
   });
 
+  const setTimeOf = (path: string, iso: string) => utimes(path, new Date(iso), new Date(iso));
+
+  it("a line's own --max-runtime and --grace are part of what it declares: a hung run is overrun after 2 hours, not the grace of a day's job", async () => {
+    const file = join(dir, "jobs");
+    await writeFile(file, "0 2 * * * lastbeat run backup --every 1d --max-runtime 2h -- /srv/backup\n*/15 * * * * lastbeat run fetch --grace=4h --every 15m --alert-after 3 -- /srv/fetch\n");
+    await setTimeOf(file, "2025-01-01T00:00:00Z");
+    await cli(["beat", "backup", "--every", "1d", "--max-runtime", "2h", "--status", "start", "--now", "2025-01-30T02:00:00Z"]);
+    await cli(["beat", "fetch", "--every", "15m", "--alert-after", "3", "--grace", "4h", "--status", "fail", "--exit-code", "1", "--now", "2025-01-30T02:00:00Z"]);
+    const result = await cli(["status", "--crontab", file, "--json", "--now", "2025-01-30T04:00:00.001Z"]);
+    const jobs = Object.fromEntries((JSON.parse(result.stdout) as StatusJson).jobs.map((j) => [j.job, `${j.status}: ${j.reason}`]));
+    expect(jobs.backup).toBe("overrun: started 2025-01-30T02:00:00.000Z and still not finished after max runtime 120m");
+    // One failure of three, silent for two hours: within its 4-hour grace, flaky, not stale.
+    expect(jobs.fetch).toMatch(/^flaky: 1 of 3 failures before alerting/);
+    // A grace the line gives that lastbeat cannot read makes the line a problem, named.
+    await writeFile(file, "0 2 * * * lastbeat run backup --grace soon -- /srv/backup\n");
+    const bad = await cli(["status", "--crontab", file, "--json", "--now", "2025-01-30T04:00:00Z"]);
+    expect((JSON.parse(bad.stdout) as StatusJson).jobs.find((j) => j.job.startsWith("crontab:"))?.reason).toMatch(/^cron line not understood: /);
+  });
+
   it("a job that beat is judged by its cron line's schedule and zone, not the file's", async () => {
     // The file claims every 1w; the cron line says 02:00 Europe/Berlin daily.
     expect((await cli(["beat", "backup", "--every", "1w", "--now", "2025-01-30T01:00:00Z"])).code).toBe(0);

@@ -221,7 +221,7 @@ describe("the planner on the issues it finds", () => {
     const edited = never(at(0.5), at(0.5));
     expect(edited).toMatchObject({ status: "ok", alerting: false });
     const kept = planSync({ scope: SCOPE, mode: "rollup", states: [edited], issues: [issue], now: at(0.5) });
-    expect(kept.states).toMatchObject([{ job: "invoices", status: "missing", alerting: true, reason: `still no heartbeat; its first run is due ${at(1.5).toISOString()}` }]);
+    expect(kept.states).toMatchObject([{ job: "invoices", status: "missing", alerting: true, reason: `no heartbeat file since it began alerting; its next run is due ${at(1.5).toISOString()}` }]);
     expect(kept.states[0]!.alertingSince).toEqual(missing.alertingSince);
     // The issue stays open: the new wording is edited in silently, nothing is announced as recovered.
     expect(summary(kept.actions)).toEqual(["update rollup #1"]);
@@ -237,14 +237,17 @@ describe("the planner on the issues it finds", () => {
     expect(summary(beaten.actions)).toEqual(["close rollup #1"]);
   });
 
-  it("keeps a declared job that alerted with a heartbeat file (stale) alerting as 'heartbeat file removed' when the file is gone and the job waits for a first run", () => {
+  it("keeps a declared job that alerted with a heartbeat file (stale) alerting as missing when the file is gone and the job waits for a first run, in the same words on every run", () => {
     const issue = open(1, rendered("rollup", [stale("invoices")]));
     // A reboot emptied the folder, the checker's memory with it: the job waits for its first run since.
     const waiting = evaluate(undefined, { intervalSeconds: 3600, declaredAt: at(-0.5) }, NOW, { job: "invoices" });
     expect(waiting.status).toBe("ok");
     const { states, actions } = planSync({ scope: SCOPE, mode: "rollup", states: [waiting], issues: [issue], now: NOW });
-    expect(states).toMatchObject([{ job: "invoices", status: "missing", alerting: true, reason: "heartbeat file removed" }]);
+    expect(states).toMatchObject([{ job: "invoices", status: "missing", alerting: true, reason: `no heartbeat file since it began alerting; its next run is due ${at(0.5).toISOString()}` }]);
     expect(summary(actions)).toEqual(["comment rollup #1", "update rollup #1"]);
+    // The next run remembers it as missing: nothing to say, nothing to edit.
+    const again = planSync({ scope: SCOPE, mode: "rollup", states: [waiting], issues: [open(1, rendered("rollup", states))], now: NOW });
+    expect(summary(again.actions)).toEqual(["none rollup #1"]);
   });
 
   it("closes a folder's or a crontab line's alert once it left the scan: a pseudo-job has no file to remove", () => {

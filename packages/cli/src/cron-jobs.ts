@@ -1,7 +1,7 @@
 import { open, readdir, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { Declaration } from "lastbeat";
-import { errnoText, isValidJobName, scheduleInterval } from "lastbeat/internal";
+import { errnoText, isValidJobName, parseDuration, parseGrace, scheduleInterval } from "lastbeat/internal";
 import { UsageError } from "./errors.js";
 import { parseCrontab, type CronEntry, type CronProblem } from "./crontab.js";
 
@@ -116,7 +116,7 @@ export async function readCronInventory(
       let declaration: Declaration;
       try {
         // Declared since the crontab last changed: a job that never beat alerts only once its first run is overdue.
-        declaration = { ...declarationFor(entry, options.hostTimeZone), declaredAt: modifiedAt };
+        declaration = { ...declarationFor(entry, invocation, options.hostTimeZone), declaredAt: modifiedAt };
       } catch (error) {
         // A schedule that never comes (`0 0 30 2 *`) or an unknown CRON_TZ: the line is reported.
         inventory.problems.push({ source: entry.source, line: entry.line, text: entry.text, reason: (error as Error).message });
@@ -140,11 +140,20 @@ async function readCrontab(path: string): Promise<{ text: string; modifiedAt: Da
 }
 
 /** The line's schedule in its zone (`CRON_TZ`, else the host's cron's: see zone.ts). */
-function declarationFor(entry: CronEntry, hostTimeZone: string): Declaration {
+function declarationFor(entry: CronEntry, invocation: Invocation, hostTimeZone: string): Declaration {
   // @reboot has no rhythm: the line only says the job exists; its timing comes from its beats.
   if (entry.schedule === null) return {};
   const tz = entry.tz ?? hostTimeZone;
-  return { schedule: entry.schedule, tz, intervalSeconds: scheduleInterval(entry.schedule, tz) };
+  // A line's timing wins over the file's as a whole, like a manifest's: the grace and the maximum
+  // runtime the line gives its job are part of it, or a hung run with `--max-runtime 2h` would be
+  // judged by the default grace (two days for a daily job).
+  const declaration: Declaration = { schedule: entry.schedule, tz, intervalSeconds: scheduleInterval(entry.schedule, tz) };
+  if (invocation.grace !== undefined) {
+    parseGrace(invocation.grace);
+    declaration.grace = invocation.grace;
+  }
+  if (invocation.maxRuntime !== undefined) declaration.maxRuntimeSeconds = parseDuration(invocation.maxRuntime, "--max-runtime");
+  return declaration;
 }
 
 /**
@@ -181,6 +190,9 @@ export const MAX_WRAPPER_DEPTH = 16;
 interface Invocation {
   command: "run" | "beat";
   job: string;
+  /** The line's own `--grace` and `--max-runtime`, as written: part of what the line declares. */
+  grace?: string;
+  maxRuntime?: string;
 }
 
 /** A lastbeat command other than `run`/`beat` (`check`, `report`, `status`, `--version`, …): no job. */
@@ -247,21 +259,33 @@ function simpleCommandEnd(words: readonly string[], from: number): number {
   return end;
 }
 
-/** After `lastbeat`: `run` or `beat`, then the first word that is neither a flag nor a flag's value. */
+/**
+ * After `lastbeat`: `run` or `beat`, then the first word that is neither a flag nor a flag's value,
+ * with the timing flags the line sets (`--grace`, `--max-runtime`, before or after the job name,
+ * up to `--`): the line declares those as it declares the schedule.
+ */
 function jobAfter(words: readonly string[], at: number): Invocation | null {
   const sub = words[at];
   if (sub !== "run" && sub !== "beat") return null;
+  let job: string | undefined;
+  const timing: { grace?: string; maxRuntime?: string } = {};
   for (let j = at + 1; j < words.length; j++) {
     const arg = words[j] as string;
     if (arg === "--" || SHELL_OPERATORS.has(arg)) break;
     if (arg.startsWith("-")) {
+      const eq = arg.indexOf("=");
+      const name = eq >= 0 ? arg.slice(0, eq) : arg;
       // `--every 5m`: the next word is the value, unless it is a flag itself or the flag is known to take none.
-      if (!arg.includes("=") && !BOOLEAN_FLAGS.has(arg) && words[j + 1] !== undefined && !(words[j + 1] as string).startsWith("-")) j++;
+      const takesNext = eq < 0 && !BOOLEAN_FLAGS.has(arg) && words[j + 1] !== undefined && !(words[j + 1] as string).startsWith("-");
+      const value = eq >= 0 ? arg.slice(eq + 1) : takesNext ? (words[j + 1] as string) : undefined;
+      if (takesNext) j++;
+      if (value !== undefined && name === "--grace") timing.grace = value;
+      if (value !== undefined && name === "--max-runtime") timing.maxRuntime = value;
       continue;
     }
-    return { command: sub, job: arg };
+    job ??= arg;
   }
-  return null;
+  return job === undefined ? null : { command: sub, job, ...timing };
 }
 
 const ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*=/;

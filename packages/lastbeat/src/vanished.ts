@@ -1,5 +1,5 @@
 import { basename, dirname } from "node:path";
-import { UNBEATEN_REASON, isUnbeaten } from "./evaluate.js";
+import { isUnbeaten } from "./evaluate.js";
 import { isValidJobName } from "./job-name.js";
 import type { JobState } from "./types.js";
 
@@ -82,15 +82,19 @@ export function vanishedJobNames(
 /**
  * A declared job remembered as alerting that now waits for a first run (no heartbeat file: a
  * reboot emptied its folder and the checker's memory with it, or the memory was lost) stays
- * alerting as `missing` until it beats, never "recovered": one remembered `missing` still has no
- * heartbeat; one remembered otherwise had a file, which is gone. `check` remembers through its
- * open issues, the brief through the journal. Any other state is returned as it is.
+ * alerting as `missing` until it beats, never "recovered". Its reason is the same on every run
+ * and whatever it alerted as before (a job that never beat, or one whose file is gone): the
+ * alert goes on, its next run is what clears it. `check` remembers through its open issues, the
+ * brief through the journal. Any other state is returned as it is.
  */
 export function keptAlerting(state: JobState, rememberedStatus: string | undefined, since: Date | null): JobState {
   if (rememberedStatus === undefined || !isUnbeaten(state)) return state;
-  const reason = rememberedStatus === "missing" ? state.reason.replace(UNBEATEN_REASON, "still no heartbeat") : REMOVED_REASON;
-  return { ...state, status: "missing", alerting: true, reason, alertingSince: since };
+  const next = state.dueAt === null ? "" : `; its next run is due ${state.dueAt.toISOString()}`;
+  return { ...state, status: "missing", alerting: true, reason: `${KEPT_REASON}${next}`, alertingSince: since };
 }
+
+/** Why a job alerting before still alerts while it waits for a run (see keptAlerting). */
+export const KEPT_REASON = "no heartbeat file since it began alerting";
 
 /** The state of a job whose heartbeat file vanished while it alerted. */
 export function vanishedState(job: string, alertingSince: Date | null): JobState {
