@@ -245,6 +245,9 @@ describe("the planner on the issues it finds", () => {
     const { states, actions } = planSync({ scope: SCOPE, mode: "rollup", states: [waiting], issues: [issue], now: NOW });
     expect(states).toMatchObject([{ job: "invoices", status: "missing", alerting: true, reason: `no heartbeat file since it began alerting; its next run is due ${at(0.5).toISOString()}` }]);
     expect(summary(actions)).toEqual(["comment rollup #1", "update rollup #1"]);
+    // An @reboot job waiting for the next boot has no due time: the reason says none.
+    const atBoot = { ...evaluate(undefined, {}, NOW, { job: "invoices" }), status: "ok" as const, alerting: false, alertingSince: null, reason: "no heartbeat yet; it runs at the next boot" };
+    expect(planSync({ scope: SCOPE, mode: "rollup", states: [atBoot], issues: [issue], now: NOW }).states).toMatchObject([{ status: "missing", reason: "no heartbeat file since it began alerting" }]);
     // The next run remembers it as missing: nothing to say, nothing to edit.
     const again = planSync({ scope: SCOPE, mode: "rollup", states: [waiting], issues: [open(1, rendered("rollup", states))], now: NOW });
     expect(summary(again.actions)).toEqual(["none rollup #1"]);
