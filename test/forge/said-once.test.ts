@@ -114,78 +114,75 @@ describe.each(["github", "gitea", "gitlab", "file"] as const)("said once on the 
   });
 });
 
+/**
+ * `fn` on a forge of `flavor` whose one open issue a first run opened for a stale backup, with
+ * the rollup sync to run next; the forge is cleaned up after.
+ */
+async function withOpenIssue(
+  flavor: (typeof HTTP_FORGES)[number],
+  fn: (c: { h: Harness; sync: (states: JobState[], now: Date) => ReturnType<typeof syncAlerts>; issue: { number: number; body: string } }) => Promise<void>,
+): Promise<void> {
+  const h = await harness(flavor, LABEL);
+  try {
+    const sync = (states: JobState[], now: Date) => syncAlerts(h.forge, { scope: SCOPE, mode: "rollup", label: LABEL, states, now });
+    await sync([backupStale(NOW), dbOk(NOW)], NOW);
+    const [issue] = await h.open();
+    await fn({ h, sync, issue: issue! });
+  } finally {
+    await h.cleanup();
+  }
+}
+
 describe("a said line nobody else can write", () => {
   it.each(HTTP_FORGES)("%s: a person who plants the very line lastbeat would write does not silence the close: only the issue author's comments count", async (flavor) => {
-    const h = await harness(flavor, LABEL);
-    try {
-      const sync = (states: JobState[], now: Date) => syncAlerts(h.forge, { scope: SCOPE, mode: "rollup", label: LABEL, states, now });
-      await sync([backupStale(NOW), dbOk(NOW)], NOW);
-      const [issue] = await h.open();
+    await withOpenIssue(flavor, async ({ h, sync, issue }) => {
       // Everything in the id is in the issue's body, which anyone who may comment can read.
-      const planted = saidId(stateOfBody(issue!.body), "closed");
-      await h.personComments(issue!.number, `fixed it\n\n<!-- lastbeat:said ${planted} -->`);
+      const planted = saidId(stateOfBody(issue.body), "closed");
+      await h.personComments(issue.number, `fixed it\n\n<!-- lastbeat:said ${planted} -->`);
       const r = await sync([backupOk(minutes(15)), dbOk(minutes(15))], minutes(15));
-      expect(r.applied).toEqual([{ kind: "close", issue: issue!.number, key: "rollup" }]);
-      const closed = (await h.all()).find((i) => i.number === issue!.number)!;
+      expect(r.applied).toEqual([{ kind: "close", issue: issue.number, key: "rollup" }]);
+      const closed = (await h.all()).find((i) => i.number === issue.number)!;
       expect(closed.comments).toEqual([expect.stringContaining("fixed it"), expect.stringContaining("The job has recovered; closing.")]);
       expect(saidOfComment(closed.comments[1]!)).toBe(planted);
-    } finally {
-      await h.cleanup();
-    }
+    });
   });
 
   it.each(HTTP_FORGES)("%s: the checker's own said line still counts after a person's comment, and one by the account that opened the issue counts as its own", async (flavor) => {
-    const h = await harness(flavor, LABEL);
-    try {
-      const sync = (states: JobState[], now: Date) => syncAlerts(h.forge, { scope: SCOPE, mode: "rollup", label: LABEL, states, now });
-      await sync([backupStale(NOW), dbOk(NOW)], NOW);
-      const [issue] = await h.open();
-      const closing = saidId(stateOfBody(issue!.body), "closed");
+    await withOpenIssue(flavor, async ({ h, sync, issue }) => {
+      const closing = saidId(stateOfBody(issue.body), "closed");
       // The checker's account said it (a run whose close then failed), a person spoke after.
-      h.fake!.person.comment(issue!.number, `The job has recovered; closing.\n\n<!-- lastbeat:said ${closing} -->`, BOT);
-      await h.personComments(issue!.number, "thanks");
+      h.fake!.person.comment(issue.number, `The job has recovered; closing.\n\n<!-- lastbeat:said ${closing} -->`, BOT);
+      await h.personComments(issue.number, "thanks");
       const r = await sync([backupOk(minutes(15)), dbOk(minutes(15))], minutes(15));
-      expect(r.applied).toEqual([{ kind: "close", issue: issue!.number, key: "rollup", recovered: true }]);
-      expect((await h.all()).find((i) => i.number === issue!.number)!.comments).toHaveLength(2);
-    } finally {
-      await h.cleanup();
-    }
+      expect(r.applied).toEqual([{ kind: "close", issue: issue.number, key: "rollup", recovered: true }]);
+      expect((await h.all()).find((i) => i.number === issue.number)!.comments).toHaveLength(2);
+    });
   });
 });
 
 describe("a said line of another account", () => {
   it.each(HTTP_FORGES)("%s: after the latest said line came from another account (a new token's), a change is announced, never silenced by an older line", async (flavor) => {
-    const h = await harness(flavor, LABEL);
-    try {
-      const sync = (states: JobState[], now: Date) => syncAlerts(h.forge, { scope: SCOPE, mode: "rollup", label: LABEL, states, now });
-      await sync([backupStale(NOW), dbOk(NOW)], NOW);
-      const [issue] = await h.open();
+    await withOpenIssue(flavor, async ({ h, sync, issue }) => {
       // The checker's account announced db-dump failing, then its edit failed.
       h.fail("updateIssue");
       await failure(sync([backupStale(minutes(15)), dbFailed(minutes(15))], minutes(15)));
       // The checker now runs under another account, whose comment said something else since.
-      h.fake!.person.comment(issue!.number, "**db-dump** is now ok.\n\n<!-- lastbeat:said 0123456789abcdef -->", "lastbeat-app[bot]");
+      h.fake!.person.comment(issue.number, "**db-dump** is now ok.\n\n<!-- lastbeat:said 0123456789abcdef -->", "lastbeat-app[bot]");
       const r = await sync([backupStale(minutes(30)), dbFailed(minutes(30))], minutes(30));
-      expect(r.applied).toEqual([{ kind: "comment", issue: issue!.number, key: "rollup" }, { kind: "update", issue: issue!.number, key: "rollup" }]);
+      expect(r.applied).toEqual([{ kind: "comment", issue: issue.number, key: "rollup" }, { kind: "update", issue: issue.number, key: "rollup" }]);
       expect((await h.open())[0]!.comments.filter((c) => c.includes("started alerting"))).toHaveLength(2);
-    } finally {
-      await h.cleanup();
-    }
+    });
   });
 });
 
 describe("the latest comments of a long issue", () => {
   it.each(HTTP_FORGES)("%s: found past 100 comments, in one request or, on GitHub with a short last page, two", async (flavor) => {
-    const h = await harness(flavor, LABEL);
-    try {
-      const sync = (states: JobState[], now: Date) => syncAlerts(h.forge, { scope: SCOPE, mode: "rollup", label: LABEL, states, now });
-      await sync([backupStale(NOW), dbOk(NOW)], NOW);
-      const [issue] = await h.open();
-      for (let n = 1; n <= 199; n++) await h.personComments(issue!.number, `note ${n}`);
+    await withOpenIssue(flavor, async ({ h, sync, issue }) => {
+      for (let n = 1; n <= 199; n++) await h.personComments(issue.number, `note ${n}`);
       h.fail("updateIssue");
       await failure(sync([backupStale(minutes(15)), dbFailed(minutes(15))], minutes(15)));
       // Ours is the 200th; a person's the 201st, alone on GitHub's last page.
-      await h.personComments(issue!.number, "on it");
+      await h.personComments(issue.number, "on it");
       const from = h.fake!.requests.length;
       const r = await sync([backupStale(minutes(30)), dbFailed(minutes(30))], minutes(30));
       expect(r.applied.map((a) => [a.kind, a.recovered])).toEqual([["comment", true], ["update", undefined]]);
@@ -198,8 +195,6 @@ describe("the latest comments of a long issue", () => {
           gitlab: [{ sort: "desc", order_by: "created_at", per_page: "100" }],
         }[flavor],
       );
-    } finally {
-      await h.cleanup();
-    }
+    });
   });
 });

@@ -115,7 +115,8 @@ export async function readCronInventory(
       }
       let declaration: Declaration;
       try {
-        // Declared since the crontab last changed: a job that never beat alerts only once its first run is overdue.
+        // The crontab's time: the latest the line can have gone in (the checker's memory may know an
+        // earlier one: declaredSince in cron-scan.ts).
         declaration = { ...declarationFor(entry, invocation, options.hostTimeZone), declaredAt: modifiedAt };
       } catch (error) {
         // A schedule that never comes (`0 0 30 2 *`) or an unknown CRON_TZ: the line is reported.

@@ -46,19 +46,14 @@ export const optionalText: FieldRule = { test: (v) => v === undefined || v === n
 export const time: FieldRule = { test: (v) => typeof v === "string" && !Number.isNaN(Date.parse(v)), is: "a time" };
 
 /**
- * Who wrote an issue or comment: `user.login` (GitHub, Gitea), `author.username` (GitLab). Never
- * checked as a field: an answer without it is believed, and its comments only count as the
- * checker's own when they name the issue's author (see `saidBefore` in sync.ts).
+ * `{ author }` of an issue or comment, who wrote it: `user.login` (GitHub, Gitea),
+ * `author.username` (GitLab); nothing when the answer does not say. Never checked as a field: an
+ * answer without it is believed, and its comments only count as the checker's own when they name
+ * the issue's author (see `saidBefore` in sync.ts).
  */
-export function authorOf(item: { user?: unknown; author?: unknown }): string | undefined {
-  const login = (item.user as { login?: unknown } | null | undefined)?.login ?? (item.author as { username?: unknown } | null | undefined)?.username;
-  return typeof login === "string" && login !== "" ? login : undefined;
-}
-
-/** `{ author }` of an issue, or nothing when its answer does not say. */
 export function withAuthor(item: { user?: unknown; author?: unknown }): { author?: string } {
-  const author = authorOf(item);
-  return author === undefined ? {} : { author };
+  const login = (item.user as { login?: unknown } | null | undefined)?.login ?? (item.author as { username?: unknown } | null | undefined)?.username;
+  return typeof login === "string" && login !== "" ? { author: login } : {};
 }
 
 /** A comment or note as `recentComments` gives it. */

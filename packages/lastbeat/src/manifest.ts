@@ -220,8 +220,8 @@ export async function loadManifest(path: string): Promise<Manifest> {
     return fail(file.reason);
   }
   const manifest = parseManifest(file.text, path);
-  // Its jobs are declared since the file last changed: one that never beat alerts only once its
-  // first run is overdue (evaluate's `declaredAt`).
+  // Its jobs are declared since the file last changed at the latest (evaluate's `declaredAt`; the
+  // CLI's memory may know an earlier time): one that never beat alerts only once its first run is overdue.
   if (file.modifiedAt) for (const declaration of manifest.jobs.values()) declaration.declaredAt = file.modifiedAt;
   return manifest;
 }

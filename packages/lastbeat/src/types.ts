@@ -111,8 +111,8 @@ export interface Declaration {
   /** Recurring maintenance windows: inside one the job is `paused`; a run due inside one is judged from its end. */
   maintenance?: MaintenanceWindow[];
   /**
-   * Since when the job has been declared, as far as the files tell: the modification time of the
-   * manifest or crontab that declares it. A declared job with no heartbeat file is judged as if it
+   * Since when the job has been declared: the CLI's memory of it (`heartbeat-checker.declared`),
+   * else the modification time of the manifest or crontab that declares it. A declared job with no heartbeat file is judged as if it
    * had beaten then: `ok` until its first run is due, `late` within its grace, `missing` (alerting)
    * after. Without it (or dated more than 5 minutes in the future) such a job is `missing` at once.
    */

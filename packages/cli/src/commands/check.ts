@@ -1,7 +1,6 @@
-import { createHash } from "node:crypto";
-import { existsSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
-import { hostname, tmpdir } from "node:os";
+import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { Option } from "commander";
 import { writeHeartbeat, type JobState } from "lastbeat";
@@ -19,8 +18,6 @@ import {
   writeDeclaredMemory,
   JOURNAL_FILE,
   JOURNAL_MAX_BYTES,
-  defaultHeartbeatDir,
-  expandDirs,
   isValidJobName,
   formatDuration,
   isoTime,
@@ -153,7 +150,8 @@ Examples:
           try {
             forge = await createForge(config, io);
             const { syncAlerts } = await import("@lastbeat/forge");
-            const retired = await retiredJobs(scan.expansion?.dirs ?? (await expandDirs(scan.options.dirs ?? [defaultHeartbeatDir(io.env)], io.cwd)));
+            // The folders the scan read (it always says, once it ran: scanStates above).
+            const retired = await retiredJobs(scan.expansion?.dirs ?? []);
             const result = await syncAlerts(forge, {
               mode: config.mode,
               scope: config.scope,
